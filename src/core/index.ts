@@ -1,0 +1,12 @@
+// core: keys, shared types, errors, seeded RNG, validation at the boundary, small statistics.
+export { ARMS, ARM_DOF, SLOTS_PER_ARM, ACTION_DIM, SLOT_NAMES, armOffset, otherArm } from "./keys.ts";
+export { STATE_KEY, ACTION_KEY, IMAGE_KEY_PREFIX, imageKey } from "./keys.ts";
+export type { Arm } from "./keys.ts";
+export { DuetError, ValidationError, describeValue } from "./errors.ts";
+export type { Issue } from "./errors.ts";
+export { Rng } from "./rng.ts";
+export { parseWith, loadJsonFile } from "./validate.ts";
+export { wilson95 } from "./wilson.ts";
+export { robotSchema, loadRobot } from "./robot.ts";
+export type { RobotDescription, JointSpec } from "./robot.ts";
+export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";

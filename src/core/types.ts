@@ -1,0 +1,57 @@
+// Shared types that cross domains (sim ↔ runner ↔ policy ↔ bridge ↔ data).
+
+/** An RGB camera image, row-major HWC uint8 (`data.length = height·width·3`). */
+export interface CameraFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/**
+ * What a policy sees at one control step.
+ * `state`: Ds = 16 measured joint positions [left q1..q7, left gripper opening, right q1..q7, right gripper opening]
+ * (radians; gripper in metres per finger, 0–0.04).
+ */
+export interface Observation {
+  /** Seconds since the episode started. */
+  time: number;
+  state: Float32Array;
+  /** Camera name → frame. Empty when cameras are disabled. */
+  images: Record<string, CameraFrame>;
+}
+
+/**
+ * A chunk of future joint targets. `actions: Tp,Da` row-major (Da = 16), absolute joint targets.
+ *
+ * Timeline (To = 2, Tp = 10, Ta = 8):
+ *   obs:     o[t-1] o[t]
+ *   actions:        a[t] a[t+1] … a[t+9]
+ *   execute:        a[t] … a[t+7], then plan again from o[t+8]
+ */
+export interface ActionChunk {
+  actions: Float32Array;
+  /** Tp: number of steps in the chunk. */
+  horizon: number;
+  /** Da: numbers per step. */
+  dim: number;
+}
+
+/** Anything that maps observation history to an action chunk: the diffusion policy, a scripted expert, a replay. */
+export interface Policy {
+  /** `history`: the last To observations, oldest first. */
+  predictChunk(history: readonly Observation[]): Promise<ActionChunk>;
+  /** Forget internal state at an episode boundary. */
+  reset(seed: number): void;
+}
+
+/** Per-feature statistics (elementwise over the feature's vector), computed once at dataset write time. */
+export interface FeatureStats {
+  min: number[];
+  max: number[];
+  mean: number[];
+  std: number[];
+  count: number;
+}
+
+/** Feature key → its statistics. */
+export type Stats = Record<string, FeatureStats>;
