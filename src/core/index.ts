@@ -10,3 +10,4 @@ export { wilson95 } from "./wilson.ts";
 export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";
 export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";
+export type { Env, StepInfo, StepResult } from "./types.ts";

@@ -55,3 +55,27 @@ export interface FeatureStats {
 
 /** Feature key → its statistics. */
 export type Stats = Record<string, FeatureStats>;
+
+/** Per-step facts an environment reports besides the observation (for metrics, datasets and the viewer). */
+export type StepInfo = Record<string, number | string | boolean>;
+
+/** What `Env.step` returns. */
+export interface StepResult {
+  observation: Observation;
+  /** Episode over: success, or the time limit reached. */
+  done: boolean;
+  success: boolean;
+  reward?: number;
+  info: StepInfo;
+}
+
+/** An environment stepped at the control rate: simulation or a real robot. */
+export interface Env {
+  /** Control rate (Hz): one `step` per 1/controlHz seconds. */
+  readonly controlHz: number;
+  /** Camera names, in the order datasets and policies use. */
+  readonly cameras: readonly string[];
+  reset(seed: number): Observation;
+  /** `action`: Da = 16 absolute joint targets. */
+  step(action: Float32Array): StepResult;
+}
