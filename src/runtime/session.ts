@@ -1,0 +1,135 @@
+// The one module that touches onnxruntime-node: sessions with chosen threads and optimization level, validated runs.
+import * as ort from "onnxruntime-node";
+import { DuetError, ValidationError, type Issue } from "../core/index.ts";
+
+/** Element type of a tensor crossing the session boundary. */
+export type TensorDType = "float32" | "int64" | "bool";
+
+/** A dense tensor: data plus dimensions (row-major). */
+export interface TensorData {
+  data: Float32Array | BigInt64Array | Uint8Array;
+  dims: readonly number[];
+}
+
+/** A declared input or output: name, element type, dims (a string is a symbolic dim such as "batch"). */
+export interface DeclaredValue {
+  name: string;
+  dtype: TensorDType;
+  shape: readonly (number | string)[];
+}
+
+export interface SessionOptions {
+  /** Threads inside one operator (default 2: this machine's core count). */
+  intraOpThreads?: number;
+  /** Graph optimization level (default "all"). */
+  optimization?: "disabled" | "basic" | "extended" | "all";
+  /** Name used in error messages (default "model"). */
+  label?: string;
+}
+
+/** Anything that runs a graph on named tensors (the interface nn's TrainingGraph depends on). */
+export interface Executor {
+  run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+}
+
+function dtypeOf(data: TensorData["data"]): TensorDType {
+  return data instanceof Float32Array ? "float32" : data instanceof BigInt64Array ? "int64" : "bool";
+}
+
+function ortType(t: string): TensorDType | null {
+  return t === "float32" || t === "int64" || t === "bool" ? t : null;
+}
+
+/** An onnxruntime session whose inputs are checked against the model's declared inputs before each run. */
+export class Session implements Executor {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: readonly DeclaredValue[],
+    readonly outputs: readonly DeclaredValue[],
+    readonly label: string,
+  ) {}
+
+  /** Load a model from bytes or a file path. */
+  static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<Session> {
+    const label = options.label ?? (typeof model === "string" ? model : "model");
+    let session: ort.InferenceSession;
+    const opts: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.intraOpThreads ?? 2,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: options.optimization ?? "all",
+      executionMode: "sequential",
+    };
+    try {
+      session =
+        typeof model === "string"
+          ? await ort.InferenceSession.create(model, opts)
+          : await ort.InferenceSession.create(model, opts);
+    } catch (e) {
+      throw new DuetError(`${label}: onnxruntime could not load the model: ${(e as Error).message}`);
+    }
+    const declared = (meta: readonly ort.InferenceSession.ValueMetadata[]): DeclaredValue[] =>
+      meta.map((m) => ({
+        name: m.name,
+        dtype: m.isTensor ? (ortType(m.type) ?? "float32") : "float32",
+        shape: m.isTensor ? [...m.shape] : [],
+      }));
+    return new Session(session, declared(session.inputMetadata), declared(session.outputMetadata), label);
+  }
+
+  /** Every missing, extra, mis-typed or mis-shaped input, as issues (empty when the feeds fit). */
+  check(feeds: Readonly<Record<string, TensorData>>): Issue[] {
+    const issues: Issue[] = [];
+    const symbols = new Map<string, number>();
+    for (const d of this.inputs) {
+      const f = feeds[d.name];
+      if (!f) {
+        issues.push({ path: d.name, expected: `${d.dtype} [${d.shape.join(",")}]`, received: "nothing (missing)" });
+        continue;
+      }
+      const dt = dtypeOf(f.data);
+      const count = f.dims.reduce((p, q) => p * q, 1);
+      let ok = dt === d.dtype && f.dims.length === d.shape.length && count === f.data.length;
+      d.shape.forEach((s, i) => {
+        const got = f.dims[i];
+        if (typeof s === "number") ok &&= got === s;
+        else if (got !== undefined) {
+          const prev = symbols.get(s);
+          if (prev !== undefined && prev !== got) ok = false;
+          symbols.set(s, got);
+        }
+      });
+      if (!ok) {
+        issues.push({
+          path: d.name,
+          expected: `${d.dtype} [${d.shape.join(",")}]`,
+          received: `${dt} [${f.dims.join(",")}] with ${f.data.length} values`,
+        });
+      }
+    }
+    const names = new Set(this.inputs.map((d) => d.name));
+    for (const name of Object.keys(feeds)) {
+      if (!names.has(name)) issues.push({ path: name, expected: "no such input", received: "an extra input" });
+    }
+    return issues;
+  }
+
+  /** Validate the feeds (one error listing every problem), run, and return every output. */
+  async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
+    const issues = this.check(feeds);
+    if (issues.length > 0) throw new ValidationError(`${this.label} inputs`, issues);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(dtypeOf(f.data), f.data, [...f.dims]);
+    }
+    const result = await this.session.run(ortFeeds);
+    const out: Record<string, TensorData> = {};
+    for (const [name, t] of Object.entries(result)) {
+      out[name] = { data: t.data as TensorData["data"], dims: [...t.dims] };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
