@@ -1,0 +1,21 @@
+// bridge: rosbridge through roslib — robot-interface files, message mapping, observations, safety, reconnection.
+export { robotInterfaceSchema, commandSchema, loadRobotInterface } from "./robotInterface.ts";
+export type { RobotInterface, CommandInterface, LoadedRobotInterface } from "./robotInterface.ts";
+export { stampToSeconds, makeStamp } from "./stamp.ts";
+export type { RosVersion } from "./stamp.ts";
+export { SystemClock, createClock } from "./clock.ts";
+export type { Clock } from "./clock.ts";
+export { slotLimits } from "./limits.ts";
+export type { SlotLimits } from "./limits.ts";
+export { parseJointState, parseCompressedImage } from "./messages.ts";
+export type { JointStateMsg, CompressedImageMsg } from "./messages.ts";
+export { JointStateMap, slotJointNames } from "./jointMap.ts";
+export { decodeImage, sniffFormat } from "./image.ts";
+export { buildCommand } from "./commandMessages.ts";
+export type { OutgoingCommand } from "./commandMessages.ts";
+export { SafetyLayer } from "./safety.ts";
+export type { SafetyOptions, SafetyVerdict } from "./safety.ts";
+export { RoslibLink, createRosLink } from "./rosLink.ts";
+export type { RosLink, LinkOptions, SubscribeOptions } from "./rosLink.ts";
+export { RosBridge, createRosBridge } from "./rosBridge.ts";
+export type { RobotBridge, ObserveResult, BridgeStats } from "./rosBridge.ts";

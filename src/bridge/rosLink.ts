@@ -1,0 +1,238 @@
+// One logical connection to rosbridge that survives drops: heartbeat, reconnect with exponential backoff, and
+// connection EPOCHS. Every successful connection gets a new epoch and a brand-new roslib `Ros` object; the old one is
+// discarded with all its listeners. roslib queues every publish made while disconnected and flushes the queue on the
+// next "connection" event of the same `Ros` — a discarded `Ros` never connects again, so nothing queued before a drop
+// can reach the robot after it. On top of that `publish` refuses any message whose epoch is not the live one.
+import { Action, Ros, Topic } from "roslib";
+import type { Clock } from "./clock.ts";
+import { wsTransportFactory } from "./transport.ts";
+
+/** What a subscription asks rosbridge for. */
+export interface SubscribeOptions {
+  /** Minimum ms between messages (rosbridge throttle_rate). */
+  throttleMs?: number;
+  /** rosbridge queue_length (0 = newest only is sent). */
+  queueLength?: number;
+}
+
+/** Connection settings, typically the robot interface's `connection` block. */
+export interface LinkOptions {
+  url: string;
+  heartbeatMs: number;
+  reconnectInitialMs: number;
+  reconnectMax: number;
+  connectTimeoutMs: number;
+}
+
+/** A rosbridge connection that can drop and come back. */
+export interface RosLink {
+  /** Epoch of the live connection (0 before the first). */
+  readonly epoch: number;
+  readonly connected: boolean;
+  /** Register a subscription; it is (re)established on every connection. */
+  subscribe(topic: string, type: string, options: SubscribeOptions, onMessage: (msg: unknown) => void): void;
+  /** Publish if `epoch` is the live connection; false (nothing sent, nothing queued) otherwise. */
+  publish(topic: string, type: string, msg: unknown, epoch: number): boolean;
+  /** Send a ROS 2 action goal if `epoch` is live; false otherwise. */
+  sendActionGoal(action: string, type: string, goal: unknown, epoch: number): boolean;
+  on(event: "up", fn: (epoch: number) => void): void;
+  on(event: "down", fn: (epoch: number, reason: string) => void): void;
+  on(event: "log", fn: (line: string) => void): void;
+  /** Start connecting (and reconnecting after drops). */
+  start(): void;
+  /** Close for good: no reconnect. */
+  close(): void;
+  /** Counters for the status line and tests. */
+  readonly stats: { connects: number; drops: number; refusedPublishes: number; malformed: number };
+}
+
+interface Sub {
+  topic: string;
+  type: string;
+  options: SubscribeOptions;
+  onMessage: (msg: unknown) => void;
+}
+
+/** The real link: roslib `Ros` over the `ws` transport. */
+export class RoslibLink implements RosLink {
+  epoch = 0;
+  connected = false;
+  readonly stats = { connects: 0, drops: 0, refusedPublishes: 0, malformed: 0 };
+  private ros: Ros | undefined;
+  private readonly subs: Sub[] = [];
+  private topics = new Map<string, Topic<unknown>>();
+  private actions = new Map<string, Action<unknown, unknown, unknown>>();
+  private readonly listeners = {
+    up: [] as ((e: number) => void)[],
+    down: [] as ((e: number, r: string) => void)[],
+    log: [] as ((l: string) => void)[],
+  };
+  private backoff: number;
+  private retryTimer: unknown;
+  private closed = false;
+  private started = false;
+
+  constructor(
+    private readonly options: LinkOptions,
+    private readonly clock: Clock,
+  ) {
+    this.backoff = options.reconnectInitialMs;
+  }
+
+  on(event: "up" | "down" | "log", fn: never): void {
+    (this.listeners[event] as unknown[]).push(fn);
+  }
+
+  private log(line: string): void {
+    for (const fn of this.listeners.log) fn(line);
+  }
+
+  subscribe(topic: string, type: string, options: SubscribeOptions, onMessage: (msg: unknown) => void): void {
+    const sub = { topic, type, options, onMessage };
+    this.subs.push(sub);
+    if (this.connected && this.ros) this.applySub(this.ros, sub);
+  }
+
+  private applySub(ros: Ros, sub: Sub): void {
+    const t = new Topic<unknown>({
+      ros,
+      name: sub.topic,
+      messageType: sub.type,
+      throttle_rate: sub.options.throttleMs ?? 0,
+      queue_length: sub.options.queueLength ?? 1,
+      reconnect_on_close: false,
+    });
+    t.subscribe((msg) => {
+      if (ros === this.ros && this.connected) sub.onMessage(msg);
+    });
+  }
+
+  private live(epoch: number): boolean {
+    return this.connected && epoch === this.epoch && this.ros !== undefined && this.ros.isConnected;
+  }
+
+  publish(topic: string, type: string, msg: unknown, epoch: number): boolean {
+    if (!this.live(epoch) || !this.ros) {
+      this.stats.refusedPublishes++;
+      return false;
+    }
+    let t = this.topics.get(topic);
+    if (!t) {
+      t = new Topic<unknown>({
+        ros: this.ros,
+        name: topic,
+        messageType: type,
+        queue_size: 1,
+        reconnect_on_close: false,
+      });
+      this.topics.set(topic, t);
+    }
+    t.publish(msg);
+    return true;
+  }
+
+  sendActionGoal(action: string, type: string, goal: unknown, epoch: number): boolean {
+    if (!this.live(epoch) || !this.ros) {
+      this.stats.refusedPublishes++;
+      return false;
+    }
+    let a = this.actions.get(action);
+    if (!a) {
+      a = new Action<unknown, unknown, unknown>({ ros: this.ros, name: action, actionType: type });
+      this.actions.set(action, a);
+    }
+    a.sendGoal(
+      goal,
+      () => undefined,
+      undefined,
+      (err) => this.log(`action ${action}: goal failed (${err})`),
+    );
+    return true;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.connect();
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const ros = new Ros({
+      transportFactory: wsTransportFactory({
+        heartbeatMs: this.options.heartbeatMs,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        onMalformed: (line) => {
+          this.stats.malformed++;
+          this.log(`malformed message from rosbridge dropped: ${line}`);
+        },
+      }),
+    });
+    this.ros = ros;
+    let opened = false;
+    ros.on("connection", () => {
+      if (ros !== this.ros || this.closed) return;
+      opened = true;
+      this.epoch++;
+      this.stats.connects++;
+      this.connected = true;
+      this.backoff = this.options.reconnectInitialMs;
+      for (const sub of this.subs) this.applySub(ros, sub);
+      for (const fn of this.listeners.up) fn(this.epoch);
+    });
+    ros.on("close", (ev) => {
+      if (ros !== this.ros) return;
+      const wasUp = this.connected;
+      this.connected = false;
+      this.discard(ros);
+      if (wasUp) {
+        this.stats.drops++;
+        const code = (ev as { code?: number } | undefined)?.code;
+        for (const fn of this.listeners.down)
+          fn(this.epoch, `connection closed${code === undefined ? "" : ` (code ${code})`}`);
+      }
+      if (!this.closed) this.scheduleReconnect(opened);
+    });
+    ros.on("error", (ev) => {
+      if (ros !== this.ros) return;
+      const msg =
+        ev instanceof Error ? ev.message : ((ev as { message?: string } | undefined)?.message ?? "transport error");
+      if (opened) this.log(`rosbridge: ${msg}`);
+    });
+    ros.connect(this.options.url).catch((e: unknown) => {
+      this.log(`cannot open ${this.options.url}: ${String(e)}`);
+      this.scheduleReconnect(false);
+    });
+  }
+
+  private discard(ros: Ros): void {
+    this.topics = new Map();
+    this.actions = new Map();
+    ros.removeAllListeners();
+    this.ros = undefined;
+    ros.close();
+  }
+
+  private scheduleReconnect(afterUp: boolean): void {
+    if (this.closed) return;
+    const delay = afterUp ? this.options.reconnectInitialMs : this.backoff;
+    if (!afterUp) this.backoff = Math.min(this.backoff * 2, this.options.reconnectMax);
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = this.clock.setTimeout(() => this.connect(), delay);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.clock.clearTimeout(this.retryTimer);
+    const ros = this.ros;
+    const wasUp = this.connected;
+    this.connected = false;
+    if (ros) this.discard(ros);
+    if (wasUp) for (const fn of this.listeners.down) fn(this.epoch, "closed by duet");
+  }
+}
+
+/** The link the product uses. */
+export function createRosLink(options: LinkOptions, clock: Clock): RosLink {
+  return new RoslibLink(options, clock);
+}

@@ -1,0 +1,126 @@
+// The safety layer between any policy and the publisher. Per command (Da = 16 targets):
+//   1. NaN/Inf anywhere → reject (never clamped).
+//   2. Position limits (minus a margin) → reject, or clamp if configured; the verdict names the slots.
+//   3. Ramp: after start, a hold or a reconnect, commands move from the MEASURED pose toward the policy's target at
+//      the ramp speed until they meet it.
+//   4. Step: change from the previous command ≤ min(max step, velocity limit · scale · period) → else reject or clamp.
+// Non-reentrant: one instance per controller; `filter` writes into the caller's `out` and allocates only on a violation.
+import { ACTION_DIM, SLOT_NAMES } from "../core/index.ts";
+import type { SlotLimits } from "./limits.ts";
+import type { RobotInterface } from "./robotInterface.ts";
+
+export type SafetyOptions = RobotInterface["safety"];
+
+/** Result of filtering one command. */
+export interface SafetyVerdict {
+  /** false: the command must not be sent. */
+  ok: boolean;
+  /** Why it was rejected (empty when ok). */
+  rejected: string[];
+  /** Slots moved inside a limit ("clamp" mode). */
+  clamped: string[];
+  /** The command is a ramp step (not yet the policy's target). */
+  ramping: boolean;
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+/** Limits, step bounds and the ramp. */
+export class SafetyLayer {
+  private readonly last = new Float64Array(ACTION_DIM);
+  private hasLast = false;
+  private ramping = true;
+  private readonly stepBound = new Float64Array(ACTION_DIM);
+  private readonly rampStep = new Float64Array(ACTION_DIM);
+  private readonly lo = new Float64Array(ACTION_DIM);
+  private readonly hi = new Float64Array(ACTION_DIM);
+
+  constructor(
+    limits: SlotLimits,
+    private readonly options: SafetyOptions,
+    controlHz: number,
+  ) {
+    const dt = 1 / controlHz;
+    for (let i = 0; i < ACTION_DIM; i++) {
+      const g = limits.gripper[i] === true;
+      const margin = g ? 0 : options.limit_margin_rad;
+      this.lo[i] = (limits.lower[i] as number) + margin;
+      this.hi[i] = (limits.upper[i] as number) - margin;
+      const velocityStep = (limits.velocity[i] as number) * options.velocity_scale * dt;
+      this.stepBound[i] = Math.min(g ? options.max_gripper_step_m : options.max_step_rad, velocityStep);
+      this.rampStep[i] = Math.min(
+        (g ? options.ramp_rad_per_s / 10 : options.ramp_rad_per_s) * dt,
+        this.stepBound[i] as number,
+      );
+    }
+  }
+
+  /** Start over: the next command ramps from the measured pose (after start, hold, stop or reconnect). */
+  reset(): void {
+    this.hasLast = false;
+    this.ramping = true;
+  }
+
+  get isRamping(): boolean {
+    return this.ramping;
+  }
+
+  /**
+   * Filter `target` (Da = 16) given the `measured` state (Ds = 16); the command to send is written to `out`.
+   * On rejection `out` is untouched and the previous command stays the reference.
+   */
+  filter(target: Float32Array, measured: Float32Array, out: Float32Array): SafetyVerdict {
+    let rejected: string[] | undefined;
+    let clamped: string[] | undefined;
+    for (let i = 0; i < ACTION_DIM; i++) {
+      if (!Number.isFinite(target[i])) (rejected ??= []).push(`${SLOT_NAMES[i]} is ${String(target[i])}`);
+    }
+    if (rejected) return { ok: false, rejected, clamped: [], ramping: this.ramping };
+    const clamp = this.options.limits === "clamp";
+    // Work in `out` as scratch: limits first.
+    for (let i = 0; i < ACTION_DIM; i++) {
+      let t = target[i] as number;
+      const lo = this.lo[i] as number;
+      const hi = this.hi[i] as number;
+      if (t < lo || t > hi) {
+        const msg = `${SLOT_NAMES[i]} ${fmt(t)} outside [${fmt(lo)}, ${fmt(hi)}]`;
+        if (clamp) {
+          (clamped ??= []).push(msg);
+          t = Math.min(Math.max(t, lo), hi);
+        } else (rejected ??= []).push(msg);
+      }
+      out[i] = t;
+    }
+    if (rejected) return { ok: false, rejected, clamped: clamped ?? [], ramping: this.ramping };
+    const ramping = this.ramping;
+    let reached = true;
+    for (let i = 0; i < ACTION_DIM; i++) {
+      const ref = this.hasLast ? (this.last[i] as number) : (measured[i] as number);
+      const t = out[i] as number;
+      const d = t - ref;
+      if (ramping) {
+        const s = this.rampStep[i] as number;
+        if (Math.abs(d) > s) {
+          reached = false;
+          out[i] = ref + Math.sign(d) * s;
+        }
+        continue;
+      }
+      const b = this.stepBound[i] as number;
+      if (Math.abs(d) > b + 1e-9) {
+        const msg = `${SLOT_NAMES[i]} step ${fmt(d)} exceeds ${fmt(b)}`;
+        if (clamp) {
+          (clamped ??= []).push(msg);
+          out[i] = ref + Math.sign(d) * b;
+        } else (rejected ??= []).push(msg);
+      }
+    }
+    if (rejected) return { ok: false, rejected, clamped: clamped ?? [], ramping };
+    for (let i = 0; i < ACTION_DIM; i++) this.last[i] = out[i] as number;
+    this.hasLast = true;
+    if (ramping && reached) this.ramping = false;
+    return { ok: true, rejected: [], clamped: clamped ?? [], ramping };
+  }
+}

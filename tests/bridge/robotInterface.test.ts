@@ -1,0 +1,65 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- fixtures poke into untyped JSON messages and files */
+import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadRobotInterface, slotJointNames } from "../../src/bridge/index.ts";
+import { ValidationError } from "../../src/core/index.ts";
+
+const examples = ["panda-pair-ros2.json", "panda-pair-ros1.json", "panda-pair-ros2-action.json"];
+
+describe("robot-interface files", () => {
+  it.each(examples)("%s validates and maps 16 slots to distinct joint names", (name) => {
+    const ri = loadRobotInterface(resolve("robot-interfaces", name));
+    const names = slotJointNames(ri.spec);
+    expect(names).toHaveLength(16);
+    expect(new Set(names).size).toBe(16);
+    expect(names[7]).toBe("left_panda_finger_joint1");
+    expect(names[8]).toBe("right_panda_joint1");
+    expect(ri.robot.joints[3]?.upper).toBeCloseTo(-0.0698, 6);
+  });
+
+  it("reports every bad field of a broken file at once, with paths", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
+    const good = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2.json", "utf8")) as Record<string, any>;
+    good.robot = resolve("robots/panda-pair.json");
+    good.ros_version = 3;
+    good.arms.left.joints = good.arms.left.joints.slice(0, 6);
+    good.arms.right.command = { kind: "velocity", topic: "/x" };
+    good.arms.right.gripper_joint = "left_panda_finger_joint1";
+    good.cameras.top.format = "bmp";
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify(good));
+    let err: unknown;
+    try {
+      loadRobotInterface(file);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ValidationError);
+    const paths = (err as ValidationError).issues.map((i) => i.path).sort();
+    expect(paths).toEqual(["arms.left.joints", "arms.right.command.kind", "cameras.top.format", "ros_version"].sort());
+    expect((err as Error).message).toContain(file);
+  });
+
+  it("names a duplicate joint and where it was first used", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
+    const j = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2.json", "utf8")) as Record<string, any>;
+    j.robot = resolve("robots/panda-pair.json");
+    j.arms.right.joints[2] = "left_panda_joint5";
+    const file = join(dir, "dup.json");
+    writeFileSync(file, JSON.stringify(j));
+    expect(() => loadRobotInterface(file)).toThrow(
+      /arms\.right\.joints\.2: expected a joint name not already used by arms\.left\.joints\.4/,
+    );
+  });
+
+  it("names the robot file when it does not load", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
+    const j = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2.json", "utf8")) as Record<string, any>;
+    j.robot = "nowhere.json";
+    const file = join(dir, "norobot.json");
+    writeFileSync(file, JSON.stringify(j));
+    expect(() => loadRobotInterface(file)).toThrow(/field "robot" names .*nowhere\.json.*cannot read file \(ENOENT\)/s);
+  });
+});

@@ -1,0 +1,279 @@
+// A rosbridge v2 protocol server for tests, on 127.0.0.1 with the `ws` package.
+//
+// The real rosbridge_server (Python, ROS 1 or ROS 2) cannot run here: no ROS installation. This server reproduces the
+// facts of the real one that duet depends on:
+//   - ops: advertise / unadvertise / publish / subscribe (throttle_rate, queue_length) / unsubscribe / call_service →
+//     service_response / send_action_goal → action_result (ROS 2 actions) / cancel_action_goal;
+//   - a publish that fails (unknown topic type, message that does not fit its type) is DROPPED SILENTLY: the error goes
+//     only to the server's own log (`log`), never to the client;
+//   - a bare JSON number as a frame kills a ROS 1 connection (rosbridge 1.x crashes on `msg.get` of an int); ROS 2
+//     servers log it;
+//   - a publish only reaches subscribers of other clients and server-side listeners; nothing is queued for clients
+//     that are not connected.
+// Not reproduced (duet does not use them): fragments, PNG/CBOR/BSON compression, authentication, set_level.
+import { WebSocketServer, WebSocket } from "ws";
+
+/** One message a client published, with the time (performance.now) and client it came from. */
+export interface Received {
+  topic: string;
+  type: string;
+  msg: Record<string, unknown>;
+  at: number;
+  client: number;
+}
+
+interface Subscription {
+  client: Client;
+  id: string | undefined;
+  throttleMs: number;
+  lastSent: number;
+}
+
+interface Client {
+  id: number;
+  ws: WebSocket;
+  advertised: Map<string, string>;
+}
+
+type Validator = (msg: Record<string, unknown>) => string | undefined;
+
+const isNumArray = (v: unknown): boolean =>
+  Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x));
+
+function trajectoryProblem(t: unknown): string | undefined {
+  if (t === null || typeof t !== "object") return "trajectory missing";
+  const tr = t as Record<string, unknown>;
+  if (!Array.isArray(tr.joint_names) || !tr.joint_names.every((n) => typeof n === "string"))
+    return "joint_names must be string[]";
+  if (!Array.isArray(tr.points) || tr.points.length === 0) return "points must be a non-empty array";
+  for (const p of tr.points as Record<string, unknown>[]) {
+    if (!isNumArray(p.positions) || (p.positions as number[]).length !== tr.joint_names.length)
+      return "points[].positions must be finite float64[] of joint_names' length";
+  }
+  return undefined;
+}
+
+/** Field checks per message type (what rosbridge's message conversion would refuse). */
+const validators: Record<string, Validator> = {
+  "std_msgs/Float64MultiArray": (m) => (isNumArray(m.data) ? undefined : "data must be float64[]"),
+  "trajectory_msgs/JointTrajectory": (m) => trajectoryProblem(m),
+  "control_msgs/FollowJointTrajectoryActionGoal": (m) =>
+    m.goal && typeof m.goal === "object"
+      ? trajectoryProblem((m.goal as Record<string, unknown>).trajectory)
+      : "goal missing",
+  "std_msgs/Bool": (m) => (typeof m.data === "boolean" ? undefined : "data must be bool"),
+  "std_msgs/Empty": () => undefined,
+};
+
+/** Options of the test server. */
+export interface ServerOptions {
+  /** 0 = any free port. */
+  port?: number;
+  rosVersion: 1 | 2;
+}
+
+/** A rosbridge v2 server with a ROS graph of topics, services and actions handled in-process. */
+export class RosbridgeTestServer {
+  /** Server-side log: where the real server reports errors. */
+  readonly log: string[] = [];
+  /** Every publish accepted from any client. */
+  readonly received: Received[] = [];
+  /** Every action goal accepted: action name, args, time. */
+  readonly goals: { action: string; args: Record<string, unknown>; at: number; client: number }[] = [];
+  private readonly clients = new Set<Client>();
+  private readonly subs = new Map<string, Subscription[]>();
+  private readonly topicListeners = new Map<string, ((msg: Record<string, unknown>) => void)[]>();
+  private readonly services = new Map<string, (args: unknown) => unknown>();
+  private readonly actions = new Map<string, (args: Record<string, unknown>) => unknown>();
+  private nextClient = 1;
+
+  private constructor(
+    private readonly wss: WebSocketServer,
+    readonly port: number,
+    readonly rosVersion: 1 | 2,
+  ) {
+    wss.on("connection", (ws) => this.accept(ws));
+  }
+
+  static start(options: ServerOptions): Promise<RosbridgeTestServer> {
+    return new Promise((resolve, reject) => {
+      const wss = new WebSocketServer({ host: "127.0.0.1", port: options.port ?? 0 });
+      wss.once("error", reject);
+      wss.once("listening", () => {
+        const addr = wss.address();
+        const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+        resolve(new RosbridgeTestServer(wss, port, options.rosVersion));
+      });
+    });
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}`;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** Kill the server: every connection is cut without a close handshake, like a crashed process. */
+  kill(): Promise<void> {
+    for (const c of this.clients) c.ws.terminate();
+    this.clients.clear();
+    return new Promise((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /** A ROS node publishes `msg` on `topic`: delivered to subscribed clients (honouring throttle_rate). */
+  publish(topic: string, msg: unknown): void {
+    const now = performance.now();
+    for (const s of this.subs.get(topic) ?? []) {
+      if (s.throttleMs > 0 && now - s.lastSent < s.throttleMs) continue;
+      s.lastSent = now;
+      this.send(s.client, { op: "publish", topic, msg });
+    }
+  }
+
+  /** Send a raw text frame to every client (for malformed-message tests). */
+  sendRaw(text: string): void {
+    for (const c of this.clients) if (c.ws.readyState === WebSocket.OPEN) c.ws.send(text);
+  }
+
+  /** A ROS node subscribed to `topic` inside the graph. */
+  onTopic(topic: string, fn: (msg: Record<string, unknown>) => void): void {
+    this.topicListeners.set(topic, [...(this.topicListeners.get(topic) ?? []), fn]);
+  }
+
+  /** A ROS service in the graph. */
+  advertiseService(name: string, handler: (args: unknown) => unknown): void {
+    this.services.set(name, handler);
+  }
+
+  /** A ROS 2 action server in the graph; its handler's return value is the result. */
+  advertiseAction(name: string, handler: (args: Record<string, unknown>) => unknown): void {
+    this.actions.set(name, handler);
+  }
+
+  private send(c: Client, msg: unknown): void {
+    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(msg));
+  }
+
+  private accept(ws: WebSocket): void {
+    const client: Client = { id: this.nextClient++, ws, advertised: new Map() };
+    this.clients.add(client);
+    ws.on("close", () => {
+      this.clients.delete(client);
+      for (const [topic, list] of this.subs)
+        this.subs.set(
+          topic,
+          list.filter((s) => s.client !== client),
+        );
+    });
+    ws.on("message", (data) => this.handle(client, data.toString()));
+  }
+
+  private handle(c: Client, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text);
+    } catch {
+      this.log.push(`[client ${c.id}] Unable to load JSON message: ${text.slice(0, 60)}`);
+      return;
+    }
+    if (typeof msg === "number") {
+      if (this.rosVersion === 1) {
+        this.log.push(`[client ${c.id}] AttributeError: 'int' object has no attribute 'get' — connection closed`);
+        c.ws.terminate();
+      } else this.log.push(`[client ${c.id}] Received a message without an op`);
+      return;
+    }
+    if (msg === null || typeof msg !== "object" || typeof (msg as { op?: unknown }).op !== "string") {
+      this.log.push(`[client ${c.id}] Received a message without an op`);
+      return;
+    }
+    const m = msg as Record<string, unknown> & { op: string };
+    const topic = typeof m.topic === "string" ? m.topic : "";
+    switch (m.op) {
+      case "advertise":
+        if (typeof m.type !== "string") this.log.push(`[client ${c.id}] advertise ${topic}: missing type`);
+        else c.advertised.set(topic, m.type);
+        return;
+      case "unadvertise":
+        c.advertised.delete(topic);
+        return;
+      case "subscribe": {
+        const list = this.subs.get(topic) ?? [];
+        list.push({
+          client: c,
+          id: typeof m.id === "string" ? m.id : undefined,
+          throttleMs: typeof m.throttle_rate === "number" ? m.throttle_rate : 0,
+          lastSent: -Infinity,
+        });
+        this.subs.set(topic, list);
+        return;
+      }
+      case "unsubscribe":
+        this.subs.set(
+          topic,
+          (this.subs.get(topic) ?? []).filter((s) => s.client !== c),
+        );
+        return;
+      case "publish":
+        this.onPublish(c, topic, m.msg);
+        return;
+      case "call_service": {
+        const service = typeof m.service === "string" ? m.service : "";
+        const h = this.services.get(service);
+        if (!h)
+          this.send(c, {
+            op: "service_response",
+            id: m.id,
+            service,
+            values: `Service ${service} does not exist`,
+            result: false,
+          });
+        else this.send(c, { op: "service_response", id: m.id, service, values: h(m.args), result: true });
+        return;
+      }
+      case "send_action_goal": {
+        const action = typeof m.action === "string" ? m.action : "";
+        const h = this.actions.get(action);
+        const args = (m.args ?? {}) as Record<string, unknown>;
+        if (!h) {
+          this.log.push(`[client ${c.id}] send_action_goal: action ${action} does not exist`);
+          this.send(c, { op: "action_result", id: m.id, action, values: {}, status: 6, result: false });
+          return;
+        }
+        this.goals.push({ action, args, at: performance.now(), client: c.id });
+        this.send(c, { op: "action_result", id: m.id, action, values: h(args), status: 4, result: true });
+        return;
+      }
+      case "cancel_action_goal":
+        return;
+      default:
+        this.log.push(`[client ${c.id}] Unknown operation: ${m.op}`);
+    }
+  }
+
+  private onPublish(c: Client, topic: string, msg: unknown): void {
+    const type = c.advertised.get(topic);
+    if (type === undefined) {
+      this.log.push(
+        `[client ${c.id}] publish ${topic}: Cannot infer topic type for topic ${topic} as it is not yet advertised`,
+      );
+      return;
+    }
+    if (msg === null || typeof msg !== "object") {
+      this.log.push(`[client ${c.id}] publish ${topic}: message is not an object`);
+      return;
+    }
+    const problem = validators[type]?.(msg as Record<string, unknown>);
+    if (problem !== undefined) {
+      this.log.push(`[client ${c.id}] publish ${topic} (${type}): ${problem} — dropped`);
+      return;
+    }
+    const rec = msg as Record<string, unknown>;
+    this.received.push({ topic, type, msg: rec, at: performance.now(), client: c.id });
+    for (const fn of this.topicListeners.get(topic) ?? []) fn(rec);
+    for (const s of this.subs.get(topic) ?? [])
+      if (s.client !== c) this.send(s.client, { op: "publish", topic, msg: rec });
+  }
+}
