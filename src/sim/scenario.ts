@@ -1,0 +1,109 @@
+// Scenario files (scenarios/*.json): randomization, bottle and thread, grasp model, cameras, time limit, success.
+import { dirname, resolve } from "node:path";
+import { z } from "zod";
+import { ValidationError, loadJsonFile, loadRobot, type RobotDescription } from "../core/index.ts";
+
+const vec3 = z.tuple([z.number(), z.number(), z.number()]);
+/** A closed interval [lo, hi] sampled uniformly per episode; lo = hi fixes the value. */
+const range = z
+  .tuple([z.number(), z.number()])
+  .refine(([lo, hi]) => lo <= hi, { message: "range [lo, hi] with lo <= hi" });
+const positiveRange = z
+  .tuple([z.number().nonnegative(), z.number().nonnegative()])
+  .refine(([lo, hi]) => lo <= hi, { message: "range [lo, hi] with lo <= hi" });
+
+export const cameraSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]*$/, "a lower-case identifier"),
+  /** "world" for a fixed camera, or "left_hand"/"right_hand" to ride on a gripper. */
+  mount: z.enum(["world", "left_hand", "right_hand"]),
+  /** Camera position in the mount frame (m). Hand frame: z along the tool, y along the finger closing axis. */
+  position: vec3,
+  /** Point the camera looks at, in the mount frame (m). */
+  look_at: vec3,
+  /** Up direction in the mount frame. */
+  up: vec3.default([0, 0, 1]),
+  /** Vertical field of view (degrees). */
+  fov: z.number().gt(1).lt(179),
+  width: z.number().int().positive().max(1024),
+  height: z.number().int().positive().max(1024),
+});
+export type CameraSpec = z.output<typeof cameraSchema>;
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().default(""),
+  /** Robot description file, relative to the scenario file. */
+  robot: z.string().min(1),
+  /** Control rate (Hz): actions per second. */
+  control_hz: z.number().positive().max(1000),
+  /** Physics rate (Hz); must be a multiple of control_hz. */
+  physics_hz: z.number().positive().max(5000),
+  /** Gauss–Seidel iterations per physics step (a light cap needs ≈50 to turn). */
+  solver_iterations: z.number().int().positive().max(1000),
+  /** Episode time limit (s). */
+  time_limit_s: z.number().positive(),
+  bottle: z.strictObject({
+    radius: z.number().positive(),
+    height: z.number().positive(),
+    mass: z.number().positive(),
+    neck_radius: z.number().positive(),
+    neck_height: z.number().positive(),
+    /** Bottle centre on the table (m), sampled per episode. */
+    x: range,
+    y: range,
+    /** Bottle yaw (rad), sampled per episode. */
+    yaw: range,
+    /** Friction coefficient against the table. */
+    friction: z.number().nonnegative(),
+  }),
+  cap: z.strictObject({
+    radius: z.number().positive(),
+    height: z.number().positive(),
+    mass: z.number().positive(),
+    /** Thread pitch (m per turn). */
+    pitch: z.number().positive(),
+    /** Turns until the thread lets go. */
+    release_turns: z.number().positive(),
+    /** Thread friction torque (N·m) resisting loosening, sampled per episode (cap tightness). */
+    friction_torque: positiveRange,
+  }),
+  grasp: z.strictObject({
+    /** "friction": finger friction bounded by μ·grip force; "weld": lock on two-finger contact. */
+    model: z.enum(["friction", "weld"]),
+  }),
+  success: z.strictObject({
+    /** Cap must be released and farther than this from its seat (m). */
+    cap_distance: z.number().positive(),
+  }),
+  cameras: z.array(cameraSchema),
+  expert: z.strictObject({
+    /** Which arm holds the bottle: drawn per episode ("random") or fixed. */
+    mode: z.enum(["random", "left", "right"]),
+    /** Standard deviation of waypoint noise (m) that makes demonstrations diverse. */
+    noise: z.number().nonnegative(),
+  }),
+});
+
+export type ScenarioFile = z.output<typeof scenarioSchema>;
+/** A validated scenario with its robot description resolved. */
+export interface Scenario extends ScenarioFile {
+  file: string;
+  robotDescription: RobotDescription;
+}
+
+/** Load and validate a scenario and its robot file; every bad field of either file is reported with the file name. */
+export function loadScenario(file: string): Scenario {
+  const parsed = loadJsonFile(file, scenarioSchema);
+  const ratio = parsed.physics_hz / parsed.control_hz;
+  if (Math.abs(ratio - Math.round(ratio)) > 1e-9) {
+    throw new ValidationError(file, [
+      {
+        path: "physics_hz",
+        expected: `a multiple of control_hz (${parsed.control_hz})`,
+        received: String(parsed.physics_hz),
+      },
+    ]);
+  }
+  const robotDescription = loadRobot(resolve(dirname(file), parsed.robot));
+  return { ...parsed, file, robotDescription };
+}
