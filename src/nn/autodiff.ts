@@ -79,6 +79,7 @@ export const gradRules: { readonly [K in OpType]: GradRule } = {
   },
   Sin: (g, n, gy) => [g.mul(gy, g.cos(input(n, 0)))],
   Cos: (g, n, gy) => [g.neg(g.mul(gy, g.sin(input(n, 0))))],
+  Floor: noGrad,
   MatMul: (g, n, gy) => {
     const a = input(n, 0);
     const b = input(n, 1);

@@ -53,6 +53,7 @@ export class GraphBuilder {
   /** True while building the training graph: dropout is active. */
   training = false;
   private nextId = 0;
+  private seedInput: Tensor | null = null;
   private scopes: string[] = [];
   private scalars = new Map<number, Tensor>();
   private paramByName = new Map<string, Tensor>();
@@ -92,6 +93,15 @@ export class GraphBuilder {
     const t = this.leaf(name, shape, options.dtype ?? "float32", "input", batchAxis, null);
     this.inputs.push(t);
     return t;
+  }
+
+  /**
+   * The scalar float input `noise_seed` that drives in-graph noise (dropout), created on first use. Feed a phase in
+   * [0, 2π) that changes every step (TrainingGraph derives it from the step number, so resume is exact).
+   */
+  noiseSeed(): Tensor {
+    this.seedInput ??= this.input("noise_seed", [], { batchAxis: null });
+    return this.seedInput;
   }
 
   /** A trainable float32 parameter named within the current scope; the same name returns the same tensor. */
@@ -246,6 +256,10 @@ export class GraphBuilder {
   }
   cos(x: Tensor): Tensor {
     return this.unary("Cos", x);
+  }
+  /** Round down (gradient zero). */
+  floor(x: Tensor): Tensor {
+    return this.unary("Floor", x);
   }
   identity(x: Tensor): Tensor {
     return this.emit("Identity", [x], {}, x.shape, x.dtype, x.batchAxis);

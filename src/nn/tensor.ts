@@ -23,6 +23,7 @@ export type OpType =
   | "Erf"
   | "Sin"
   | "Cos"
+  | "Floor"
   | "MatMul"
   | "Transpose"
   | "Reshape"

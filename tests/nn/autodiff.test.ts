@@ -7,9 +7,10 @@ import { GraphBuilder, backward, type OpType, type Tensor } from "../../src/nn/i
 import { compile, f32, randn } from "./helpers.ts";
 
 interface Case {
-  /** Shapes of the float inputs; `positive` keeps them in (0.5, 2); `awayFromZero` keeps |x| ≥ 0.2. */
+  /** Shapes of the float inputs; `positive` keeps them in (0.5, 2); `awayFromZero` keeps |x| ≥ 0.2;
+   * `halfInteger` keeps them within 0.1 of k + ½. */
   shapes: number[][];
-  domain?: "positive" | "awayFromZero";
+  domain?: "positive" | "awayFromZero" | "halfInteger";
   build: (g: GraphBuilder, xs: Tensor[]) => Tensor;
 }
 
@@ -62,6 +63,7 @@ const cases: { [K in OpType]: Case[] } = {
   Erf: un((g, x) => g.erf(x)),
   Sin: un((g, x) => g.sin(x)),
   Cos: un((g, x) => g.cos(x)),
+  Floor: un((g, x) => g.add(g.floor(x), g.mul(x, x)), "halfInteger"),
   MatMul: [
     {
       shapes: [
@@ -160,6 +162,7 @@ async function check(op: string, c: Case, seed: number): Promise<void> {
     for (let i = 0; i < n; i++) {
       const x = v[i] as number;
       if (c.domain === "positive") v[i] = 0.5 + 1.5 * rng.next();
+      if (c.domain === "halfInteger") v[i] = Math.round(x) + 0.5 + 0.2 * (rng.next() - 0.5);
       if (c.domain === "awayFromZero") v[i] = Math.sign(x || 1) * (0.2 + Math.abs(x));
     }
     return v;

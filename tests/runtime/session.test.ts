@@ -1,0 +1,58 @@
+// Session: real onnxruntime sessions; inputs validated against the declared inputs, every problem in one error.
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../src/core/index.ts";
+import { GraphBuilder, inferenceModel } from "../../src/nn/index.ts";
+import { Session } from "../../src/runtime/index.ts";
+
+async function model(): Promise<Session> {
+  const g = new GraphBuilder();
+  const x = g.input("x", [4, 3]);
+  const ids = g.input("ids", [4], { dtype: "int64" });
+  const y = g.add(x, g.cast(g.reshape(ids, [4, 1]), "float32"));
+  g.output("y", y);
+  return Session.create(inferenceModel(g, new Float32Array(0)).bytes, { intraOpThreads: 1, label: "toy.onnx" });
+}
+
+describe("Session", () => {
+  it("declares a symbolic batch dimension and runs any batch size", async () => {
+    const s = await model();
+    expect(s.inputs).toEqual([
+      { name: "x", dtype: "float32", shape: ["batch", 3] },
+      { name: "ids", dtype: "int64", shape: ["batch"] },
+    ]);
+    const out = await s.run({
+      x: { data: new Float32Array([1, 2, 3, 4, 5, 6]), dims: [2, 3] },
+      ids: { data: BigInt64Array.from([10n, 20n]), dims: [2] },
+    });
+    expect(Array.from(out.y?.data as Float32Array)).toEqual([11, 12, 13, 24, 25, 26]);
+  });
+
+  it("lists every missing, extra, mis-typed and mis-shaped input in one error", async () => {
+    const s = await model();
+    const err = await s
+      .run({
+        x: { data: new Float32Array(8), dims: [2, 4] },
+        extra: { data: new Float32Array(1), dims: [1] },
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    const issues = (err as ValidationError).issues.map((i) => `${i.path}: ${i.expected} / ${i.received}`);
+    expect(issues).toEqual([
+      "x: float32 [batch,3] / float32 [2,4] with 8 values",
+      "ids: int64 [batch] / nothing (missing)",
+      "extra: no such input / an extra input",
+    ]);
+    expect((err as Error).message).toMatch(/^toy\.onnx inputs: 3 invalid fields/);
+    const mismatch = s.check({
+      x: { data: new Float32Array(6), dims: [2, 3] },
+      ids: { data: BigInt64Array.from([1n, 2n, 3n]), dims: [3] },
+    });
+    expect(mismatch.map((i) => i.path)).toEqual(["ids"]);
+  });
+
+  it("reports a model onnxruntime cannot load, naming it", async () => {
+    await expect(Session.create(new Uint8Array([1, 2, 3]), { label: "broken.onnx" })).rejects.toThrow(
+      /broken\.onnx: onnxruntime could not load the model/,
+    );
+  });
+});
