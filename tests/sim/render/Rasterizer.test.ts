@@ -178,6 +178,10 @@ describe("Rasterizer", () => {
     expect(blob(render(scene, cam), [0, 0, 0]).n).toBe(W * H);
     scene.background = new THREE.Color(0x336699);
     expect(blob(render(scene, cam), [0x33, 0x66, 0x99]).n).toBe(W * H);
+    // An odd image size (the clear doubles copies; the last one is partial).
+    const small = new Uint8Array(7 * 3 * 3).fill(1);
+    new Rasterizer(7, 3).render(scene, new THREE.PerspectiveCamera(50, 7 / 3), small);
+    expect([...small]).toEqual(Array.from({ length: 21 }, () => [0x33, 0x66, 0x99]).flat());
     const linear = new Uint8Array(W * H * 3);
     new Rasterizer(W, H, { srgb: false }).render(scene, cam, linear);
     const c = new THREE.Color(0x336699); // stored linear
