@@ -123,6 +123,10 @@ export class RosBridge implements RobotBridge {
     return this.link.connected;
   }
 
+  on(event: "up", fn: (epoch: number) => void): void;
+  on(event: "down", fn: (epoch: number, reason: string) => void): void;
+  on(event: "stop", fn: (source: string) => void): void;
+  on(event: "log", fn: (line: string) => void): void;
   on(event: "up" | "down" | "stop" | "log", fn: never): void {
     if (event === "stop") this.stopFns.push(fn);
     else if (event === "log") this.logFns.push(fn);

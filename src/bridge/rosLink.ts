@@ -79,6 +79,9 @@ export class RoslibLink implements RosLink {
     this.backoff = options.reconnectInitialMs;
   }
 
+  on(event: "up", fn: (epoch: number) => void): void;
+  on(event: "down", fn: (epoch: number, reason: string) => void): void;
+  on(event: "log", fn: (line: string) => void): void;
   on(event: "up" | "down" | "log", fn: never): void {
     (this.listeners[event] as unknown[]).push(fn);
   }

@@ -72,7 +72,8 @@ export class DeployController {
   private chunk: ActionChunk | undefined;
   private chunkStep = 0;
   private chunkEpoch = -1;
-  private lastGoodObsAt = -Infinity;
+  /** Receive time of the newest joint state of the last good observation (the watchdog's reference). */
+  private lastInputAt = -Infinity;
   private busy = false;
   private timer: unknown;
   private nextTickAt = 0;
@@ -214,12 +215,12 @@ export class DeployController {
     const now = clock.now();
     const r: ObserveResult = bridge.observe(now);
     if (!r.ok) {
-      if (this.state === "running" && now - this.lastGoodObsAt > this.o.watchdogMs)
+      if (this.state === "running" && now - this.lastInputAt > this.o.watchdogMs)
         this.enter("hold", `watchdog: ${r.reason}`);
       else if (this.state !== "running") this.reason = r.reason;
       return;
     }
-    this.lastGoodObsAt = now;
+    this.lastInputAt = r.newestInputAt;
     this.ages.joint = r.jointAgeMs;
     this.ages.camera = r.cameraAgeMs;
     if (this.state !== "running") this.enter("running", `observations fresh on epoch ${r.epoch}`);

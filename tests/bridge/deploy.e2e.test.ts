@@ -1,0 +1,222 @@
+// End to end over the rosbridge v2 protocol: the real bridge (roslib 2 over ws) and deploy loop against the test
+// server in ./rosbridgeServer.ts (the real rosbridge cannot run here; see that file for the facts it reproduces) with
+// a servoed two-arm robot behind it (./simRobot.ts).
+import { afterEach, describe, expect, it } from "vitest";
+import { ReplayPolicy } from "../../src/runner/replayPolicy.ts";
+import { HoldPolicy } from "../../src/runner/holdPolicy.ts";
+import { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import { chunksMovingJoint1, sleep, startHarness, waitFor, type Harness } from "./harness.ts";
+import { homePose } from "./simRobot.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const home = Array.from(homePose());
+const f32 = (x: number): number => Math.fround(x);
+
+describe("deploy through rosbridge", () => {
+  it("holds the measured pose (ROS 2, JointTrajectory, JPEG camera)", async () => {
+    h = await startHarness(new HoldPolicy());
+    const hh = h;
+    await waitFor("10 commands", () => hh.commands().length >= 20);
+    const cmds = h.commands();
+    for (const c of cmds) {
+      expect(c.positions).toHaveLength(7);
+      for (const [i, v] of c.positions.entries()) expect(Math.abs(v - (home[i] as number))).toBeLessThan(1e-6);
+    }
+    expect(h.controller.status.state).toBe("running");
+    expect(h.bridge.stats.frames).toBeGreaterThan(0);
+    const traj = h.server.received.find((r) => r.topic === "/left/joint_trajectory_controller/joint_trajectory")
+      ?.msg as { points: { time_from_start: unknown }[] };
+    expect(traj.points[0]?.time_from_start).toEqual({ sec: 0, nanosec: 50_000_000 });
+  });
+
+  it("replays chunks through a ROS 2 FollowJointTrajectory action, ramping from the measured pose", async () => {
+    h = await startHarness(new ReplayPolicy(chunksMovingJoint1([0.04, 0.08, 0.12, 0.16, 0.2])), {
+      interfaceFile: "panda-pair-ros2-action.json",
+    });
+    const hh = h;
+    await waitFor("left joint1 at 0.2", () => Math.abs((hh.robot.position[0] as number) - 0.2) < 1e-3, 8000);
+    const cmds = h.commands().filter((c) => c.source.startsWith("/left/joint_trajectory_controller"));
+    const rampStep = h.spec.safety.ramp_rad_per_s / h.spec.control_hz;
+    expect(cmds[0]?.positions[0]).toBeCloseTo(f32(rampStep), 6);
+    let prev = 0;
+    for (const c of cmds) {
+      expect(Math.abs((c.positions[0] as number) - prev)).toBeLessThanOrEqual(h.spec.safety.max_step_rad + 1e-6);
+      prev = c.positions[0] as number;
+    }
+    expect(h.server.goals.some((g) => g.action === "/left/gripper_controller/follow_joint_trajectory")).toBe(true);
+  });
+
+  it("ROS 1: merges two JointState topics by name in reversed order, Float64MultiArray commands, PNG+JPEG cameras", async () => {
+    h = await startHarness(new ReplayPolicy(chunksMovingJoint1([0.05])), {
+      interfaceFile: "panda-pair-ros1.json",
+      robot: { order: "reversed" },
+    });
+    const hh = h;
+    await waitFor("left joint1 at 0.05", () => Math.abs((hh.robot.position[0] as number) - 0.05) < 1e-3, 8000);
+    const right = h.server.received.filter((r) => r.topic === "/right/position_joint_controller/command");
+    expect(right.length).toBeGreaterThan(0);
+    for (const r of right)
+      expect((r.msg.data as number[]).map((v, i) => Math.abs(v - (home[8 + i] as number)) < 1e-6)).toEqual(
+        new Array(7).fill(true),
+      );
+    const grip = h.server.received.find((r) => r.topic === "/left/gripper_position_controller/command");
+    expect(grip?.msg.data).toEqual([f32(0.02)]);
+  });
+
+  it("refuses an observation with missing joints: no command, and the reason names them", async () => {
+    h = await startHarness(new HoldPolicy(), { robot: { omit: ["right_panda_joint7"] } });
+    const hh = h;
+    await waitFor("joint states flowing", () => hh.bridge.stats.jointStates > 10);
+    await sleep(300);
+    expect(h.commands()).toEqual([]);
+    expect(h.controller.status.reason).toBe("joint states missing for right_panda_joint7");
+  });
+
+  it("joint states stop arriving → hold within the watchdog period, nothing sent after", async () => {
+    h = await startHarness(new HoldPolicy());
+    const hh = h;
+    await waitFor("commands", () => hh.commands().length >= 10);
+    const t0 = performance.now();
+    h.robot.jointStatesOn = false;
+    await waitFor("hold", () => hh.controller.status.state === "hold", 2000);
+    const holdAt = h.logs.find((l) => l.line.startsWith("hold: watchdog"))?.at ?? Infinity;
+    expect(holdAt - t0).toBeLessThanOrEqual(h.spec.safety.watchdog_ms + 1000 / h.spec.control_hz + 50);
+    const nBefore = h.commands().length;
+    const last = h.commands().at(-1)?.at ?? 0;
+    expect(last - t0).toBeLessThanOrEqual(h.spec.max_age_ms.joint_states + 50);
+    await sleep(300);
+    expect(h.commands().length).toBe(nBefore);
+    h.robot.jointStatesOn = true;
+    await waitFor("running again", () => hh.controller.status.state === "running", 2000);
+  });
+
+  it("a command beyond limits or with NaN never leaves the process", async () => {
+    const chunks = chunksMovingJoint1([0, 0], (row, k, s) => {
+      if (k === 0 && s === 3) row[2] = NaN;
+      if (k === 0 && s === 5) row[3] = 0.5; // joint4 upper limit −0.0698
+      if (k === 1) row[10] = Infinity;
+    });
+    h = await startHarness(new ReplayPolicy(chunks));
+    const hh = h;
+    await waitFor("both rejections", () => hh.controller.status.rejected >= 10, 5000);
+    for (const c of h.commands()) {
+      expect(c.positions.every((v) => Number.isFinite(v))).toBe(true);
+      if (c.positions.length === 7) expect(c.positions[3]).toBeLessThan(-2);
+    }
+    expect(JSON.stringify(h.server.received)).not.toContain("null");
+    const lines = h.logs.map((l) => l.line);
+    expect(lines).toContain("rejected (holding): left_joint3 is NaN");
+    expect(lines).toContain("rejected (holding): left_joint4 0.5000 outside [-3.0618, -0.0798]");
+    expect(lines).toContain("rejected (holding): right_joint3 is Infinity");
+    expect(h.server.log).toEqual([]);
+  });
+
+  it("server dies mid-episode: stop reported within 200 ms, nothing queued during the outage reaches the robot", async () => {
+    h = await startHarness(
+      new ReplayPolicy(chunksMovingJoint1([0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2])),
+    );
+    const hh = h;
+    await waitFor("running with commands", () => hh.commands().length >= 10);
+    const port = h.server.port;
+    const epochBefore = h.bridge.epoch;
+    const killedAt = performance.now();
+    await h.server.kill();
+    h.robot.detach();
+    await waitFor("disconnect noticed", () => hh.controller.status.state === "disconnected", 2000);
+    expect(h.controller.status.downNoticedAt - killedAt).toBeLessThan(200);
+    // During the outage nothing can be sent: old or current epoch, through the bridge or the link.
+    const marker = Float32Array.from(home);
+    marker[0] = 0.0123;
+    expect(h.bridge.sendCommand(marker, epochBefore)).toBe(false);
+    expect(h.bridge.sendCommand(marker, h.bridge.epoch)).toBe(false);
+    await sleep(150); // the loop keeps ticking while down
+    const sentBefore = h.controller.status.commandsSent;
+    const old = h.server;
+    h.server = await RosbridgeTestServer.start({ rosVersion: 2, port });
+    h.robot.attach(h.server);
+    await waitFor("commands after restart", () => hh.commands().length >= 5, 5000);
+    expect(h.bridge.epoch).toBe(epochBefore + 1);
+    expect(old.clientCount).toBe(0);
+    const measured = h.logs.find((l) => l.line.startsWith("running: observations fresh on epoch 2"));
+    expect(measured).toBeDefined();
+    const after = h.commands().filter((c) => c.source.startsWith("/left/joint_trajectory_controller"));
+    // Only commands produced on the new connection, from fresh observations: the first is a ramp step from the
+    // measured pose (robot is where the last command left it), never the marker.
+    for (const c of after) expect(c.positions[0]).not.toBeCloseTo(0.0123, 4);
+    const firstAfter = after[0]?.positions[0] as number;
+    const measuredAtRestart = h.robot.position[0] as number;
+    expect(Math.abs(firstAfter - measuredAtRestart)).toBeLessThanOrEqual(
+      h.spec.safety.ramp_rad_per_s / h.spec.control_hz + 0.05,
+    );
+    expect(h.controller.status.commandsSent).toBeGreaterThan(sentBefore);
+    expect(h.server.received.filter((r) => r.at < (measured?.at ?? 0))).toEqual([]);
+  });
+
+  it("operator stop on the ROS topic: nothing sent afterwards", async () => {
+    h = await startHarness(new HoldPolicy());
+    const hh = h;
+    await waitFor("commands", () => hh.commands().length >= 6);
+    h.server.publish("/duet/stop", { data: false });
+    await sleep(100);
+    expect(h.controller.status.state).toBe("running");
+    h.server.publish("/duet/stop", { data: true });
+    await waitFor("stopped", () => hh.controller.status.state === "stopped", 1000);
+    const n = h.commands().length;
+    await sleep(300);
+    expect(h.commands().length).toBe(n);
+    expect(h.logs.map((l) => l.line)).toContain("stopped: operator stop (ROS topic /duet/stop)");
+  });
+
+  it("--dry-run computes and logs commands without publishing", async () => {
+    h = await startHarness(new HoldPolicy(), { dryRun: true });
+    const hh = h;
+    await waitFor("logged commands", () => hh.controller.status.commandsLogged >= 5);
+    expect(h.server.received).toEqual([]);
+    const line = h.logs.find((l) => l.line.startsWith("dry-run command"))?.line ?? "";
+    expect(line).toMatch(
+      /^dry-run command \(ramp\): \[0\.0000, -0\.3000, 0\.0000, -2\.2000, 0\.0000, 1\.9000, 0\.7850, 0\.0200, 0\.0000/,
+    );
+  });
+
+  it("survives malformed and unexpected messages with a clear log line", async () => {
+    h = await startHarness(new HoldPolicy());
+    const hh = h;
+    await waitFor("commands", () => hh.commands().length >= 4);
+    h.server.sendRaw("this is not json");
+    h.server.sendRaw("42");
+    h.server.sendRaw('{"op": 5}');
+    h.server.sendRaw('{"op":"publish","topic":"/joint_states"}');
+    h.server.publish("/joint_states", { name: ["left_panda_joint1"], position: ["x"] });
+    // The garbage frame must be the latest one when the loop decodes it (frames are decoded lazily, at observe).
+    h.robot.camerasOn = false;
+    h.server.publish("/cameras/top/image_raw/compressed", {
+      format: "jpeg",
+      data: Buffer.from("garbage!").toString("base64"),
+    });
+    await waitFor("bad frame counted", () => hh.logs.some((l) => l.line.includes("frame ignored")), 2000);
+    h.robot.camerasOn = true;
+    const n = h.commands().length;
+    await waitFor("more commands after the garbage", () => hh.commands().length >= n + 8, 3000);
+    const lines = h.logs.map((l) => l.line);
+    expect(lines).toContain("malformed message from rosbridge dropped: not JSON: this is not json");
+    expect(lines).toContain('malformed message from rosbridge dropped: not a rosbridge message (no string "op"): 42');
+    expect(lines).toContain(
+      'malformed message from rosbridge dropped: not a rosbridge message (no string "op"): {"op": 5}',
+    );
+    expect(lines).toContain(
+      "/joint_states: JointState ignored: expected a sensor_msgs/JointState object, received undefined",
+    );
+    expect(lines).toContain('/joint_states: JointState ignored: position.0: expected a finite number, received "x"');
+    expect(
+      lines.some((l) =>
+        l.startsWith("/cameras/top/image_raw/compressed: frame ignored: image data is neither PNG nor JPEG"),
+      ),
+    ).toBe(true);
+    expect(h.controller.status.state).toBe("running");
+  });
+});
