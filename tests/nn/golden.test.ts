@@ -10,7 +10,6 @@ import {
   GraphBuilder,
   GroupNorm,
   LayerNorm,
-  Linear,
   Mlp,
   MultiHeadAttention,
   ParamLayout,
