@@ -1,0 +1,107 @@
+// `duet deploy`: run a policy on real arms through rosbridge, behind the safety layer, with a live status line.
+// Keys: s or space = operator stop, r = resume (ramps from the measured pose), q or Ctrl-C = quit.
+import type { Command } from "commander";
+import { DuetError } from "../core/index.ts";
+import { SafetyLayer, createClock, createRosBridge, loadRobotInterface, slotLimits } from "../bridge/index.ts";
+import { DeployController, type DeployStatus } from "../runner/deploy.ts";
+import { policyHelp, resolveDeployPolicy } from "./deployPolicy.ts";
+
+interface DeployArgs {
+  robotInterface: string;
+  policy: string;
+  url: string;
+  dryRun?: boolean;
+}
+
+function formatMs(x: number): string {
+  return Number.isFinite(x) ? `${x.toFixed(1)}ms` : "–";
+}
+
+/** One status line: state, rates, latency, input ages, safety counters. */
+export function statusLine(s: DeployStatus, cmdRateHz: number): string {
+  return (
+    `${s.state.padEnd(12)} epoch ${s.epoch} | cmd ${cmdRateHz.toFixed(1)} Hz | obs→cmd p50 ${formatMs(s.latencyMsMedian)} p95 ${formatMs(s.latencyMsP95)}` +
+    ` | age joints ${formatMs(s.jointAgeMs)} cam ${formatMs(s.cameraAgeMs)} | sent ${s.commandsSent}${s.commandsLogged ? ` dry ${s.commandsLogged}` : ""}` +
+    ` | rejected ${s.rejected} clamped ${s.clamped} discarded ${s.discarded}${s.state === "running" ? "" : ` | ${s.reason}`}`
+  );
+}
+
+function parseUrl(url: string): string {
+  if (!/^wss?:\/\/[^/\s]+(:\d+)?(\/.*)?$/.test(url))
+    throw new DuetError(`--url: expected ws://HOST:PORT (e.g. ws://robot:9090), received "${url}"`);
+  return url;
+}
+
+export async function deploy(args: DeployArgs): Promise<void> {
+  const url = parseUrl(args.url);
+  const ri = loadRobotInterface(args.robotInterface);
+  const policy = resolveDeployPolicy(args.policy);
+  const clock = createClock();
+  const bridge = createRosBridge(ri.spec, url, clock);
+  const safety = new SafetyLayer(slotLimits(ri.robot), ri.spec.safety, ri.spec.control_hz);
+  const tty = process.stderr.isTTY;
+  const print = (line: string): void => {
+    process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+  };
+  bridge.on("log", print);
+  const controller = new DeployController({
+    policy,
+    bridge,
+    safety,
+    clock,
+    watchdogMs: ri.spec.safety.watchdog_ms,
+    maxCommandAgeMs: ri.spec.max_age_ms.joint_states,
+    dryRun: args.dryRun ?? false,
+    log: print,
+  });
+  let lastSent = 0;
+  let lastAt = clock.now();
+  let rate = 0;
+  controller.onStatus((s) => {
+    const now = clock.now();
+    if (now - lastAt >= 1000) {
+      rate = ((s.commandsSent + s.commandsLogged - lastSent) * 1000) / (now - lastAt);
+      lastSent = s.commandsSent + s.commandsLogged;
+      lastAt = now;
+    }
+    if (tty) process.stderr.write(`\r\x1b[2K${statusLine(s, rate)}`);
+  });
+  print(
+    `deploy ${args.policy} → ${url} (${ri.spec.name}, ${ri.spec.control_hz} Hz${args.dryRun ? ", DRY RUN: nothing is published" : ""}); keys: s/space stop, r resume, q quit`,
+  );
+  await new Promise<void>((done) => {
+    const quit = (): void => {
+      controller.close();
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      print(statusLine(controller.status, rate));
+      done();
+    };
+    if (process.stdin.isTTY) {
+      process.stdin.setRawMode(true);
+      process.stdin.resume();
+      process.stdin.on("data", (buf: Buffer) => {
+        const key = buf.toString();
+        if (key === "s" || key === " ") controller.stop("operator stop (keyboard)");
+        else if (key === "r") controller.resume();
+        else if (key === "q" || key === "\u0003") quit();
+      });
+    }
+    process.once("SIGINT", quit);
+    process.once("SIGTERM", quit);
+    controller.start();
+  });
+}
+
+export function registerDeploy(program: Command): void {
+  program
+    .command("deploy")
+    .description("run a policy on real arms through rosbridge, behind the safety layer")
+    .requiredOption("--robot-interface <file>", "robot-interface JSON (see robot-interfaces/)")
+    .requiredOption("--policy <policy>", `policy to run: ${policyHelp()}`)
+    .option("--url <url>", "rosbridge websocket URL", "ws://localhost:9090")
+    .option("--dry-run", "compute and log commands without publishing")
+    .action(async (opts: DeployArgs) => {
+      await deploy(opts);
+    });
+}
