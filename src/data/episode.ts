@@ -1,0 +1,117 @@
+// An episode being recorded, kept aside in memory until it is complete; only then is it committed to the dataset.
+import { DuetError, type Observation } from "../core/index.ts";
+import type { DatasetSpec } from "./info.ts";
+import { encodePng } from "./png.ts";
+import { ImageStatsAccumulator, type DatasetFeatureStats } from "./stats.ts";
+
+/** A complete episode, ready to commit. Frame t pairs the observation at step t with the action taken there. */
+export interface EpisodeRecord {
+  /** T: frames. */
+  length: number;
+  /** `state: T,Ds` row-major. */
+  state: Float32Array;
+  /** `action: T,Da` row-major. */
+  action: Float32Array;
+  /** Camera name → T PNG-encoded RGB frames. */
+  images: Record<string, Uint8Array[]>;
+  /** Per-camera pixel statistics, if already computed while encoding (else the writer decodes to compute them). */
+  imageStats?: Record<string, DatasetFeatureStats>;
+  /** Task description. */
+  task: string;
+  success: boolean;
+  /** Which solution the demonstration took ("left"/"right"), "" if unknown. */
+  mode: string;
+  /** Seed the environment was reset with. */
+  seed: number;
+}
+
+/** What an episode ends with. */
+export interface EpisodeOutcome {
+  task: string;
+  success: boolean;
+  mode: string;
+  seed: number;
+}
+
+/**
+ * Collects frames of one episode: copies state and action, encodes camera frames to PNG at once (so memory holds
+ * compressed frames) and accumulates pixel statistics.
+ */
+export class EpisodeBuilder {
+  private readonly ds: number;
+  private readonly da: number;
+  private state = new Float32Array(0);
+  private action = new Float32Array(0);
+  private length = 0;
+  private readonly images: Record<string, Uint8Array[]> = {};
+  private readonly pixelStats: Record<string, ImageStatsAccumulator> = {};
+
+  constructor(private readonly spec: DatasetSpec) {
+    this.ds = spec.stateNames.length;
+    this.da = spec.actionNames.length;
+    this.grow(64);
+    for (const cam of spec.cameras) {
+      this.images[cam.name] = [];
+      this.pixelStats[cam.name] = new ImageStatsAccumulator();
+    }
+  }
+
+  /** Frames so far. */
+  get frames(): number {
+    return this.length;
+  }
+
+  /** Record the observation at this step and the action taken there (`action`: Da). */
+  addFrame(obs: Observation, action: Float32Array): void {
+    const t = this.length;
+    if (obs.state.length !== this.ds) {
+      throw new DuetError(
+        `frame ${t}: observation.state has ${obs.state.length} entries, the dataset expects ${this.ds}`,
+      );
+    }
+    if (action.length !== this.da) {
+      throw new DuetError(`frame ${t}: action has ${action.length} entries, the dataset expects ${this.da}`);
+    }
+    for (const cam of this.spec.cameras) {
+      const frame = obs.images[cam.name];
+      if (frame === undefined) throw new DuetError(`frame ${t}: camera ${cam.name} is missing from the observation`);
+      if (frame.width !== cam.width || frame.height !== cam.height) {
+        throw new DuetError(
+          `frame ${t}: camera ${cam.name} is ${frame.width}x${frame.height}, the dataset expects ${cam.width}x${cam.height}`,
+        );
+      }
+      (this.images[cam.name] as Uint8Array[]).push(encodePng(frame));
+      (this.pixelStats[cam.name] as ImageStatsAccumulator).add(frame.data);
+    }
+    if (t === this.state.length / this.ds) this.grow(t * 2);
+    this.state.set(obs.state, t * this.ds);
+    this.action.set(action, t * this.da);
+    this.length++;
+  }
+
+  private grow(frames: number): void {
+    const state = new Float32Array(frames * this.ds);
+    const action = new Float32Array(frames * this.da);
+    state.set(this.state);
+    action.set(this.action);
+    this.state = state;
+    this.action = action;
+  }
+
+  /** The complete episode. The builder must not be used afterwards. */
+  finish(outcome: EpisodeOutcome): EpisodeRecord {
+    if (this.length === 0) throw new DuetError("an episode needs at least one frame");
+    const imageStats: Record<string, DatasetFeatureStats> = {};
+    for (const cam of this.spec.cameras) {
+      imageStats[cam.name] = (this.pixelStats[cam.name] as ImageStatsAccumulator).finish(this.length);
+    }
+    return {
+      length: this.length,
+      state: this.state.slice(0, this.length * this.ds),
+      action: this.action.slice(0, this.length * this.da),
+      images: this.images,
+      imageStats,
+      ...outcome,
+    };
+  }
+}

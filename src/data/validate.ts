@@ -1,0 +1,218 @@
+// `duet dataset validate`: check every file of a dataset against the LeRobot v3.0 layout and against each other,
+// collecting every problem (file, field, expected, received) instead of stopping at the first.
+import { join } from "node:path";
+import { DuetError, ValidationError, type Issue } from "../core/index.ts";
+import { commitPending, finishPendingCommit, liveWriter } from "./commit.ts";
+import { Dataset } from "./dataset.ts";
+import type { EpisodeMeta } from "./episodes.ts";
+import { nodeFs, type DatasetFs } from "./fs.ts";
+import {
+  INFO_PATH,
+  STATS_PATH,
+  TASKS_PATH,
+  compareFeatures,
+  featuresFromSpec,
+  formatPath,
+  specFromInfo,
+  type DatasetInfo,
+  type DatasetSpec,
+} from "./info.ts";
+import { dataFiles, episodeIssues, loadEpisodes, loadInfo, loadStats, loadTasks } from "./meta.ts";
+import { openParquet, readRows } from "./parquet.ts";
+import { FRAME_INDEX_KEY, TIMESTAMP_KEY } from "./info.ts";
+import { aggregateStats, STAT_KEYS, type DatasetStats } from "./stats.ts";
+import { dataFileIssues, imageKeysOf } from "./datafile.ts";
+
+/** One problem: which file, which field, what was expected, what was found. */
+export interface Problem extends Issue {
+  file: string;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  root: string;
+  episodes: number;
+  frames: number;
+  problems: Problem[];
+  /** Episodes whose frames cannot be read (their data file is damaged); the others remain readable. */
+  damagedEpisodes: number[];
+  /** True when an interrupted commit was finished (rolled forward) before checking. */
+  finishedCommit: boolean;
+}
+
+export interface ValidateOptions {
+  fs?: DatasetFs;
+  /** Also require these features (the robot and cameras a consumer expects). */
+  expect?: DatasetSpec;
+}
+
+/** Timestamps must be frame_index / fps within this many seconds. */
+export const TIMESTAMP_TOLERANCE_S = 1e-4;
+
+/** Check a dataset folder; never throws for a bad dataset (problems are returned), only for a bug. */
+export async function validateDataset(root: string, options: ValidateOptions = {}): Promise<ValidationReport> {
+  const fs = options.fs ?? nodeFs();
+  const problems: Problem[] = [];
+  const report = (): ValidationReport => ({
+    ok: problems.length === 0,
+    root,
+    episodes: info?.total_episodes ?? 0,
+    frames: info?.total_frames ?? 0,
+    problems,
+    damagedEpisodes: [...damaged].sort((a, b) => a - b),
+    finishedCommit,
+  });
+  const damaged = new Set<number>();
+  let finishedCommit = false;
+  /** Run `f`; record what it throws as problems of `file`. */
+  const attempt = async <T>(file: string, f: () => T | Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ValidationError) {
+        for (const i of e.issues) problems.push({ file: e.source, ...i });
+      } else if (e instanceof DuetError) {
+        problems.push({ file, path: "(file)", expected: "a readable, valid file", received: e.message });
+      } else {
+        throw e;
+      }
+      return undefined;
+    }
+  };
+
+  if (commitPending(fs, root) && liveWriter(fs, root) === null) {
+    finishedCommit = (await attempt(join(root, "meta"), () => finishPendingCommit(fs, root))) ?? false;
+  }
+  const info = await attempt(join(root, INFO_PATH), () => loadInfo(fs, root));
+  if (info === undefined) return report();
+  const infoFile = join(root, INFO_PATH);
+  const { issues: specIssues } = specFromInfo(info);
+  for (const i of specIssues) problems.push({ file: infoFile, ...i });
+  if (options.expect) {
+    const diff = compareFeatures(featuresFromSpec(options.expect), info.features);
+    if (info.fps !== options.expect.fps)
+      diff.push({ path: "fps", expected: String(options.expect.fps), received: String(info.fps) });
+    for (const i of diff) problems.push({ file: infoFile, ...i });
+  }
+  if (info.total_episodes > 0 && !fs.exists(join(root, TASKS_PATH))) {
+    problems.push({
+      file: join(root, TASKS_PATH),
+      path: "(file)",
+      expected: "a tasks table",
+      received: "nothing (missing)",
+    });
+  }
+  const tasks = (await attempt(join(root, TASKS_PATH), () => loadTasks(fs, root))) ?? [];
+  const episodes = (await attempt(join(root, "meta/episodes"), () => loadEpisodes(fs, root))) ?? [];
+  for (const i of episodeIssues(info, tasks, episodes)) problems.push({ file: join(root, "meta"), ...i });
+  const stats = await attempt(join(root, STATS_PATH), () => loadStats(fs, root));
+  if (stats !== undefined) statsProblems(join(root, STATS_PATH), info, stats, episodes, problems);
+  if (specIssues.length > 0) return report();
+
+  // Data files: each one the episodes point at, and no others.
+  const byFile = new Map<string, EpisodeMeta[]>();
+  for (const e of episodes) {
+    const rel = formatPath(info.data_path, { chunk_index: e.dataChunk, file_index: e.dataFile });
+    byFile.set(rel, [...(byFile.get(rel) ?? []), e]);
+  }
+  for (const rel of dataFiles(fs, root)) {
+    if (!byFile.has(rel)) {
+      problems.push({
+        file: join(root, rel),
+        path: "(file)",
+        expected: "a data file referenced by meta/episodes",
+        received: "an unreferenced file",
+      });
+    }
+  }
+  // With sound metadata, load each file as training would (schema, rows, indices, PNG headers); else check schema only.
+  const ds = problems.length === 0 ? await attempt(root, () => Dataset.open(root, { fs, imageCacheMb: 1 })) : undefined;
+  for (const [rel, list] of byFile) {
+    const ok = await attempt(join(root, rel), async () => {
+      if (ds === undefined) {
+        const file = join(root, rel);
+        const schema = dataFileIssues(openParquet(file, fs.readFile(file)), (info as DatasetInfo).features);
+        if (schema.length > 0) throw new ValidationError(file, schema);
+      } else {
+        await ds.load([(list[0] as EpisodeMeta).episodeIndex]);
+      }
+      await timestampProblems(fs, join(root, rel), info as DatasetInfo, problems);
+      return true;
+    });
+    if (ok !== true) for (const e of list) damaged.add(e.episodeIndex);
+  }
+  return report();
+}
+
+async function timestampProblems(fs: DatasetFs, file: string, info: DatasetInfo, problems: Problem[]): Promise<void> {
+  const pq = openParquet(file, fs.readFile(file));
+  const rows = await readRows(pq, [TIMESTAMP_KEY, FRAME_INDEX_KEY]);
+  let reported = 0;
+  rows.forEach((row, r) => {
+    const ts = row[TIMESTAMP_KEY] as number;
+    const want = Number(row[FRAME_INDEX_KEY]) / info.fps;
+    if (!(Math.abs(ts - want) <= TIMESTAMP_TOLERANCE_S) && reported++ < 10) {
+      problems.push({
+        file,
+        path: `row ${r}.${TIMESTAMP_KEY}`,
+        expected: `${want} (frame_index / fps) ± ${TIMESTAMP_TOLERANCE_S}`,
+        received: String(ts),
+      });
+    }
+  });
+}
+
+function statsProblems(
+  file: string,
+  info: DatasetInfo,
+  stats: DatasetStats,
+  episodes: readonly EpisodeMeta[],
+  problems: Problem[],
+): void {
+  const imageKeys = new Set(imageKeysOf(info.features));
+  for (const [key, f] of Object.entries(info.features)) {
+    if (f.dtype === "video" || f.dtype === "string") continue;
+    const s = stats[key];
+    if (episodes.length === 0) continue;
+    if (s === undefined) {
+      problems.push({ file, path: key, expected: "statistics for every feature", received: "nothing (missing)" });
+      continue;
+    }
+    const d = imageKeys.has(key) ? 3 : f.shape.reduce((a, b) => a * b, 1);
+    for (const k of STAT_KEYS) {
+      if (s[k].length !== d)
+        problems.push({ file, path: `${key}.${k}`, expected: `${d} numbers`, received: `${s[k].length} numbers` });
+      else if (s[k].some((v) => !Number.isFinite(v)))
+        problems.push({
+          file,
+          path: `${key}.${k}`,
+          expected: "finite numbers",
+          received: JSON.stringify(s[k]).slice(0, 60),
+        });
+    }
+  }
+  if (episodes.length === 0 || episodes.some((e) => Object.keys(e.stats).length === 0)) return;
+  const agg = aggregateStats(episodes.map((e) => e.stats));
+  for (const [key, want] of Object.entries(agg)) {
+    const have = stats[key];
+    if (have === undefined) continue;
+    if (have.count !== want.count)
+      problems.push({
+        file,
+        path: `${key}.count`,
+        expected: `${want.count} (sum over episodes)`,
+        received: String(have.count),
+      });
+    for (const k of ["min", "max", "mean", "std"] as const) {
+      const diff = want[k].some((v, j) => Math.abs(v - (have[k][j] ?? NaN)) > 1e-6 * (1 + Math.abs(v)));
+      if (diff) {
+        problems.push({
+          file,
+          path: `${key}.${k}`,
+          expected: `${JSON.stringify(want[k]).slice(0, 50)} (aggregated from meta/episodes)`,
+          received: JSON.stringify(have[k]).slice(0, 50),
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,340 @@
+// Writes episodes into a LeRobot v3.0 dataset. Each complete episode is committed atomically together with every
+// metadata file it changes (see commit.ts), so a crash loses at most the episode being recorded.
+import { join } from "node:path";
+import { ACTION_KEY, DuetError, STATE_KEY, ValidationError, imageKey, parseWith } from "../core/index.ts";
+import {
+  acquireLock,
+  commitFiles,
+  finishPendingCommit,
+  releaseLock,
+  removeStrayTemps,
+  type CommitFile,
+} from "./commit.ts";
+import { encodeDataFile, imageKeysOf, type DataColumns } from "./datafile.ts";
+import { writeEpisodesTable, writeTasksTable, type EpisodeMeta } from "./episodes.ts";
+import type { EpisodeRecord } from "./episode.ts";
+import { nodeFs, type DatasetFs } from "./fs.ts";
+import {
+  DEFAULT_EPISODES_PATH,
+  EPISODE_INDEX_KEY,
+  FRAME_INDEX_KEY,
+  INDEX_KEY,
+  INFO_PATH,
+  STATS_PATH,
+  TASKS_PATH,
+  TASK_INDEX_KEY,
+  TIMESTAMP_KEY,
+  compareFeatures,
+  datasetSpecSchema,
+  emptyInfo,
+  featuresFromSpec,
+  formatPath,
+  nextChunkFile,
+  type DatasetInfo,
+  type DatasetSpec,
+} from "./info.ts";
+import { episodeIssues, loadEpisodes, loadInfo, loadTasks } from "./meta.ts";
+import { decodePng } from "./png.ts";
+import { ImageStatsAccumulator, aggregateStats, statsToFile, vectorStats, type DatasetStats } from "./stats.ts";
+
+/** Episodes per meta/episodes file before a new one is begun. */
+export const EPISODES_PER_META_FILE = 1000;
+
+export interface DatasetWriterOptions {
+  /** What is recorded (fps, names, cameras). An existing dataset must have the same features. */
+  spec: DatasetSpec;
+  /** Append to an existing dataset instead of refusing to touch it. Default false. */
+  resume?: boolean;
+  /** A data file is closed once it would grow past this size (MB). Default 100 (LeRobot's default). */
+  dataFileSizeMb?: number;
+  /** File system. Default: node:fs. */
+  fs?: DatasetFs;
+}
+
+/** Per (chunk, file): what the writer holds in memory to rewrite that file with one more episode. */
+interface OpenFile<T> {
+  chunk: number;
+  file: number;
+  items: T;
+  bytes: number;
+}
+
+/**
+ * The one writer of a dataset folder (holds `meta/.duet-lock`). `addEpisode` commits one complete episode; `close`
+ * releases the lock. Resuming begins new data and episodes files, as LeRobot does, so committed files are never
+ * rewritten by a later session.
+ */
+export class DatasetWriter {
+  private info: DatasetInfo;
+  private tasks: string[];
+  private readonly episodes: EpisodeMeta[];
+  private data: OpenFile<DataColumns> | null = null;
+  private meta: OpenFile<EpisodeMeta[]> | null = null;
+  private nextData: [number, number];
+  private nextMeta: [number, number];
+  private broken: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly root: string,
+    readonly spec: DatasetSpec,
+    private readonly fs: DatasetFs,
+    private readonly dataFileBytes: number,
+    state: { info: DatasetInfo; tasks: string[]; episodes: EpisodeMeta[] },
+  ) {
+    this.info = state.info;
+    this.tasks = state.tasks;
+    this.episodes = state.episodes;
+    const lastData = state.episodes.at(-1);
+    const lastMeta = state.episodes.at(-1);
+    this.nextData = lastData ? nextChunkFile(lastData.dataChunk, lastData.dataFile, this.info.chunks_size) : [0, 0];
+    this.nextMeta = lastMeta ? nextChunkFile(lastMeta.metaChunk, lastMeta.metaFile, this.info.chunks_size) : [0, 0];
+  }
+
+  /**
+   * Create a dataset in `root` (absent or empty folder), or with `resume` reopen one recorded with the same features.
+   * Finishes a commit a crash interrupted and deletes leftovers of uncommitted ones.
+   */
+  static async open(root: string, options: DatasetWriterOptions): Promise<DatasetWriter> {
+    const fs = options.fs ?? nodeFs();
+    const spec = parseWith(datasetSpecSchema, options.spec, "dataset spec");
+    const dataFileBytes = (options.dataFileSizeMb ?? 100) * 1024 * 1024;
+    const infoFile = join(root, INFO_PATH);
+    if (!fs.exists(infoFile)) {
+      const leftovers = fs.list(root).filter((n) => n !== "meta" && n !== "data");
+      if (leftovers.length > 0) {
+        throw new DuetError(
+          `${root}: not a dataset (no ${INFO_PATH}) and not empty (${leftovers.slice(0, 3).join(", ")}); choose a new folder`,
+        );
+      }
+      acquireLock(fs, root);
+      removeStrayTemps(fs, root);
+      const info = emptyInfo(spec, options.dataFileSizeMb);
+      commitFiles(fs, root, [
+        { path: STATS_PATH, data: "{}\n" },
+        { path: INFO_PATH, data: JSON.stringify(info, null, 4) + "\n" },
+      ]);
+      return new DatasetWriter(root, spec, fs, dataFileBytes, { info, tasks: [], episodes: [] });
+    }
+    if (options.resume !== true) {
+      throw new DuetError(
+        `${root}: a dataset already exists here; pass --resume to append to it, or choose a new folder`,
+      );
+    }
+    acquireLock(fs, root);
+    try {
+      finishPendingCommit(fs, root);
+      removeStrayTemps(fs, root);
+      const info = loadInfo(fs, root);
+      const featureIssues = compareFeatures(featuresFromSpec(spec), info.features);
+      if (info.fps !== spec.fps)
+        featureIssues.push({ path: "fps", expected: String(spec.fps), received: String(info.fps) });
+      if (featureIssues.length > 0)
+        throw new ValidationError(
+          `${infoFile} (dataset recorded with other features than this recording)`,
+          featureIssues,
+        );
+      const tasks = await loadTasks(fs, root);
+      const episodes = await loadEpisodes(fs, root);
+      const issues = episodeIssues(info, tasks, episodes);
+      if (issues.length > 0) throw new ValidationError(`${root}/meta (run \`duet dataset validate\`)`, issues);
+      return new DatasetWriter(root, spec, fs, dataFileBytes, { info, tasks, episodes });
+    } catch (e) {
+      releaseLock(fs, root);
+      throw e;
+    }
+  }
+
+  /** Committed episodes. */
+  get totalEpisodes(): number {
+    return this.info.total_episodes;
+  }
+
+  /** Committed frames. */
+  get totalFrames(): number {
+    return this.info.total_frames;
+  }
+
+  /**
+   * Commit one complete episode: its frames join a data file, its row the episodes file, and info.json, stats.json
+   * and tasks.parquet are updated — all in one atomic commit. Returns the committed episode's metadata.
+   */
+  addEpisode(ep: EpisodeRecord): EpisodeMeta {
+    if (this.closed) throw new DuetError(`${this.root}: the writer is closed`);
+    if (this.broken)
+      throw new DuetError(`${this.root}: an earlier commit failed (${this.broken.message}); reopen with --resume`);
+    this.checkEpisode(ep);
+    const { spec, info } = this;
+    const ds = spec.stateNames.length;
+    const da = spec.actionNames.length;
+    const T = ep.length;
+    const episodeIndex = info.total_episodes;
+    const from = info.total_frames;
+    let tasks = this.tasks;
+    let taskIndex = tasks.indexOf(ep.task);
+    if (taskIndex < 0) {
+      tasks = [...tasks, ep.task];
+      taskIndex = tasks.length - 1;
+    }
+
+    // Frame columns of this episode.
+    const timestamp = new Float32Array(T);
+    const frameIndex = new Float64Array(T);
+    const index = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      timestamp[t] = t / info.fps;
+      frameIndex[t] = t;
+      index[t] = from + t;
+    }
+    const constant = (v: number) => new Float64Array(T).fill(v);
+    const stats: DatasetStats = {
+      [STATE_KEY]: vectorStats(ep.state, T, ds),
+      [ACTION_KEY]: vectorStats(ep.action, T, da),
+      [TIMESTAMP_KEY]: vectorStats(timestamp, T, 1),
+      [FRAME_INDEX_KEY]: vectorStats(frameIndex, T, 1),
+      [EPISODE_INDEX_KEY]: vectorStats(constant(episodeIndex), T, 1),
+      [INDEX_KEY]: vectorStats(index, T, 1),
+      [TASK_INDEX_KEY]: vectorStats(constant(taskIndex), T, 1),
+    };
+    let imageBytes = 0;
+    for (const cam of spec.cameras) {
+      const frames = ep.images[cam.name] as Uint8Array[];
+      for (const f of frames) imageBytes += f.length;
+      stats[imageKey(cam.name)] = ep.imageStats?.[cam.name] ?? pixelStats(frames);
+    }
+
+    // Data file: the open one, or a new one when this episode would push it past the size limit.
+    const episodeBytes = imageBytes + T * (4 * (ds + da) + 48);
+    let data = this.data;
+    let nextData = this.nextData;
+    if (data === null || (data.items.rowGroups.length > 0 && data.bytes + episodeBytes > this.dataFileBytes)) {
+      const columns: Record<string, unknown[]> = {};
+      for (const key of Object.keys(info.features)) columns[key] = [];
+      data = { chunk: nextData[0], file: nextData[1], items: { rowGroups: [], columns }, bytes: 0 };
+      nextData = nextChunkFile(nextData[0], nextData[1], info.chunks_size);
+    }
+    const rows: Record<string, unknown[]> = {
+      [STATE_KEY]: rowsOf(ep.state, T, ds),
+      [ACTION_KEY]: rowsOf(ep.action, T, da),
+      [TIMESTAMP_KEY]: Array.from(timestamp),
+      [FRAME_INDEX_KEY]: Array.from(frameIndex, (v) => BigInt(v)),
+      [EPISODE_INDEX_KEY]: new Array<bigint>(T).fill(BigInt(episodeIndex)),
+      [INDEX_KEY]: Array.from(index, (v) => BigInt(v)),
+      [TASK_INDEX_KEY]: new Array<bigint>(T).fill(BigInt(taskIndex)),
+    };
+    for (const cam of spec.cameras) {
+      rows[imageKey(cam.name)] = (ep.images[cam.name] as Uint8Array[]).map((bytes) => ({ bytes, path: null }));
+    }
+    const dataItems: DataColumns = {
+      rowGroups: [...data.items.rowGroups, T],
+      columns: Object.fromEntries(
+        Object.entries(data.items.columns).map(([key, values]) => [key, values.concat(rows[key] as unknown[])]),
+      ),
+    };
+
+    // Episodes file.
+    let meta = this.meta;
+    let nextMeta = this.nextMeta;
+    if (meta === null || meta.items.length >= EPISODES_PER_META_FILE) {
+      meta = { chunk: nextMeta[0], file: nextMeta[1], items: [], bytes: 0 };
+      nextMeta = nextChunkFile(nextMeta[0], nextMeta[1], info.chunks_size);
+    }
+    const row: EpisodeMeta = {
+      episodeIndex,
+      tasks: [ep.task],
+      length: T,
+      dataChunk: data.chunk,
+      dataFile: data.file,
+      from,
+      to: from + T,
+      metaChunk: meta.chunk,
+      metaFile: meta.file,
+      success: ep.success,
+      mode: ep.mode,
+      seed: ep.seed,
+      stats,
+    };
+    const metaItems = [...meta.items, row];
+    const episodes = [...this.episodes, row];
+    const newInfo: DatasetInfo = {
+      ...info,
+      total_episodes: episodeIndex + 1,
+      total_frames: from + T,
+      total_tasks: tasks.length,
+      splits: { train: `0:${episodeIndex + 1}` },
+    };
+    const imageKeys = new Set(imageKeysOf(info.features));
+    const featureKeys = Object.keys(info.features);
+    const files: CommitFile[] = [
+      {
+        path: formatPath(info.data_path, { chunk_index: data.chunk, file_index: data.file }),
+        data: encodeDataFile(info.features, dataItems),
+      },
+      {
+        path: formatPath(DEFAULT_EPISODES_PATH, { chunk_index: meta.chunk, file_index: meta.file }),
+        data: writeEpisodesTable(metaItems, featureKeys, imageKeys),
+      },
+    ];
+    if (tasks !== this.tasks || !this.fs.exists(join(this.root, TASKS_PATH))) {
+      files.push({ path: TASKS_PATH, data: writeTasksTable(tasks) });
+    }
+    const aggregated = aggregateStats(episodes.map((e) => e.stats));
+    files.push({ path: STATS_PATH, data: JSON.stringify(statsToFile(aggregated, imageKeys), null, 4) + "\n" });
+    files.push({ path: INFO_PATH, data: JSON.stringify(newInfo, null, 4) + "\n" });
+
+    try {
+      commitFiles(this.fs, this.root, files);
+    } catch (e) {
+      this.broken = e as Error;
+      throw new DuetError(`${this.root}: committing episode ${episodeIndex} failed (${(e as Error).message})`);
+    }
+    this.info = newInfo;
+    this.tasks = tasks;
+    this.episodes.push(row);
+    this.data = { ...data, items: dataItems, bytes: data.bytes + episodeBytes };
+    this.nextData = nextData;
+    this.meta = { ...meta, items: metaItems };
+    this.nextMeta = nextMeta;
+    return row;
+  }
+
+  private checkEpisode(ep: EpisodeRecord): void {
+    const { spec } = this;
+    const problems: string[] = [];
+    const ds = spec.stateNames.length;
+    const da = spec.actionNames.length;
+    if (!Number.isInteger(ep.length) || ep.length < 1) problems.push(`length ${ep.length} (expected ≥ 1)`);
+    if (ep.state.length !== ep.length * ds)
+      problems.push(`state has ${ep.state.length} numbers (expected ${ep.length}×${ds})`);
+    if (ep.action.length !== ep.length * da)
+      problems.push(`action has ${ep.action.length} numbers (expected ${ep.length}×${da})`);
+    for (const v of [ep.state, ep.action])
+      if (v.some((x) => !Number.isFinite(x))) problems.push("state/action contain NaN or Infinity");
+    for (const cam of spec.cameras) {
+      const frames = ep.images[cam.name];
+      if (frames?.length !== ep.length)
+        problems.push(`camera ${cam.name} has ${frames?.length ?? 0} frames (expected ${ep.length})`);
+    }
+    if (problems.length > 0) throw new DuetError(`${this.root}: episode rejected: ${problems.join("; ")}`);
+  }
+
+  /** Release the writer lock. Committed episodes stay; nothing is pending. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    releaseLock(this.fs, this.root);
+  }
+}
+
+/** `values: T,D` → T plain arrays of D numbers (parquet list values). */
+function rowsOf(values: Float32Array, T: number, D: number): number[][] {
+  const out: number[][] = new Array<number[]>(T);
+  for (let t = 0; t < T; t++) out[t] = Array.from(values.subarray(t * D, (t + 1) * D));
+  return out;
+}
+
+function pixelStats(frames: readonly Uint8Array[]) {
+  const acc = new ImageStatsAccumulator();
+  for (const png of frames) acc.add(decodePng(png).data);
+  return acc.finish(frames.length);
+}

@@ -1,0 +1,77 @@
+// Tiny deterministic datasets made in the test: 2 state/3 action dims (or the robot's 16), two small cameras.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatasetWriter, EpisodeBuilder, type DatasetSpec, type EpisodeRecord } from "../../src/data/index.ts";
+
+export const SPEC: DatasetSpec = {
+  fps: 10,
+  robotType: "test_bimanual",
+  stateNames: ["s0", "s1", "s2"],
+  actionNames: ["a0", "a1", "a2", "a3"],
+  cameras: [
+    { name: "top", height: 6, width: 8 },
+    { name: "wrist", height: 4, width: 5 },
+  ],
+};
+
+export function tempDir(prefix = "duet-data-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Pixel value of camera `c`, episode `e`, frame `t`, byte `i`: distinct across all of them. */
+export function pixel(c: number, e: number, t: number, i: number): number {
+  return (i * 7 + t * 13 + e * 29 + c * 53) & 255;
+}
+
+export function stateValue(e: number, t: number, j: number): number {
+  return Math.fround(e * 100 + t + j * 0.25);
+}
+
+export function actionValue(e: number, t: number, j: number): number {
+  return Math.fround(-(e * 100 + t) - j * 0.5);
+}
+
+/** Episode `e` with `T` frames, built through EpisodeBuilder as the recorder does. */
+export function makeEpisode(e: number, T: number, spec: DatasetSpec = SPEC): EpisodeRecord {
+  const b = new EpisodeBuilder(spec);
+  for (let t = 0; t < T; t++) {
+    const images = Object.fromEntries(
+      spec.cameras.map((cam, c) => [
+        cam.name,
+        {
+          width: cam.width,
+          height: cam.height,
+          data: new Uint8Array(cam.width * cam.height * 3).map((_, i) => pixel(c, e, t, i)),
+        },
+      ]),
+    );
+    const state = Float32Array.from(spec.stateNames, (_, j) => stateValue(e, t, j));
+    const action = Float32Array.from(spec.actionNames, (_, j) => actionValue(e, t, j));
+    b.addFrame({ time: t / spec.fps, state, images }, action);
+  }
+  return b.finish({
+    task: e % 3 === 2 ? "other task" : "unscrew the cap",
+    success: e % 2 === 0,
+    mode: e % 2 === 0 ? "left" : "right",
+    seed: 1000 + e,
+  });
+}
+
+/** Episode lengths used by the fixtures (different, so ranges are checked). */
+export const LENGTHS = [5, 7, 4, 6];
+
+/** Write `n` fixture episodes into a new dataset; returns its root. */
+export async function writeFixture(
+  n: number,
+  options: { root?: string; dataFileSizeMb?: number } = {},
+): Promise<string> {
+  const root = options.root ?? tempDir();
+  const w = await DatasetWriter.open(root, {
+    spec: SPEC,
+    ...(options.dataFileSizeMb !== undefined ? { dataFileSizeMb: options.dataFileSizeMb } : {}),
+  });
+  for (let e = 0; e < n; e++) w.addEpisode(makeEpisode(e, LENGTHS[e % LENGTHS.length] as number));
+  w.close();
+  return root;
+}
