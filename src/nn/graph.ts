@@ -54,6 +54,8 @@ export class GraphBuilder {
   training = false;
   private nextId = 0;
   private seedInput: Tensor | null = null;
+  /** Size of the batch axis of the first batched input (every batch axis is a multiple of it). */
+  private batchSize: number | null = null;
   private scopes: string[] = [];
   private scalars = new Map<number, Tensor>();
   private paramByName = new Map<string, Tensor>();
@@ -91,6 +93,7 @@ export class GraphBuilder {
     if (this.inputs.some((t) => t.name === name)) throw new ShapeError(`input '${name}' declared twice`);
     const batchAxis = options.batchAxis === undefined ? (shape.length > 0 ? 0 : null) : options.batchAxis;
     const t = this.leaf(name, shape, options.dtype ?? "float32", "input", batchAxis, null);
+    if (batchAxis !== null) this.batchSize ??= shape[batchAxis] ?? null;
     this.inputs.push(t);
     return t;
   }
@@ -337,7 +340,7 @@ export class GraphBuilder {
       let p = 1;
       batchAxis = -1;
       for (let j = 0; j < shape.length; j++) {
-        if (p === prefix && (shape[j] as number) % (x.shape[x.batchAxis] as number) === 0) {
+        if (p === prefix && (shape[j] as number) % (this.batchSize ?? 1) === 0) {
           batchAxis = j;
           break;
         }
