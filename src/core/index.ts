@@ -9,5 +9,6 @@ export { parseWith, loadJsonFile } from "./validate.ts";
 export { wilson95 } from "./wilson.ts";
 export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";
+export { encodePng, decodePng } from "./png.ts";
 export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";
 export type { Env, StepInfo, StepResult } from "./types.ts";

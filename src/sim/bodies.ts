@@ -121,6 +121,7 @@ export function armBodies(robot: RobotDescription, arm: Arm): BodySpec[] {
     bodies.push({ name: names[i + 1]!, role: "link", mass: 0, shapes });
   }
   const g = robot.gripper;
+  const palm = fingerCenter(robot) - g.finger_size[2] / 2;
   bodies.push({
     name: names[8]!,
     role: "hand",
@@ -130,7 +131,7 @@ export function armBodies(robot: RobotDescription, arm: Arm): BodySpec[] {
       {
         kind: "box",
         half: [0.01, 0.09, 0.005],
-        offset: [0, 0, g.tcp_offset - g.finger_size[2] / 2 - 0.005],
+        offset: [0, 0, palm - 0.005],
         rotation: IDENTITY,
         color: COLORS.hand,
       },
@@ -153,6 +154,14 @@ export function armBodies(robot: RobotDescription, arm: Arm): BodySpec[] {
     });
   }
   return bodies;
+}
+
+/** How far the fingertips reach past the tool centre point (m): the TCP sits in the pads' grasping zone. */
+const FINGERTIP_PAST_TCP = 0.015;
+
+/** Distance of a finger body's centre from the flange along the tool axis (m). */
+export function fingerCenter(robot: RobotDescription): number {
+  return robot.gripper.tcp_offset + FINGERTIP_PAST_TCP - robot.gripper.finger_size[2] / 2;
 }
 
 /** Table top at z = 0. */

@@ -14,12 +14,11 @@ import {
   type Observation,
   type StepResult,
 } from "../core/index.ts";
-import { POSE_STRIDE } from "./scene.ts";
 import type { Scenario } from "./scenario.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
 
 /** Renders the scenario's cameras for a world; injected so physics-only runs skip rendering. */
-export interface CameraRig {
+export interface EnvCameras {
   readonly names: readonly string[];
   render(world: BimanualWorld): Record<string, CameraFrame>;
 }
@@ -27,7 +26,7 @@ export interface CameraRig {
 /** Options for `SimEnv`. */
 export interface SimEnvOptions {
   /** Camera renderer (default: none, observations carry no images). */
-  cameras?: CameraRig;
+  cameras?: EnvCameras;
 }
 
 /** Thrown for an action that cannot be executed: wrong length or a non-finite number. */
@@ -138,23 +137,6 @@ export class SimEnv implements Env {
         step: this.steps,
       },
     };
-  }
-
-  /** Body poses of the current world: `out: Nbodies·7` (position, quaternion xyzw), in `world.specs` order. */
-  bodyPoses(out: Float32Array = new Float32Array(this.world.bodies.length * POSE_STRIDE)): Float32Array {
-    const bodies = this.world.bodies;
-    for (let i = 0; i < bodies.length; i++) {
-      const b = bodies[i]!;
-      const o = i * POSE_STRIDE;
-      out[o] = b.position.x;
-      out[o + 1] = b.position.y;
-      out[o + 2] = b.position.z;
-      out[o + 3] = b.quaternion.x;
-      out[o + 4] = b.quaternion.y;
-      out[o + 5] = b.quaternion.z;
-      out[o + 6] = b.quaternion.w;
-    }
-    return out;
   }
 
   private observe(): Observation {

@@ -168,6 +168,7 @@ export class ScriptedExpert implements Policy {
     const seatZ = w.thread.released ? c.z : w.bottle.position.z + capSeatHeight(this.env.scenario);
     const z = Math.max(c.z, seatZ) + above;
     const p = poseFromAxes(newPose(), 0, 0, -1, 1, 0, 0, c.x, c.y, z) as Pose & { q7?: number };
+    if (process.env.DBG) console.error("capPose", c.x, c.y, z, Array.from(p));
     p.q7 = q7;
     return p;
   }
@@ -228,6 +229,8 @@ export class ScriptedExpert implements Policy {
       const dist = Math.hypot(e[0], e[1], e[2]);
       const rot = target.q7 === undefined ? Math.hypot(e[3]!, e[4]!, e[5]!) : 0;
       const q7Gap = target.q7 === undefined ? 0 : Math.abs(target.q7 - q[6]!);
+      if (process.env.DBG)
+        console.error("ml", arm, guard, target[9], target[10], target[11], kin.tcp[9], kin.tcp[10], kin.tcp[11], q7Gap);
       if (dist < 5e-4 && rot < 5e-3 && q7Gap < 1e-3) return;
       const f = Math.min(1, maxStep / Math.max(dist, 1e-9), target.q7 === undefined ? maxRot / Math.max(rot, 1e-9) : 1);
       // intermediate pose: position by f, rotation by f of the rotation vector (about the world frame)

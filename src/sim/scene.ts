@@ -25,8 +25,8 @@ export class BodyScene {
 
   constructor(specs: readonly BodySpec[]) {
     this.scene.background = new THREE.Color(0xb8c4d0);
-    this.scene.add(new THREE.AmbientLight(0xffffff, 0.45));
-    const sun = new THREE.DirectionalLight(0xffffff, 0.9);
+    this.scene.add(new THREE.AmbientLight(0xffffff, 1.4));
+    const sun = new THREE.DirectionalLight(0xffffff, 2.2);
     sun.position.set(0.6, 0.4, 1.5);
     this.scene.add(sun);
     const materials = new Map<number, THREE.MeshLambertMaterial>();

@@ -79,10 +79,11 @@ export class ScrewThread {
   }
 }
 
-/** Rotation of `b` relative to `a` about a's z axis (rad, in (−π, π]). */
+/** Rotation of `b` relative to `a` about a's z axis (rad, in [−π, π]). */
 export function twistAngle(a: CANNON.Quaternion, b: CANNON.Quaternion): number {
   // q = conj(a) · b
   const w = a.w * b.w + a.x * b.x + a.y * b.y + a.z * b.z;
   const z = a.w * b.z - a.z * b.w - a.x * b.y + a.y * b.x;
-  return 2 * Math.atan2(z, w);
+  // q and −q are the same rotation: take w ≥ 0 so the angle lands in [−π, π]
+  return w < 0 ? 2 * Math.atan2(-z, -w) : 2 * Math.atan2(z, w);
 }

@@ -2,7 +2,7 @@
 // cap on a screw thread. Built from body descriptions; stepped at the physics rate.
 import * as CANNON from "cannon-es";
 import { ARMS, ARM_DOF, type Arm, type RobotDescription } from "../core/index.ts";
-import { armBodies, bottleBody, capBody, capSeatHeight, tableBody, type BodySpec } from "./bodies.ts";
+import { armBodies, bottleBody, capBody, capSeatHeight, fingerCenter, tableBody, type BodySpec } from "./bodies.ts";
 import { ArmKinematics } from "./kinematics.ts";
 import { GripFriction, Gripper } from "./gripper.ts";
 import { cannonBody } from "./physics.ts";
@@ -31,7 +31,7 @@ export class ArmState {
   private readonly poses: Pose[];
   private readonly fingerOffset = newPose();
   private readonly fingerThickness: number;
-  private readonly tcpOffset: number;
+  private readonly fingerCenter: number;
 
   constructor(
     robot: RobotDescription,
@@ -44,7 +44,7 @@ export class ArmState {
     this.velocity = Float64Array.from(robot.joints, (j) => j.velocity);
     this.gripper = new Gripper(robot, moving[ARM_DOF]!, moving[ARM_DOF + 1]!, moving[ARM_DOF + 2]!);
     this.fingerThickness = robot.gripper.finger_size[1];
-    this.tcpOffset = robot.gripper.tcp_offset;
+    this.fingerCenter = fingerCenter(robot);
     this.q.set(robot.arms[arm].home);
     this.target.set(robot.arms[arm].home);
   }
@@ -70,7 +70,7 @@ export class ArmState {
       [ARM_DOF + 1, 1],
       [ARM_DOF + 2, -1],
     ] as const) {
-      dhPose(this.fingerOffset, 0, 0, this.tcpOffset, 0);
+      dhPose(this.fingerOffset, 0, 0, this.fingerCenter, 0);
       this.fingerOffset[10] = sign * y;
       mulPose(this.poses[j]!, k.flange, this.fingerOffset);
     }
@@ -227,6 +227,23 @@ export class BimanualWorld {
         }
       }
     }
+  }
+
+  /** Body poses: `out: Nbodies·7` (position xyz, quaternion xyzw), in `specs` order. */
+  bodyPoses(out: Float32Array = new Float32Array(this.bodies.length * 7)): Float32Array {
+    const bodies = this.bodies;
+    for (let i = 0; i < bodies.length; i++) {
+      const b = bodies[i]!;
+      const o = i * 7;
+      out[o] = b.position.x;
+      out[o + 1] = b.position.y;
+      out[o + 2] = b.position.z;
+      out[o + 3] = b.quaternion.x;
+      out[o + 4] = b.quaternion.y;
+      out[o + 5] = b.quaternion.z;
+      out[o + 6] = b.quaternion.w;
+    }
+    return out;
   }
 
   /** Cap centre's distance from its seat on the bottle (m). */

@@ -1,0 +1,22 @@
+// Argument parsers shared by commands: each rejects bad input with the option name and what was expected.
+import { InvalidArgumentError } from "commander";
+
+/** An integer ≥ min. */
+export function intArg(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}, received "${value}"`);
+    return n;
+  };
+}
+
+/** One of a fixed set of words. */
+export function choiceArg<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(choices as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of ${choices.join(", ")}, received "${value}"`);
+    }
+    return value as T;
+  };
+}

@@ -1,0 +1,27 @@
+// duet: the command line. Each command validates its arguments, then calls factories in the domain modules.
+import { Command } from "commander";
+import { DuetError } from "../core/index.ts";
+import { registerDeploy } from "./deploy.ts";
+import { registerSim } from "./sim.ts";
+
+const program = new Command();
+program
+  .name("duet")
+  .description(
+    "Diffusion policies for two-armed robots: run bottle-cap scenarios in simulation, deploy to real arms through\n" +
+      "rosbridge, record demonstrations and train on them.",
+  )
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+registerSim(program);
+registerDeploy(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof DuetError) {
+    process.stderr.write(`duet: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}

@@ -1,0 +1,108 @@
+// duet sim: run a policy on a scenario for N seeded episodes and report the success rate.
+import type { Command } from "commander";
+import { wilson95 } from "../core/index.ts";
+import { loadScenario } from "../sim/index.ts";
+import { runEpisodes } from "../runner/pool.ts";
+import type { EpisodeOutcome } from "../runner/rollout.ts";
+import type { SimJob } from "../runner/simJob.ts";
+import { choiceArg, intArg } from "./args.ts";
+import { progressBar } from "./progress.ts";
+
+interface SimArgs {
+  scenario: string;
+  policy: string;
+  episodes: number;
+  seed: number;
+  workers: number;
+  mode: "random" | "left" | "right" | undefined;
+  cameras: boolean;
+  replay?: string;
+  frames?: string;
+  json: boolean;
+}
+
+/** The `--json` summary. */
+export interface SimSummary {
+  episodes: number;
+  successes: number;
+  success_rate: number;
+  wilson95: [number, number];
+  modes: { left: number; right: number; none: number };
+  per_episode: EpisodeOutcome[];
+}
+
+export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
+  const successes = outcomes.filter((o) => o.success).length;
+  const modes = { left: 0, right: 0, none: 0 };
+  for (const o of outcomes) modes[o.holder === "left" ? "left" : o.holder === "right" ? "right" : "none"]++;
+  return {
+    episodes: outcomes.length,
+    successes,
+    success_rate: outcomes.length ? successes / outcomes.length : 0,
+    wilson95: wilson95(successes, outcomes.length),
+    modes,
+    per_episode: [...outcomes],
+  };
+}
+
+export async function sim(args: SimArgs): Promise<SimSummary> {
+  loadScenario(args.scenario); // validate before starting workers: one clear error
+  const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras };
+  if (args.mode) job.mode = args.mode;
+  if (args.replay) job.replayDir = args.replay;
+  if (args.frames) job.framesDir = args.frames;
+  const seeds = Array.from({ length: args.episodes }, (_, i) => args.seed + i);
+  const bar = progressBar("episodes", seeds.length);
+  let done = 0;
+  let ok = 0;
+  const outcomes = await runEpisodes(job, seeds, {
+    workers: args.workers,
+    onEpisode: (o) => {
+      done++;
+      if (o.success) ok++;
+      bar.update(done, `${ok} ok`);
+      if (!args.json) {
+        process.stderr.write(
+          `${process.stderr.isTTY ? "\r\x1b[K" : ""}seed ${o.seed}: ${o.success ? "success" : "FAIL   "}  holder ${o.holder.padEnd(5)}  ` +
+            `turns ${o.turns.toFixed(2)}  steps ${o.steps}  ${o.wall_s.toFixed(1)} s\n`,
+        );
+      }
+    },
+  });
+  bar.stop();
+  const summary = summarize(outcomes);
+  if (args.json) {
+    console.log(JSON.stringify(summary));
+  } else {
+    const [lo, hi] = summary.wilson95;
+    console.log(
+      `${summary.successes}/${summary.episodes} succeeded: ${(100 * summary.success_rate).toFixed(1)}% ` +
+        `(95% Wilson interval ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%); ` +
+        `holder left ${summary.modes.left}, right ${summary.modes.right}`,
+    );
+  }
+  return summary;
+}
+
+export function registerSim(program: Command): void {
+  program
+    .command("sim")
+    .description("Run a policy on a scenario in simulation and report per-episode outcomes and the success rate.")
+    .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
+    .option("--policy <name>", 'policy: "expert" (scripted) or a trained model directory', "expert")
+    .option("--episodes <n>", "number of episodes", intArg(1), 10)
+    .option("--seed <s>", "seed of the first episode (episode i uses seed + i)", intArg(0), 0)
+    .option("--workers <k>", "parallel worker threads", intArg(1), 1)
+    .option(
+      "--mode <arm>",
+      "expert only: which arm holds the bottle (left, right, random)",
+      choiceArg(["random", "left", "right"] as const),
+    )
+    .option("--no-cameras", "skip camera rendering (faster; only for policies that do not look)")
+    .option("--replay <dir>", "save episode replays (body poses per step) for `duet view`")
+    .option("--frames <dir>", "save camera frames as PNG")
+    .option("--json", "print one JSON summary object on stdout", false)
+    .action(async (opts: SimArgs) => {
+      await sim(opts);
+    });
+}

@@ -1,0 +1,37 @@
+// sim: cannon-es physics of two servo-tracked arms, a bottle with a threaded cap, CPU-rendered cameras, the env and
+// the scripted expert.
+export { loadScenario, scenarioSchema, cameraSchema } from "./scenario.ts";
+export type { Scenario, ScenarioFile, CameraSpec } from "./scenario.ts";
+export { SimEnv, ActionError } from "./env.ts";
+export type { SimEnvOptions, EnvCameras } from "./env.ts";
+export { ScriptedExpert } from "./expert.ts";
+export type { ExpertOptions } from "./expert.ts";
+export { SceneCameras } from "./cameras.ts";
+export { BodyScene, POSE_STRIDE } from "./scene.ts";
+export { BimanualWorld } from "./world.ts";
+export type { EpisodeParams } from "./world.ts";
+export { ArmKinematics } from "./kinematics.ts";
+export type { IkOptions, IkResult } from "./kinematics.ts";
+export { armBodies, armBodyNames, capSeatHeight } from "./bodies.ts";
+export type { BodySpec, ShapeSpec, BodyRole } from "./bodies.ts";
+export { newPose, poseFromAxes, poseQuaternion } from "./pose.ts";
+export type { Pose } from "./pose.ts";
+export { ScrewThread, twistAngle } from "./thread.ts";
+export { Rasterizer } from "./render/index.ts";
+
+import type { Arm } from "../core/index.ts";
+import { SceneCameras } from "./cameras.ts";
+import { SimEnv } from "./env.ts";
+import { ScriptedExpert } from "./expert.ts";
+import { loadScenario, type Scenario } from "./scenario.ts";
+
+/** A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`. */
+export function createEnv(scenario: string | Scenario, options: { cameras?: boolean } = {}): SimEnv {
+  const s = typeof scenario === "string" ? loadScenario(scenario) : scenario;
+  return new SimEnv(s, options.cameras === false ? {} : { cameras: new SceneCameras(s.cameras) });
+}
+
+/** The scripted expert for an env; `mode` fixes which arm holds the bottle. */
+export function createExpert(env: SimEnv, options: { mode?: "random" | Arm; noise?: number } = {}): ScriptedExpert {
+  return new ScriptedExpert(env, options);
+}
