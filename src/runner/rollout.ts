@@ -1,5 +1,5 @@
 // One episode of a policy in an env: observation history in, action chunks out, receding horizon.
-import { DuetError, type Env, type Observation, type Policy, type StepResult } from "../core/index.ts";
+import { DuetError, type Env, type Observation, type Policy } from "../core/index.ts";
 
 /** What one episode produced. */
 export interface EpisodeOutcome {
@@ -45,7 +45,6 @@ export async function runEpisode(
   let observation = env.reset(seed);
   policy.reset(seed);
   const history: Observation[] = Array.from({ length: To }, () => observation);
-  let last: StepResult | null = null;
   let steps = 0;
   for (;;) {
     const chunk = await policy.predictChunk(history);
@@ -53,7 +52,7 @@ export async function runEpisode(
     if (Ta < 1) throw new DuetError(`policy returned an empty action chunk (horizon ${chunk.horizon})`);
     for (let k = 0; k < Ta; k++) {
       const action = chunk.actions.subarray(k * chunk.dim, (k + 1) * chunk.dim);
-      last = env.step(action);
+      const last = env.step(action);
       options.onStep?.(steps, observation, action, last);
       steps++;
       observation = last.observation;
