@@ -1,5 +1,5 @@
 // One episode of a policy in an env: observation history in, action chunks out, receding horizon.
-import { DuetError, type Env, type Observation, type Policy } from "../core/index.ts";
+import { DuetError, type Env, type Observation, type Policy, type StepResult } from "../core/index.ts";
 
 /** What one episode produced. */
 export interface EpisodeOutcome {
