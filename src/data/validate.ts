@@ -17,7 +17,8 @@ import {
   type DatasetInfo,
   type DatasetSpec,
 } from "./info.ts";
-import { dataFiles, episodeIssues, loadEpisodes, loadInfo, loadStats, loadTasks } from "./meta.ts";
+import { dataFiles, episodeIssues, episodesFiles, loadInfo, loadStats, loadTasks } from "./meta.ts";
+import { readEpisodesTable } from "./episodes.ts";
 import { openParquet, readRows } from "./parquet.ts";
 import { FRAME_INDEX_KEY, TIMESTAMP_KEY } from "./info.ts";
 import { aggregateStats, STAT_KEYS, type DatasetStats } from "./stats.ts";
@@ -103,8 +104,17 @@ export async function validateDataset(root: string, options: ValidateOptions = {
     });
   }
   const tasks = (await attempt(join(root, TASKS_PATH), () => loadTasks(fs, root))) ?? [];
-  const episodes = (await attempt(join(root, "meta/episodes"), () => loadEpisodes(fs, root))) ?? [];
+  const episodes: EpisodeMeta[] = [];
+  let episodesReadable = true;
+  for (const rel of episodesFiles(fs, root)) {
+    const file = join(root, rel);
+    const rows = await attempt(file, () => readEpisodesTable(file, fs.readFile(file)));
+    if (rows === undefined) episodesReadable = false;
+    else episodes.push(...rows);
+  }
   for (const i of episodeIssues(info, tasks, episodes)) problems.push({ file: join(root, "meta"), ...i });
+  // Up to here, problems make the dataset unreadable; stats problems below do not stop training from reading frames.
+  const metaSound = problems.length === 0;
   const stats = await attempt(join(root, STATS_PATH), () => loadStats(fs, root));
   if (stats !== undefined) statsProblems(join(root, STATS_PATH), info, stats, episodes, problems);
   if (specIssues.length > 0) return report();
@@ -115,7 +125,7 @@ export async function validateDataset(root: string, options: ValidateOptions = {
     const rel = formatPath(info.data_path, { chunk_index: e.dataChunk, file_index: e.dataFile });
     byFile.set(rel, [...(byFile.get(rel) ?? []), e]);
   }
-  for (const rel of dataFiles(fs, root)) {
+  for (const rel of episodesReadable ? dataFiles(fs, root) : []) {
     if (!byFile.has(rel)) {
       problems.push({
         file: join(root, rel),
@@ -126,7 +136,10 @@ export async function validateDataset(root: string, options: ValidateOptions = {
     }
   }
   // With sound metadata, load each file as training would (schema, rows, indices, PNG headers); else check schema only.
-  const ds = problems.length === 0 ? await attempt(root, () => Dataset.open(root, { fs, imageCacheMb: 1 })) : undefined;
+  const ds =
+    metaSound && stats !== undefined
+      ? await attempt(root, () => Dataset.open(root, { fs, imageCacheMb: 1 }))
+      : undefined;
   for (const [rel, list] of byFile) {
     const ok = await attempt(join(root, rel), async () => {
       if (ds === undefined) {
