@@ -129,6 +129,13 @@ describe("LeRobot v3.0 layout", () => {
     expect(episodes["stats/observation.state/mean"]).toBe("LIST<DOUBLE>");
     expect(episodes["stats/observation.images.top/mean"]).toBe("LIST<LIST<LIST<DOUBLE>>>");
     expect(columns(join(root, "meta/tasks.parquet"))).toEqual({ task_index: "INT64", task: "BYTE_ARRAY(UTF8)" });
+    // pandas metadata makes `task` the index, as LeRobot's load_tasks expects.
+    const tasks = readFileSync(join(root, "meta/tasks.parquet"));
+    const kv = parquetMetadata(
+      tasks.buffer.slice(tasks.byteOffset, tasks.byteOffset + tasks.byteLength),
+    ).key_value_metadata;
+    const pandas = JSON.parse(kv?.find((e) => e.key === "pandas")?.value ?? "{}") as { index_columns?: string[] };
+    expect(pandas.index_columns).toEqual(["task"]);
   });
 
   it("writes meta/stats.json with min/max/mean/std/count/quantiles for every feature, images per channel", async () => {

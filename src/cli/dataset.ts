@@ -1,0 +1,111 @@
+// duet dataset info|validate: summarize a dataset, or check every file of it (exit 0 only when valid).
+import type { Command } from "commander";
+import { wilson95 } from "../core/index.ts";
+import { Dataset, validateDataset, type ValidationReport } from "../data/index.ts";
+
+/** `duet dataset info --json` output. */
+export interface DatasetSummary {
+  root: string;
+  codebase_version: string;
+  robot_type: string | null;
+  episodes: number;
+  frames: number;
+  fps: number;
+  features: Record<string, { dtype: string; shape: number[] }>;
+  tasks: string[];
+  successes: number;
+  success_rate: number;
+  wilson95: [number, number];
+  /** Mode (which arm held the bottle) → episodes. */
+  modes: Record<string, number>;
+  episode_lengths: { min: number; mean: number; max: number };
+}
+
+export async function datasetInfo(dir: string): Promise<DatasetSummary> {
+  const ds = await Dataset.open(dir);
+  const n = ds.episodes.length;
+  const successes = ds.episodes.filter((e) => e.success).length;
+  const modes: Record<string, number> = {};
+  for (const e of ds.episodes) modes[e.mode || "unknown"] = (modes[e.mode || "unknown"] ?? 0) + 1;
+  const lengths = ds.episodes.map((e) => e.length);
+  return {
+    root: dir,
+    codebase_version: ds.info.codebase_version,
+    robot_type: ds.info.robot_type,
+    episodes: n,
+    frames: ds.totalFrames,
+    fps: ds.info.fps,
+    features: Object.fromEntries(
+      Object.entries(ds.info.features).map(([k, f]) => [k, { dtype: f.dtype, shape: f.shape }]),
+    ),
+    tasks: [...ds.tasks],
+    successes,
+    success_rate: n ? successes / n : 0,
+    wilson95: wilson95(successes, n),
+    modes,
+    episode_lengths: {
+      min: n ? Math.min(...lengths) : 0,
+      mean: n ? ds.totalFrames / n : 0,
+      max: n ? Math.max(...lengths) : 0,
+    },
+  };
+}
+
+export function formatInfo(s: DatasetSummary): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const lines = [
+    `${s.root}: LeRobot ${s.codebase_version} dataset, robot ${s.robot_type ?? "unknown"}`,
+    `  episodes ${s.episodes}, frames ${s.frames}, fps ${s.fps} (${(s.frames / s.fps / 60).toFixed(1)} min)`,
+    `  episode length min ${s.episode_lengths.min} / mean ${s.episode_lengths.mean.toFixed(1)} / max ${s.episode_lengths.max}`,
+    `  success ${s.successes}/${s.episodes} = ${pct(s.success_rate)} (95% CI ${pct(s.wilson95[0])}–${pct(s.wilson95[1])})`,
+    `  modes ${
+      Object.entries(s.modes)
+        .map(([m, k]) => `${m} ${k}`)
+        .join(", ") || "(none)"
+    }`,
+    `  tasks ${s.tasks.map((t) => JSON.stringify(t)).join(", ") || "(none)"}`,
+    "  features:",
+    ...Object.entries(s.features).map(
+      ([k, f]) => `    ${k.padEnd(32)} ${f.dtype.padEnd(8)} ${JSON.stringify(f.shape)}`,
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export function formatReport(r: ValidationReport): string {
+  if (r.ok) {
+    return `${r.root}: valid LeRobot v3.0 dataset, ${r.episodes} episodes, ${r.frames} frames${r.finishedCommit ? " (finished an interrupted commit)" : ""}\n`;
+  }
+  const lines = [`${r.root}: INVALID, ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`];
+  for (const p of r.problems) lines.push(`  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`);
+  if (r.damagedEpisodes.length > 0) {
+    lines.push(`  unreadable episodes: ${r.damagedEpisodes.join(", ")} (the others remain readable)`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function registerDataset(program: Command): void {
+  const dataset = program.command("dataset").description("Inspect and check LeRobot v3.0 datasets");
+  dataset
+    .command("info")
+    .description("Summary: episodes, frames, fps, features, success rate, modes")
+    .argument("<dir>", "dataset folder")
+    .option("--json", 'print JSON {"episodes", "frames", "fps", "features", ...} on stdout', false)
+    .action(async (dir: string, opts: { json: boolean }) => {
+      const s = await datasetInfo(dir);
+      process.stdout.write(opts.json ? JSON.stringify(s) + "\n" : formatInfo(s));
+    });
+  dataset
+    .command("validate")
+    .description(
+      "Check every file against the LeRobot v3.0 layout and against each other (totals, indices, timestamps,\n" +
+        "column types, PNG frames, statistics). Exits 0 only for a valid dataset. Finishes a commit a crash interrupted.",
+    )
+    .argument("<dir>", "dataset folder")
+    .option("--json", "print the report as JSON on stdout", false)
+    .action(async (dir: string, opts: { json: boolean }) => {
+      const r = await validateDataset(dir);
+      process.stdout.write(opts.json ? JSON.stringify(r) + "\n" : formatReport(r));
+      if (!r.ok) process.exitCode = 1;
+    });
+}

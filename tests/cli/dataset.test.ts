@@ -1,0 +1,34 @@
+import { truncateSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { datasetInfo, formatInfo, formatReport } from "../../src/cli/dataset.ts";
+import { validateDataset } from "../../src/data/index.ts";
+import { writeFixture } from "../data/fixtures.ts";
+
+describe("duet dataset", () => {
+  it("info reports episodes, frames, fps, features, success rate and modes", async () => {
+    const root = await writeFixture(4);
+    const s = await datasetInfo(root);
+    expect(s).toMatchObject({
+      episodes: 4,
+      frames: 22,
+      fps: 10,
+      successes: 2,
+      success_rate: 0.5,
+      modes: { left: 2, right: 2 },
+    });
+    expect(s.features["observation.images.top"]).toEqual({ dtype: "image", shape: [6, 8, 3] });
+    expect(s.episode_lengths).toEqual({ min: 4, mean: 5.5, max: 7 });
+    expect(formatInfo(s)).toContain("success 2/4 = 50.0%");
+  });
+
+  it("validate's report lists each problem with file and field", async () => {
+    const root = await writeFixture(2);
+    expect(formatReport(await validateDataset(root))).toMatch(/valid LeRobot v3.0 dataset, 2 episodes, 12 frames/);
+    truncateSync(join(root, "data/chunk-000/file-000.parquet"), 50);
+    const text = formatReport(await validateDataset(root));
+    expect(text).toContain("INVALID, 1 problem");
+    expect(text).toContain(join(root, "data/chunk-000/file-000.parquet"));
+    expect(text).toContain("unreadable episodes: 0, 1");
+  });
+});
