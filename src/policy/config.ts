@@ -1,0 +1,45 @@
+// The policy configuration (stored in model.json and in training configs), with Diffusion Policy's defaults.
+import { z } from "zod";
+import { schedulerConfigSchema } from "./noiseSchedule.ts";
+import { denoiserConfigSchema, encoderRefSchema } from "./registry.ts";
+
+export const policyConfigSchema = z
+  .object({
+    /** "diffusion" (denoise from noise) or "regression" (the baseline: predict the chunk directly, MSE). */
+    objective: z.enum(["diffusion", "regression"]).default("diffusion"),
+    /** To: observation steps the policy sees (default 2). */
+    obsSteps: z.int().min(1).max(16).default(2),
+    /** Tp: action steps per chunk (default 10). */
+    predSteps: z.int().min(1).max(64).default(10),
+    /** Ta: actions executed from each chunk before planning again (default 8; ≤ Tp). */
+    actionSteps: z.int().min(1).max(64).default(8),
+    /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
+    predictStates: z.boolean().default(false),
+    /** Image encoder for every camera (`{ "name": …, …options }`, names from the registry), or null: state only. */
+    encoder: encoderRefSchema.nullable().default(null),
+    /** Cameras to look through (default null: every camera of the dataset when an encoder is set). */
+    cameras: z.array(z.string().min(1)).nullable().default(null),
+    /** Denoiser network (default the 1-D U-Net with its defaults). */
+    denoiser: denoiserConfigSchema.prefault({ name: "unet" }),
+    /** Noise schedule and sampler. */
+    scheduler: schedulerConfigSchema.prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.actionSteps > c.predSteps) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actionSteps"],
+        message: `≤ predSteps (${c.predSteps}); received ${c.actionSteps}`,
+      });
+    }
+    if (c.scheduler.inferenceSteps > c.scheduler.trainSteps) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["scheduler", "inferenceSteps"],
+        message: `≤ trainSteps (${c.scheduler.trainSteps})`,
+      });
+    }
+  });
+export type PolicyConfig = z.output<typeof policyConfigSchema>;
+export type PolicyConfigInput = z.input<typeof policyConfigSchema>;

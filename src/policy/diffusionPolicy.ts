@@ -1,0 +1,217 @@
+// The diffusion policy at run time: observation encoding once per control step, then the DDIM (or DDPM) loop over the
+// denoiser graph, or one unrolled sampler graph; receding horizon (Ta) is exposed for the runner.
+//
+// Timeline (To = 2, Tp = 10, Ta = 8; one control step = 1/fps s):
+//   obs:     o[t-1] o[t]
+//   chunk:          a[t] a[t+1] … a[t+9]          (predictChunk)
+//   execute:        a[t] … a[t+7], then plan again from o[t+8]   (the runner, Ta = actionHorizon)
+//   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
+import { DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
+import type { Executor, TensorData } from "../runtime/index.ts";
+import { DdimSampler } from "./ddim.ts";
+import { DdpmSampler } from "./ddpm.ts";
+import type { PolicyModel } from "./modelFile.ts";
+import { IO, imageInput } from "./network.ts";
+import { NoiseSchedule } from "./noiseSchedule.ts";
+import { MinMaxNormalizer } from "./normalizer.ts";
+
+/** How a loaded policy samples. */
+export interface SamplingOptions {
+  /** "loop": one denoiser run per step (default); "unrolled": the single sampler graph (DDIM at the trained steps). */
+  mode?: "loop" | "unrolled";
+  /** DDIM steps (default the model's config.scheduler.inferenceSteps); loop mode only. */
+  inferenceSteps?: number;
+  /**
+   * Seconds on the observations' clock (`Observation.time`) now. When set, actions whose time has passed while
+   * inference ran are dropped from the returned chunk (at least one is kept). Unset: nothing is dropped (simulation).
+   */
+  clock?: () => number;
+}
+
+/** The graphs a policy runs. `sampler` may be null (no unrolled graph exported). */
+export interface PolicyGraphs {
+  encoder: Executor;
+  denoiser: Executor;
+  sampler: Executor | null;
+}
+
+/**
+ * Drop the first k = ⌊elapsed·fps⌋ actions of `chunk` (their time has passed), keeping at least one.
+ * Returns a chunk over the same buffer (a subarray), so it allocates no action data.
+ */
+export function dropElapsed(chunk: ActionChunk, elapsedSeconds: number, fps: number): ActionChunk {
+  const k = Math.min(chunk.horizon - 1, Math.max(0, Math.floor(elapsedSeconds * fps + 1e-9)));
+  if (k === 0) return chunk;
+  return { actions: chunk.actions.subarray(k * chunk.dim), horizon: chunk.horizon - k, dim: chunk.dim };
+}
+
+function f32(out: Record<string, TensorData>, name: string, label: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new DuetError(`${label}: graph output '${name}' missing`);
+  return t.data;
+}
+
+export class DiffusionPolicy implements Policy {
+  /** To */
+  readonly obsHorizon: number;
+  /** Tp */
+  readonly predictionHorizon: number;
+  /** Ta: actions to execute before planning again (the runner's actionHorizon). */
+  readonly actionHorizon: number;
+  private readonly stateNorm: MinMaxNormalizer;
+  private readonly actionNorm: MinMaxNormalizer;
+  private readonly sampler: DdimSampler | DdpmSampler | null;
+  private readonly mode: "loop" | "unrolled";
+  private rng = new Rng(0);
+  // Scratch buffers (not reentrant: await each predictChunk before the next).
+  private readonly stateRaw: Float32Array;
+  private readonly stateBuf: Float32Array;
+  private readonly imageBufs: Float32Array[];
+  private readonly x: Float32Array;
+  private readonly tBuf = new Float32Array(1);
+  private readonly feeds: Record<string, TensorData> = {};
+
+  constructor(
+    readonly model: PolicyModel,
+    private readonly graphs: PolicyGraphs,
+    private readonly options: SamplingOptions = {},
+    /** Names the model in errors. */
+    readonly label = "policy",
+  ) {
+    const c = model.config;
+    this.obsHorizon = c.obsSteps;
+    this.predictionHorizon = c.predSteps;
+    this.actionHorizon = c.actionSteps;
+    this.stateNorm = new MinMaxNormalizer(model.normalizer.state);
+    this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
+    const ds = model.stateNames.length;
+    const dx = model.actionNames.length + (c.predictStates ? ds : 0);
+    this.stateRaw = new Float32Array(c.obsSteps * ds);
+    this.stateBuf = new Float32Array(c.obsSteps * ds);
+    this.imageBufs = model.cameras.map((cam) => new Float32Array(c.obsSteps * cam.height * cam.width * 3));
+    this.x = new Float32Array(c.predSteps * dx);
+    this.mode = options.mode ?? "loop";
+    if (this.mode === "unrolled" && (!graphs.sampler || c.objective !== "diffusion")) {
+      throw new DuetError(`${label}: no unrolled sampler graph in this model; use mode "loop"`);
+    }
+    const schedule = new NoiseSchedule(c.scheduler);
+    this.sampler =
+      c.objective === "regression"
+        ? null
+        : c.scheduler.sampler === "ddpm"
+          ? new DdpmSampler(schedule)
+          : new DdimSampler(schedule, options.inferenceSteps ?? c.scheduler.inferenceSteps);
+    this.feeds[IO.state] = { data: this.stateBuf, dims: [1, c.obsSteps, ds] };
+    model.cameras.forEach((cam, i) => {
+      this.feeds[imageInput(cam.name)] = {
+        data: this.imageBufs[i] as Float32Array,
+        dims: [1, c.obsSteps, cam.height, cam.width, 3],
+      };
+    });
+  }
+
+  /** Diffusion steps one chunk takes (1 for regression). */
+  get denoisingSteps(): number {
+    return this.sampler?.steps ?? 1;
+  }
+
+  reset(seed: number): void {
+    this.rng = new Rng(seed);
+  }
+
+  /** `history`: the last To observations, oldest first (fewer: the oldest is repeated). → Tp,Da absolute targets. */
+  async predictChunk(history: readonly Observation[]): Promise<ActionChunk> {
+    const cond = await this.encode(history);
+    const x = this.x;
+    const rows = this.predictionHorizon;
+    const dx = x.length / rows;
+    if (this.sampler === null) {
+      x.fill(0);
+      this.tBuf[0] = 0;
+      x.set(await this.denoise(x, cond));
+      for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] as number));
+    } else {
+      for (let i = 0; i < x.length; i++) x[i] = this.rng.normal();
+      if (this.mode === "unrolled") {
+        const out = await (this.graphs.sampler as Executor).run({
+          [IO.noise]: { data: x, dims: [1, rows, dx] },
+          [IO.cond]: cond,
+        });
+        x.set(f32(out, IO.sample, this.label));
+      } else {
+        const s = this.sampler;
+        for (let k = 0; k < s.steps; k++) {
+          this.tBuf[0] = s.timesteps[k] as number;
+          const eps = await this.denoise(x, cond);
+          if (s instanceof DdpmSampler) s.step(k, eps, x, this.rng);
+          else s.step(k, eps, x);
+        }
+      }
+    }
+    const da = this.model.actionNames.length;
+    const actions = new Float32Array(rows * da);
+    const row = new Float32Array(da);
+    for (let t = 0; t < rows; t++) {
+      this.actionNorm.unnormalize(x.subarray(t * dx, t * dx + da), row);
+      actions.set(row, t * da);
+    }
+    if (!actions.every(Number.isFinite)) throw new DuetError(`${this.label}: the network produced non-finite actions`);
+    const chunk: ActionChunk = { actions, horizon: rows, dim: da };
+    const last = history.at(-1) as Observation;
+    return this.options.clock ? dropElapsed(chunk, this.options.clock() - last.time, this.model.fps) : chunk;
+  }
+
+  private async denoise(x: Float32Array, cond: TensorData): Promise<Float32Array> {
+    const out = await this.graphs.denoiser.run({
+      [IO.sample]: { data: x, dims: [1, this.predictionHorizon, x.length / this.predictionHorizon] },
+      [IO.timestep]: { data: this.tBuf, dims: [1] },
+      [IO.cond]: cond,
+    });
+    return f32(out, IO.pred, this.label);
+  }
+
+  /** Validate the observations, fill the input buffers, run the encoder graph → cond `1,To,Dobs`. */
+  private async encode(history: readonly Observation[]): Promise<TensorData> {
+    const to = this.obsHorizon;
+    if (history.length === 0) throw new DuetError(`${this.label}: predictChunk needs at least one observation`);
+    const ds = this.model.stateNames.length;
+    for (let k = 0; k < to; k++) {
+      const obs = history[Math.max(0, history.length - to + k)] as Observation;
+      const age = to - 1 - k;
+      if (obs.state.length !== ds) {
+        throw new DuetError(`${this.label}: observation t-${age} has ${obs.state.length} state values, expected ${ds}`);
+      }
+      for (let j = 0; j < ds; j++) {
+        const v = obs.state[j] as number;
+        if (!Number.isFinite(v)) {
+          throw new DuetError(
+            `${this.label}: observation t-${age} state[${j}] (${this.model.stateNames[j]}) is ${v}; no action taken`,
+          );
+        }
+        this.stateRaw[k * ds + j] = v;
+      }
+      this.model.cameras.forEach((cam, i) => {
+        const frame = obs.images[cam.name];
+        if (!frame) {
+          throw new DuetError(
+            `${this.label}: observation t-${age} has no image from camera "${cam.name}" (has: ${Object.keys(obs.images).join(", ") || "none"})`,
+          );
+        }
+        if (frame.width !== cam.width || frame.height !== cam.height) {
+          throw new DuetError(
+            `${this.label}: camera "${cam.name}" frame is ${frame.width}x${frame.height}, expected ${cam.width}x${cam.height}`,
+          );
+        }
+        const buf = this.imageBufs[i] as Float32Array;
+        const n = cam.width * cam.height * 3;
+        const src = frame.data;
+        for (let p = 0, q = k * n; p < n; p++, q++) buf[q] = (src[p] as number) / 255;
+      });
+    }
+    this.stateNorm.normalize(this.stateRaw, this.stateBuf);
+    const out = await this.graphs.encoder.run(this.feeds);
+    const cond = out[IO.cond];
+    if (!cond) throw new DuetError(`${this.label}: encoder output '${IO.cond}' missing`);
+    return cond;
+  }
+}

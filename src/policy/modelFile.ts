@@ -1,0 +1,56 @@
+// models/NAME/model.json: everything needed to run a trained policy besides the ONNX graphs — config, normalizer
+// ranges, cameras, horizons (To/Tp/Ta in `config`), robot and provenance. Validated with zod when loaded.
+import { z } from "zod";
+import { policyConfigSchema } from "./config.ts";
+import { rangeSchema } from "./normalizer.ts";
+
+export const MODEL_FORMAT = "duet-policy-v1";
+export const MODEL_FILE = "model.json";
+/** Graph files inside a model directory. */
+export const GRAPH_FILES = { encoder: "encoder.onnx", denoiser: "denoiser.onnx", sampler: "sampler.onnx" } as const;
+
+const cameraShapeSchema = z
+  .object({ name: z.string().min(1), height: z.int().positive(), width: z.int().positive() })
+  .strict();
+
+export const policyModelSchema = z
+  .object({
+    format: z.literal(MODEL_FORMAT),
+    /** Fully resolved policy config (defaults filled in). */
+    config: policyConfigSchema,
+    /** Robot the data came from (dataset `robot_type`). */
+    robotType: z.string().min(1),
+    /** Control rate the data was recorded at (Hz); actions are spaced 1/fps apart. */
+    fps: z.int().positive(),
+    stateNames: z.array(z.string()).min(1),
+    actionNames: z.array(z.string()).min(1),
+    /** Cameras the policy looks through, in input order. */
+    cameras: z.array(cameraShapeSchema),
+    /** Min-max ranges ([−1, 1] normalization) from the training dataset's meta/stats.json. */
+    normalizer: z.object({ state: rangeSchema, action: rangeSchema }).strict(),
+    /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
+    files: z
+      .object({ encoder: z.string().min(1), denoiser: z.string().min(1), sampler: z.string().min(1).nullable() })
+      .strict(),
+    /** Where the model came from: dataset, steps, seed, wall time, commands, evaluation… (free-form). */
+    provenance: z.record(z.string(), z.unknown()),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    const check = (path: (string | number)[], got: number, want: number, what: string): void => {
+      if (got !== want) ctx.addIssue({ code: "custom", path, message: `${want} entries (${what}); found ${got}` });
+    };
+    check(["normalizer", "state", "min"], m.normalizer.state.min.length, m.stateNames.length, "one per state name");
+    check(["normalizer", "action", "min"], m.normalizer.action.min.length, m.actionNames.length, "one per action name");
+    if (m.config.cameras !== null) {
+      const names = m.cameras.map((c) => c.name).join(",");
+      if (names !== m.config.cameras.join(",")) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["cameras"],
+          message: `the cameras of config.cameras (${m.config.cameras.join(", ")})`,
+        });
+      }
+    }
+  });
+export type PolicyModel = z.output<typeof policyModelSchema>;

@@ -1,0 +1,164 @@
+// One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
+// unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
+import { DuetError } from "../core/index.ts";
+import { GraphBuilder, ParamLayout, inferenceModel, mseLoss, type OnnxModel, type Tensor } from "../nn/index.ts";
+import type { PolicyConfig } from "./config.ts";
+import { DdimSampler } from "./ddim.ts";
+import type { Denoiser } from "./denoisers/denoiser.ts";
+import { NoiseSchedule } from "./noiseSchedule.ts";
+import { ObservationEncoder, type CameraShape } from "./observer.ts";
+import { createDenoiser, createEncoder } from "./registry.ts";
+
+/** Graph input and output names shared by training, export and the runtime. */
+export const IO = {
+  state: "state",
+  /** Per camera: `image_<name>`. */
+  imagePrefix: "image_",
+  cond: "cond",
+  sample: "sample",
+  timestep: "timestep",
+  noise: "noise",
+  target: "x0",
+  sqrtAlphaBar: "sqrt_alpha_bar",
+  sqrtOneMinusAlphaBar: "sqrt_one_minus_alpha_bar",
+  pred: "pred",
+} as const;
+
+export function imageInput(camera: string): string {
+  return IO.imagePrefix + camera;
+}
+
+/** What the data says about the policy's inputs and outputs. */
+export interface PolicyShape {
+  /** Ds */
+  stateDim: number;
+  /** Da */
+  actionDim: number;
+  /** Cameras the policy looks through (empty for state-only). */
+  cameras: readonly CameraShape[];
+}
+
+/** The training graph and what feeds it. */
+export interface TrainingLossGraph {
+  g: GraphBuilder;
+  loss: Tensor;
+}
+
+export class PolicyNetwork {
+  readonly observer: ObservationEncoder;
+  readonly denoiser: Denoiser;
+  readonly schedule: NoiseSchedule;
+  /** Dx = Da (+ Ds with joint state prediction). */
+  readonly sampleDim: number;
+  /** Dobs: features per observation step. */
+  readonly obsDim: number;
+
+  constructor(
+    readonly config: PolicyConfig,
+    readonly shape: PolicyShape,
+    /** Names the file the config came from, in errors. */
+    source = "policy config",
+  ) {
+    const encoder = config.encoder ? createEncoder(config.encoder, source) : null;
+    if (!encoder && shape.cameras.length > 0) {
+      throw new DuetError(`${source}: cameras ${shape.cameras.map((c) => c.name).join(", ")} need an encoder`);
+    }
+    this.observer = new ObservationEncoder(shape.stateDim, config.obsSteps, shape.cameras, encoder);
+    this.obsDim = this.observer.featureDim;
+    this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);
+    this.denoiser = createDenoiser(config.denoiser, {
+      horizon: config.predSteps,
+      sampleDim: this.sampleDim,
+      obsSteps: config.obsSteps,
+      obsDim: this.obsDim,
+    });
+    this.schedule = new NoiseSchedule(config.scheduler);
+  }
+
+  /** Observation inputs for batch `b`: state `B,To,Ds` and per camera `B,To,H,W,3`. */
+  private obsInputs(g: GraphBuilder, b: number): { state: Tensor; images: Tensor[] } {
+    const to = this.config.obsSteps;
+    const state = g.input(IO.state, [b, to, this.shape.stateDim]);
+    const images = this.shape.cameras.map((c) => g.input(imageInput(c.name), [b, to, c.height, c.width, 3]));
+    return { state, images };
+  }
+
+  /**
+   * Training loss for batch `b`. Diffusion: inputs x0, noise `B,Tp,Dx`, timestep `B`, √ᾱ and √(1−ᾱ) `B,1,1`;
+   * loss = mse(ε̂(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise). Regression: input x0; loss = mse(f(0, 0, obs), x0).
+   * Output `pred` is the network's prediction. Set `training` for dropout.
+   */
+  trainingLoss(b: number, training = true): TrainingLossGraph {
+    const g = new GraphBuilder();
+    g.training = training;
+    const tp = this.config.predSteps;
+    const dx = this.sampleDim;
+    const { state, images } = this.obsInputs(g, b);
+    const x0 = g.input(IO.target, [b, tp, dx]);
+    const cond = this.observer.apply(g, state, images);
+    let pred: Tensor;
+    let loss: Tensor;
+    if (this.config.objective === "diffusion") {
+      const noise = g.input(IO.noise, [b, tp, dx]);
+      const t = g.input(IO.timestep, [b]);
+      const sa = g.input(IO.sqrtAlphaBar, [b, 1, 1]);
+      const sb = g.input(IO.sqrtOneMinusAlphaBar, [b, 1, 1]);
+      const noisy = g.add(g.mul(x0, sa), g.mul(noise, sb));
+      pred = this.denoiser.apply(g, noisy, t, cond);
+      loss = mseLoss(g, pred, noise);
+    } else {
+      const zeros = g.constant(new Float32Array(b * tp * dx), [b, tp, dx]);
+      pred = this.denoiser.apply(g, zeros, g.constant(new Float32Array(b), [b]), cond);
+      loss = mseLoss(g, pred, x0);
+    }
+    g.output(IO.pred, pred);
+    return { g, loss };
+  }
+
+  /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */
+  encoderGraph(): GraphBuilder {
+    const g = new GraphBuilder();
+    const { state, images } = this.obsInputs(g, 1);
+    g.output(IO.cond, this.observer.apply(g, state, images));
+    return g;
+  }
+
+  /** Per-step denoiser graph (batch 1): sample `1,Tp,Dx`, timestep `1`, cond `1,To,Dobs` → pred `1,Tp,Dx`. */
+  denoiserGraph(): GraphBuilder {
+    const g = new GraphBuilder();
+    const x = g.input(IO.sample, [1, this.config.predSteps, this.sampleDim]);
+    const t = g.input(IO.timestep, [1]);
+    const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
+    g.output(IO.pred, this.denoiser.apply(g, x, t, cond));
+    return g;
+  }
+
+  /**
+   * The whole DDIM loop of `steps` steps unrolled into one graph (batch 1; shared weights):
+   * noise `1,Tp,Dx`, cond → sample `1,Tp,Dx` (normalized, clipped x̂0 of the last step).
+   */
+  samplerGraph(steps: number): GraphBuilder {
+    const g = new GraphBuilder();
+    let x = g.input(IO.noise, [1, this.config.predSteps, this.sampleDim]);
+    const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
+    const ddim = new DdimSampler(this.schedule, steps);
+    const clip = this.config.scheduler.clipSample;
+    ddim.timesteps.forEach((t, k) => {
+      const co = ddim.coefficients[k] as (typeof ddim.coefficients)[number];
+      const eps = this.denoiser.apply(g, x, g.constant([t], [1]), cond);
+      let x0 = g.mul(g.sub(x, g.mul(eps, co.c)), 1 / co.d);
+      if (clip) x0 = g.neg(g.min(g.neg(g.min(x0, 1)), 1)); // clamp to [−1, 1]
+      x = g.add(g.mul(x0, co.a), g.mul(eps, co.b));
+    });
+    g.output(IO.sample, x);
+    return g;
+  }
+
+  /** ONNX of `g` with weights taken by name from `params` laid out as `layout` (the training layout). */
+  static compile(g: GraphBuilder, layout: ParamLayout, params: Float32Array): OnnxModel {
+    const own = ParamLayout.of(g);
+    const values = new Float32Array(own.total);
+    for (const e of own.entries) values.set(layout.view(params, e.name), e.offset);
+    return inferenceModel(g, values, { symbolicBatch: false });
+  }
+}

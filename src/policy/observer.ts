@@ -1,0 +1,58 @@
+// Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state.
+import { DuetError } from "../core/index.ts";
+import type { GraphBuilder, Tensor } from "../nn/index.ts";
+import type { ImageEncoder } from "../vision/encoder.ts";
+
+/** A camera the policy looks through: name and frame size. */
+export interface CameraShape {
+  name: string;
+  height: number;
+  width: number;
+}
+
+/**
+ * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [0, 1]) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F.
+ * Each camera has its own encoder weights (scope `obs.<camera>`).
+ */
+export class ObservationEncoder {
+  readonly featureDim: number;
+
+  constructor(
+    readonly stateDim: number,
+    readonly obsSteps: number,
+    readonly cameras: readonly CameraShape[],
+    readonly encoder: ImageEncoder | null,
+  ) {
+    if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
+    if (encoder) {
+      if (encoder.frames !== 1) {
+        throw new DuetError(
+          `policy: video encoders (frames = ${encoder.frames}) are not supported; use an image encoder`,
+        );
+      }
+      const bad = cameras.filter((c) => c.height !== encoder.height || c.width !== encoder.width);
+      if (bad.length > 0) {
+        throw new DuetError(
+          `policy: the encoder expects ${encoder.width}x${encoder.height} images; camera ${bad.map((c) => `${c.name} is ${c.width}x${c.height}`).join(", ")}`,
+        );
+      }
+    }
+    this.featureDim = stateDim + cameras.length * (encoder?.featureDim ?? 0);
+  }
+
+  apply(g: GraphBuilder, state: Tensor, images: readonly Tensor[]): Tensor {
+    return g.scope("obs", () => {
+      const b = state.shape[0] as number;
+      const to = this.obsSteps;
+      const parts: Tensor[] = [state];
+      this.cameras.forEach((cam, i) => {
+        const enc = this.encoder as ImageEncoder;
+        const x = images[i] as Tensor;
+        const flat = g.reshape(x, [b * to, cam.height, cam.width, 3]);
+        const f = g.scope(cam.name, () => enc.apply(g, flat));
+        parts.push(g.reshape(f, [b, to, enc.featureDim]));
+      });
+      return parts.length === 1 ? state : g.concat(parts, 2);
+    });
+  }
+}
