@@ -1,7 +1,10 @@
 // duet: the command line. Each command validates its arguments, then calls factories in the domain modules.
 import { Command } from "commander";
 import { DuetError } from "../core/index.ts";
+import { registerDataset } from "./dataset.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerExport } from "./export.ts";
+import { registerRecord } from "./record.ts";
 import { registerSim } from "./sim.ts";
 
 const program = new Command();
@@ -14,6 +17,9 @@ program
   .showHelpAfterError()
   .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 registerSim(program);
+registerRecord(program);
+registerDataset(program);
+registerExport(program);
 registerDeploy(program);
 
 try {

@@ -1,0 +1,13 @@
+// npm run bench -- <name> [args]: runs bench/<name>.ts and prints its result as exactly one JSON line on stdout
+// (progress goes to stderr). Each benchmark exports `run(args): Promise<Record<string, unknown>>`.
+const BENCHMARKS = ["sim", "render", "train", "vision", "policy", "record", "bridge"] as const;
+
+const [benchName, ...args] = process.argv.slice(2);
+if (benchName === undefined || !(BENCHMARKS as readonly string[]).includes(benchName)) {
+  console.error(`usage: npm run bench -- <${BENCHMARKS.join("|")}> [args]`);
+  process.exit(2);
+}
+const mod = (await import(`./${benchName}.ts`)) as { run(args: string[]): Promise<Record<string, unknown>> };
+console.log(JSON.stringify(await mod.run(args)));
+
+export {};
