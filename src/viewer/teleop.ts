@@ -1,0 +1,248 @@
+// Teleoperation: the page moves each gripper's target; here inverse kinematics turns targets into the 16 joint
+// targets a SimEnv steps with at its control rate, and every step is recorded into a dataset with the same writer
+// as `duet record` (DatasetWriter + EpisodeBuilder). The sim waits for the first command of each episode.
+import {
+  ACTION_DIM,
+  ARMS,
+  ARM_DOF,
+  DuetError,
+  SLOT_NAMES,
+  armOffset,
+  type Arm,
+  type Observation,
+} from "../core/index.ts";
+import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../data/index.ts";
+import { ArmKinematics, createEnv, loadScenario, newPose, poseQuaternion, type SimEnv } from "../sim/index.ts";
+import type { ServerMessage, TeleopTarget } from "./protocol.ts";
+
+/** Options for teleoperation. */
+export interface TeleopOptions {
+  /** Dataset folder the episodes are recorded into. */
+  out: string;
+  /** Scenario file. */
+  scenario: string;
+  /** Base seed: the dataset's episode k is reset with seed + k (as `duet record`). Default 0. */
+  seed?: number;
+  /** Append to an existing dataset. Default false. */
+  resume?: boolean;
+  /** Task stored with every episode. Default "unscrew the bottle cap". */
+  task?: string;
+  /** Render the scenario's cameras into the dataset. Default true. */
+  cameras?: boolean;
+}
+
+/** One teleoperation session: one env, one dataset writer, the episode in progress. Not re-entrant. */
+export class TeleopSession {
+  private readonly kin: Record<Arm, ArmKinematics>;
+  private readonly targets: Record<Arm, TeleopTarget>;
+  private readonly solution: Record<Arm, Float64Array>;
+  private readonly home: Record<Arm, Float64Array>;
+  private readonly action = new Float32Array(ACTION_DIM);
+  private readonly goal = newPose();
+  private builder: EpisodeBuilder;
+  private observation: Observation;
+  private seed = 0;
+  private steps = 0;
+  private armed = false;
+  private timer: NodeJS.Timeout | null = null;
+  private holder = "";
+
+  private constructor(
+    private readonly options: TeleopOptions,
+    private readonly env: SimEnv,
+    private readonly writer: DatasetWriter,
+    private readonly spec: DatasetSpec,
+    private readonly send: (message: ServerMessage) => void,
+  ) {
+    const robot = env.scenario.robotDescription;
+    this.kin = { left: new ArmKinematics(robot, "left"), right: new ArmKinematics(robot, "right") };
+    this.home = {
+      left: Float64Array.from(robot.arms.left.home),
+      right: Float64Array.from(robot.arms.right.home),
+    };
+    this.solution = { left: this.home.left.slice(), right: this.home.right.slice() };
+    this.targets = { left: this.homeTarget("left"), right: this.homeTarget("right") };
+    this.builder = new EpisodeBuilder(spec);
+    this.observation = this.reset();
+  }
+
+  /** Open the env and the dataset (refuses an existing dataset unless `resume`). */
+  static async open(options: TeleopOptions, send: (message: ServerMessage) => void): Promise<TeleopSession> {
+    const env = createEnv(loadScenario(options.scenario), { cameras: options.cameras ?? true });
+    const first = env.reset(options.seed ?? 0);
+    const spec: DatasetSpec = {
+      fps: env.controlHz,
+      robotType: "duet_panda_pair",
+      stateNames: [...SLOT_NAMES],
+      actionNames: [...SLOT_NAMES],
+      cameras: env.cameras.map((name) => {
+        const f = first.images[name]!;
+        return { name, height: f.height, width: f.width };
+      }),
+    };
+    const writer = await DatasetWriter.open(options.out, { spec, resume: options.resume ?? false });
+    return new TeleopSession(options, env, writer, spec, send);
+  }
+
+  /** The message that (re)starts a page on the current episode. */
+  beginMessage(): ServerMessage {
+    return {
+      type: "teleop-begin",
+      seed: this.seed,
+      episodes: this.writer.totalEpisodes,
+      out: this.options.out,
+      fps: this.env.controlHz,
+      maxOpening: this.env.scenario.robotDescription.gripper.max_opening,
+      bodies: this.env.world.specs,
+      poses: Array.from(this.env.world.bodyPoses()),
+      targets: { left: { ...this.targets.left }, right: { ...this.targets.right } },
+    };
+  }
+
+  /** Step the sim at its control rate (steps start with the first command of an episode). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), 1000 / this.env.controlHz);
+  }
+
+  setTarget(arm: Arm, target: TeleopTarget): void {
+    this.targets[arm] = target;
+    this.armed = true;
+  }
+
+  /** Commit the episode in progress and begin the next one. */
+  save(): void {
+    if (this.builder.frames === 0) {
+      this.send({ type: "error", message: "nothing recorded yet: move a gripper target first" });
+      return;
+    }
+    this.commit(false);
+  }
+
+  /** Drop the episode in progress and begin it again (same seed). */
+  discard(): void {
+    this.builder = new EpisodeBuilder(this.spec);
+    this.observation = this.reset();
+    this.send(this.beginMessage());
+  }
+
+  /** Stop stepping and release the dataset (the episode in progress is not committed). */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.writer.close();
+  }
+
+  /** One control step: IK for both arms, step the env, record the frame. */
+  tick(): void {
+    if (!this.armed) return;
+    const a = this.action;
+    for (const arm of ARMS) {
+      const t = this.targets[arm];
+      quaternionToPose(t.quaternion, t.position, this.goal);
+      const ik = this.kin[arm].solveIk(this.goal, this.solution[arm], { iterations: 60, rest: this.home[arm] });
+      this.solution[arm].set(ik.q);
+      const o = armOffset(arm);
+      for (let j = 0; j < ARM_DOF; j++) a[o + j] = ik.q[j]!;
+      a[o + ARM_DOF] = t.gripper;
+    }
+    let result;
+    try {
+      result = this.env.step(a);
+    } catch (e) {
+      this.send({ type: "error", message: (e as Error).message });
+      return;
+    }
+    this.builder.addFrame(this.observation, a);
+    this.observation = result.observation;
+    this.steps++;
+    if (this.holder === "" && (result.info.holder === "left" || result.info.holder === "right")) {
+      this.holder = result.info.holder;
+    }
+    const tcp = { left: [] as number[], right: [] as number[] };
+    const ikError = { left: 0, right: 0 };
+    for (const arm of ARMS) {
+      const k = this.kin[arm];
+      k.forward(this.solution[arm]);
+      tcp[arm] = [k.tcp[9]!, k.tcp[10]!, k.tcp[11]!];
+      const p = this.targets[arm].position;
+      ikError[arm] = Math.hypot(p[0] - k.tcp[9]!, p[1] - k.tcp[10]!, p[2] - k.tcp[11]!);
+    }
+    this.send({
+      type: "teleop-frame",
+      step: this.steps,
+      poses: Array.from(this.env.world.bodyPoses()),
+      state: Array.from(this.observation.state),
+      tcp,
+      ikError,
+    });
+    if (result.done) this.commit(result.success);
+  }
+
+  private commit(success: boolean): void {
+    const meta = this.writer.addEpisode(
+      this.builder.finish({
+        task: this.options.task ?? "unscrew the bottle cap",
+        success,
+        mode: this.holder,
+        seed: this.seed,
+      }),
+    );
+    this.send({
+      type: "teleop-saved",
+      episode: meta.episodeIndex,
+      frames: meta.length,
+      success,
+      out: this.options.out,
+    });
+    this.builder = new EpisodeBuilder(this.spec);
+    this.observation = this.reset();
+    this.send(this.beginMessage());
+  }
+
+  private reset(): Observation {
+    this.seed = (this.options.seed ?? 0) + this.writer.totalEpisodes;
+    this.steps = 0;
+    this.armed = false;
+    this.holder = "";
+    for (const arm of ARMS) {
+      this.solution[arm].set(this.home[arm]);
+      this.targets[arm] = this.homeTarget(arm);
+    }
+    return this.env.reset(this.seed);
+  }
+
+  private homeTarget(arm: Arm): TeleopTarget {
+    const k = this.kin[arm];
+    k.forward(this.home[arm]);
+    const q = new Float64Array(4);
+    poseQuaternion(k.tcp, q);
+    return {
+      position: [k.tcp[9]!, k.tcp[10]!, k.tcp[11]!],
+      quaternion: [q[0]!, q[1]!, q[2]!, q[3]!],
+      gripper: this.env.scenario.robotDescription.gripper.max_opening,
+    };
+  }
+}
+
+/** Pose (R row-major, p) from a unit quaternion xyzw and a position. */
+function quaternionToPose(q: readonly number[], p: readonly number[], out: Float64Array): void {
+  const n = Math.hypot(q[0]!, q[1]!, q[2]!, q[3]!);
+  if (!(n > 0)) throw new DuetError("teleop target: quaternion must not be zero");
+  const x = q[0]! / n,
+    y = q[1]! / n,
+    z = q[2]! / n,
+    w = q[3]! / n;
+  out[0] = 1 - 2 * (y * y + z * z);
+  out[1] = 2 * (x * y - z * w);
+  out[2] = 2 * (x * z + y * w);
+  out[3] = 2 * (x * y + z * w);
+  out[4] = 1 - 2 * (x * x + z * z);
+  out[5] = 2 * (y * z - x * w);
+  out[6] = 2 * (x * z - y * w);
+  out[7] = 2 * (y * z + x * w);
+  out[8] = 1 - 2 * (x * x + y * y);
+  out[9] = p[0]!;
+  out[10] = p[1]!;
+  out[11] = p[2]!;
+}
