@@ -14,7 +14,8 @@ export class SpatialSoftmax implements Module {
     /** Softmax temperature (fixed; default 1, robomimic's). */
     readonly temperature = 1,
   ) {
-    this.proj = new Linear("proj", channels, keypoints);
+    // No bias: a per-keypoint constant cancels in the softmax over positions (its gradient would be zero).
+    this.proj = new Linear("proj", channels, keypoints, { bias: false });
   }
 
   /** x: N,h,w,C → N,2K */
