@@ -19,7 +19,7 @@ export function fixtureAction(scenario: Scenario, t: number): Float32Array {
     const home = scenario.robotDescription.arms[arm].home;
     const o = armOffset(arm);
     for (let j = 0; j < ARM_DOF; j++) a[o + j] = home[j]!;
-    a[o] = (arm === "left" ? 1 : -1) * 0.12 * t;
+    a[o] = (arm === "left" ? -1 : 1) * 0.05 * t; // toward the middle: both stay in view
     a[o + 3] = home[3]! + 0.06 * t;
     a[o + ARM_DOF] = 0.04;
   }
