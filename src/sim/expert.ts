@@ -28,7 +28,7 @@ export interface ExpertOptions {
 type Script = Generator<void, void, void>;
 
 const TWIST_START = 2.7; // rad, joint 7 at the start of a twist (loosening turns joint 7 negative: tool points down)
-const TWIST_END = -2.7;
+const TWIST_END = -2.6;
 const TWIST_RATE = 1.6; // rad/s while twisting
 const RETURN_RATE = 2.4; // rad/s swinging the open hand back
 const LINEAR_SPEED = 0.25; // m/s for free motion
@@ -122,10 +122,7 @@ export class ScriptedExpert implements Policy {
     const w = this.env.world;
     if (w.arms[T].gripper.holding !== w.cap) return; // missed: the loop regrasps
     const before = w.thread.turns;
-    while (this.cmd[o + ARM_DOF - 1]! > TWIST_END && !w.thread.released) {
-      this.cmd[o + ARM_DOF - 1] = Math.max(TWIST_END, this.cmd[o + ARM_DOF - 1]! - TWIST_RATE * this.dt);
-      yield;
-    }
+    yield* this.twist(T);
     if (w.thread.released) return;
     yield* this.setGripper(T, this.maxOpening());
     if (w.thread.turns - before < 0.1) {
@@ -242,6 +239,45 @@ export class ScriptedExpert implements Policy {
         const step = RETURN_RATE * this.dt;
         q[6] = q[6]! + Math.max(-step, Math.min(step, d));
       }
+      yield;
+    }
+  }
+
+  /**
+   * Turn the grasped cap counter-clockwise (seen from above) about its own axis, rising with the thread, until joint 7
+   * reaches `TWIST_END`. Twisting about the cap's axis rather than joint 7's keeps a slightly off-centre grasp from
+   * fighting the thread and the holding arm.
+   */
+  private *twist(T: Arm): Script {
+    const w = this.env.world;
+    const kin = w.arms[T].kin;
+    const o = armOffset(T);
+    const q = this.cmd.subarray(o, o + ARM_DOF);
+    kin.forward(q);
+    const start = Float64Array.from(kin.tcp);
+    const cx = w.cap.position.x;
+    const cy = w.cap.position.y;
+    const pitch = this.env.scenario.cap.pitch;
+    const target = newPose();
+    for (let angle = 0; q[6]! > TWIST_END && !w.thread.released;) {
+      angle += TWIST_RATE * this.dt;
+      const c = Math.cos(angle),
+        sn = Math.sin(angle);
+      // target = RotZ(angle) about the cap axis ∘ start
+      for (let col = 0; col < 3; col++) {
+        const x = start[col]!,
+          y = start[3 + col]!;
+        target[col] = c * x - sn * y;
+        target[3 + col] = sn * x + c * y;
+        target[6 + col] = start[6 + col]!;
+      }
+      const dx = start[9]! - cx,
+        dy = start[10]! - cy;
+      target[9] = cx + c * dx - sn * dy;
+      target[10] = cy + sn * dx + c * dy;
+      target[11] = start[11]! + (pitch * angle) / (2 * Math.PI);
+      const result = kin.solveIk(target, q, { iterations: 30, rest: this.restPosture(T) });
+      q.set(result.q);
       yield;
     }
   }

@@ -1,0 +1,132 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../src/core/index.ts";
+import { loadScenario } from "../../src/sim/index.ts";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited as free-form JSON
+type Json = any;
+const good = JSON.parse(readFileSync("scenarios/bottle-cap.json", "utf8")) as Json;
+const robot = JSON.parse(readFileSync("robots/panda-pair.json", "utf8")) as Json;
+
+/** Write a scenario (and its robot) into a fresh temp dir; returns the scenario path. */
+function fixture(edit: (s: Json, r: Json) => void, raw?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "duet-sim-"));
+  mkdirSync(join(dir, "robots"));
+  const s = structuredClone(good);
+  const r = structuredClone(robot);
+  s.robot = "robots/robot.json";
+  edit(s, r);
+  writeFileSync(join(dir, "robots", "robot.json"), JSON.stringify(r));
+  const file = join(dir, "scenario.json");
+  writeFileSync(file, raw ?? JSON.stringify(s));
+  return file;
+}
+
+function duet(...args: string[]) {
+  const r = spawnSync(process.execPath, ["bin/duet.js", ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function validationIssues(file: string): ValidationError {
+  try {
+    loadScenario(file);
+  } catch (e) {
+    if (e instanceof ValidationError) return e;
+    throw e;
+  }
+  throw new Error("expected a ValidationError");
+}
+
+describe("duet sim: bad input", () => {
+  it("exits non-zero with one message naming the file and every bad field", () => {
+    const file = fixture((s) => {
+      delete s.time_limit_s;
+      s.bottle.radius = -0.03;
+      s.control_hz = 0;
+      s.cap.pitch = "3mm";
+    });
+    const r = duet("sim", "--scenario", file, "--episodes", "1");
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toContain("time_limit_s: expected number, received nothing (missing)");
+    expect(r.stderr).toContain("bottle.radius: expected > 0, received -0.03");
+    expect(r.stderr).toContain("control_hz: expected > 0, received 0");
+    expect(r.stderr).toContain('cap.pitch: expected number, received "3mm"');
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
+  });
+
+  it("reports invalid JSON with the file name", () => {
+    const file = fixture(() => {}, '{"name": "x",');
+    const r = duet("sim", "--scenario", file);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`${file}: invalid JSON`);
+  });
+
+  it("reports a robot file with reversed limits by its own file name and path", () => {
+    const file = fixture((_s, r) => {
+      r.joints[3].lower = 1;
+      r.joints[3].upper = -1;
+      r.gripper.max_opening = "wide";
+    });
+    let message = "";
+    try {
+      loadScenario(file);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain("robot.json");
+    expect(message).toContain("joints.3.upper: expected lower < upper");
+    expect(message).toContain('gripper.max_opening: expected number, received "wide"');
+  });
+
+  it("rejects a physics rate that is not a multiple of the control rate, and unknown fields", () => {
+    const rate = validationIssues(fixture((s) => (s.physics_hz = 245)));
+    expect(rate.issues).toEqual([{ path: "physics_hz", expected: "a multiple of control_hz (10)", received: "245" }]);
+    const extra = validationIssues(fixture((s) => (s.bottle.colour = "green")));
+    expect(extra.issues[0]!.path).toBe("bottle");
+    expect(extra.issues[0]!.expected).toContain("colour");
+  });
+
+  it("rejects bad arguments with the option name", () => {
+    const r = duet("sim", "--episodes", "zero");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("--episodes");
+    expect(r.stderr).toContain('expected an integer >= 1, received "zero"');
+  });
+});
+
+describe("duet sim --json", () => {
+  it("prints one summary object with the documented keys as the last stdout line", () => {
+    const r = duet(
+      "sim",
+      "--scenario",
+      "scenarios/bottle-cap-easy.json",
+      "--episodes",
+      "1",
+      "--seed",
+      "3",
+      "--no-cameras",
+      "--json",
+    );
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    const summary = JSON.parse(lines[lines.length - 1]!);
+    expect(Object.keys(summary).sort()).toEqual([
+      "episodes",
+      "modes",
+      "per_episode",
+      "success_rate",
+      "successes",
+      "wilson95",
+    ]);
+    expect(summary.episodes).toBe(1);
+    expect(summary.per_episode[0].seed).toBe(3);
+    expect(summary.successes).toBe(1);
+    expect(summary.modes.left + summary.modes.right).toBe(1);
+    expect(summary.wilson95[1]).toBe(1);
+  });
+});
