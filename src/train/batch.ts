@@ -1,0 +1,141 @@
+// Training batches from dataset windows: normalized states and actions, camera frames as floats with random shifts,
+// and the diffusion inputs (noise, timesteps, √ᾱ, √(1−ᾱ)). One seeded Rng drives everything, so resume is exact.
+import type { Rng } from "../core/index.ts";
+import type { WindowBuffers, WindowSampler } from "../data/index.ts";
+import { IO, imageInput, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
+import type { TensorData } from "../runtime/index.ts";
+
+export interface BatchOptions {
+  /** Image shift augmentation (pixels; 0 = off). */
+  imageShift: number;
+  /** Std of Gaussian noise on normalized states. */
+  stateNoise: number;
+}
+
+/**
+ * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
+ * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
+ * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`.
+ */
+export class BatchAssembler {
+  readonly feeds: Record<string, TensorData> = {};
+  private readonly window: WindowBuffers;
+  private readonly state: Float32Array;
+  private readonly x0: Float32Array;
+  private readonly noise: Float32Array;
+  private readonly timestep: Float32Array;
+  private readonly sa: Float32Array;
+  private readonly sb: Float32Array;
+  private readonly images: Float32Array[];
+  private readonly row: Float32Array;
+  private readonly stateRow: Float32Array;
+
+  constructor(
+    readonly network: PolicyNetwork,
+    readonly sampler: WindowSampler,
+    readonly batchSize: number,
+    private readonly stateNorm: MinMaxNormalizer,
+    private readonly actionNorm: MinMaxNormalizer,
+    private readonly options: BatchOptions,
+  ) {
+    const b = batchSize;
+    const c = network.config;
+    const { stateDim: ds, actionDim: da, cameras } = network.shape;
+    const dx = network.sampleDim;
+    this.window = sampler.createBuffers();
+    this.state = new Float32Array(b * c.obsSteps * ds);
+    this.x0 = new Float32Array(b * c.predSteps * dx);
+    this.noise = new Float32Array(b * c.predSteps * dx);
+    this.timestep = new Float32Array(b);
+    this.sa = new Float32Array(b);
+    this.sb = new Float32Array(b);
+    this.row = new Float32Array(da);
+    this.stateRow = new Float32Array(ds);
+    this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
+    this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
+    cameras.forEach((cam, i) => {
+      this.feeds[imageInput(cam.name)] = {
+        data: this.images[i] as Float32Array,
+        dims: [b, c.obsSteps, cam.height, cam.width, 3],
+      };
+    });
+    this.feeds[IO.target] = { data: this.x0, dims: [b, c.predSteps, dx] };
+    if (c.objective === "diffusion") {
+      this.feeds[IO.noise] = { data: this.noise, dims: [b, c.predSteps, dx] };
+      this.feeds[IO.timestep] = { data: this.timestep, dims: [b] };
+      this.feeds[IO.sqrtAlphaBar] = { data: this.sa, dims: [b, 1, 1] };
+      this.feeds[IO.sqrtOneMinusAlphaBar] = { data: this.sb, dims: [b, 1, 1] };
+    }
+  }
+
+  /** Draw B windows (and noise, timesteps, augmentation) from `rng`; `augment` false for validation. */
+  fill(rng: Rng, augment: boolean): Record<string, TensorData> {
+    const net = this.network;
+    const c = net.config;
+    const { stateDim: ds, actionDim: da, cameras } = net.shape;
+    const dx = net.sampleDim;
+    const to = c.obsSteps;
+    const tp = c.predSteps;
+    const w = this.window;
+    const ds0 = this.sampler.dataset;
+    for (let b = 0; b < this.batchSize; b++) {
+      this.sampler.fill(rng.int(this.sampler.length), w);
+      this.stateNorm.normalize(w.state, this.state, b * to * ds);
+      if (augment && this.options.stateNoise > 0) {
+        for (let i = b * to * ds; i < (b + 1) * to * ds; i++)
+          this.state[i] = (this.state[i] as number) + this.options.stateNoise * rng.normal();
+      }
+      for (let k = 0; k < tp; k++) {
+        this.actionNorm.normalize(w.action.subarray(k * da, (k + 1) * da), this.row);
+        this.x0.set(this.row, (b * tp + k) * dx);
+        if (c.predictStates) {
+          const len = (ds0.episodes[w.episode] as { length: number }).length;
+          ds0.readState(w.episode, Math.min(w.frame + k, len - 1), this.stateRow);
+          this.stateNorm.normalize(this.stateRow, this.x0, (b * tp + k) * dx + da);
+        }
+      }
+      cameras.forEach((cam, i) => {
+        const s = augment ? this.options.imageShift : 0;
+        const dy = s > 0 ? rng.int(2 * s + 1) - s : 0;
+        const dxp = s > 0 ? rng.int(2 * s + 1) - s : 0;
+        const src = w.images[cam.name] as Uint8Array;
+        const dst = this.images[i] as Float32Array;
+        const hw3 = cam.height * cam.width * 3;
+        for (let k = 0; k < to; k++) shiftImage(src, k * hw3, dst, (b * to + k) * hw3, cam.height, cam.width, dy, dxp);
+      });
+      if (c.objective === "diffusion") {
+        const t = rng.int(net.schedule.trainSteps);
+        const ab = net.schedule.alphaBar(t);
+        this.timestep[b] = t;
+        this.sa[b] = Math.sqrt(ab);
+        this.sb[b] = Math.sqrt(1 - ab);
+        for (let i = b * tp * dx; i < (b + 1) * tp * dx; i++) this.noise[i] = rng.normal();
+      }
+    }
+    return this.feeds;
+  }
+}
+
+/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)] / 255 for one H,W,3 image. */
+function shiftImage(
+  src: Uint8Array,
+  so: number,
+  dst: Float32Array,
+  d0: number,
+  h: number,
+  w: number,
+  dy: number,
+  dx: number,
+): void {
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(h - 1, Math.max(0, y + dy));
+    for (let x = 0; x < w; x++) {
+      const sx = Math.min(w - 1, Math.max(0, x + dx));
+      const s = so + (sy * w + sx) * 3;
+      const d = d0 + (y * w + x) * 3;
+      dst[d] = (src[s] as number) / 255;
+      dst[d + 1] = (src[s + 1] as number) / 255;
+      dst[d + 2] = (src[s + 2] as number) / 255;
+    }
+  }
+}

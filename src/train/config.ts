@@ -1,0 +1,81 @@
+// A training config file: the policy to train and how to train it. Plain JSON, validated with zod; defaults documented.
+import { z } from "zod";
+import { loadJsonFile } from "../core/index.ts";
+import { policyConfigSchema } from "../policy/index.ts";
+
+export const trainSettingsSchema = z
+  .object({
+    /** Optimizer steps (default 20000). */
+    steps: z.int().positive().default(20000),
+    /** Windows per batch (default 64). */
+    batchSize: z.int().positive().max(4096).default(64),
+    /** Peak AdamW learning rate (default 1e-4, Diffusion Policy's). */
+    lr: z.number().positive().max(1).default(1e-4),
+    /** Linear warm-up steps before the cosine decay (default 500). */
+    warmupSteps: z.int().nonnegative().default(500),
+    /** Decoupled weight decay (default 1e-6, Diffusion Policy's). */
+    weightDecay: z.number().nonnegative().default(1e-6),
+    /** Clip the global gradient norm to this (default null: no clipping). */
+    clipNorm: z.number().positive().nullable().default(null),
+    /** EMA of the weights (Diffusion Policy: power 0.75, max 0.9999); the EMA weights are exported. */
+    ema: z
+      .object({ power: z.number().positive().default(0.75), maxValue: z.number().min(0).max(1).default(0.9999) })
+      .strict()
+      .prefault({}),
+    /** Share of episodes held out for the validation loss (default 0.1). */
+    valFraction: z.number().min(0).max(0.9).default(0.1),
+    /** Validation loss every this many steps (default 500; 0 = only at the end). */
+    valEvery: z.int().nonnegative().default(500),
+    /** Batches in one validation pass (default 4; fixed windows and noise, so passes compare). */
+    valBatches: z.int().positive().default(4),
+    /** Evaluation in simulation every this many steps (default 0: only at the end, if an evaluator is wired). */
+    evalEvery: z.int().nonnegative().default(0),
+    /** Checkpoint (and export the model) every this many steps (default 1000). */
+    checkpointEvery: z.int().positive().default(1000),
+    /** Log line every this many steps (default 50). */
+    logEvery: z.int().positive().default(50),
+    /** Seed of initialization, batches, noise and augmentation (default 0). */
+    seed: z.int().nonnegative().default(0),
+    /** onnxruntime threads for the training graph (default 2: this machine's cores). */
+    threads: z.int().positive().max(64).default(2),
+    augment: z
+      .object({
+        /** Random image shift of up to ± this many pixels, edges replicated (default 4; 0 = off). */
+        imageShift: z.int().nonnegative().default(4),
+        /** Gaussian noise added to normalized states, std (default 0). */
+        stateNoise: z.number().nonnegative().default(0),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type TrainSettings = z.output<typeof trainSettingsSchema>;
+
+/** What the dataset must be (training refuses to start otherwise). All optional. */
+export const datasetExpectationSchema = z
+  .object({
+    /** Dataset robot_type. */
+    robotType: z.string().min(1).optional(),
+    /** Ds */
+    stateDim: z.int().positive().optional(),
+    /** Da */
+    actionDim: z.int().positive().optional(),
+    /** Frames per second. */
+    fps: z.int().positive().optional(),
+  })
+  .strict();
+
+export const trainConfigSchema = z
+  .object({
+    policy: policyConfigSchema.prefault({}),
+    train: trainSettingsSchema.prefault({}),
+    dataset: datasetExpectationSchema.prefault({}),
+  })
+  .strict();
+export type TrainConfig = z.output<typeof trainConfigSchema>;
+export type TrainConfigInput = z.input<typeof trainConfigSchema>;
+
+/** Read and validate a training config file (errors name the file and every bad field). */
+export function loadTrainConfig(file: string): TrainConfig {
+  return loadJsonFile(file, trainConfigSchema);
+}

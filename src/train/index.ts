@@ -1,0 +1,9 @@
+// train: the one training loop (any policy config, any dataset), its config schema, batches and the curves plot.
+export { train, CHECKPOINT_FILE } from "./trainer.ts";
+export type { TrainOptions, TrainResult, TrainEvent, Evaluator } from "./trainer.ts";
+export { trainConfigSchema, trainSettingsSchema, datasetExpectationSchema, loadTrainConfig } from "./config.ts";
+export type { TrainConfig, TrainConfigInput, TrainSettings } from "./config.ts";
+export { BatchAssembler } from "./batch.ts";
+export type { BatchOptions } from "./batch.ts";
+export { plotCurves } from "./plot.ts";
+export type { Curves } from "./plot.ts";

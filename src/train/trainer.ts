@@ -1,0 +1,357 @@
+// The one training loop, for any policy config and any dataset: seeded batches of windows, AdamW with warm-up + cosine
+// (fused into the training graph), EMA weights, periodic validation loss, checkpoints with exact resume, periodic
+// evaluation through an injected evaluator (train does not import sim or runner), a log and a curves plot.
+//
+// Output folder (the model directory):
+//   model.json encoder.onnx denoiser.onnx sampler.onnx     the exported policy (EMA weights)
+//   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
+//   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ACTION_KEY, DuetError, Rng, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
+import { Dataset, WindowSampler, splitEpisodes } from "../data/index.ts";
+import {
+  Ema,
+  NonFiniteLossError,
+  ParamLayout,
+  TrainingGraph,
+  buildTrainingGraph,
+  cosineWithWarmup,
+  loadCheckpoint,
+  saveCheckpoint,
+  toOnnx,
+} from "../nn/index.ts";
+import { MinMaxNormalizer, PolicyNetwork, exportPolicy, type CameraShape, type ModelInfo } from "../policy/index.ts";
+import { Session } from "../runtime/index.ts";
+import { BatchAssembler } from "./batch.ts";
+import type { TrainConfig } from "./config.ts";
+import { plotCurves, type Curves } from "./plot.ts";
+
+/** Success rate of the policy exported to a directory (wired by the CLI to simulation rollouts). */
+export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>;
+
+export type TrainEvent =
+  | { kind: "start"; step: number; totalSteps: number; params: number; trainWindows: number; valWindows: number }
+  | { kind: "step"; step: number; loss: number; lr: number; samplesPerSecond: number }
+  | { kind: "val"; step: number; loss: number }
+  | { kind: "eval"; step: number; successRate: number }
+  | { kind: "checkpoint"; step: number; path: string }
+  | { kind: "done"; step: number };
+
+export interface TrainOptions {
+  /** Dataset root (LeRobot v3.0). */
+  dataset: string;
+  config: TrainConfig;
+  /** Where the config came from (in errors and provenance). */
+  configSource?: string;
+  /** Model directory to write. */
+  out: string;
+  /** Continue from `out/train/checkpoint.safetensors` (default false: refuse if one exists). */
+  resume?: boolean;
+  evaluate?: Evaluator;
+  onEvent?: (event: TrainEvent) => void;
+  /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
+  stopAtStep?: number;
+  /** Extra provenance (e.g. the command line) stored in model.json. */
+  provenance?: Record<string, unknown>;
+}
+
+export interface TrainResult {
+  step: number;
+  /** Mean training loss over the last logging window. */
+  loss: number;
+  valLoss: number | null;
+  successRate: number | null;
+  wallSeconds: number;
+  samplesPerSecond: number;
+  curves: Curves;
+  modelDir: string;
+}
+
+export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
+
+/** Check the dataset against the config; every mismatch in one error, before anything trains. */
+function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape[]; issues: Issue[] } {
+  const issues: Issue[] = [];
+  const e = config.dataset;
+  const spec = ds.spec;
+  if (e.robotType !== undefined && e.robotType !== spec.robotType)
+    issues.push({
+      path: "dataset.robotType",
+      expected: JSON.stringify(e.robotType),
+      received: JSON.stringify(spec.robotType),
+    });
+  if (e.stateDim !== undefined && e.stateDim !== spec.stateNames.length)
+    issues.push({ path: "dataset.stateDim", expected: String(e.stateDim), received: String(spec.stateNames.length) });
+  if (e.actionDim !== undefined && e.actionDim !== spec.actionNames.length)
+    issues.push({
+      path: "dataset.actionDim",
+      expected: String(e.actionDim),
+      received: String(spec.actionNames.length),
+    });
+  if (e.fps !== undefined && e.fps !== spec.fps)
+    issues.push({ path: "dataset.fps", expected: String(e.fps), received: String(spec.fps) });
+  const p = config.policy;
+  const byName = new Map(spec.cameras.map((c) => [c.name, c]));
+  const names = p.cameras ?? (p.encoder ? spec.cameras.map((c) => c.name) : []);
+  const cameras: CameraShape[] = [];
+  names.forEach((n, i) => {
+    const c = byName.get(n);
+    if (!c) {
+      issues.push({
+        path: `policy.cameras.${i}`,
+        expected: `a camera of the dataset (${[...byName.keys()].join(", ") || "none"})`,
+        received: JSON.stringify(n),
+      });
+    } else cameras.push({ name: c.name, height: c.height, width: c.width });
+  });
+  if (names.length > 0 && !p.encoder)
+    issues.push({ path: "policy.encoder", expected: "an encoder for the cameras", received: "null" });
+  const stats = ds.stats();
+  for (const key of [STATE_KEY, ACTION_KEY]) {
+    if (!stats[key])
+      issues.push({ path: `meta/stats.json ${key}`, expected: "min/max statistics", received: "nothing" });
+  }
+  return { cameras, issues };
+}
+
+/** Train (or resume training) a policy; exports the EMA model to `out` at every checkpoint and at the end. */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const { config, out } = options;
+  const source = options.configSource ?? "training config";
+  const ts = config.train;
+  const ckptPath = join(out, CHECKPOINT_FILE);
+  if (!options.resume && existsSync(ckptPath)) {
+    throw new DuetError(
+      `${out}: already holds a training run (${CHECKPOINT_FILE}); pass --resume or choose another --out`,
+    );
+  }
+  if (options.resume && !existsSync(ckptPath)) {
+    throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
+  }
+
+  const dataset = await Dataset.open(options.dataset);
+  const { cameras, issues } = datasetIssues(dataset, config);
+  if (issues.length > 0) {
+    throw new ValidationError(`${source}: does not match the dataset ${options.dataset} — training refused`, issues);
+  }
+  const stats = dataset.stats();
+  const stateStats = stats[STATE_KEY] as { min: number[]; max: number[] };
+  const actionStats = stats[ACTION_KEY] as { min: number[]; max: number[] };
+  const normalizer = {
+    state: { min: [...stateStats.min], max: [...stateStats.max] },
+    action: { min: [...actionStats.min], max: [...actionStats.max] },
+  };
+  const spec = dataset.spec;
+  const network = new PolicyNetwork(
+    config.policy,
+    { stateDim: spec.stateNames.length, actionDim: spec.actionNames.length, cameras },
+    source,
+  );
+  const p = config.policy;
+  const split = splitEpisodes(
+    dataset.episodes.map((e) => e.episodeIndex),
+    { valFraction: ts.valFraction, seed: ts.seed },
+  );
+  const windowOpts = { obsSteps: p.obsSteps, actionSteps: p.predSteps };
+  const trainSampler = await WindowSampler.create(dataset, { ...windowOpts, episodes: split.train });
+  const valSampler =
+    split.val.length > 0 ? await WindowSampler.create(dataset, { ...windowOpts, episodes: split.val }) : null;
+  if (trainSampler.length === 0) throw new DuetError(`${options.dataset}: no training windows (empty dataset?)`);
+
+  const stateNorm = new MinMaxNormalizer(normalizer.state);
+  const actionNorm = new MinMaxNormalizer(normalizer.action);
+  const augment = { imageShift: ts.augment.imageShift, stateNoise: ts.augment.stateNoise };
+  const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
+
+  // Training graph: forward + loss → autodiff → AdamW, one ONNX model.
+  const { g, loss } = network.trainingLoss(ts.batchSize, true);
+  const program = buildTrainingGraph(g, loss, {
+    weightDecay: ts.weightDecay,
+    ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
+  });
+  const layout = program.layout;
+  const session = await Session.create(program.model.bytes, { intraOpThreads: ts.threads, label: "training graph" });
+
+  // Validation graph: the same loss, parameters as one flat input, no dropout.
+  let validate: (() => Promise<number>) | null = null;
+  if (valSampler && valSampler.length > 0) {
+    const vb = Math.min(ts.batchSize, valSampler.length);
+    const v = network.trainingLoss(vb, false);
+    const params = v.g.input("params", [layout.total], { batchAxis: null });
+    v.g.output("loss", v.loss);
+    const own = ParamLayout.of(v.g);
+    if (own.signature() !== layout.signature())
+      throw new DuetError("validation graph: parameter layout differs from training");
+    const model = toOnnx(v.g, {
+      name: "validation",
+      outputs: ["loss"],
+      params: { mode: "flat", layout: own, input: params },
+    });
+    const vs = await Session.create(model.bytes, { intraOpThreads: ts.threads, label: "validation graph" });
+    const valBatches = new BatchAssembler(network, valSampler, vb, stateNorm, actionNorm, augment);
+    validate = async () => {
+      const rng = new Rng(ts.seed + 7919); // the same windows and noise every pass
+      let sum = 0;
+      for (let i = 0; i < ts.valBatches; i++) {
+        const feeds = { ...valBatches.fill(rng, false), params: { data: ema.averaged, dims: [layout.total] } };
+        const out = await vs.run(feeds);
+        sum += (out.loss?.data as Float32Array)[0] as number;
+      }
+      return sum / ts.valBatches;
+    };
+  }
+
+  // State: fresh or from the checkpoint.
+  const rng = new Rng(ts.seed);
+  let curves: Curves = { train: [], val: [], success: [] };
+  let priorWall = 0;
+  let trainer: TrainingGraph;
+  let ema: Ema;
+  const configJson = JSON.stringify(config);
+  if (options.resume) {
+    const ck = loadCheckpoint(ckptPath, layout);
+    if (ck.extra.config !== configJson) {
+      throw new DuetError(`${ckptPath}: was trained with another config than ${source}; resume with the same config`);
+    }
+    if (!ck.m || !ck.v || !ck.ema || !ck.rng)
+      throw new DuetError(`${ckptPath}: lacks optimizer/EMA/RNG state; cannot resume exactly`);
+    trainer = new TrainingGraph(program, session, { params: ck.params, m: ck.m, v: ck.v, step: ck.step });
+    ema = new Ema(ck.ema, { power: ts.ema.power, maxValue: ts.ema.maxValue });
+    ema.steps = ck.step;
+    rng.setState(ck.rng);
+    curves = JSON.parse(ck.extra.curves ?? '{"train":[],"val":[],"success":[]}') as Curves;
+    priorWall = Number(ck.extra.wall_s ?? 0);
+  } else {
+    mkdirSync(join(out, "train"), { recursive: true });
+    writeFileSync(join(out, "train/config.json"), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(join(out, "train/log.jsonl"), "");
+    const init = layout.init(ts.seed);
+    trainer = new TrainingGraph(program, session, { params: init });
+    ema = new Ema(init, { power: ts.ema.power, maxValue: ts.ema.maxValue });
+  }
+  const emit = (e: TrainEvent): void => {
+    appendFileSync(join(out, "train/log.jsonl"), `${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
+    options.onEvent?.(e);
+  };
+
+  const total = ts.steps;
+  const stopAt = Math.min(total, options.stopAtStep ?? total);
+  const wall = (): number => priorWall + (performance.now() - started) / 1000;
+  const modelInfo = (step: number): ModelInfo => ({
+    robotType: spec.robotType,
+    fps: spec.fps,
+    stateNames: [...spec.stateNames],
+    actionNames: [...spec.actionNames],
+    cameras,
+    normalizer,
+    provenance: {
+      dataset: options.dataset,
+      dataset_episodes: dataset.episodes.length,
+      dataset_frames: dataset.totalFrames,
+      train_episodes: split.train,
+      val_episodes: split.val,
+      config: source,
+      steps: step,
+      seed: ts.seed,
+      wall_s: Math.round(wall()),
+      parameters: layout.total,
+      created: new Date().toISOString(),
+      ...options.provenance,
+    },
+  });
+  const exportNow = (step: number): void => {
+    exportPolicy(out, network, layout, ema.averaged, modelInfo(step));
+  };
+  const checkpoint = (step: number): void => {
+    const s = trainer.state;
+    saveCheckpoint(ckptPath, layout, {
+      params: s.params,
+      m: s.m,
+      v: s.v,
+      ema: ema.averaged,
+      step,
+      rng: rng.getState(),
+      extra: { config: configJson, curves: JSON.stringify(curves), wall_s: String(wall()), dataset: options.dataset },
+    });
+    exportNow(step);
+    writeFileSync(join(out, "train/curves.png"), plotCurves(curves, total));
+    emit({ kind: "checkpoint", step, path: ckptPath });
+  };
+
+  emit({
+    kind: "start",
+    step: trainer.state.step,
+    totalSteps: total,
+    params: layout.total,
+    trainWindows: trainSampler.length,
+    valWindows: valSampler?.length ?? 0,
+  });
+  let windowLoss = 0;
+  let windowSteps = 0;
+  let lastLoss = Number.NaN;
+  let valLoss: number | null = null;
+  let successRate: number | null = null;
+  let windowStart = performance.now();
+  let samplesPerSecond = 0;
+  const loopStart = performance.now();
+  const firstStep = trainer.state.step;
+  while (trainer.state.step < stopAt) {
+    const step = trainer.state.step; // 0-based index of this optimizer step
+    const lr = cosineWithWarmup(step, { peak: ts.lr, warmupSteps: ts.warmupSteps, totalSteps: total });
+    const feeds = batches.fill(rng, true);
+    let r;
+    try {
+      r = await trainer.step(feeds, lr);
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) {
+        throw new DuetError(
+          `${e.message}. Training stopped; the last good checkpoint is ${existsSync(ckptPath) ? ckptPath : "(none written yet)"}`,
+        );
+      }
+      throw e;
+    }
+    ema.update(trainer.state.params);
+    windowLoss += r.loss;
+    windowSteps++;
+    const done = trainer.state.step;
+    if (done % ts.logEvery === 0 || done === stopAt) {
+      const now = performance.now();
+      lastLoss = windowLoss / windowSteps;
+      samplesPerSecond = (windowSteps * ts.batchSize) / Math.max(1e-9, (now - windowStart) / 1000);
+      curves.train.push([done, lastLoss]);
+      emit({ kind: "step", step: done, loss: lastLoss, lr, samplesPerSecond });
+      windowLoss = 0;
+      windowSteps = 0;
+      windowStart = now;
+    }
+    if (validate && ((ts.valEvery > 0 && done % ts.valEvery === 0) || done === total)) {
+      valLoss = await validate();
+      curves.val.push([done, valLoss]);
+      emit({ kind: "val", step: done, loss: valLoss });
+    }
+    const evalDue = options.evaluate && ((ts.evalEvery > 0 && done % ts.evalEvery === 0) || done === total);
+    if (evalDue && options.evaluate) {
+      exportNow(done);
+      successRate = (await options.evaluate(out)).success_rate;
+      curves.success.push([done, successRate]);
+      emit({ kind: "eval", step: done, successRate });
+    }
+    if (done % ts.checkpointEvery === 0 || done === stopAt) checkpoint(done);
+  }
+  if (firstStep === stopAt) checkpoint(stopAt);
+  emit({ kind: "done", step: trainer.state.step });
+  const trainedSteps = trainer.state.step - firstStep;
+  return {
+    step: trainer.state.step,
+    loss: lastLoss,
+    valLoss,
+    successRate,
+    wallSeconds: wall(),
+    samplesPerSecond:
+      trainedSteps > 0 ? (trainedSteps * ts.batchSize) / ((performance.now() - loopStart) / 1000) : samplesPerSecond,
+    curves,
+    modelDir: out,
+  };
+}

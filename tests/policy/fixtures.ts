@@ -1,0 +1,111 @@
+// Test fixtures for policy and train: a tiny image encoder (registered as "test-flat"), a tiny 16-dim dataset with one
+// 8×8 camera written through src/data, and tiny configs.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { ACTION_DIM, SLOT_NAMES, type Observation } from "../../src/core/index.ts";
+import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
+import { Linear, type GraphBuilder, type Tensor } from "../../src/nn/index.ts";
+import { registerEncoder } from "../../src/policy/index.ts";
+import type { TrainConfigInput } from "../../src/train/index.ts";
+import type { ImageEncoder } from "../../src/vision/encoder.ts";
+
+/** Flatten + Linear: the smallest ImageEncoder. */
+export class FlatEncoder implements ImageEncoder {
+  readonly frames = 1;
+  constructor(
+    readonly featureDim: number,
+    readonly height: number,
+    readonly width: number,
+  ) {}
+  apply(g: GraphBuilder, images: Tensor): Tensor {
+    const n = images.shape[0] as number;
+    const flat = g.reshape(images, [n, this.height * this.width * 3]);
+    return new Linear("proj", this.height * this.width * 3, this.featureDim).apply(g, flat);
+  }
+}
+
+const flatSchema = z
+  .object({
+    name: z.literal("test-flat"),
+    featureDim: z.int().positive().default(8),
+    size: z.int().positive().default(8),
+  })
+  .strict();
+registerEncoder("test-flat", {
+  schema: flatSchema,
+  create: (c) => {
+    const o = flatSchema.parse(c);
+    return new FlatEncoder(o.featureDim, o.size, o.size);
+  },
+  describe: "flatten + linear (tests)",
+});
+
+export const CAM = 8;
+export const SPEC: DatasetSpec = {
+  fps: 10,
+  robotType: "test_pair",
+  stateNames: [...SLOT_NAMES],
+  actionNames: [...SLOT_NAMES],
+  cameras: [{ name: "front", height: CAM, width: CAM }],
+};
+
+export function tempDir(prefix = "duet-policy-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Action j at step t of episode e: smooth and distinct per episode. */
+export function actionAt(e: number, t: number, j: number): number {
+  return 0.5 * Math.sin(0.3 * t + e + 0.2 * j);
+}
+
+/** An observation as the env would give it (state = previous action; image brightness follows t). */
+export function observation(e: number, t: number): Observation {
+  const state = Float32Array.from({ length: ACTION_DIM }, (_, j) => actionAt(e, Math.max(0, t - 1), j));
+  const data = new Uint8Array(CAM * CAM * 3).map((_, i) => (i * 5 + t * 9 + e * 31) & 255);
+  return { time: t / SPEC.fps, state, images: { front: { width: CAM, height: CAM, data } } };
+}
+
+/** A dataset of `n` episodes of `T` frames. */
+export async function writeTinyDataset(n = 4, T = 16, root = tempDir("duet-ds-")): Promise<string> {
+  const w = await DatasetWriter.open(root, { spec: SPEC });
+  for (let e = 0; e < n; e++) {
+    const b = new EpisodeBuilder(SPEC);
+    for (let t = 0; t < T; t++) {
+      b.addFrame(
+        observation(e, t),
+        Float32Array.from({ length: ACTION_DIM }, (_, j) => actionAt(e, t, j)),
+      );
+    }
+    w.addEpisode(b.finish({ task: "unscrew the cap", success: true, mode: e % 2 ? "left" : "right", seed: e }));
+  }
+  w.close();
+  return root;
+}
+
+/** A tiny U-Net config that trains in seconds. */
+export function tinyConfig(overrides: { policy?: object; train?: object } = {}): TrainConfigInput {
+  return {
+    policy: {
+      encoder: { name: "test-flat", featureDim: 8, size: CAM },
+      denoiser: { name: "unet", downDims: [64], groups: 8, stepEmbedDim: 16 },
+      scheduler: { inferenceSteps: 4 },
+      ...overrides.policy,
+    },
+    train: {
+      steps: 30,
+      batchSize: 8,
+      lr: 3e-3,
+      warmupSteps: 3,
+      valFraction: 0.25,
+      valEvery: 10,
+      valBatches: 1,
+      checkpointEvery: 10,
+      logEvery: 5,
+      threads: 1,
+      augment: { imageShift: 1 },
+      ...overrides.train,
+    },
+  };
+}
