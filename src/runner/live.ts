@@ -3,7 +3,8 @@
 import { WebSocket } from "ws";
 import { z } from "zod";
 import { DuetError } from "../core/index.ts";
-import type { BodySpec } from "../sim/index.ts";
+import type { BodySpec, SimEnv } from "../sim/index.ts";
+import type { StepHook } from "./rollout.ts";
 
 /** Path on the viewer's server where producers connect. */
 export const LIVE_PATH = "/live";
@@ -107,4 +108,16 @@ function liveUrl(url: string): string {
   if (u.protocol === "https:") u.protocol = "wss:";
   if (u.pathname === "/" || u.pathname === "") u.pathname = LIVE_PATH;
   return u.toString();
+}
+
+/**
+ * A rollout step hook (runEpisode's `onStep`) that streams a SimEnv episode to a viewer: `begin` with the bodies at the
+ * episode's first step, then every step's poses and measured joints; `end` when the env says done.
+ */
+export function liveStepHook(client: LiveClient, env: SimEnv, name: string): StepHook {
+  return (step, _observation, _action, result) => {
+    if (step === 0) client.begin(name, env.controlHz, env.world.specs);
+    client.frame(step + 1, env.world.bodyPoses(), result.observation.state);
+    if (result.done) client.end(result.success);
+  };
 }

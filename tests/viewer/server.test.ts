@@ -4,11 +4,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { WebSocket } from "ws";
 import { afterEach, describe, expect, it } from "vitest";
-import { ArmKinematics, loadScenario } from "../../src/sim/index.ts";
-import { LiveClient } from "../../src/runner/live.ts";
+import { ArmKinematics, createEnv, loadScenario } from "../../src/sim/index.ts";
+import { LiveClient, liveStepHook } from "../../src/runner/live.ts";
 import { loadReplayWithChunks } from "../../src/runner/replayChunks.ts";
 import { startViewer, type ServerMessage, type ViewerEpisode, type ViewerServer } from "../../src/viewer/index.ts";
-import { SCENARIO_FILE, tempDir, writeFixtureReplay } from "./fixtures.ts";
+import { SCENARIO_FILE, fixtureAction, tempDir, writeFixtureReplay } from "./fixtures.ts";
 
 const servers: ViewerServer[] = [];
 afterEach(async () => {
@@ -129,6 +129,30 @@ describe("duet view server", () => {
     raw.close();
     page.close();
     expect(() => client.frame(1, replay.poses[1]!)).toThrow("the connection is closed");
+  });
+
+  it("streams a rollout through liveStepHook", async () => {
+    const { server } = await start({});
+    const page = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+    const received: ServerMessage[] = [];
+    page.on("message", (d) => received.push(JSON.parse(String(d)) as ServerMessage));
+    await new Promise((r) => page.once("open", r));
+    const scenario = loadScenario(SCENARIO_FILE);
+    const env = createEnv(scenario, { cameras: false });
+    const client = await LiveClient.connect(server.url);
+    const hook = liveStepHook(client, env, "fixture seed 1");
+    env.reset(1);
+    for (let t = 0; t < 3; t++) {
+      const action = fixtureAction(scenario, t);
+      const obs = env.step(action);
+      hook(t, obs.observation, action, obs);
+    }
+    for (let i = 0; i < 100 && received.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(received.map((m) => m.type)).toEqual(["live-begin", "live-frame", "live-frame", "live-frame"]);
+    expect(received.slice(1).map((m) => (m as { step: number }).step)).toEqual([1, 2, 3]);
+    expect((received[3] as { poses: number[] }).poses).toEqual(Array.from(env.world.bodyPoses()));
+    await client.close();
+    page.close();
   });
 
   it("LiveClient fails clearly when no viewer listens", async () => {
