@@ -1,0 +1,203 @@
+// The policy runtime and model directories: ONNX inference equals the training forward pass, loading refuses bad
+// directories with clear messages, observations with NaN are refused, stale actions are dropped.
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Rng } from "../../src/core/index.ts";
+import { ParamLayout } from "../../src/nn/index.ts";
+import {
+  IO,
+  PolicyNetwork,
+  dropElapsed,
+  exportPolicy,
+  imageInput,
+  loadPolicy,
+  policyConfigSchema,
+  type ModelInfo,
+  type PolicyConfigInput,
+} from "../../src/policy/index.ts";
+import { Session } from "../../src/runtime/index.ts";
+import { CAM, SPEC, observation, tempDir } from "./fixtures.ts";
+
+const SHAPE = { stateDim: 16, actionDim: 16, cameras: [{ name: "front", height: CAM, width: CAM }] };
+const INFO: ModelInfo = {
+  robotType: SPEC.robotType,
+  fps: 10,
+  stateNames: SPEC.stateNames,
+  actionNames: SPEC.actionNames,
+  cameras: SHAPE.cameras,
+  normalizer: {
+    state: { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] },
+    action: { min: Array(16).fill(-0.5) as number[], max: Array(16).fill(0.5) as number[] },
+  },
+  provenance: { test: true },
+};
+const ENCODER = { name: "test-flat", featureDim: 8, size: CAM };
+
+const TINY: PolicyConfigInput = {
+  encoder: ENCODER,
+  denoiser: { name: "unet", downDims: [16, 32], groups: 8, stepEmbedDim: 16 },
+  scheduler: { inferenceSteps: 2 },
+};
+
+function network(policy: PolicyConfigInput = {}): PolicyNetwork {
+  return new PolicyNetwork(policyConfigSchema.parse({ ...TINY, ...policy }), SHAPE);
+}
+
+/** A model directory with seeded random weights. */
+function makeModel(policy: PolicyConfigInput = {}): string {
+  const net = network(policy);
+  const layout = ParamLayout.of(net.trainingLoss(2).g);
+  const dir = tempDir("duet-model-");
+  exportPolicy(dir, net, layout, layout.init(5), INFO);
+  return dir;
+}
+
+function randn(rng: Rng, n: number, s = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.normal() * s);
+}
+
+describe("ONNX inference equals the training forward pass", () => {
+  for (const policy of [
+    { denoiser: { name: "unet", downDims: [16, 32, 64], groups: 8, stepEmbedDim: 16 } },
+    { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 2 } },
+    { predictStates: true },
+  ] as PolicyConfigInput[]) {
+    it(JSON.stringify(policy), async () => {
+      const net = network(policy);
+      const { g } = net.trainingLoss(1, false);
+      const layout = ParamLayout.of(g);
+      const params = layout.init(11);
+      const fused = await Session.create(PolicyNetwork.compile(g, layout, params).bytes, { intraOpThreads: 1 });
+      const enc = await Session.create(PolicyNetwork.compile(net.encoderGraph(), layout, params).bytes);
+      const den = await Session.create(PolicyNetwork.compile(net.denoiserGraph(), layout, params).bytes);
+      const rng = new Rng(2);
+      const n = 10 * net.sampleDim;
+      const x0 = randn(rng, n, 0.5);
+      const noise = randn(rng, n);
+      const t = 37;
+      const ab = net.schedule.alphaBar(t);
+      const obs = {
+        [IO.state]: { data: randn(rng, 32, 0.5), dims: [1, 2, 16] },
+        [imageInput("front")]: {
+          data: Float32Array.from({ length: 2 * CAM * CAM * 3 }, () => rng.next()),
+          dims: [1, 2, CAM, CAM, 3],
+        },
+      };
+      const ref = await fused.run({
+        ...obs,
+        [IO.target]: { data: x0, dims: [1, 10, net.sampleDim] },
+        [IO.noise]: { data: noise, dims: [1, 10, net.sampleDim] },
+        [IO.timestep]: { data: Float32Array.of(t), dims: [1] },
+        [IO.sqrtAlphaBar]: { data: Float32Array.of(Math.sqrt(ab)), dims: [1, 1, 1] },
+        [IO.sqrtOneMinusAlphaBar]: { data: Float32Array.of(Math.sqrt(1 - ab)), dims: [1, 1, 1] },
+      });
+      const cond = (await enc.run(obs))[IO.cond]!;
+      const noisy = x0.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * noise[i]!);
+      const out = await den.run({
+        [IO.sample]: { data: noisy, dims: [1, 10, net.sampleDim] },
+        [IO.timestep]: { data: Float32Array.of(t), dims: [1] },
+        [IO.cond]: cond,
+      });
+      const a = out[IO.pred]!.data as Float32Array;
+      const b = ref[IO.pred]!.data as Float32Array;
+      expect(a.length).toBe(n);
+      let worst = 0;
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+      expect(worst).toBeLessThan(1e-4);
+      expect(Math.max(...Array.from(b, Math.abs))).toBeGreaterThan(1e-3); // not trivially zero
+    });
+  }
+});
+
+describe("loadPolicy refuses bad model directories", () => {
+  it("a missing directory, a missing model.json, missing graph files", async () => {
+    await expect(loadPolicy("/nonexistent/model")).rejects.toThrow(/\/nonexistent\/model: no such model directory/);
+    const empty = tempDir();
+    await expect(loadPolicy(empty)).rejects.toThrow(/not a policy model directory: model.json is missing/);
+    const dir = makeModel();
+    rmSync(join(dir, "denoiser.onnx"));
+    rmSync(join(dir, "sampler.onnx"));
+    await expect(loadPolicy(dir)).rejects.toThrow(/model files missing: denoiser.onnx, sampler.onnx/);
+  });
+
+  it("a corrupt model.json and a wrong config field", async () => {
+    const dir = makeModel();
+    const file = join(dir, "model.json");
+    const good = readFileSync(file, "utf8");
+    writeFileSync(file, good.slice(0, 100));
+    await expect(loadPolicy(dir)).rejects.toThrow(/model.json: invalid JSON/);
+    const m = JSON.parse(good) as { config: { predSteps: unknown; denoiser: { name: string } }; fps: unknown };
+    m.config.predSteps = "ten";
+    m.config.denoiser.name = "resnet";
+    m.fps = -1;
+    writeFileSync(file, JSON.stringify(m));
+    const err = String(await loadPolicy(dir).catch((e: Error) => e));
+    expect(err).toMatch(/model.json: 3 invalid fields/);
+    expect(err).toMatch(/config.predSteps: expected number, received "ten"/);
+    expect(err).toMatch(/config.denoiser.name: expected .*'unet' \| 'transformer', received "resnet"/);
+    expect(err).toMatch(/fps: expected > 0, received -1/);
+  });
+
+  it("a model made for another robot, cameras or rate", async () => {
+    const dir = makeModel();
+    const err = String(
+      await loadPolicy(dir, {
+        expect: { robotType: "panda_pair", actionDim: 14, cameras: [{ name: "left_wrist" }], controlHz: 20 },
+      }).catch((e: Error) => e),
+    );
+    expect(err).toMatch(/made for another robot, camera setup or control rate/);
+    expect(err).toMatch(/robotType: expected "panda_pair", received "test_pair"/);
+    expect(err).toMatch(/actionNames: expected 14 names, received 16/);
+    expect(err).toMatch(/cameras.0.name: expected one of the environment's cameras \(left_wrist\), received "front"/);
+    expect(err).toMatch(/fps: expected 20/);
+  });
+
+  it("graphs that do not match model.json (horizon, action size)", async () => {
+    const dir = makeModel();
+    const file = join(dir, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as { config: { predSteps: number } };
+    m.config.predSteps = 12;
+    writeFileSync(file, JSON.stringify(m));
+    await expect(loadPolicy(dir)).rejects.toThrow(
+      /graphs do not match model.json[\s\S]*denoiser.onnx: input sample: expected \[1,12,16\], received \[1,10,16\]/,
+    );
+    const other = makeModel();
+    writeFileSync(join(other, "encoder.onnx"), "not onnx");
+    await expect(loadPolicy(other)).rejects.toThrow(/encoder.onnx: onnxruntime could not load the model/);
+  });
+});
+
+describe("DiffusionPolicy at run time", () => {
+  it("refuses an observation with NaN or a missing camera, and takes no action", async () => {
+    const policy = await loadPolicy(makeModel());
+    policy.reset(0);
+    const bad = observation(0, 3);
+    bad.state[5] = Number.NaN;
+    await expect(policy.predictChunk([observation(0, 2), bad])).rejects.toThrow(
+      /observation t-0 state\[5\] \(left_joint6\) is NaN; no action taken/,
+    );
+    const blind = { ...observation(0, 3), images: {} };
+    await expect(policy.predictChunk([blind])).rejects.toThrow(/has no image from camera "front" \(has: none\)/);
+    const chunk = await policy.predictChunk([observation(0, 3)]); // one observation: repeated to To
+    expect(chunk.actions.every((v) => v >= -0.5 && v <= 0.5)).toBe(true);
+  });
+
+  it("drops the actions whose time has passed when inference is slow", async () => {
+    const chunk = { actions: Float32Array.from({ length: 30 }, (_, i) => i), horizon: 10, dim: 3 };
+    expect(dropElapsed(chunk, 0.05, 10)).toBe(chunk);
+    const late = dropElapsed(chunk, 0.25, 10);
+    expect(late.horizon).toBe(8);
+    expect(late.actions[0]).toBe(6);
+    expect(dropElapsed(chunk, 99, 10).horizon).toBe(1);
+    let now = 0;
+    const policy = await loadPolicy(makeModel(), { clock: () => now });
+    now = observation(0, 3).time + 0.31;
+    expect((await policy.predictChunk([observation(0, 3)])).horizon).toBe(7);
+  });
+
+  it("more DDIM steps run more denoiser passes; regression runs one", async () => {
+    expect((await loadPolicy(makeModel(), { inferenceSteps: 16 })).denoisingSteps).toBe(16);
+    expect((await loadPolicy(makeModel({ objective: "regression" }))).denoisingSteps).toBe(1);
+  });
+});
