@@ -6,6 +6,7 @@ import { registerDeploy } from "./deploy.ts";
 import { registerExport } from "./export.ts";
 import { registerRecord } from "./record.ts";
 import { registerSim } from "./sim.ts";
+import { registerView } from "./view.ts";
 
 const program = new Command();
 program
@@ -21,6 +22,7 @@ registerRecord(program);
 registerDataset(program);
 registerExport(program);
 registerDeploy(program);
+registerView(program);
 
 try {
   await program.parseAsync(process.argv);
