@@ -15,7 +15,7 @@ export const policyConfigSchema = z
     actionSteps: z.int().min(1).max(64).default(8),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
-    /** Image encoder for every camera (`{ "name": …, …options }`, names from the registry), or null: state only. */
+    /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */
     encoder: encoderRefSchema.nullable().default(null),
     /** Cameras to look through (default null: every camera of the dataset when an encoder is set). */
     cameras: z.array(z.string().min(1)).nullable().default(null),

@@ -205,7 +205,7 @@ export class DiffusionPolicy implements Policy {
         const buf = this.imageBufs[i] as Float32Array;
         const n = cam.width * cam.height * 3;
         const src = frame.data;
-        for (let p = 0, q = k * n; p < n; p++, q++) buf[q] = (src[p] as number) / 255;
+        for (let p = 0, q = k * n; p < n; p++, q++) buf[q] = (src[p] as number) / 127.5 - 1;
       });
     }
     this.stateNorm.normalize(this.stateRaw, this.stateBuf);

@@ -1,7 +1,7 @@
 // Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state.
 import { DuetError } from "../core/index.ts";
 import type { GraphBuilder, Tensor } from "../nn/index.ts";
-import type { ImageEncoder } from "../vision/encoder.ts";
+import type { ImageEncoder } from "../vision/index.ts";
 
 /** A camera the policy looks through: name and frame size. */
 export interface CameraShape {
@@ -11,7 +11,7 @@ export interface CameraShape {
 }
 
 /**
- * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [0, 1]) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F.
+ * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1, vision's default preprocessing) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F.
  * Each camera has its own encoder weights (scope `obs.<camera>`).
  */
 export class ObservationEncoder {

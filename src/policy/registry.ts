@@ -2,7 +2,12 @@
 // Adding a variant adds a folder and a line here; no other file switches on these names.
 import { z } from "zod";
 import { DuetError, parseWith } from "../core/index.ts";
-import type { ImageEncoder } from "../vision/encoder.ts";
+import {
+  ENCODER_PRESETS,
+  createEncoder as createVisionEncoder,
+  encoderPreset,
+  type ImageEncoder,
+} from "../vision/index.ts";
 import type { Denoiser, DenoiserDims } from "./denoisers/denoiser.ts";
 import { TransformerDenoiser, transformerConfigSchema } from "./denoisers/transformer.ts";
 import { ConditionalUnet1d, unetConfigSchema } from "./denoisers/unet1d.ts";
@@ -40,8 +45,11 @@ export interface EncoderEntry {
 export const encoderRefSchema = z.looseObject({ name: z.string().min(1) });
 export type EncoderRef = z.output<typeof encoderRefSchema>;
 
-// Built-in encoders from src/vision are registered here, one line each, once src/vision/index.ts exports them, e.g.
-//   registerEncoder("vit", { schema: vitConfigSchema, create: (c) => new VitEncoder(c), describe: "ViT" });
+/** Encoder kinds src/vision builds from options (`{ "name": "vit", ...VitConfig }` → vision's `{ kind: "vit", … }`). */
+const VISION_KINDS = ["vit", "tubelet", "cnn"] as const;
+
+// Encoders resolve in this order: registered entries (tests, extensions), src/vision presets by name ("vit-small",
+// "cnn-small", … with optional option overrides), src/vision kinds with full options.
 const encoders = new Map<string, EncoderEntry>();
 
 /** Add an encoder kind (built-ins at module load; tests and extensions at run time). A name is registered once. */
@@ -58,12 +66,17 @@ export function encoderNames(): string[] {
 
 /** Validate an encoder reference against its entry and build the encoder. `source` names the file for errors. */
 export function createEncoder(ref: EncoderRef, source: string): ImageEncoder {
-  const entry = encoders.get(ref.name);
-  if (!entry) {
-    const names = encoderNames();
-    throw new DuetError(
-      `${source}: encoder.name "${ref.name}" is unknown; expected one of ${names.length ? names.map((n) => `"${n}"`).join(", ") : "(no encoders registered)"}, or "encoder": null for a state-only policy`,
-    );
+  const { name, ...options } = ref;
+  const entry = encoders.get(name);
+  if (entry) return entry.create(parseWith(entry.schema, ref, `${source} (encoder)`));
+  if (name in ENCODER_PRESETS) {
+    return createVisionEncoder({ ...encoderPreset(name), ...options }, `${source} (encoder "${name}")`);
   }
-  return entry.create(parseWith(entry.schema, ref, `${source} (encoder)`));
+  if ((VISION_KINDS as readonly string[]).includes(name)) {
+    return createVisionEncoder({ kind: name, ...options }, `${source} (encoder "${name}")`);
+  }
+  const names = [...encoderNames(), ...Object.keys(ENCODER_PRESETS), ...VISION_KINDS];
+  throw new DuetError(
+    `${source}: encoder.name "${name}" is unknown; expected one of ${names.map((n) => `"${n}"`).join(", ")}, or "encoder": null for a state-only policy`,
+  );
 }

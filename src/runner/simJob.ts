@@ -1,7 +1,9 @@
 // A simulation job: scenario + policy + outputs, as plain data so worker threads can rebuild it.
 import { join } from "node:path";
-import { DuetError, type Arm, type Policy } from "../core/index.ts";
+import { ACTION_DIM, type ActionChunk, type Arm, type Observation, type Policy } from "../core/index.ts";
+import { loadPolicy, readPolicyModel, type DiffusionPolicy } from "../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
+import { LiveClient, liveStepHook } from "./live.ts";
 import { ReplayRecorder, writeFrames } from "./replay.ts";
 import { runEpisode, type EpisodeOutcome } from "./rollout.ts";
 
@@ -19,32 +21,69 @@ export interface SimJob {
   replayDir?: string;
   /** Write camera frames as PNG under `<framesDir>/episode_<seed>/<camera>/`. */
   framesDir?: string;
+  /** Stream body poses to a running `duet view` (e.g. "http://127.0.0.1:8080"). */
+  liveUrl?: string;
 }
 
-/** Build the policy a job names for an env. */
+/** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
 function createPolicy(job: SimJob, env: SimEnv): Policy {
   if (job.policy === "expert") return createExpert(env, job.mode ? { mode: job.mode } : {});
-  throw new DuetError(
-    `policy "${job.policy}": unknown. Available: "expert" (the scripted expert). Trained policies are loaded from a model directory once the policy module ships.`,
-  );
+  return trainedPolicy(job.policy, env);
+}
+
+/**
+ * A trained policy from a model directory, loaded on first use (loading is asynchronous; the first `predictChunk`
+ * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
+ * action size, camera set or control rate. Chunks are cut to the model's Ta (receding horizon).
+ */
+function trainedPolicy(dir: string, env: SimEnv): Policy {
+  readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
+  let loaded: Promise<DiffusionPolicy> | null = null;
+  let pendingSeed: number | null = 0;
+  const load = (): Promise<DiffusionPolicy> =>
+    (loaded ??= loadPolicy(dir, {
+      expect: {
+        stateDim: ACTION_DIM,
+        actionDim: ACTION_DIM,
+        cameras: env.cameras.map((name) => ({ name })),
+        controlHz: env.controlHz,
+      },
+    }));
+  return {
+    reset(s: number): void {
+      pendingSeed = s;
+    },
+    async predictChunk(history: readonly Observation[]): Promise<ActionChunk> {
+      const p = await load();
+      if (pendingSeed !== null) p.reset(pendingSeed);
+      pendingSeed = null;
+      const chunk = await p.predictChunk(history);
+      const ta = Math.min(p.actionHorizon, chunk.horizon);
+      return { actions: chunk.actions.subarray(0, ta * chunk.dim), horizon: ta, dim: chunk.dim };
+    },
+  };
 }
 
 /** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
 export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcome> {
   const env = createEnv(job.scenario, { cameras: job.cameras || job.framesDir !== undefined });
   const policy = createPolicy(job, env);
+  let live: Promise<LiveClient> | null = null;
   return async (seed) => {
+    if (job.liveUrl) live ??= LiveClient.connect(job.liveUrl);
+    const liveHook = live ? liveStepHook(await live, env, `${job.policy} seed ${seed}`) : null;
     const replay = job.replayDir ? new ReplayRecorder(job.replayDir, env) : null;
     const framesDir = job.framesDir ? join(job.framesDir, `episode_${seed}`) : null;
     let begun = false;
     const outcome = await runEpisode(env, policy, seed, {
-      onStep: (step, observation, action) => {
+      onStep: (step, observation, action, result) => {
         if (replay && !begun) {
           replay.begin();
           begun = true;
         }
         replay?.step(observation, action);
         if (framesDir) writeFrames(framesDir, step, observation);
+        liveHook?.(step, observation, action, result);
       },
     });
     replay?.finish(outcome);

@@ -116,7 +116,7 @@ export class BatchAssembler {
   }
 }
 
-/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)] / 255 for one H,W,3 image. */
+/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (vision's default [−1, 1] preprocessing), one H,W,3 image. */
 function shiftImage(
   src: Uint8Array,
   so: number,
@@ -133,9 +133,9 @@ function shiftImage(
       const sx = Math.min(w - 1, Math.max(0, x + dx));
       const s = so + (sy * w + sx) * 3;
       const d = d0 + (y * w + x) * 3;
-      dst[d] = (src[s] as number) / 255;
-      dst[d + 1] = (src[s + 1] as number) / 255;
-      dst[d + 2] = (src[s + 2] as number) / 255;
+      dst[d] = (src[s] as number) / 127.5 - 1;
+      dst[d + 1] = (src[s + 1] as number) / 127.5 - 1;
+      dst[d + 2] = (src[s + 2] as number) / 127.5 - 1;
     }
   }
 }

@@ -1,0 +1,166 @@
+// `npm run bench -- policy [--quick] [--reps N]`: latency from observation to a 160-number chunk (encoder + all DDIM
+// steps), per policy and per DDIM step count (1, 5, 10, 16), per-step graph loop vs one unrolled graph; MatMul FLOPs
+// of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/ when present,
+// otherwise the configs/ presets with seeded random weights (latency does not depend on the weight values).
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Rng, SLOT_NAMES, type Observation } from "../src/core/index.ts";
+import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder } from "../src/nn/index.ts";
+import {
+  IO,
+  PolicyNetwork,
+  exportPolicy,
+  loadPolicy,
+  readPolicyModel,
+  type PolicyConfig,
+} from "../src/policy/index.ts";
+import { Session, type TensorData } from "../src/runtime/index.ts";
+import { loadTrainConfig } from "../src/train/index.ts";
+
+const CAMERAS = ["front", "left_wrist", "right_wrist"].map((name) => ({ name, height: 96, width: 96 }));
+const POLICIES = {
+  "bottle-cap-unet": "configs/default.json",
+  "bottle-cap-transformer": "configs/transformer.json",
+  "bottle-cap-regression": "configs/regression.json",
+  "bottle-cap-unet-cnn": "configs/unet-cnn.json",
+} as const;
+
+function matmulFlops(g: GraphBuilder): number {
+  let flops = 0;
+  for (const node of g.nodes) {
+    if (node.op !== "MatMul") continue;
+    const a = node.inputs[0];
+    flops += 2 * node.output.shape.reduce((p, q) => p * q, 1) * (a ? (a.shape.at(-1) as number) : 0);
+  }
+  return flops;
+}
+
+function observation(rng: Rng, t: number, cameras: readonly string[]): Observation {
+  const images = Object.fromEntries(
+    cameras.map((c) => [
+      c,
+      { width: 96, height: 96, data: Uint8Array.from({ length: 96 * 96 * 3 }, () => rng.int(256)) },
+    ]),
+  );
+  return { time: t / 10, state: Float32Array.from({ length: 16 }, () => rng.uniform(-0.5, 0.5)), images };
+}
+
+function stats(ms: number[]): { median: number; p95: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
+  return { median: Number(at(0.5).toFixed(3)), p95: Number(at(0.95).toFixed(3)) };
+}
+
+/** A model directory: the shipped one, or the preset with random weights exported to a temp dir. */
+function modelDir(name: string, configFile: string, tmp: string): { dir: string; shipped: boolean } {
+  const shipped = join("models", name);
+  if (existsSync(join(shipped, "model.json"))) return { dir: shipped, shipped: true };
+  const c = loadTrainConfig(configFile);
+  const net = new PolicyNetwork(c.policy, { stateDim: 16, actionDim: 16, cameras: CAMERAS });
+  const layout = ParamLayout.of(net.trainingLoss(1).g);
+  const dir = join(tmp, name);
+  const range = { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] };
+  exportPolicy(dir, net, layout, layout.init(0), {
+    robotType: "panda_pair",
+    fps: 10,
+    stateNames: [...SLOT_NAMES],
+    actionNames: [...SLOT_NAMES],
+    cameras: CAMERAS,
+    normalizer: { state: range, action: range },
+    provenance: { bench: "random weights" },
+  });
+  return { dir, shipped: false };
+}
+
+async function latency(dir: string, reps: number, opts: { steps?: number; mode?: "loop" | "unrolled" }) {
+  const policy = await loadPolicy(dir, {
+    ...(opts.steps !== undefined ? { inferenceSteps: opts.steps } : {}),
+    ...(opts.mode ? { mode: opts.mode } : {}),
+  });
+  const rng = new Rng(1);
+  const cams = policy.model.cameras.map((c) => c.name);
+  const history = [observation(rng, 0, cams), observation(rng, 1, cams)];
+  policy.reset(0);
+  for (let i = 0; i < 3; i++) await policy.predictChunk(history);
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await policy.predictChunk(history);
+    ms.push(performance.now() - t0);
+  }
+  return stats(ms);
+}
+
+function inferenceFlops(config: PolicyConfig, steps: number): number {
+  const net = new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
+  const denoise = config.objective === "regression" ? 1 : steps;
+  return matmulFlops(net.encoderGraph()) + denoise * matmulFlops(net.denoiserGraph());
+}
+
+async function trainingSamplesPerSecond(config: PolicyConfig, batch: number, steps: number): Promise<number> {
+  const net = new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
+  const { g, loss } = net.trainingLoss(batch);
+  const program = buildTrainingGraph(g, loss, { weightDecay: 1e-6 });
+  const trainer = new TrainingGraph(program, await Session.create(program.model.bytes, { intraOpThreads: 2 }), {
+    params: program.layout.init(0),
+  });
+  const rng = new Rng(2);
+  const feeds: Record<string, TensorData> = {};
+  for (const input of g.inputs) {
+    if (input.name === "noise_seed") continue;
+    const n = input.shape.reduce((p, q) => p * q, 1);
+    feeds[input.name] = { data: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)), dims: input.shape };
+  }
+  if (feeds[IO.timestep])
+    feeds[IO.timestep] = { data: Float32Array.from({ length: batch }, () => rng.int(100)), dims: [batch] };
+  await trainer.step(feeds, 1e-4);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await trainer.step(feeds, 1e-4);
+  return (steps * batch) / ((performance.now() - t0) / 1000);
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const quick = args.includes("--quick");
+  const repsArg = args.indexOf("--reps");
+  const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 10 : 50;
+  const tmp = mkdtempSync(join(tmpdir(), "duet-bench-policy-"));
+  const result: Record<string, unknown> = { reps, threads_per_graph: 1 };
+  const names = (quick ? ["bottle-cap-unet"] : Object.keys(POLICIES)) as (keyof typeof POLICIES)[];
+  for (const name of names) {
+    process.stderr.write(`${name}: exporting/loading\n`);
+    const { dir, shipped } = modelDir(name, POLICIES[name], tmp);
+    const config = readPolicyModel(dir).config;
+    const steps = config.scheduler.inferenceSteps;
+    const lat = await latency(dir, reps, {});
+    const flops = inferenceFlops(config, steps);
+    const entry: Record<string, unknown> = {
+      shipped,
+      ddim_steps: config.objective === "regression" ? 0 : steps,
+      latency_ms_median: lat.median,
+      latency_ms_p95: lat.p95,
+      gflop_per_inference: Number((flops / 1e9).toFixed(4)),
+      gflops_per_s: Number((flops / 1e9 / (lat.median / 1000)).toFixed(2)),
+    };
+    if (config.objective === "diffusion") {
+      const bySteps: Record<string, unknown> = {};
+      for (const k of quick ? [1, 10] : [1, 5, 10, 16]) {
+        process.stderr.write(`${name}: ${k} DDIM steps\n`);
+        const l = await latency(dir, reps, { steps: k });
+        bySteps[String(k)] = {
+          latency_ms_median: l.median,
+          latency_ms_p95: l.p95,
+          gflop_per_inference: Number((inferenceFlops(config, k) / 1e9).toFixed(4)),
+        };
+      }
+      entry.by_ddim_steps = bySteps;
+      process.stderr.write(`${name}: unrolled graph\n`);
+      const u = await latency(dir, reps, { mode: "unrolled" });
+      entry.unrolled = { ddim_steps: steps, latency_ms_median: u.median, latency_ms_p95: u.p95 };
+    }
+    process.stderr.write(`${name}: training step\n`);
+    entry.train_samples_per_s_batch64 = Number((await trainingSamplesPerSecond(config, 64, quick ? 2 : 5)).toFixed(1));
+    result[name] = entry;
+  }
+  return result;
+}

@@ -1,0 +1,54 @@
+// duet eval: run a trained policy on a scenario for N seeded episodes; the same summary as `duet sim`.
+import type { Command } from "commander";
+import { readPolicyModel } from "../policy/index.ts";
+import { intArg } from "./args.ts";
+import { sim, type SimSummary } from "./sim.ts";
+
+/** First seed of evaluation episodes: far from the seeds demonstrations are recorded with (0, 1, 2, …). */
+export const EVAL_SEED = 1_000_000;
+
+interface EvalArgs {
+  policy: string;
+  scenario: string;
+  episodes: number;
+  seed: number;
+  workers: number;
+  replay?: string;
+  json: boolean;
+}
+
+export async function evaluatePolicy(args: EvalArgs): Promise<SimSummary> {
+  const model = readPolicyModel(args.policy); // refuse a bad model directory before starting workers
+  return sim({
+    scenario: args.scenario,
+    policy: args.policy,
+    episodes: args.episodes,
+    seed: args.seed,
+    workers: args.workers,
+    mode: undefined,
+    cameras: model.cameras.length > 0,
+    ...(args.replay ? { replay: args.replay } : {}),
+    json: args.json,
+  });
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description("Evaluate a trained policy (models/NAME) in simulation: success rate, 95% Wilson interval, modes.")
+    .requiredOption("--policy <dir>", "model directory written by duet train")
+    .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
+    .option("--episodes <n>", "number of episodes", intArg(1), 100)
+    .option(
+      "--seed <s>",
+      `seed of the first episode (held out from recording seeds; default ${EVAL_SEED})`,
+      intArg(0),
+      EVAL_SEED,
+    )
+    .option("--workers <k>", "parallel worker threads", intArg(1), 1)
+    .option("--replay <dir>", "save episode replays for `duet view`")
+    .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false)
+    .action(async (opts: EvalArgs) => {
+      await evaluatePolicy(opts);
+    });
+}

@@ -1,0 +1,97 @@
+// duet train: train a policy on a dataset with a config file; optional periodic evaluation in simulation.
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { runEpisodes } from "../runner/pool.ts";
+import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
+import { intArg } from "./args.ts";
+import { progressBar } from "./progress.ts";
+
+interface TrainArgs {
+  dataset: string;
+  config: string;
+  out: string;
+  resume: boolean;
+  evalScenario?: string;
+  evalEpisodes: number;
+  evalWorkers: number;
+  evalSeed: number;
+}
+
+/** Success rate of a model directory over fixed seeds (the same seeds at every evaluation, so points compare). */
+function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Evaluator {
+  const seeds = Array.from({ length: args.evalEpisodes }, (_, i) => args.evalSeed + i);
+  return async (policyDir) => {
+    const outcomes = await runEpisodes({ scenario, policy: policyDir, cameras }, seeds, { workers: args.evalWorkers });
+    return { success_rate: outcomes.filter((o) => o.success).length / outcomes.length };
+  };
+}
+
+export async function trainCommand(args: TrainArgs): Promise<void> {
+  const config = loadTrainConfig(args.config);
+  const cameras = config.policy.encoder !== null;
+  const bar = progressBar("train", config.train.steps);
+  let status = "";
+  const log = (line: string): void => {
+    process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${line}\n`);
+  };
+  const onEvent = (e: TrainEvent): void => {
+    switch (e.kind) {
+      case "start":
+        log(
+          `${e.params} parameters; ${e.trainWindows} training windows, ${e.valWindows} validation; from step ${e.step}`,
+        );
+        break;
+      case "step":
+        status = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.samplesPerSecond.toFixed(0)} samples/s`;
+        bar.update(e.step, status);
+        if (!process.stderr.isTTY) log(`step ${e.step}: ${status}`);
+        break;
+      case "val":
+        log(`step ${e.step}: validation loss ${e.loss.toFixed(4)}`);
+        break;
+      case "eval":
+        log(`step ${e.step}: success rate ${(100 * e.successRate).toFixed(1)}%`);
+        break;
+      case "checkpoint":
+        if (!process.stderr.isTTY) log(`step ${e.step}: checkpoint ${e.path}`);
+        break;
+      case "done":
+        break;
+    }
+  };
+  const result = await train({
+    dataset: args.dataset,
+    config,
+    configSource: args.config,
+    out: args.out,
+    resume: args.resume,
+    onEvent,
+    ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
+    provenance: { command: `duet ${process.argv.slice(2).join(" ")}` },
+  });
+  bar.stop();
+  console.log(
+    `trained ${result.step} steps in ${result.wallSeconds.toFixed(0)} s (${result.samplesPerSecond.toFixed(0)} samples/s); ` +
+      `loss ${result.loss.toFixed(4)}` +
+      (result.valLoss !== null ? `, validation ${result.valLoss.toFixed(4)}` : "") +
+      (result.successRate !== null ? `, success ${(100 * result.successRate).toFixed(1)}%` : "") +
+      `; model in ${result.modelDir}`,
+  );
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("Train a policy on a recorded dataset; writes models/NAME (ONNX graphs + model.json + train/ log).")
+    .requiredOption("--dataset <dir>", "LeRobot v3.0 dataset directory")
+    .requiredOption("--config <file>", "training config JSON (see configs/)")
+    .requiredOption("--out <dir>", "model directory to write, e.g. models/NAME")
+    .option("--resume", "continue the run in --out from its checkpoint", false)
+    .option("--eval-scenario <file>", "evaluate in simulation at train.evalEvery steps and at the end")
+    .option("--eval-episodes <n>", "episodes per evaluation", intArg(1), 10)
+    .option("--eval-workers <k>", "worker threads for evaluation", intArg(1), 1)
+    .option("--eval-seed <s>", "first seed of the evaluation episodes", intArg(0), 2_000_000)
+    .action(async (opts: TrainArgs) => {
+      await trainCommand(opts);
+    });
+}

@@ -1,0 +1,66 @@
+// Training configs: every preset in configs/ validates and builds its networks; bad fields are all named.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PolicyNetwork } from "../../src/policy/index.ts";
+import { loadTrainConfig } from "../../src/train/index.ts";
+import { tempDir } from "../policy/fixtures.ts";
+import { writeFileSync } from "node:fs";
+
+const CAMERAS = ["front", "left_wrist", "right_wrist"].map((name) => ({ name, height: 96, width: 96 }));
+
+describe("configs/", () => {
+  const files = readdirSync("configs").filter((f) => f.endsWith(".json"));
+  it("has the tiny and default presets", () => {
+    expect(files).toEqual(expect.arrayContaining(["tiny.json", "default.json"]));
+  });
+  for (const f of files) {
+    it(`${f} validates and builds its networks for the bottle-cap cameras`, () => {
+      const c = loadTrainConfig(join("configs", f));
+      const net = new PolicyNetwork(c.policy, {
+        stateDim: 16,
+        actionDim: 16,
+        cameras: c.policy.encoder ? CAMERAS : [],
+      });
+      expect(net.sampleDim).toBe(16);
+      expect(net.denoiserGraph().outputs.get("pred")?.shape).toEqual([1, 10, 16]);
+    });
+  }
+
+  it("names every bad field of a config file", () => {
+    const file = join(tempDir(), "bad.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        policy: { actionSteps: 12, denoiser: { name: "unet", kernel: 4 } },
+        train: { lr: -1, epochs: 3 },
+      }),
+    );
+    const err = String(
+      (() => {
+        try {
+          loadTrainConfig(file);
+        } catch (e) {
+          return e;
+        }
+      })(),
+    );
+    expect(err).toMatch(/bad.json: 4 invalid fields/);
+    expect(err).toMatch(/policy.denoiser.kernel: expected an odd kernel size/);
+    expect(err).toMatch(/train.lr: expected > 0, received -1/);
+    expect(err).toMatch(/train: expected no unknown keys \(found epochs\)/);
+    expect(err).toMatch(/policy.actionSteps: expected ≤ predSteps \(10\); received 12/);
+  });
+
+  it("an unknown encoder name lists the known ones", () => {
+    const c = loadTrainConfig("configs/default.json");
+    expect(
+      () =>
+        new PolicyNetwork(
+          { ...c.policy, encoder: { name: "resnet" } },
+          { stateDim: 16, actionDim: 16, cameras: CAMERAS },
+          "x.json",
+        ),
+    ).toThrow(/x.json: encoder.name "resnet" is unknown; expected one of .*"vit-small".*"cnn-small"/);
+  });
+});
