@@ -1,49 +1,69 @@
-// duet record: record demonstrations from a source (the scripted expert in simulation) into a LeRobot v3.0 dataset.
-// Every episode is committed when complete; Ctrl-C discards only the episode in progress; --resume appends.
+// duet record: record demonstrations into a LeRobot v3.0 dataset, from the scripted expert in simulation (in this
+// thread or K worker threads) or from a real robot through rosbridge. Every episode is committed when complete;
+// Ctrl-C discards only the episodes in progress; --resume appends.
 import type { Command } from "commander";
-import { DuetError, type Env, type Policy } from "../core/index.ts";
+import { DuetError } from "../core/index.ts";
+import { loadRobotInterface } from "../bridge/index.ts";
 import { recordEpisodes, type RecordResult } from "../runner/record.ts";
-import { createEnv, createExpert, loadScenario } from "../sim/index.ts";
+import {
+  boundaryTopics,
+  openRosRecording,
+  type ActionSource,
+  type RosRecordResult,
+  type RosRecordStatus,
+} from "../runner/rosRecord.ts";
 import { choiceArg, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
-/** Where demonstrations come from. Teleoperation and real robots are added here as they arrive. */
-export const SOURCES = ["expert"] as const;
+/** Where demonstrations come from. */
+export const SOURCES = ["expert", "ros"] as const;
 export type Source = (typeof SOURCES)[number];
+export const ACTION_SOURCES = ["measured", "commanded"] as const;
 
-interface RecordArgs {
-  scenario: string;
+export interface RecordArgs {
   source: Source;
   episodes: number;
-  seed: number;
   out: string;
-  workers: number;
   resume: boolean;
-  mode: "random" | "left" | "right";
   task: string;
   json: boolean;
+  /** expert */
+  scenario?: string;
+  seed: number;
+  workers: number;
+  mode: "random" | "left" | "right";
+  /** ros */
+  robotInterface?: string;
+  url: string;
+  actions: ActionSource;
+  topics: string;
 }
 
-/** Env and policy factories for a source. */
-function sourceFactories(args: RecordArgs): { makeEnv: () => Env; makePolicy: (env: Env) => Policy } {
-  switch (args.source) {
-    case "expert": {
-      const scenario = loadScenario(args.scenario); // validated before anything is written: one clear error
-      const env = createEnv(scenario);
-      return { makeEnv: () => env, makePolicy: () => createExpert(env, { mode: args.mode }) };
-    }
+/** Every problem with the arguments of a source, in one error. */
+function checkArgs(args: RecordArgs): void {
+  const problems: string[] = [];
+  if (args.source === "expert") {
+    if (args.scenario === undefined) problems.push("--scenario <file> is required with --source expert");
+    if (args.robotInterface !== undefined) problems.push("--robot-interface is for --source ros");
+  } else {
+    if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
+    if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
+    if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
+    if (!/^wss?:\/\/[^/\s]+(:\d+)?(\/.*)?$/.test(args.url))
+      problems.push(`--url: expected ws://HOST:PORT (e.g. ws://robot:9090), received "${args.url}"`);
+    if (!/^\/[A-Za-z_][A-Za-z0-9_/]*$/.test(args.topics))
+      problems.push(`--topics: expected a ROS name prefix such as /duet/record, received "${args.topics}"`);
   }
+  if (problems.length > 0) throw new DuetError(`duet record --source ${args.source}:\n  ${problems.join("\n  ")}`);
 }
 
+/** Record from the scripted expert in simulation. */
 export async function record(args: RecordArgs): Promise<RecordResult> {
-  if (args.workers !== 1) {
-    throw new DuetError(`--workers ${args.workers}: recording runs in one process for now; use --workers 1`);
-  }
-  const { makeEnv, makePolicy } = sourceFactories(args);
+  checkArgs(args);
   const controller = new AbortController();
   const onSigint = () => {
     if (controller.signal.aborted) process.exit(130); // second Ctrl-C: committed episodes are safe on disk
-    process.stderr.write("\nstopping: the episode in progress is discarded, committed episodes are kept\n");
+    process.stderr.write("\nstopping: the episodes in progress are discarded, committed episodes are kept\n");
     controller.abort();
   };
   process.on("SIGINT", onSigint);
@@ -51,8 +71,8 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
   let ok = 0;
   try {
     return await recordEpisodes({
-      makeEnv,
-      makePolicy,
+      job: { scenario: args.scenario as string, mode: args.mode },
+      workers: args.workers,
       out: args.out,
       episodes: args.episodes,
       seed: args.seed,
@@ -73,30 +93,133 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
   }
 }
 
+function ms(x: number): string {
+  return Number.isFinite(x) ? `${x.toFixed(0)}ms` : "–";
+}
+
+/** The live status line of a robot recording. */
+export function rosStatusLine(s: RosRecordStatus): string {
+  return (
+    `${s.state.padEnd(12)} epoch ${s.epoch} | episode ${s.datasetEpisodes} frames ${s.frames}` +
+    ` | committed ${s.committed}/${s.target} discarded ${s.discarded} | skipped ${s.skipped} (${s.skippedTotal})` +
+    ` | age joints ${ms(s.jointAgeMs)} cam ${ms(s.cameraAgeMs)} | ${s.reason}`
+  );
+}
+
+/** Keys while recording from a robot. */
+export const ROS_KEYS = "s start, e end+keep, f end+keep as failed, d discard, r redo, q quit";
+
+/** Record from a real robot through rosbridge; boundaries by terminal keys and std_msgs/Empty topics. */
+export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
+  checkArgs(args);
+  const ri = loadRobotInterface(args.robotInterface as string);
+  const tty = process.stderr.isTTY;
+  const print = (line: string): void => void process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+  const topics = boundaryTopics(args.topics);
+  const { recorder, bridge } = await openRosRecording(args.url, {
+    interface: ri.spec,
+    out: args.out,
+    resume: args.resume,
+    episodes: args.episodes,
+    actions: args.actions,
+    topics,
+    task: args.task,
+    log: print,
+  });
+  bridge.on("log", print);
+  if (tty) recorder.onStatus((s) => void process.stderr.write(`\r\x1b[2K${rosStatusLine(s)}`));
+  print(
+    `record ${ri.spec.name} → ${args.out} from ${args.url} at ${ri.spec.control_hz} Hz, actions: ${args.actions}; ` +
+      `keys: ${ROS_KEYS}; topics (std_msgs/Empty): ${topics.start} ${topics.stop} ${topics.discard}`,
+  );
+  const raw = process.stdin.isTTY;
+  const onKey = (buf: Buffer): void => {
+    const key = buf.toString();
+    if (key === "s") recorder.start("key s");
+    else if (key === "e") recorder.stop(true, "key e");
+    else if (key === "f") recorder.stop(false, "key f");
+    else if (key === "d") recorder.discard("discarded (key d)");
+    else if (key === "r") recorder.redo();
+    else if (key === "q" || key === "\u0003") recorder.close();
+  };
+  const quit = (): void => recorder.close();
+  if (raw) {
+    process.stdin.setRawMode(true);
+    process.stdin.resume();
+    process.stdin.on("data", onKey);
+  }
+  process.once("SIGINT", quit);
+  process.once("SIGTERM", quit);
+  try {
+    return await recorder.run();
+  } finally {
+    if (raw) {
+      process.stdin.off("data", onKey);
+      process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+    process.off("SIGINT", quit);
+    process.off("SIGTERM", quit);
+    if (tty) print(rosStatusLine(recorder.status));
+  }
+}
+
 export function registerRecord(program: Command): void {
   program
     .command("record")
     .description(
       "Record demonstrations into a LeRobot v3.0 dataset (meta/, data/ parquet with PNG frames).\n" +
-        "Each episode is committed atomically when it ends: a crash or Ctrl-C loses at most the episode in progress.\n" +
-        "Episode k of the dataset is reset with seed S + k, so --resume continues the same sequence.",
+        "Each episode is committed atomically when it ends: a crash or Ctrl-C loses at most the episodes in progress.\n" +
+        "--source expert: the scripted expert in simulation; episode k of the dataset is reset with seed S + k, so\n" +
+        "  --resume continues the same sequence, and --workers K gives the same dataset as one worker.\n" +
+        "--source ros: a real robot through rosbridge, moved by an operator; observations from joint states and\n" +
+        "  cameras, actions = the measured next joint positions (--actions measured) or the targets on the interface's\n" +
+        `  command topics (--actions commanded). Episodes: keys (${ROS_KEYS}) or std_msgs/Empty on\n` +
+        "  <topics>/start, <topics>/stop (commit), <topics>/discard. A disconnect discards the episode in progress.",
     )
-    .requiredOption("--scenario <file>", "scenario JSON (e.g. scenarios/bottle-cap.json)")
     .option("--source <source>", `where demonstrations come from: ${SOURCES.join(", ")}`, choiceArg(SOURCES), "expert")
     .requiredOption("--episodes <n>", "episodes to record in this run", intArg(1))
-    .option("--seed <s>", "base seed", intArg(0), 0)
     .requiredOption("--out <dir>", "dataset folder (new or empty; existing only with --resume)")
-    .option("--workers <k>", "worker processes (1 for now)", intArg(1), 1)
     .option("--resume", "append to an existing dataset at --out", false)
+    .option("--task <text>", "task description stored with each episode", "unscrew the bottle cap")
+    .option("--json", "print the summary as JSON on stdout", false)
+    .option("--scenario <file>", "expert: scenario JSON (e.g. scenarios/bottle-cap.json)")
+    .option("--seed <s>", "expert: base seed", intArg(0), 0)
+    .option("--workers <k>", "expert: worker threads simulating episodes", intArg(1), 1)
     .option(
       "--mode <mode>",
       "expert: which arm holds the bottle (random, left, right)",
       choiceArg(["random", "left", "right"] as const),
       "random",
     )
-    .option("--task <text>", "task description stored with each episode", "unscrew the bottle cap")
-    .option("--json", "print the summary as JSON on stdout", false)
+    .option("--robot-interface <file>", "ros: robot-interface JSON (see robot-interfaces/)")
+    .option("--url <url>", "ros: rosbridge websocket URL", "ws://localhost:9090")
+    .option(
+      "--actions <src>",
+      "ros: measured (next joint positions) or commanded",
+      choiceArg(ACTION_SOURCES),
+      "measured",
+    )
+    .option("--topics <prefix>", "ros: prefix of the start/stop/discard topics", "/duet/record")
     .action(async (args: RecordArgs) => {
+      if (args.source === "ros") {
+        const r = await recordRos(args);
+        const summary = {
+          out: args.out,
+          recorded: r.recorded.length,
+          discarded: r.discarded,
+          skipped_steps: r.skippedTotal,
+          episodes: r.datasetEpisodes,
+          frames: r.datasetFrames,
+        };
+        if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
+        else
+          process.stdout.write(
+            `recorded ${summary.recorded} episodes (${summary.discarded} discarded) → ${args.out}` +
+              ` (now ${summary.episodes} episodes, ${summary.frames} frames)\n`,
+          );
+        return;
+      }
       const r = await record(args);
       const successes = r.recorded.filter((e) => e.success).length;
       const summary = {

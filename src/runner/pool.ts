@@ -1,9 +1,10 @@
 // Episodes of a SimJob over seeds, in this thread or spread over worker threads (dynamic: a free worker takes the
 // next seed). Results come back in seed order, identical to a single-thread run: each episode depends only on its seed.
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { DuetError } from "../core/index.ts";
 import type { EpisodeOutcome } from "./rollout.ts";
 import { prepareJob, type SimJob } from "./simJob.ts";
+import { startTsWorker } from "./tsWorker.ts";
 
 /** Parent → worker. */
 export interface WorkerRequest {
@@ -47,9 +48,7 @@ function runInWorkers(
   count: number,
   onEpisode: ((o: EpisodeOutcome) => void) | undefined,
 ): Promise<EpisodeOutcome[]> {
-  // Workers load TypeScript through tsx's ESM hooks, registered inside the worker before importing the entry.
-  const entry = new URL("./simWorker.ts", import.meta.url).href;
-  const boot = `import("tsx/esm/api").then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  const entry = new URL("./simWorker.ts", import.meta.url);
   const results = new Map<number, EpisodeOutcome>();
   let next = 0;
   return new Promise((resolve, reject) => {
@@ -65,7 +64,7 @@ function runInWorkers(
       }
     };
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(boot, { eval: true, workerData: job });
+      const worker = startTsWorker(entry, job);
       pool.push(worker);
       const feed = (): void => {
         if (next < seeds.length) worker.postMessage({ seed: seeds[next++]! } satisfies WorkerRequest);

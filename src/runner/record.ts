@@ -1,8 +1,12 @@
 // Recording: a source (policy × env) → episodes committed one by one into a LeRobot v3.0 dataset.
-// Single process; each episode is built in memory and committed atomically when the env says done, so a crash or
-// Ctrl-C loses at most the episode in progress.
-import { DuetError, SLOT_NAMES, type ActionChunk, type Env, type Observation, type Policy } from "../core/index.ts";
-import { DatasetWriter, EpisodeBuilder, type DatasetFs, type DatasetSpec, type EpisodeMeta } from "../data/index.ts";
+// Episodes are played in this thread or in K worker threads (RecordPool); either way the main thread commits them
+// with the one DatasetWriter in seed order, so the dataset does not depend on K. Each episode is built in memory and
+// committed atomically when complete: a crash or Ctrl-C loses at most the episodes in progress.
+import { DuetError, type Env, type Policy } from "../core/index.ts";
+import { DatasetWriter, type DatasetFs, type EpisodeMeta, type EpisodeRecord } from "../data/index.ts";
+import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings } from "./recordEpisode.ts";
+import { simSource, type RecordSimJob } from "./recordJob.ts";
+import { RecordPool } from "./recordPool.ts";
 
 /** Progress after each committed episode (and once at the start, with `episode` = -1). */
 export interface RecordProgress {
@@ -21,10 +25,14 @@ export interface RecordProgress {
 }
 
 export interface RecordOptions {
-  /** Makes the env (called once). */
-  makeEnv: () => Env | Promise<Env>;
-  /** Makes the policy that drives the env (called once, after the env). */
-  makePolicy: (env: Env) => Policy | Promise<Policy>;
+  /** Makes the env (called once). Default, with `job`: the job's scenario. */
+  makeEnv?: () => Env | Promise<Env>;
+  /** Makes the policy that drives the env (called once, after the env). Default, with `job`: the job's expert. */
+  makePolicy?: (env: Env) => Policy | Promise<Policy>;
+  /** The source as data, which worker threads rebuild. Required when `workers` > 1. */
+  job?: RecordSimJob;
+  /** Threads playing episodes. 1 (default): this thread; K > 1: K worker threads, this one only commits. */
+  workers?: number;
   /** Dataset folder. */
   out: string;
   /** Episodes to record in this run. */
@@ -46,7 +54,7 @@ export interface RecordOptions {
   actionsPerChunk?: number;
   /** An episode running longer than this many steps is an error (the env never said done). Default 10000. */
   maxSteps?: number;
-  /** Abort: the episode in progress is discarded, committed ones stay; resolves normally. */
+  /** Abort: the episodes in progress are discarded, committed ones stay; resolves normally. */
   signal?: AbortSignal;
   onProgress?: (p: RecordProgress) => void;
   /** A data file is closed past this size (MB). Default 100. */
@@ -65,51 +73,58 @@ export interface RecordResult {
   datasetFrames: number;
 }
 
-class Aborted extends Error {}
-
-function names(given: readonly string[] | undefined, n: number, prefix: string): string[] {
-  if (given !== undefined) {
-    if (given.length !== n)
-      throw new DuetError(`${prefix} names: ${given.length} given, the env produces ${n} entries`);
-    return [...given];
-  }
-  return n === SLOT_NAMES.length ? [...SLOT_NAMES] : Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
-}
-
-/** Record `episodes` episodes of `makePolicy(env)` acting in `makeEnv()` into the dataset at `out`. */
+/** Record `episodes` episodes of the policy acting in the env into the dataset at `out`. */
 export async function recordEpisodes(options: RecordOptions): Promise<RecordResult> {
   const { signal } = options;
-  const To = options.obsSteps ?? 2;
-  const maxSteps = options.maxSteps ?? 10_000;
-  const task = options.task ?? "unscrew the bottle cap";
+  const workers = options.workers ?? 1;
+  const settings: EpisodeSettings = {
+    obsSteps: options.obsSteps ?? 2,
+    actionsPerChunk: options.actionsPerChunk,
+    maxSteps: options.maxSteps ?? 10_000,
+    task: options.task ?? "unscrew the bottle cap",
+  };
   if (!Number.isInteger(options.episodes) || options.episodes < 0) {
     throw new DuetError(`episodes must be a whole number ≥ 0, received ${options.episodes}`);
   }
-  const env = await options.makeEnv();
-  const policy = await options.makePolicy(env);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new DuetError(`workers must be a whole number ≥ 1, received ${workers}`);
+  }
+  if (workers > 1 && options.job === undefined) {
+    throw new DuetError(`workers ${workers}: worker threads rebuild the source from a job (scenario file + mode)`);
+  }
+  const fromJob = options.job ? simSource(options.job) : undefined;
+  const makeEnv = options.makeEnv ?? fromJob?.makeEnv;
+  const makePolicy = options.makePolicy ?? fromJob?.makePolicy;
+  if (!makeEnv || !makePolicy) throw new DuetError("recordEpisodes needs makeEnv and makePolicy, or a job");
+  const env = await makeEnv();
+  const policy = await makePolicy(env);
 
-  // The dataset's spec follows from what the env produces: state size and camera sizes from a first reset,
-  // the action size from the policy's first chunk.
-  const first = env.reset(options.seed);
-  policy.reset(options.seed);
-  const firstChunk = await policy.predictChunk(Array.from({ length: To }, () => first));
-  const spec: DatasetSpec = {
-    fps: env.controlHz,
+  // The dataset's spec follows from what the env produces (a first reset and the policy's first chunk).
+  const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, {
     robotType: options.robotType ?? "duet_panda_pair",
-    stateNames: names(options.stateNames, first.state.length, "state"),
-    actionNames: names(options.actionNames, firstChunk.dim, "action"),
-    cameras: env.cameras.map((name) => {
-      const f = first.images[name];
-      if (f === undefined) throw new DuetError(`env lists camera ${name} but its observation has no such image`);
-      return { name, height: f.height, width: f.width };
-    }),
-  };
+    stateNames: options.stateNames,
+    actionNames: options.actionNames,
+  });
   const writer = await DatasetWriter.open(options.out, {
     spec,
     resume: options.resume ?? false,
     ...(options.fs ? { fs: options.fs } : {}),
     ...(options.dataFileSizeMb !== undefined ? { dataFileSizeMb: options.dataFileSizeMb } : {}),
   });
+  const first = options.seed + writer.totalEpisodes;
+  const pool =
+    workers > 1 && options.episodes > 0
+      ? new RecordPool({
+          workers,
+          data: { job: options.job as RecordSimJob, spec, settings },
+          from: first,
+          to: first + options.episodes,
+          ...(signal ? { signal } : {}),
+        })
+      : null;
+  const play = (seed: number): Promise<EpisodeRecord> =>
+    pool ? pool.next(seed) : recordEpisode(env, policy, spec, seed, settings, signal);
+
   const recorded: EpisodeMeta[] = [];
   let aborted = false;
   const progress = (meta: EpisodeMeta | null) =>
@@ -126,17 +141,11 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   try {
     progress(null);
     while (recorded.length < options.episodes) {
-      const seed = options.seed + writer.totalEpisodes;
-      let ep;
+      let ep: EpisodeRecord;
       try {
-        ep = await recordOne(env, policy, spec, seed, task, {
-          To,
-          maxSteps,
-          signal,
-          actionsPerChunk: options.actionsPerChunk,
-        });
+        ep = await play(options.seed + writer.totalEpisodes);
       } catch (e) {
-        if (e instanceof Aborted) {
+        if (e instanceof EpisodeAborted) {
           aborted = true;
           break;
         }
@@ -149,6 +158,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
     if (signal?.aborted) aborted = true;
   } finally {
     writer.close();
+    await pool?.close();
   }
   return {
     out: options.out,
@@ -157,40 +167,4 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
     datasetEpisodes: writer.totalEpisodes,
     datasetFrames: writer.totalFrames,
   };
-}
-
-async function recordOne(
-  env: Env,
-  policy: Policy,
-  spec: DatasetSpec,
-  seed: number,
-  task: string,
-  opts: { To: number; maxSteps: number; signal: AbortSignal | undefined; actionsPerChunk: number | undefined },
-) {
-  const builder = new EpisodeBuilder(spec);
-  let obs: Observation = env.reset(seed);
-  policy.reset(seed);
-  const history: Observation[] = Array.from({ length: opts.To }, () => obs);
-  let mode = "";
-  for (;;) {
-    if (opts.signal?.aborted) throw new Aborted();
-    const chunk: ActionChunk = await policy.predictChunk(history);
-    const Ta = Math.min(opts.actionsPerChunk ?? chunk.horizon, chunk.horizon);
-    if (Ta < 1) throw new DuetError(`policy returned an empty action chunk (horizon ${chunk.horizon})`);
-    for (let k = 0; k < Ta; k++) {
-      if (opts.signal?.aborted) throw new Aborted();
-      const action = chunk.actions.subarray(k * chunk.dim, (k + 1) * chunk.dim);
-      builder.addFrame(obs, action);
-      const result = env.step(action);
-      const m = result.info["mode"] ?? result.info["holder"];
-      if (typeof m === "string" && m !== "none") mode = m;
-      obs = result.observation;
-      history.shift();
-      history.push(obs);
-      if (result.done) return builder.finish({ task, success: result.success, mode, seed });
-      if (builder.frames >= opts.maxSteps) {
-        throw new DuetError(`episode with seed ${seed}: the env did not finish within ${opts.maxSteps} steps`);
-      }
-    }
-  }
 }

@@ -1,0 +1,106 @@
+// One demonstration episode: a policy acting in an env from a seed, collected into an EpisodeRecord (PNG frames).
+// Used by recordEpisodes in the main thread and by the recording worker threads, so both produce the same bytes.
+import { DuetError, SLOT_NAMES, type ActionChunk, type Env, type Observation, type Policy } from "../core/index.ts";
+import { EpisodeBuilder, type DatasetSpec, type EpisodeRecord } from "../data/index.ts";
+
+/** Thrown by `recordEpisode` when its abort signal fires; the episode is discarded. */
+export class EpisodeAborted extends Error {
+  constructor() {
+    super("recording aborted");
+  }
+}
+
+/** How episodes are played. Plain data: worker threads receive it. */
+export interface EpisodeSettings {
+  /** To: observations passed to the policy (the first observation repeated at the start). */
+  obsSteps: number;
+  /** Ta: actions executed from each chunk before planning again; undefined = the whole chunk. */
+  actionsPerChunk: number | undefined;
+  /** An episode running longer than this many steps is an error (the env never said done). */
+  maxSteps: number;
+  /** Task description stored with the episode. */
+  task: string;
+}
+
+/** What the dataset's spec needs to know beyond the env: names and the robot type. */
+export interface SpecNames {
+  robotType: string;
+  stateNames: readonly string[] | undefined;
+  actionNames: readonly string[] | undefined;
+}
+
+function names(given: readonly string[] | undefined, n: number, prefix: string): string[] {
+  if (given !== undefined) {
+    if (given.length !== n)
+      throw new DuetError(`${prefix} names: ${given.length} given, the env produces ${n} entries`);
+    return [...given];
+  }
+  return n === SLOT_NAMES.length ? [...SLOT_NAMES] : Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
+}
+
+/**
+ * The dataset spec for what `env` and `policy` produce: state size and camera sizes from a reset with `seed`,
+ * the action size from the policy's first chunk.
+ */
+export async function specFromEnv(
+  env: Env,
+  policy: Policy,
+  seed: number,
+  obsSteps: number,
+  n: SpecNames,
+): Promise<DatasetSpec> {
+  const first = env.reset(seed);
+  policy.reset(seed);
+  const firstChunk = await policy.predictChunk(Array.from({ length: obsSteps }, () => first));
+  return {
+    fps: env.controlHz,
+    robotType: n.robotType,
+    stateNames: names(n.stateNames, first.state.length, "state"),
+    actionNames: names(n.actionNames, firstChunk.dim, "action"),
+    cameras: env.cameras.map((name) => {
+      const f = first.images[name];
+      if (f === undefined) throw new DuetError(`env lists camera ${name} but its observation has no such image`);
+      return { name, height: f.height, width: f.width };
+    }),
+  };
+}
+
+/**
+ * Play one episode of `policy` in `env` reset with `seed` and collect it. Frame t is the observation at step t and
+ * the action taken there. Throws `EpisodeAborted` when `signal` fires.
+ */
+export async function recordEpisode(
+  env: Env,
+  policy: Policy,
+  spec: DatasetSpec,
+  seed: number,
+  settings: EpisodeSettings,
+  signal?: AbortSignal,
+): Promise<EpisodeRecord> {
+  const builder = new EpisodeBuilder(spec);
+  let obs: Observation = env.reset(seed);
+  policy.reset(seed);
+  const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
+  let mode = "";
+  for (;;) {
+    if (signal?.aborted) throw new EpisodeAborted();
+    const chunk: ActionChunk = await policy.predictChunk(history);
+    const Ta = Math.min(settings.actionsPerChunk ?? chunk.horizon, chunk.horizon);
+    if (Ta < 1) throw new DuetError(`policy returned an empty action chunk (horizon ${chunk.horizon})`);
+    for (let k = 0; k < Ta; k++) {
+      if (signal?.aborted) throw new EpisodeAborted();
+      const action = chunk.actions.subarray(k * chunk.dim, (k + 1) * chunk.dim);
+      builder.addFrame(obs, action);
+      const result = env.step(action);
+      const m = result.info["mode"] ?? result.info["holder"];
+      if (typeof m === "string" && m !== "none") mode = m;
+      obs = result.observation;
+      history.shift();
+      history.push(obs);
+      if (result.done) return builder.finish({ task: settings.task, success: result.success, mode, seed });
+      if (builder.frames >= settings.maxSteps) {
+        throw new DuetError(`episode with seed ${seed}: the env did not finish within ${settings.maxSteps} steps`);
+      }
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Worker-thread entry of RecordPool: rebuilds the job's env and policy, plays the seeds the parent sends (one at a
+// time, in arrival order) and sends each finished EpisodeRecord back, its buffers transferred rather than copied.
+import { parentPort, workerData } from "node:worker_threads";
+import type { Env, Policy } from "../core/index.ts";
+import type { EpisodeRecord } from "../data/index.ts";
+import { recordEpisode } from "./recordEpisode.ts";
+import { simSource } from "./recordJob.ts";
+import type { RecordReply, RecordRequest, RecordWorkerData } from "./recordPool.ts";
+
+const port = parentPort;
+if (!port) throw new Error("recordWorker.ts must run in a worker thread");
+const data = workerData as RecordWorkerData;
+let made: { env: Env; policy: Policy } | null = null;
+
+/** Buffers of `ep` that can be moved to the parent: each typed array made to own its whole buffer. */
+function ownBuffers(ep: EpisodeRecord): ArrayBuffer[] {
+  const own = (a: Uint8Array): Uint8Array =>
+    a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+  const list: ArrayBuffer[] = [ep.state.buffer as ArrayBuffer, ep.action.buffer as ArrayBuffer];
+  for (const [cam, frames] of Object.entries(ep.images)) {
+    const owned = frames.map(own);
+    ep.images[cam] = owned;
+    for (const f of owned) list.push(f.buffer as ArrayBuffer);
+  }
+  return list;
+}
+
+async function play(seed: number): Promise<void> {
+  try {
+    if (!made) {
+      const { makeEnv, makePolicy } = simSource(data.job);
+      const env = makeEnv();
+      made = { env, policy: makePolicy(env) };
+    }
+    const episode = await recordEpisode(made.env, made.policy, data.spec, seed, data.settings);
+    port!.postMessage({ kind: "episode", seed, episode } satisfies RecordReply, ownBuffers(episode));
+  } catch (e) {
+    port!.postMessage({ kind: "error", seed, message: (e as Error).message } satisfies RecordReply);
+  }
+}
+
+let queue = Promise.resolve();
+port.on("message", (msg: RecordRequest) => {
+  queue = queue.then(() => play(msg.seed));
+});

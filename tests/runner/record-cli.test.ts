@@ -1,0 +1,80 @@
+// duet record (expert source) as a process: --workers 2 killed with SIGKILL leaves a valid dataset holding every
+// episode committed before the kill, and --resume continues the seed sequence; bad argument combinations are refused
+// with one message naming every problem.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateDataset } from "../../src/data/index.ts";
+import { record, recordRos, type RecordArgs } from "../../src/cli/record.ts";
+import { recordEpisodes } from "../../src/runner/record.ts";
+import { tempDir } from "../data/fixtures.ts";
+import { tinyScenario } from "./recordFixtures.ts";
+
+const base: RecordArgs = {
+  source: "expert",
+  episodes: 1,
+  out: "",
+  resume: false,
+  task: "t",
+  json: false,
+  seed: 0,
+  workers: 1,
+  mode: "random",
+  url: "ws://localhost:9090",
+  actions: "measured",
+  topics: "/duet/record",
+};
+
+describe("duet record", () => {
+  it("--workers 2 killed with SIGKILL keeps every committed episode; --resume continues the seeds", async () => {
+    const scenario = tinyScenario(1.2);
+    const out = join(tempDir("duet-kill-w2-"), "ds");
+    const args = ["--import", "tsx", "src/cli/main.ts", "record", "--scenario", scenario, "--workers", "2"];
+    const child = spawn(process.execPath, [...args, "--episodes", "200", "--seed", "3", "--out", out], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    const committed = (): number => {
+      try {
+        return (JSON.parse(readFileSync(join(out, "meta/info.json"), "utf8")) as { total_episodes: number })
+          .total_episodes;
+      } catch {
+        return 0;
+      }
+    };
+    const deadline = Date.now() + 60_000;
+    while (committed() < 2) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`child did not record 2 episodes: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const before = committed();
+    child.kill("SIGKILL");
+    await exited;
+    const report = await validateDataset(out);
+    expect(report.problems).toEqual([]);
+    expect(report.episodes).toBeGreaterThanOrEqual(before);
+    const more = await recordEpisodes({ job: { scenario }, out, episodes: 1, seed: 3, resume: true });
+    expect(more.recorded.map((e) => [e.episodeIndex, e.seed])).toEqual([[report.episodes, 3 + report.episodes]]);
+    expect((await validateDataset(out)).ok).toBe(true);
+  });
+
+  it("refuses bad argument combinations before touching --out, naming every problem", async () => {
+    const out = join(tempDir("duet-rec-args-"), "ds");
+    await expect(record({ ...base, out, robotInterface: "x.json" })).rejects.toThrow(
+      /--scenario <file> is required with --source expert\n {2}--robot-interface is for --source ros/,
+    );
+    await expect(
+      recordRos({ ...base, source: "ros", out, scenario: "s.json", workers: 2, url: "http://x", topics: "bad" }),
+    ).rejects.toThrow(
+      /--robot-interface <file> is required with --source ros\n {2}--scenario is for --source expert.*\n {2}--workers 2: a robot is recorded in one thread; use 1\n {2}--url: expected ws:\/\/HOST:PORT.*received "http:\/\/x"\n {2}--topics: expected a ROS name prefix/,
+    );
+    await expect(record({ ...base, out, scenario: "no/such/scenario.json" })).rejects.toThrow(
+      /no\/such\/scenario\.json/,
+    );
+    expect(() => readFileSync(join(out, "meta/info.json"))).toThrow(/ENOENT/);
+  });
+});
