@@ -1,12 +1,13 @@
-// npm run bench -- record [--episodes N] [--scenario FILE]: recording and reading speed of demonstration datasets.
-// Prints episodes recorded per minute (scripted expert in simulation, cameras on), bytes per episode and training
-// windows read per second (To = 2, Tp = 10, all cameras, decoded-frame cache warm after the first pass).
+// npm run bench -- record [--episodes N] [--rounds R] [--scenario FILE]: recording and reading speed of
+// demonstration datasets. Prints episodes recorded per minute (scripted expert in simulation, cameras on) with 1 and
+// 2 worker threads — measured alternately, R rounds each, medians; each timing covers the whole recordEpisodes call,
+// worker start-up included — bytes per episode, and training windows read per second (To = 2, Tp = 10, all cameras,
+// decoded-frame cache warm after the first pass; uncached as well).
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Dataset, WindowSampler } from "../src/data/index.ts";
 import { recordEpisodes } from "../src/runner/record.ts";
-import { createEnv, createExpert, loadScenario } from "../src/sim/index.ts";
 import { Rng } from "../src/core/index.ts";
 
 function du(dir: string): number {
@@ -18,28 +19,47 @@ function du(dir: string): number {
   return total;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opt = (name: string, dflt: string) => {
     const i = args.indexOf(name);
     return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
   };
-  const episodes = Number(opt("--episodes", "3"));
-  const scenarioFile = opt("--scenario", "scenarios/bottle-cap.json");
-  const scenario = loadScenario(scenarioFile);
-  const out = join(mkdtempSync(join(tmpdir(), "duet-bench-record-")), "ds");
+  const episodes = Number(opt("--episodes", "4"));
+  const rounds = Number(opt("--rounds", "3"));
+  const scenario = opt("--scenario", "scenarios/bottle-cap.json");
+  const root = mkdtempSync(join(tmpdir(), "duet-bench-record-"));
   try {
-    const t0 = performance.now();
-    const r = await recordEpisodes({
-      makeEnv: () => createEnv(scenario),
-      makePolicy: (env) => createExpert(env as ReturnType<typeof createEnv>),
-      out,
-      episodes,
-      seed: 1,
-      onProgress: (p) => process.stderr.write(`record ${p.done}/${p.total}\r`),
-    });
-    const minutes = (performance.now() - t0) / 60_000;
-    const bytes = du(out);
-    const ds = await Dataset.open(out);
+    const perMin: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    let firstOut = "";
+    let frames = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const workers of [1, 2] as const) {
+        const out = join(root, `r${round}-w${workers}`);
+        const t0 = performance.now();
+        const r = await recordEpisodes({
+          job: { scenario },
+          workers,
+          out,
+          episodes,
+          seed: 1,
+          onProgress: (p) => process.stderr.write(`round ${round + 1}/${rounds} ${workers}w: ${p.done}/${p.total}\r`),
+        });
+        perMin[workers].push(r.recorded.length / ((performance.now() - t0) / 60_000));
+        if (!firstOut) {
+          firstOut = out;
+          frames = r.datasetFrames;
+        }
+      }
+    }
+    process.stderr.write("\n");
+    const bytes = du(firstOut);
+    const ds = await Dataset.open(firstOut);
     const sampler = await WindowSampler.create(ds, { obsSteps: 2, actionSteps: 10 });
     const buffers = sampler.createBuffers();
     const rng = new Rng(0);
@@ -48,24 +68,31 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const t1 = performance.now();
     for (let i = 0; i < n; i++) sampler.fill(rng.int(sampler.length), buffers);
     const windowsPerS = n / ((performance.now() - t1) / 1000);
-    const cold = await Dataset.open(out, { imageCacheMb: 0 });
+    const cold = await Dataset.open(firstOut, { imageCacheMb: 0 });
     const coldSampler = await WindowSampler.create(cold, { obsSteps: 2, actionSteps: 10 });
     const tCold = performance.now();
     for (let i = 0; i < 200; i++) coldSampler.fill(rng.int(coldSampler.length), buffers);
     const coldPerS = 200 / ((performance.now() - tCold) / 1000);
+    const w1 = median(perMin[1]);
+    const w2 = median(perMin[2]);
     return {
-      scenario: scenarioFile,
-      episodes: r.recorded.length,
-      frames: r.datasetFrames,
+      scenario,
+      episodes,
+      rounds,
+      frames,
       cameras: ds.spec.cameras.map((c) => `${c.name} ${c.width}x${c.height}`),
-      episodes_per_min_1w: r.recorded.length / minutes,
-      episodes_per_min_2w: null,
-      note_2w: "recording runs in one process; worker threads not wired yet",
-      bytes_per_episode: Math.round(bytes / r.recorded.length),
+      episodes_per_min_1w: w1,
+      episodes_per_min_2w: w2,
+      speedup_2w: w2 / w1,
+      runs_1w: perMin[1],
+      runs_2w: perMin[2],
+      cpus: availableParallelism(),
+      loadavg_1m: loadavg()[0],
+      bytes_per_episode: Math.round(bytes / episodes),
       windows_per_s: windowsPerS,
       windows_per_s_uncached: coldPerS,
     };
   } finally {
-    rmSync(join(out, ".."), { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
