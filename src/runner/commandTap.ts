@@ -15,7 +15,7 @@ import {
 } from "../bridge/index.ts";
 
 /** One topic the tap listens to. */
-interface Tap {
+export interface Tap {
   topic: string;
   type: string;
   /** Joint names and positions of a message; a string says why it was ignored. */
@@ -71,10 +71,24 @@ function tapFor(iface: CommandInterface, joints: readonly string[], version: 1 |
   }
 }
 
+/**
+ * The topics (and readers) of every command interface in `spec`; throws naming the interface field when one cannot
+ * be tapped. Call it before creating anything, to refuse early.
+ */
+export function commandTaps(spec: RobotInterface): Tap[] {
+  const taps: Tap[] = [];
+  for (const arm of ARMS) {
+    const a = spec.arms[arm];
+    taps.push(tapFor(a.command, a.joints, spec.ros_version, `arms.${arm}.command`));
+    taps.push(tapFor(a.gripper_command, [a.gripper_joint], spec.ros_version, `arms.${arm}.gripper_command`));
+  }
+  return taps;
+}
+
 /** The latest commanded target of every slot (Da = 16), from the interface's command topics. */
 export class CommandTap {
   private readonly map: JointStateMap;
-  private readonly taps: Tap[] = [];
+  private readonly taps: Tap[];
   /** Messages ignored as malformed. */
   bad = 0;
 
@@ -85,11 +99,7 @@ export class CommandTap {
     log: (line: string) => void,
   ) {
     this.map = new JointStateMap(slotJointNames(spec));
-    for (const arm of ARMS) {
-      const a = spec.arms[arm];
-      this.taps.push(tapFor(a.command, a.joints, spec.ros_version, `arms.${arm}.command`));
-      this.taps.push(tapFor(a.gripper_command, [a.gripper_joint], spec.ros_version, `arms.${arm}.gripper_command`));
-    }
+    this.taps = commandTaps(spec);
     for (const tap of this.taps) {
       link.subscribe(tap.topic, tap.type, { queueLength: 1 }, (msg) => {
         const r = tap.read(msg);

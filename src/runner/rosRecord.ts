@@ -25,7 +25,7 @@ import {
   type RosLink,
 } from "../bridge/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec, type EpisodeMeta } from "../data/index.ts";
-import { CommandTap } from "./commandTap.ts";
+import { CommandTap, commandTaps } from "./commandTap.ts";
 
 export type RosRecordState = "idle" | "recording" | "disconnected" | "done" | "closed";
 export type ActionSource = "measured" | "commanded";
@@ -370,8 +370,10 @@ export class RosRecorder {
         this.hasPending = true;
       }
     }
-    const s = this.status;
-    for (const fn of this.statusFns) fn(s);
+    if (this.statusFns.length > 0) {
+      const s = this.status;
+      for (const fn of this.statusFns) fn(s);
+    }
   }
 }
 
@@ -391,6 +393,7 @@ export async function openRosRecording(
   options: OpenRosRecordingOptions,
 ): Promise<{ recorder: RosRecorder; bridge: RosBridge }> {
   const spec = options.interface;
+  if (options.actions === "commanded") commandTaps(spec); // refuses an interface that cannot be tapped, before any file
   const clock = options.clock ?? createClock();
   const c = spec.connection;
   const link = createRosLink(
