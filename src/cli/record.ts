@@ -168,14 +168,16 @@ export function registerRecord(program: Command): void {
   program
     .command("record")
     .description(
-      "Record demonstrations into a LeRobot v3.0 dataset (meta/, data/ parquet with PNG frames).\n" +
-        "Each episode is committed atomically when it ends: a crash or Ctrl-C loses at most the episodes in progress.\n" +
-        "--source expert: the scripted expert in simulation; episode k of the dataset is reset with seed S + k, so\n" +
-        "  --resume continues the same sequence, and --workers K gives the same dataset as one worker.\n" +
-        "--source ros: a real robot through rosbridge, moved by an operator; observations from joint states and\n" +
-        "  cameras, actions = the measured next joint positions (--actions measured) or the targets on the interface's\n" +
-        `  command topics (--actions commanded). Episodes: keys (${ROS_KEYS}) or std_msgs/Empty on\n` +
-        "  <topics>/start, <topics>/stop (commit), <topics>/discard. A disconnect discards the episode in progress.",
+      "Record demonstrations into a LeRobot v3.0 dataset (meta/, data/ parquet with PNG frames). Each episode is " +
+        "committed atomically when it ends: a crash or Ctrl-C loses at most the episodes in progress.\n\n" +
+        "--source expert: the scripted expert in simulation. Episode k of the dataset is reset with seed S + k, so " +
+        "--resume continues the same sequence, and --workers K writes the same dataset as one worker.\n\n" +
+        "--source ros: a real robot through rosbridge, moved by an operator (teleoperation or by hand). Observations " +
+        "come from joint states and cameras; actions are the measured next joint positions (--actions measured) or " +
+        "the targets on the interface's command topics (--actions commanded). Episodes are bounded by keys " +
+        `(${ROS_KEYS}) or by std_msgs/Empty messages on <topics>/start, <topics>/stop (commit) and ` +
+        "<topics>/discard. A step with stale or missing inputs is not recorded; a disconnect discards the episode " +
+        "in progress.",
     )
     .option("--source <source>", `where demonstrations come from: ${SOURCES.join(", ")}`, choiceArg(SOURCES), "expert")
     .requiredOption("--episodes <n>", "episodes to record in this run", intArg(1))
