@@ -18,6 +18,7 @@ interface SimArgs {
   cameras: boolean;
   replay?: string;
   frames?: string;
+  live?: string;
   json: boolean;
 }
 
@@ -51,6 +52,7 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
   if (args.mode) job.mode = args.mode;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
+  if (args.live) job.liveUrl = args.live;
   const seeds = Array.from({ length: args.episodes }, (_, i) => args.seed + i);
   const bar = progressBar("episodes", seeds.length);
   let done = 0;
@@ -101,6 +103,7 @@ export function registerSim(program: Command): void {
     .option("--no-cameras", "skip camera rendering (faster; only for policies that do not look)")
     .option("--replay <dir>", "save episode replays (body poses per step) for `duet view`")
     .option("--frames <dir>", "save camera frames as PNG")
+    .option("--live <url>", "stream the run to a running `duet view` (e.g. http://127.0.0.1:8080)")
     .option("--json", "print one JSON summary object on stdout", false)
     .action(async (opts: SimArgs) => {
       await sim(opts);
