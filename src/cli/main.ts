@@ -3,9 +3,11 @@ import { Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { registerDataset } from "./dataset.ts";
 import { registerDeploy } from "./deploy.ts";
+import { registerEval } from "./eval.ts";
 import { registerExport } from "./export.ts";
 import { registerRecord } from "./record.ts";
 import { registerSim } from "./sim.ts";
+import { registerTrain } from "./train.ts";
 import { registerView } from "./view.ts";
 
 const program = new Command();
@@ -20,6 +22,8 @@ program
 registerSim(program);
 registerRecord(program);
 registerDataset(program);
+registerTrain(program);
+registerEval(program);
 registerExport(program);
 registerDeploy(program);
 registerView(program);

@@ -68,10 +68,10 @@ function trainedPolicy(dir: string, env: SimEnv): Policy {
 export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcome> {
   const env = createEnv(job.scenario, { cameras: job.cameras || job.framesDir !== undefined });
   const policy = createPolicy(job, env);
-  let live: Promise<LiveClient> | null = null;
   return async (seed) => {
-    if (job.liveUrl) live ??= LiveClient.connect(job.liveUrl);
-    const liveHook = live ? liveStepHook(await live, env, `${job.policy} seed ${seed}`) : null;
+    // one connection per episode, closed after it, so a finished run never waits on the viewer
+    const live = job.liveUrl ? await LiveClient.connect(job.liveUrl) : null;
+    const liveHook = live ? liveStepHook(live, env, `${job.policy} seed ${seed}`) : null;
     const replay = job.replayDir ? new ReplayRecorder(job.replayDir, env) : null;
     const framesDir = job.framesDir ? join(job.framesDir, `episode_${seed}`) : null;
     let begun = false;
@@ -87,6 +87,7 @@ export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcom
       },
     });
     replay?.finish(outcome);
+    await live?.close();
     return outcome;
   };
 }
