@@ -17,5 +17,5 @@ export { SafetyLayer } from "./safety.ts";
 export type { SafetyOptions, SafetyVerdict } from "./safety.ts";
 export { RoslibLink, createRosLink } from "./rosLink.ts";
 export type { RosLink, LinkOptions, SubscribeOptions } from "./rosLink.ts";
-export { RosBridge, createRosBridge } from "./rosBridge.ts";
+export { RosBridge, createRosBridge, createInterfaceLink } from "./rosBridge.ts";
 export type { RobotBridge, ObserveResult, BridgeStats } from "./rosBridge.ts";

@@ -288,10 +288,10 @@ export class RosBridge implements RobotBridge {
   }
 }
 
-/** The bridge the product uses: a roslib link to `url` with the interface's connection settings. */
-export function createRosBridge(spec: RobotInterface, url: string, clock: Clock): RosBridge {
+/** A roslib link to `url` with the interface's connection settings (heartbeat, backoff, timeouts). */
+export function createInterfaceLink(spec: RobotInterface, url: string, clock: Clock): ReturnType<typeof createRosLink> {
   const c = spec.connection;
-  const link = createRosLink(
+  return createRosLink(
     {
       url,
       heartbeatMs: c.heartbeat_ms,
@@ -301,5 +301,9 @@ export function createRosBridge(spec: RobotInterface, url: string, clock: Clock)
     },
     clock,
   );
-  return new RosBridge(spec, link, clock);
+}
+
+/** The bridge the product uses: a roslib link to `url` with the interface's connection settings. */
+export function createRosBridge(spec: RobotInterface, url: string, clock: Clock): RosBridge {
+  return new RosBridge(spec, createInterfaceLink(spec, url, clock), clock);
 }

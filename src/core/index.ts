@@ -5,7 +5,7 @@ export type { Arm } from "./keys.ts";
 export { DuetError, ValidationError, describeValue } from "./errors.ts";
 export type { Issue } from "./errors.ts";
 export { Rng } from "./rng.ts";
-export { parseWith, loadJsonFile } from "./validate.ts";
+export { parseWith, loadJsonFile, readJsonWith } from "./validate.ts";
 export { wilson95 } from "./wilson.ts";
 export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";

@@ -44,9 +44,17 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown, source
 
 /** Read a JSON file and validate it. Missing files and invalid JSON are reported with the file name. */
 export function loadJsonFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
+  return readJsonWith(() => readFileSync(file, "utf8"), file, schema);
+}
+
+/**
+ * Read JSON text with `read` (any file system), parse and validate it; a read failure, invalid JSON or a bad field is
+ * reported with `file`.
+ */
+export function readJsonWith<S extends z.ZodType>(read: () => string, file: string, schema: S): z.output<S> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = read();
   } catch (e) {
     throw new DuetError(`${file}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }

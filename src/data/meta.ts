@@ -2,26 +2,14 @@
 // the boundary, plus the cross-checks between them (totals, contiguous indices).
 import { join } from "node:path";
 import type { z } from "zod";
-import { DuetError, parseWith, type Issue } from "../core/index.ts";
+import { DuetError, readJsonWith, type Issue } from "../core/index.ts";
 import { readEpisodesTable, readTasksTable, type EpisodeMeta } from "./episodes.ts";
 import type { DatasetFs } from "./fs.ts";
 import { INFO_PATH, STATS_PATH, TASKS_PATH, infoSchema, type DatasetInfo } from "./info.ts";
 import { statsFileSchema, statsFromFile, type DatasetStats } from "./stats.ts";
 
 function readJson<S extends z.ZodType>(fs: DatasetFs, file: string, schema: S): z.output<S> {
-  let text: string;
-  try {
-    text = Buffer.from(fs.readFile(file)).toString("utf8");
-  } catch (e) {
-    throw new DuetError(`${file}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new DuetError(`${file}: invalid JSON (${(e as Error).message})`);
-  }
-  return parseWith(schema, json, file);
+  return readJsonWith(() => Buffer.from(fs.readFile(file)).toString("utf8"), file, schema);
 }
 
 function readBytes(fs: DatasetFs, file: string): Uint8Array {

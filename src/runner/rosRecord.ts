@@ -18,7 +18,7 @@ import { ACTION_DIM, DuetError, SLOT_NAMES, type Observation } from "../core/ind
 import {
   RosBridge,
   createClock,
-  createRosLink,
+  createInterfaceLink,
   type Clock,
   type RobotBridge,
   type RobotInterface,
@@ -395,17 +395,7 @@ export async function openRosRecording(
   const spec = options.interface;
   if (options.actions === "commanded") commandTaps(spec); // refuses an interface that cannot be tapped, before any file
   const clock = options.clock ?? createClock();
-  const c = spec.connection;
-  const link = createRosLink(
-    {
-      url,
-      heartbeatMs: c.heartbeat_ms,
-      reconnectInitialMs: c.reconnect_initial_ms,
-      reconnectMax: c.reconnect_max_ms,
-      connectTimeoutMs: c.connect_timeout_ms,
-    },
-    clock,
-  );
+  const link = createInterfaceLink(spec, url, clock);
   const bridge = new RosBridge(spec, link, clock);
   const writer = await DatasetWriter.open(options.out, { spec: rosDatasetSpec(spec), resume: options.resume ?? false });
   try {

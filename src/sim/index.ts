@@ -14,7 +14,7 @@ export { ArmKinematics } from "./kinematics.ts";
 export type { IkOptions, IkResult } from "./kinematics.ts";
 export { armBodies, armBodyNames, capSeatHeight } from "./bodies.ts";
 export type { BodySpec, ShapeSpec, BodyRole } from "./bodies.ts";
-export { newPose, poseFromAxes, poseQuaternion } from "./pose.ts";
+export { newPose, poseFromAxes, poseFromQuaternion, poseQuaternion } from "./pose.ts";
 export type { Pose } from "./pose.ts";
 export { ScrewThread, twistAngle } from "./thread.ts";
 export { Rasterizer } from "./render/index.ts";

@@ -12,7 +12,15 @@ import {
   type Observation,
 } from "../core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../data/index.ts";
-import { ArmKinematics, createEnv, loadScenario, newPose, poseQuaternion, type SimEnv } from "../sim/index.ts";
+import {
+  ArmKinematics,
+  createEnv,
+  loadScenario,
+  newPose,
+  poseFromQuaternion,
+  poseQuaternion,
+  type SimEnv,
+} from "../sim/index.ts";
 import type { ServerMessage, TeleopTarget } from "./protocol.ts";
 
 /** Options for teleoperation. */
@@ -225,24 +233,9 @@ export class TeleopSession {
   }
 }
 
-/** Pose (R row-major, p) from a unit quaternion xyzw and a position. */
+/** Pose (R row-major, p) from a quaternion xyzw (normalised here) and a position. */
 function quaternionToPose(q: readonly number[], p: readonly number[], out: Float64Array): void {
   const n = Math.hypot(q[0]!, q[1]!, q[2]!, q[3]!);
   if (!(n > 0)) throw new DuetError("teleop target: quaternion must not be zero");
-  const x = q[0]! / n,
-    y = q[1]! / n,
-    z = q[2]! / n,
-    w = q[3]! / n;
-  out[0] = 1 - 2 * (y * y + z * z);
-  out[1] = 2 * (x * y - z * w);
-  out[2] = 2 * (x * z + y * w);
-  out[3] = 2 * (x * y + z * w);
-  out[4] = 1 - 2 * (x * x + z * z);
-  out[5] = 2 * (y * z - x * w);
-  out[6] = 2 * (x * z - y * w);
-  out[7] = 2 * (y * z + x * w);
-  out[8] = 1 - 2 * (x * x + y * y);
-  out[9] = p[0]!;
-  out[10] = p[1]!;
-  out[11] = p[2]!;
+  poseFromQuaternion(out, q[0]! / n, q[1]! / n, q[2]! / n, q[3]! / n, p[0]!, p[1]!, p[2]!);
 }
