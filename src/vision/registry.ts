@@ -37,6 +37,23 @@ export const ENCODER_PRESETS = {
     pool: "cls+mean",
     featureDim: 128,
   },
+  /**
+   * The shipping preset for ≤ 10 ms policies: the same 96×96 input, a narrow 2-layer stem (16, 32 channels) down to
+   * 24×24, 4×4 patches → 36 tokens of width 64, two blocks. ≈ 12 MFLOP per frame (vit-small: 109).
+   */
+  "vit-fast": {
+    kind: "vit",
+    height: 96,
+    width: 96,
+    stem: [16, 32],
+    patch: 4,
+    dim: 64,
+    depth: 2,
+    heads: 4,
+    mlpRatio: 2,
+    pool: "cls+mean",
+    featureDim: 64,
+  },
   "vit-small-plain": { kind: "vit", height: 96, width: 96, patch: 8, dim: 96, depth: 3, heads: 4, featureDim: 128 },
   "tubelet-tiny": {
     kind: "tubelet",
