@@ -127,7 +127,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 10 : 50;
   const tmp = mkdtempSync(join(tmpdir(), "duet-bench-policy-"));
   const result: Record<string, unknown> = { reps, threads_per_graph: 1 };
-  const names = (quick ? ["bottle-cap-unet", "bottle-cap-unet-fast"] : Object.keys(POLICIES)) as (keyof typeof POLICIES)[];
+  const names = (
+    quick ? ["bottle-cap-unet", "bottle-cap-unet-fast"] : Object.keys(POLICIES)
+  ) as (keyof typeof POLICIES)[];
   for (const name of names) {
     process.stderr.write(`${name}: exporting/loading\n`);
     const { dir, shipped } = modelDir(name, POLICIES[name], tmp);
