@@ -6,6 +6,7 @@ import type { BodySpec, Quat, ShapeSpec } from "./bodies.ts";
 export const GROUP = { table: 1, arm: 2, object: 4 } as const;
 
 const Y_TO_Z = new CANNON.Quaternion(Math.SQRT1_2, 0, 0, Math.SQRT1_2);
+const COLLISION_SIDES = 8;
 
 function cannonShape(s: ShapeSpec): { shape: CANNON.Shape; rotation: CANNON.Quaternion } {
   const q = new CANNON.Quaternion(...(s.rotation as Quat));
@@ -15,7 +16,9 @@ function cannonShape(s: ShapeSpec): { shape: CANNON.Shape; rotation: CANNON.Quat
     case "sphere":
       return { shape: new CANNON.Sphere(s.radius), rotation: q };
     case "cylinder":
-      return { shape: new CANNON.Cylinder(s.radius, s.radius, s.length, 16), rotation: q.mult(Y_TO_Z) };
+      // 8 sides for collision (the rendered cylinder has 14): finger–cylinder SAT cost grows with faces × edges, and
+      // 8 sides doubled physics steps/s (1.46k → 2.9k mid-twist) with the expert still 40/40 in both modes.
+      return { shape: new CANNON.Cylinder(s.radius, s.radius, s.length, COLLISION_SIDES), rotation: q.mult(Y_TO_Z) };
   }
 }
 
