@@ -115,6 +115,11 @@ export class RosbridgeTestServer {
     return this.clients.size;
   }
 
+  /** Subscriptions of connected clients to `topic` (a subscribe op has been processed). */
+  subscribers(topic: string): number {
+    return (this.subs.get(topic) ?? []).length;
+  }
+
   /** Kill the server: every connection is cut without a close handshake, like a crashed process. */
   kill(): Promise<void> {
     for (const c of this.clients) c.ws.terminate();

@@ -1,6 +1,6 @@
 // The robot behind the test rosbridge server: 16 slots servoed toward the last command at their velocity limits,
 // publishing JointState (in a chosen joint order, optionally missing joints) and CompressedImage frames.
-// The bottle-cap simulator (src/sim) is not wired here yet; this stands in for its arms.
+// A light stand-in for fast protocol and fault tests; ./simBackedRobot.ts puts the bottle-cap simulator itself there.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset } from "../../src/core/index.ts";
