@@ -33,8 +33,9 @@ import type { LockstepClock } from "./lockstepClock.ts";
 import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
 import type { SimBackedRobot } from "./simBackedRobot.ts";
 
-/** Wait (yielding to I/O between checks) until `cond()` holds; throw naming `what` after `timeoutMs` of real time. */
-export async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+/** Wait (yielding to I/O between checks) until `cond()` holds; throw naming `what` after `timeoutMs` of real time
+ * (generous: a loaded 2-core machine can stall a loopback message for seconds; the wait is about order, not speed). */
+export async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
   const t0 = performance.now();
   while (!cond()) {
     if (performance.now() - t0 > timeoutMs)
