@@ -10,7 +10,12 @@ import type { Scenario } from "./scenario.ts";
  */
 export type ShapeSpec = (
   | { kind: "box"; half: [number, number, number] }
-  | { kind: "cylinder"; radius: number; length: number }
+  | {
+      kind: "cylinder";
+      radius: number;
+      length: number;
+      /** Sides of the collision polygon (default 8). */ sides?: number;
+    }
   | { kind: "sphere"; radius: number }
 ) & { offset: Vec3; rotation: Quat; color: number; contact?: "not-table" | "table-only" | "none"; hidden?: boolean };
 
@@ -233,10 +238,12 @@ export function capBody(s: Scenario): BodySpec {
     role: "cap",
     mass: c.mass,
     shapes: [
+      // 16 sides: fingers closing on an 8-sided cap can meet a corner and twist it off-centre
       {
         kind: "cylinder",
         radius: c.radius,
         length: c.height,
+        sides: 16,
         offset: [0, 0, 0],
         rotation: IDENTITY,
         color: COLORS.cap,

@@ -16,9 +16,12 @@ function cannonShape(s: ShapeSpec): { shape: CANNON.Shape; rotation: CANNON.Quat
     case "sphere":
       return { shape: new CANNON.Sphere(s.radius), rotation: q };
     case "cylinder":
-      // 8 sides for collision (the rendered cylinder has 14): finger–cylinder SAT cost grows with faces × edges, and
-      // 8 sides doubled physics steps/s (1.46k → 2.9k mid-twist) with the expert still 40/40 in both modes.
-      return { shape: new CANNON.Cylinder(s.radius, s.radius, s.length, COLLISION_SIDES), rotation: q.mult(Y_TO_Z) };
+      // 8 sides by default for collision (the rendered cylinder has 14): finger–cylinder SAT cost grows with faces ×
+      // edges; the cap asks for 16 (see bodies.ts).
+      return {
+        shape: new CANNON.Cylinder(s.radius, s.radius, s.length, s.sides ?? COLLISION_SIDES),
+        rotation: q.mult(Y_TO_Z),
+      };
   }
 }
 
