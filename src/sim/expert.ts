@@ -232,12 +232,14 @@ export class ScriptedExpert implements Policy {
       const f = Math.min(1, maxStep / Math.max(dist, 1e-9), target.q7 === undefined ? maxRot / Math.max(rot, 1e-9) : 1);
       // intermediate pose: position by f, rotation by f of the rotation vector (about the world frame)
       interpolatePose(this.pose, kin.tcp, target, f, e);
+      const q7Before = q[6]!;
       const result = kin.solveIk(this.pose, q, { iterations: 60, rest: this.restPosture(arm) });
       q.set(result.q);
       if (target.q7 !== undefined) {
-        const d = target.q7 - q[6]!;
+        // the IK's own joint-7 correction and the swing toward q7 share one step of at most RETURN_RATE·dt, so the
+        // command never outruns joint 7's velocity limit
         const step = RETURN_RATE * this.dt;
-        q[6] = q[6]! + Math.max(-step, Math.min(step, d));
+        q[6] = q7Before + Math.max(-step, Math.min(step, target.q7 - q7Before));
       }
       yield;
     }
