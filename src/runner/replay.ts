@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { encodePng, loadJsonFile, type Observation } from "../core/index.ts";
+import { ValidationError, encodePng, loadJsonFile, type Observation } from "../core/index.ts";
 import { POSE_STRIDE, type BodySpec, type SimEnv } from "../sim/index.ts";
 import type { EpisodeOutcome } from "./rollout.ts";
 
@@ -71,9 +71,10 @@ export class ReplayRecorder {
 export function loadReplay(file: string): Replay {
   const replay = loadJsonFile(file, replaySchema);
   const n = replay.bodies.length * POSE_STRIDE;
-  replay.poses.forEach((p, i) => {
-    if (p.length !== n) throw new Error(`${file}: poses.${i}: expected ${n} numbers, received ${p.length}`);
-  });
+  const issues = replay.poses.flatMap((p, i) =>
+    p.length === n ? [] : [{ path: `poses.${i}`, expected: `${n} numbers (7 per body)`, received: `${p.length}` }],
+  );
+  if (issues.length > 0) throw new ValidationError(file, issues);
   return replay;
 }
 

@@ -103,7 +103,7 @@ export class ScriptedExpert implements Policy {
       yield* this.twistCycle(T);
     }
     // lift the cap away, then keep holding
-    yield* this.moveLinear(T, this.capPose(0.12, this.cmd[armOffset(T) + ARM_DOF - 1]!), APPROACH_SPEED);
+    yield* this.moveLinear(T, this.capPose(0.12), APPROACH_SPEED, this.cmd[armOffset(T) + ARM_DOF - 1]!);
     for (;;) yield;
   }
 
@@ -117,7 +117,7 @@ export class ScriptedExpert implements Policy {
     const o = armOffset(T);
     yield* this.setGripper(T, this.maxOpening());
     yield* this.rotateWrist(T, TWIST_START, RETURN_RATE);
-    yield* this.moveLinear(T, this.capPose(0.006, TWIST_START), APPROACH_SPEED);
+    yield* this.moveLinear(T, this.capPose(0.006), APPROACH_SPEED, TWIST_START);
     yield* this.setGripper(T, 0);
     const w = this.env.world;
     if (w.arms[T].gripper.holding !== w.cap) return; // missed: the loop regrasps
@@ -127,7 +127,7 @@ export class ScriptedExpert implements Policy {
     yield* this.setGripper(T, this.maxOpening());
     if (w.thread.turns - before < 0.1) {
       // no progress: back off and come down again
-      yield* this.moveLinear(T, this.capPose(0.05, this.cmd[o + ARM_DOF - 1]!), LINEAR_SPEED);
+      yield* this.moveLinear(T, this.capPose(0.05), LINEAR_SPEED, this.cmd[o + ARM_DOF - 1]!);
     }
   }
 
@@ -158,23 +158,20 @@ export class ScriptedExpert implements Policy {
     yield* this.moveLinear(H, p, LINEAR_SPEED);
   }
 
-  /** Tool pointing down over the cap, TCP `above` (m) over the cap centre, joint 7 forced to `q7`. */
-  private capPose(above: number, q7: number): Pose & { q7?: number } {
+  /** Tool pointing down over the cap, TCP `above` (m) over the cap centre (yaw set by joint 7, see moveLinear). */
+  private capPose(above: number): Pose {
     const w = this.env.world;
     const c = w.cap.position;
     const seatZ = w.thread.released ? c.z : w.bottle.position.z + capSeatHeight(this.env.scenario);
     const z = Math.max(c.z, seatZ) + above;
-    const p = poseFromAxes(newPose(), 0, 0, -1, 1, 0, 0, c.x, c.y, z) as Pose & { q7?: number };
-    if (process.env.DBG) console.error("capPose", c.x, c.y, z, Array.from(p));
-    p.q7 = q7;
-    return p;
+    return poseFromAxes(newPose(), 0, 0, -1, 1, 0, 0, c.x, c.y, z);
   }
 
   private *toAboveCap(T: Arm, q7: number): Script {
-    const p = this.capPose(0.1, q7);
+    const p = this.capPose(0.1);
     p[9]! += this.noise();
     p[10]! += this.noise();
-    yield* this.moveLinear(T, p, LINEAR_SPEED);
+    yield* this.moveLinear(T, p, LINEAR_SPEED, q7);
   }
 
   // ---------------------------------------------------------------- motion primitives
@@ -194,7 +191,7 @@ export class ScriptedExpert implements Policy {
    * Move the TCP on a straight line toward `target` at `speed`, orientation following, by IK from the last command.
    * A target with `q7` fixes joint 7 (the tool axis is joint 7's axis, so position and approach are unaffected).
    */
-  private *moveLinear(arm: Arm, target: Pose & { q7?: number }, speed: number): Script {
+  private *moveLinear(arm: Arm, target: Pose, speed: number, q7?: number): Script {
     const kin = this.env.world.arms[arm].kin;
     const o = armOffset(arm);
     const q = this.cmd.subarray(o, o + ARM_DOF);
@@ -202,7 +199,7 @@ export class ScriptedExpert implements Policy {
     const maxRot = ANGULAR_SPEED * this.dt;
     for (let guard = 0; guard < 400; guard++) {
       kin.forward(q);
-      if (target.q7 !== undefined) {
+      if (q7 !== undefined) {
         // joint 7 sets the yaw about the tool axis: aim only the tool axis, keep the current yaw
         const t = kin.tcp;
         poseFromAxes(
@@ -224,22 +221,20 @@ export class ScriptedExpert implements Policy {
       e[2] = target[11]! - kin.tcp[11]!;
       rotationError(target, kin.tcp, e, 3);
       const dist = Math.hypot(e[0], e[1], e[2]);
-      const rot = target.q7 === undefined ? Math.hypot(e[3]!, e[4]!, e[5]!) : 0;
-      const q7Gap = target.q7 === undefined ? 0 : Math.abs(target.q7 - q[6]!);
-      if (process.env.DBG)
-        console.error("ml", arm, guard, target[9], target[10], target[11], kin.tcp[9], kin.tcp[10], kin.tcp[11], q7Gap);
+      const rot = q7 === undefined ? Math.hypot(e[3]!, e[4]!, e[5]!) : 0;
+      const q7Gap = q7 === undefined ? 0 : Math.abs(q7 - q[6]!);
       if (dist < 5e-4 && rot < 5e-3 && q7Gap < 1e-3) return;
-      const f = Math.min(1, maxStep / Math.max(dist, 1e-9), target.q7 === undefined ? maxRot / Math.max(rot, 1e-9) : 1);
+      const f = Math.min(1, maxStep / Math.max(dist, 1e-9), q7 === undefined ? maxRot / Math.max(rot, 1e-9) : 1);
       // intermediate pose: position by f, rotation by f of the rotation vector (about the world frame)
       interpolatePose(this.pose, kin.tcp, target, f, e);
       const q7Before = q[6]!;
       const result = kin.solveIk(this.pose, q, { iterations: 60, rest: this.restPosture(arm) });
       q.set(result.q);
-      if (target.q7 !== undefined) {
+      if (q7 !== undefined) {
         // the IK's own joint-7 correction and the swing toward q7 share one step of at most RETURN_RATE·dt, so the
         // command never outruns joint 7's velocity limit
         const step = RETURN_RATE * this.dt;
-        q[6] = q7Before + Math.max(-step, Math.min(step, target.q7 - q7Before));
+        q[6] = q7Before + Math.max(-step, Math.min(step, q7 - q7Before));
       }
       yield;
     }

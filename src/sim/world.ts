@@ -65,15 +65,13 @@ export class ArmState {
     k.forward(this.q);
     for (let i = 0; i < ARM_DOF; i++) this.poses[i]!.set(k.frames[i]!);
     this.poses[ARM_DOF]!.set(k.flange);
+    // finger a at +y, finger b at −y of the hand (no per-step allocation: this runs every physics step)
     const y = this.gripper.opening + this.fingerThickness / 2;
-    for (const [j, sign] of [
-      [ARM_DOF + 1, 1],
-      [ARM_DOF + 2, -1],
-    ] as const) {
-      dhPose(this.fingerOffset, 0, 0, this.fingerCenter, 0);
-      this.fingerOffset[10] = sign * y;
-      mulPose(this.poses[j]!, k.flange, this.fingerOffset);
-    }
+    dhPose(this.fingerOffset, 0, 0, this.fingerCenter, 0);
+    this.fingerOffset[10] = y;
+    mulPose(this.poses[ARM_DOF + 1]!, k.flange, this.fingerOffset);
+    this.fingerOffset[10] = -y;
+    mulPose(this.poses[ARM_DOF + 2]!, k.flange, this.fingerOffset);
     for (let i = 0; i < this.moving.length; i++) setBodyPose(this.moving[i]!, this.poses[i]!, dt);
   }
 
@@ -216,16 +214,10 @@ export class BimanualWorld {
     const right = this.arms.right.gripper;
     left.touchA = left.touchB = right.touchA = right.touchB = null;
     for (const c of this.world.contacts) {
-      for (const g of [left, right]) {
-        for (const [finger, other] of [
-          [c.bi, c.bj],
-          [c.bj, c.bi],
-        ] as const) {
-          if (other.type !== CANNON.Body.DYNAMIC) continue;
-          if (finger === g.fingerA) g.touchA = other;
-          else if (finger === g.fingerB) g.touchB = other;
-        }
-      }
+      noteTouch(left, c.bi, c.bj);
+      noteTouch(left, c.bj, c.bi);
+      noteTouch(right, c.bi, c.bj);
+      noteTouch(right, c.bj, c.bi);
     }
   }
 
@@ -248,8 +240,17 @@ export class BimanualWorld {
 
   /** Cap centre's distance from its seat on the bottle (m). */
   capDistanceFromSeat(): number {
-    const seat = new CANNON.Vec3(0, 0, capSeatHeight(this.scenario));
-    const world = this.bottle.pointToWorldFrame(seat);
-    return world.distanceTo(this.cap.position);
+    seatLocal.set(0, 0, capSeatHeight(this.scenario));
+    return this.bottle.pointToWorldFrame(seatLocal, seatWorld).distanceTo(this.cap.position);
   }
+}
+
+const seatLocal = new CANNON.Vec3();
+const seatWorld = new CANNON.Vec3();
+
+/** If `finger` is one of the gripper's fingers and `other` is a dynamic body, remember the touch. */
+function noteTouch(g: Gripper, finger: CANNON.Body, other: CANNON.Body): void {
+  if (other.type !== CANNON.Body.DYNAMIC) return;
+  if (finger === g.fingerA) g.touchA = other;
+  else if (finger === g.fingerB) g.touchB = other;
 }
