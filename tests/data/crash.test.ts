@@ -1,7 +1,7 @@
 // Crash safety: an episode joins the dataset only when complete; a crash at any point of a commit leaves a dataset
 // that validates and holds every episode committed before; resume appends.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -14,7 +14,7 @@ import {
 } from "../../src/data/index.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
 import { FakeEnv, FakePolicy } from "./fakeEnv.ts";
-import { SPEC, makeEpisode, stateValue, tempDir, writeFixture } from "./fixtures.ts";
+import { SPEC, makeEpisode, stateValue, tempDir, watchRecorder, writeFixture } from "./fixtures.ts";
 
 class Crash extends Error {}
 
@@ -96,26 +96,11 @@ describe("crash safety", () => {
 
   it("a recording process killed with SIGKILL mid-episode leaves a valid dataset with every completed episode", async () => {
     const out = tempDir("duet-kill-");
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "record-child.ts"), out], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    const committed = () => {
-      try {
-        return (JSON.parse(readFileSync(join(out, "meta/info.json"), "utf8")) as { total_episodes: number })
-          .total_episodes;
-      } catch {
-        return 0;
-      }
-    };
-    const deadline = Date.now() + 60_000;
-    while (committed() < 3) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`child did not record 3 episodes: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { child, exited, committed, waitForCommitted } = watchRecorder(
+      ["--import", "tsx", join(import.meta.dirname, "record-child.ts"), out],
+      out,
+    );
+    await waitForCommitted(3);
     // Episodes take ~30 steps with a 3 ms pause per 4-step chunk: wait into the next one, then kill.
     await new Promise((r) => setTimeout(r, 15));
     const before = committed();

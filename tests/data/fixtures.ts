@@ -1,5 +1,6 @@
 // Tiny deterministic datasets made in the test: 2 state/3 action dims (or the robot's 16), two small cameras.
-import { mkdtempSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec, type EpisodeRecord } from "../../src/data/index.ts";
@@ -74,4 +75,38 @@ export async function writeFixture(
   for (let e = 0; e < n; e++) w.addEpisode(makeEpisode(e, LENGTHS[e % LENGTHS.length] as number));
   w.close();
   return root;
+}
+
+/** A recording child process, and how many episodes its dataset at `out` has committed so far (0 before the first). */
+export interface WatchedRecorder {
+  child: ChildProcess;
+  exited: Promise<void>;
+  committed(): number;
+  /** Resolve once `n` episodes are committed; reject with the child's stderr if it exits first or after 60 s. */
+  waitForCommitted(n: number): Promise<void>;
+}
+
+/** Start `node <args>` with stderr captured, for kill tests of recorders writing to `out`. */
+export function watchRecorder(args: string[], out: string): WatchedRecorder {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  const committed = (): number => {
+    try {
+      return (JSON.parse(readFileSync(join(out, "meta/info.json"), "utf8")) as { total_episodes: number })
+        .total_episodes;
+    } catch {
+      return 0;
+    }
+  };
+  const waitForCommitted = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (committed() < n) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`child did not record ${n} episodes: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return { child, exited, committed, waitForCommitted };
 }

@@ -1,14 +1,13 @@
 // duet record (expert source) as a process: --workers 2 killed with SIGKILL leaves a valid dataset holding every
 // episode committed before the kill, and --resume continues the seed sequence; bad argument combinations are refused
 // with one message naming every problem.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateDataset } from "../../src/data/index.ts";
 import { record, recordRos, type RecordArgs } from "../../src/cli/record.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
-import { tempDir } from "../data/fixtures.ts";
+import { tempDir, watchRecorder } from "../data/fixtures.ts";
 import { tinyScenario } from "./recordFixtures.ts";
 
 const base: RecordArgs = {
@@ -31,26 +30,11 @@ describe("duet record", () => {
     const scenario = tinyScenario(1.2);
     const out = join(tempDir("duet-kill-w2-"), "ds");
     const args = ["--import", "tsx", "src/cli/main.ts", "record", "--scenario", scenario, "--workers", "2"];
-    const child = spawn(process.execPath, [...args, "--episodes", "200", "--seed", "3", "--out", out], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
-    const committed = (): number => {
-      try {
-        return (JSON.parse(readFileSync(join(out, "meta/info.json"), "utf8")) as { total_episodes: number })
-          .total_episodes;
-      } catch {
-        return 0;
-      }
-    };
-    const deadline = Date.now() + 60_000;
-    while (committed() < 2) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`child did not record 2 episodes: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const { child, exited, committed, waitForCommitted } = watchRecorder(
+      [...args, "--episodes", "200", "--seed", "3", "--out", out],
+      out,
+    );
+    await waitForCommitted(2);
     const before = committed();
     child.kill("SIGKILL");
     await exited;
