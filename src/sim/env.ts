@@ -121,7 +121,9 @@ export class SimEnv implements Env {
     }
     const released = w.thread.released;
     const capDistance = w.capDistanceFromSeat();
-    const success = released && capDistance > this.scenario.success.cap_distance;
+    const held = ARMS.some((arm) => w.arms[arm].gripper.holding === w.bottle);
+    const success =
+      released && capDistance > this.scenario.success.cap_distance && (held || !this.scenario.success.bottle_held);
     const timeout = this.steps >= this.maxSteps;
     return {
       observation: this.observe(),
@@ -132,6 +134,7 @@ export class SimEnv implements Env {
         holder: this.holder,
         turns: w.thread.turns,
         released,
+        bottle_held: held,
         cap_distance: capDistance,
         clamped,
         step: this.steps,

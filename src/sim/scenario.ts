@@ -74,6 +74,11 @@ export const scenarioSchema = z.strictObject({
   success: z.strictObject({
     /** Cap must be released and farther than this from its seat (m). */
     cap_distance: z.number().positive(),
+    /**
+     * The bottle must be in a gripper when the cap comes off (default true): the task is one arm holding while the
+     * other unscrews. Without it, knocking the bottle over can shake a loosened cap free — an early policy found that.
+     */
+    bottle_held: z.boolean().default(true),
   }),
   cameras: z.array(cameraSchema),
   expert: z.strictObject({

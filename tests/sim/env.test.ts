@@ -19,6 +19,36 @@ function rollout(seed: number, steps: number) {
 }
 
 describe("SimEnv", () => {
+  it("counts a cap taken off only while a gripper holds the bottle", () => {
+    const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
+    const first = env.reset(3);
+    const w = env.world;
+    // Release the thread and lift the cap 20 cm while the bottle stands alone on the table.
+    w.thread.released = true;
+    const still = Float32Array.from(first.state);
+    w.cap.position.z += 0.2;
+    let r = env.step(still);
+    expect(r.info["released"]).toBe(true);
+    expect(r.info["cap_distance"] as number).toBeGreaterThan(0.03);
+    expect(r.info["bottle_held"]).toBe(false);
+    expect(r.success).toBe(false);
+    // The same moment with the bottle in the expert's gripper succeeds.
+    const expert = createExpert(env, { mode: "left" });
+    env.reset(3);
+    expert.reset(3);
+    // Into the twisting phase: the bottle has been held for 20 steps.
+    let heldSteps = 0;
+    while (heldSteps < 20 && !r.done) {
+      r = env.step(Float32Array.from(expert.nextAction()));
+      heldSteps = r.info["bottle_held"] ? heldSteps + 1 : 0;
+    }
+    env.world.thread.released = true;
+    env.world.cap.position.z += 0.2;
+    r = env.step(Float32Array.from(expert.nextAction()));
+    expect(r.info["bottle_held"]).toBe(true);
+    expect(r.success).toBe(true);
+  });
+
   it("is deterministic: the same seed gives identical joint trajectories and outcome", () => {
     const a = rollout(11, 70);
     const b = rollout(11, 70);
