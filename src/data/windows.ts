@@ -7,6 +7,9 @@
 // mark them (1 = padded), so a loss can ignore them.
 import { Rng } from "../core/index.ts";
 import type { Dataset } from "./dataset.ts";
+import type { DatasetSpec } from "./info.ts";
+
+type CameraSpec = DatasetSpec["cameras"][number];
 
 export interface WindowOptions {
   /** To: observation steps, ending at the anchor frame. Default 2. */
@@ -17,6 +20,8 @@ export interface WindowOptions {
   maxActionPad?: number;
   /** Episodes to sample from. Default: all. */
   episodes?: readonly number[];
+  /** Cameras whose frames a window carries. Default: all. A state-only policy passes [] and decodes no image. */
+  cameras?: readonly string[];
 }
 
 /** Buffers one window is written into (reused across calls). */
@@ -45,6 +50,8 @@ export class WindowSampler {
   private readonly anchors: Int32Array;
   readonly obsSteps: number;
   readonly actionSteps: number;
+  /** The cameras windows carry. */
+  readonly cameras: readonly CameraSpec[];
 
   private constructor(
     readonly dataset: Dataset,
@@ -53,6 +60,15 @@ export class WindowSampler {
   ) {
     this.obsSteps = opts.obsSteps;
     this.actionSteps = opts.actionSteps;
+    const byName = new Map(dataset.spec.cameras.map((c) => [c.name, c]));
+    this.cameras = opts.cameras.map((n) => {
+      const c = byName.get(n);
+      if (!c)
+        throw new RangeError(
+          `camera ${JSON.stringify(n)} is not one of the dataset's (${[...byName.keys()].join(", ")})`,
+        );
+      return c;
+    });
     const cut = Math.max(0, opts.actionSteps - 1 - opts.maxActionPad);
     const pairs: number[] = [];
     for (const e of episodes) {
@@ -73,8 +89,9 @@ export class WindowSampler {
     if (!Number.isInteger(maxActionPad) || maxActionPad < 0)
       throw new RangeError(`maxActionPad must be an integer ≥ 0, received ${maxActionPad}`);
     const episodes = options.episodes ?? dataset.episodes.map((e) => e.episodeIndex);
+    const cameras = options.cameras ?? dataset.spec.cameras.map((c) => c.name);
     await dataset.load(episodes);
-    return new WindowSampler(dataset, episodes, { obsSteps, actionSteps, maxActionPad });
+    return new WindowSampler(dataset, episodes, { obsSteps, actionSteps, maxActionPad, cameras });
   }
 
   /** Number of windows. */
@@ -88,7 +105,7 @@ export class WindowSampler {
     const To = this.obsSteps;
     return {
       state: new Float32Array(To * spec.stateNames.length),
-      images: Object.fromEntries(spec.cameras.map((c) => [c.name, new Uint8Array(To * c.height * c.width * 3)])),
+      images: Object.fromEntries(this.cameras.map((c) => [c.name, new Uint8Array(To * c.height * c.width * 3)])),
       action: new Float32Array(this.actionSteps * spec.actionNames.length),
       statePad: new Uint8Array(To),
       actionPad: new Uint8Array(this.actionSteps),
@@ -113,7 +130,7 @@ export class WindowSampler {
       const src = s < 0 ? 0 : s;
       out.statePad[k] = s < 0 ? 1 : 0;
       ds.readState(e, src, out.state, k * Ds);
-      for (const cam of ds.spec.cameras) {
+      for (const cam of this.cameras) {
         const size = cam.height * cam.width * 3;
         (out.images[cam.name] as Uint8Array).set(ds.frame(cam.name, e, src), k * size);
       }
