@@ -33,6 +33,20 @@ describe("training windows", () => {
     expect(() => sampler.fill(sampler.length, out)).toThrow(RangeError);
   });
 
+  it("carries only the cameras asked for; an unknown camera is refused", async () => {
+    const root = await writeFixture(1);
+    const ds = await Dataset.open(root);
+    const wristOnly = await WindowSampler.create(ds, { cameras: ["wrist"] });
+    const out = wristOnly.fill(1, wristOnly.createBuffers());
+    expect(Object.keys(out.images)).toEqual(["wrist"]);
+    expect((out.images["wrist"] as Uint8Array)[0]).toBe(pixel(1, 0, 0, 0));
+    const none = await WindowSampler.create(ds, { cameras: [] });
+    expect(none.fill(0, none.createBuffers()).images).toEqual({});
+    await expect(WindowSampler.create(ds, { cameras: ["front"] })).rejects.toThrow(
+      /camera "front" is not one of the dataset.s \(top, wrist\)/,
+    );
+  });
+
   it("limits action padding when asked (Diffusion Policy's pad_after)", async () => {
     const root = await writeFixture(1);
     const ds = await Dataset.open(root);
