@@ -20,11 +20,10 @@ import { loadTrainConfig } from "../src/train/index.ts";
 
 const CAMERAS = ["front", "left_wrist", "right_wrist"].map((name) => ({ name, height: 96, width: 96 }));
 const POLICIES = {
-  "bottle-cap-unet": "configs/default.json",
-  "bottle-cap-transformer": "configs/transformer.json",
-  "bottle-cap-regression": "configs/regression.json",
-  "bottle-cap-unet-cnn": "configs/unet-cnn.json",
-  "bottle-cap-unet-fast": "configs/fast.json",
+  "bottle-cap-unet": "configs/bottle-cap-unet.json",
+  "bottle-cap-transformer": "configs/bottle-cap-transformer.json",
+  "bottle-cap-regression": "configs/bottle-cap-regression.json",
+  "bottle-cap-unet-cnn": "configs/bottle-cap-unet-cnn.json",
 } as const;
 
 function matmulFlops(g: GraphBuilder): number {
@@ -58,7 +57,8 @@ function modelDir(name: string, configFile: string, tmp: string): { dir: string;
   const shipped = join("models", name);
   if (existsSync(join(shipped, "model.json"))) return { dir: shipped, shipped: true };
   const c = loadTrainConfig(configFile);
-  const net = new PolicyNetwork(c.policy, { stateDim: 16, actionDim: 16, cameras: CAMERAS });
+  const cameras = CAMERAS.filter((cam) => (c.policy.cameras ?? [cam.name]).includes(cam.name));
+  const net = new PolicyNetwork(c.policy, { stateDim: 16, actionDim: 16, cameras });
   const layout = ParamLayout.of(net.trainingLoss(1).g);
   const dir = join(tmp, name);
   const range = { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] };
@@ -67,7 +67,7 @@ function modelDir(name: string, configFile: string, tmp: string): { dir: string;
     fps: 10,
     stateNames: [...SLOT_NAMES],
     actionNames: [...SLOT_NAMES],
-    cameras: CAMERAS,
+    cameras,
     normalizer: { state: range, action: range },
     provenance: { bench: "random weights" },
   });
@@ -127,9 +127,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 10 : 50;
   const tmp = mkdtempSync(join(tmpdir(), "duet-bench-policy-"));
   const result: Record<string, unknown> = { reps, threads_per_graph: 1 };
-  const names = (
-    quick ? ["bottle-cap-unet", "bottle-cap-unet-fast"] : Object.keys(POLICIES)
-  ) as (keyof typeof POLICIES)[];
+  const names = (quick ? ["bottle-cap-unet"] : Object.keys(POLICIES)) as (keyof typeof POLICIES)[];
   for (const name of names) {
     process.stderr.write(`${name}: exporting/loading\n`);
     const { dir, shipped } = modelDir(name, POLICIES[name], tmp);

@@ -54,6 +54,23 @@ export const ENCODER_PRESETS = {
     pool: "cls+mean",
     featureDim: 64,
   },
+  /**
+   * The shipped policies' observer: no stem, 16×16 patches of the 96×96 frame → 36 tokens of width 64, two blocks,
+   * mean pooling. ≈ 9 MFLOP per frame, cheap enough to train end to end on 2 CPU cores (vit-fast's stem GroupNorms
+   * made its training steps slower despite similar FLOPs).
+   */
+  "vit-patch16": {
+    kind: "vit",
+    height: 96,
+    width: 96,
+    patch: 16,
+    dim: 64,
+    depth: 2,
+    heads: 4,
+    mlpRatio: 2,
+    pool: "mean",
+    featureDim: 64,
+  },
   "vit-small-plain": { kind: "vit", height: 96, width: 96, patch: 8, dim: 96, depth: 3, heads: 4, featureDim: 128 },
   "tubelet-tiny": {
     kind: "tubelet",
@@ -89,6 +106,16 @@ export const ENCODER_PRESETS = {
     groups: 8,
     keypoints: 32,
     featureDim: 128,
+  },
+  /** The CNN baseline of the shipped comparison: the ResNet-style stages at a third of cnn-small's widths, ≈ 20 MFLOP. */
+  "cnn-compact": {
+    kind: "cnn",
+    height: 96,
+    width: 96,
+    channels: [8, 16, 32],
+    groups: 8,
+    keypoints: 32,
+    featureDim: 64,
   },
 } as const satisfies Record<string, EncoderConfigInput>;
 export type EncoderPreset = keyof typeof ENCODER_PRESETS;

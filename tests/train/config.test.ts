@@ -11,8 +11,13 @@ const CAMERAS = ["front", "left_wrist", "right_wrist"].map((name) => ({ name, he
 
 describe("configs/", () => {
   const files = readdirSync("configs").filter((f) => f.endsWith(".json"));
-  it("has the tiny and default presets", () => {
-    expect(files).toEqual(expect.arrayContaining(["tiny.json", "default.json"]));
+  it("has the tiny preset and the shipped models' configs", () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "tiny.json",
+        ...["unet", "transformer", "regression", "unet-cnn"].map((n) => `bottle-cap-${n}.json`),
+      ]),
+    );
   });
   for (const f of files) {
     it(`${f} validates and builds its networks for the bottle-cap cameras`, () => {
@@ -20,7 +25,7 @@ describe("configs/", () => {
       const net = new PolicyNetwork(c.policy, {
         stateDim: 16,
         actionDim: 16,
-        cameras: c.policy.encoder ? CAMERAS : [],
+        cameras: c.policy.encoder ? CAMERAS.filter((cam) => (c.policy.cameras ?? [cam.name]).includes(cam.name)) : [],
       });
       expect(net.sampleDim).toBe(16);
       expect(net.denoiserGraph().outputs.get("pred")?.shape).toEqual([1, 10, 16]);
@@ -53,7 +58,7 @@ describe("configs/", () => {
   });
 
   it("an unknown encoder name lists the known ones", () => {
-    const c = loadTrainConfig("configs/default.json");
+    const c = loadTrainConfig("configs/bottle-cap-unet.json");
     expect(
       () =>
         new PolicyNetwork(
