@@ -67,15 +67,26 @@ export function observation(e: number, t: number): Observation {
   return { time: t / SPEC.fps, state, images: { front: { width: CAM, height: CAM, data } } };
 }
 
-/** A dataset of `n` episodes of `T` frames. */
-export async function writeTinyDataset(n = 4, T = 16, root = tempDir("duet-ds-")): Promise<string> {
+/** What a tiny dataset holds: the observation and action j of episode e at step t. */
+export interface TinyData {
+  observation: (e: number, t: number) => Observation;
+  action: (e: number, t: number, j: number) => number;
+}
+
+/** A dataset of `n` episodes of `T` frames (default: `observation` and `actionAt`). */
+export async function writeTinyDataset(
+  n = 4,
+  T = 16,
+  root = tempDir("duet-ds-"),
+  data: TinyData = { observation, action: actionAt },
+): Promise<string> {
   const w = await DatasetWriter.open(root, { spec: SPEC });
   for (let e = 0; e < n; e++) {
     const b = new EpisodeBuilder(SPEC);
     for (let t = 0; t < T; t++) {
       b.addFrame(
-        observation(e, t),
-        Float32Array.from({ length: ACTION_DIM }, (_, j) => actionAt(e, t, j)),
+        data.observation(e, t),
+        Float32Array.from({ length: ACTION_DIM }, (_, j) => data.action(e, t, j)),
       );
     }
     w.addEpisode(b.finish({ task: "unscrew the cap", success: true, mode: e % 2 ? "left" : "right", seed: e }));
