@@ -1,5 +1,5 @@
-// `node --import tsx scripts/diffusion-toy.ts [diffusion|regression]`: how fast the U-Net learns one 16-frame episode
-// (tests/policy/fixtures) with each objective — state only, U-Net 64/128, batch 32, AdamW lr 1e-3, 600 steps.
+// `node --import tsx scripts/diffusion-toy.ts [diffusion|sample|regression]`: how fast the U-Net learns one 16-frame
+// episode (tests/policy/fixtures) with each objective ("sample": diffusion with x0 prediction) — state only, U-Net 64/128, batch 32, AdamW lr 1e-3, 600 steps.
 // Prints one JSON line: the training loss every 100 steps, the trained denoiser's noise MSE at t = 0, 50, 99
 // (diffusion) and the mean error of the sampled chunks. scripts/diffusion_toy_torch.py runs the same problem with
 // Diffusion Policy's ConditionalUnet1D in PyTorch, for comparison.
@@ -11,21 +11,31 @@ import { Session } from "../src/runtime/index.ts";
 import { train, trainConfigSchema } from "../src/train/index.ts";
 import { actionAt, observation, tempDir, tinyConfig, writeTinyDataset } from "../tests/policy/fixtures.ts";
 
-const objective = process.argv[2] === "regression" ? "regression" : "diffusion";
+const arg = process.argv[2] ?? "diffusion";
+const objective = arg === "regression" ? "regression" : "diffusion";
+const prediction = arg === "sample" ? "sample" : "epsilon";
 const dataset = await writeTinyDataset(1, 16, tempDir("duet-toy-"));
 const out = tempDir("duet-toy-model-");
 const config = trainConfigSchema.parse(
   tinyConfig({
-    policy: { objective, encoder: null, denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 } },
+    policy: {
+      objective,
+      encoder: null,
+      scheduler: { inferenceSteps: 4, prediction },
+      denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
+    },
     train: { steps: 600, batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0, logEvery: 100 },
   }),
 );
 const losses: number[] = [];
 await train({ dataset, config, out, onEvent: (e) => void (e.kind === "step" && losses.push(e.loss)) });
 
-const result: Record<string, unknown> = { objective, loss_every_100_steps: losses.map((l) => Number(l.toFixed(4))) };
+const result: Record<string, unknown> = {
+  objective: arg,
+  loss_every_100_steps: losses.map((l) => Number(l.toFixed(4))),
+};
 const model = readPolicyModel(out);
-if (objective === "diffusion") {
+if (arg === "diffusion") {
   const schedule = new NoiseSchedule(model.config.scheduler);
   const encoder = await Session.create(readFileSync(join(out, "encoder.onnx")), { intraOpThreads: 1 });
   const denoiser = await Session.create(readFileSync(join(out, "denoiser.onnx")), { intraOpThreads: 1 });

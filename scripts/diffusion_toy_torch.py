@@ -2,8 +2,10 @@
 # tests/policy/fixtures, state only, To 2, Tp 10) with Diffusion Policy's ConditionalUnet1D structure (Conv1d-GroupNorm-
 # Mish blocks, FiLM, 64/128, step embedding 32) in PyTorch: same batch, AdamW lr 1e-3 with warm-up + cosine, 600 steps.
 # Prints the loss every 100 steps and the noise MSE at t = 0, 50, 99: a reference for how fast the objective learns.
-import math, torch, torch.nn as nn, torch.nn.functional as F
+# With the argument `sample` the network predicts the clean chunk x0 (prediction "sample") and the x0 MSE is printed.
+import math, sys, torch, torch.nn as nn, torch.nn.functional as F
 torch.manual_seed(0); torch.set_num_threads(1)
+SAMPLE = sys.argv[1:] == ['sample']
 T=16; TP=10; DS=16
 act=lambda t,j: 0.5*math.sin(0.3*t+0+0.2*j)
 A=torch.tensor([[act(t,j) for j in range(DS)] for t in range(T)]); S=torch.tensor([[act(max(0,t-1),j) for j in range(DS)] for t in range(T)])
@@ -58,9 +60,9 @@ for i in range(steps):
     for g in opt.param_groups: g['lr']=lr
     idx=torch.randint(0,T,(32,)); t=torch.randint(0,100,(32,)); a=AB[t][:,None,None]
     eps=torch.randn(32,TP,DS); xt=a.sqrt()*X0[idx]+(1-a).sqrt()*eps
-    loss=F.mse_loss(net(xt,t.float(),OBS[idx]),eps); opt.zero_grad(); loss.backward(); opt.step()
+    loss=F.mse_loss(net(xt,t.float(),OBS[idx]),X0[idx] if SAMPLE else eps); opt.zero_grad(); loss.backward(); opt.step()
     if (i+1)%100==0: print(i+1, round(loss.item(),4), flush=True)
 with torch.no_grad():
     for t in [0,50,99]:
         a=AB[t]; eps=torch.randn(16,TP,DS); xt=a.sqrt()*X0+(1-a).sqrt()*eps
-        print('t',t,'eps mse',round(F.mse_loss(net(xt,torch.full((16,),float(t)),OBS),eps).item(),4))
+        print('t',t,'x0 mse' if SAMPLE else 'eps mse',round(F.mse_loss(net(xt,torch.full((16,),float(t)),OBS),X0 if SAMPLE else eps).item(),4))

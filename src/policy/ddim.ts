@@ -44,16 +44,19 @@ export class DdimSampler {
   }
 
   /**
-   * One step k (0-based, timestep `timesteps[k]`) in place: `x` ← x_prev from x_t and the predicted noise `eps`
-   * (`x, eps`: same length). With clipping, x̂0 is clipped to ±1 and ε is kept as predicted (diffusers' default).
+   * One step k (0-based, timestep `timesteps[k]`) in place: `x` ← x_prev from x_t and the denoiser's output `out`
+   * (the noise ε, or x̂0 with prediction "sample"; same length as `x`). With clipping, x̂0 is clipped to ±1 and ε is
+   * kept as predicted or derived from the unclipped x̂0 (diffusers' default).
    */
-  step(k: number, eps: Float32Array, x: Float32Array): void {
+  step(k: number, out: Float32Array, x: Float32Array): void {
     const co = this.coefficients[k];
     if (co === undefined) throw new RangeError(`DDIM step ${k} out of range [0, ${this.steps})`);
     const clip = this.schedule.config.clipSample;
+    const sample = this.schedule.config.prediction === "sample";
     for (let i = 0; i < x.length; i++) {
-      const e = eps[i] as number;
-      let x0 = ((x[i] as number) - co.c * e) / co.d;
+      const o = out[i] as number;
+      const e = sample ? ((x[i] as number) - co.d * o) / co.c : o;
+      let x0 = sample ? o : ((x[i] as number) - co.c * e) / co.d;
       if (clip) x0 = x0 > 1 ? 1 : x0 < -1 ? -1 : x0;
       x[i] = co.a * x0 + co.b * e;
     }

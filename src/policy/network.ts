@@ -85,7 +85,7 @@ export class PolicyNetwork {
 
   /**
    * Training loss for batch `b`. Diffusion: inputs x0, noise `B,Tp,Dx`, timestep `B`, √ᾱ and √(1−ᾱ) `B,1,1`;
-   * loss = mse(ε̂(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise). Regression: input x0; loss = mse(f(0, 0, obs), x0).
+   * loss = mse(f(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise), or against x0 with prediction "sample". Regression: input x0; loss = mse(f(0, 0, obs), x0).
    * Output `pred` is the network's prediction. Set `training` for dropout.
    */
   trainingLoss(b: number, training = true): TrainingLossGraph {
@@ -105,7 +105,7 @@ export class PolicyNetwork {
       const sb = g.input(IO.sqrtOneMinusAlphaBar, [b, 1, 1]);
       const noisy = g.add(g.mul(x0, sa), g.mul(noise, sb));
       pred = this.denoiser.apply(g, noisy, t, cond);
-      loss = mseLoss(g, pred, noise);
+      loss = mseLoss(g, pred, this.config.scheduler.prediction === "sample" ? x0 : noise);
     } else {
       const zeros = g.constant(new Float32Array(b * tp * dx), [b, tp, dx]);
       pred = this.denoiser.apply(g, zeros, g.constant(new Float32Array(b), [b]), cond);
@@ -143,10 +143,12 @@ export class PolicyNetwork {
     const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
     const ddim = new DdimSampler(this.schedule, steps);
     const clip = this.config.scheduler.clipSample;
+    const sample = this.config.scheduler.prediction === "sample";
     ddim.timesteps.forEach((t, k) => {
       const co = ddim.coefficients[k] as (typeof ddim.coefficients)[number];
-      const eps = this.denoiser.apply(g, x, g.constant([t], [1]), cond);
-      let x0 = g.mul(g.sub(x, g.mul(eps, co.c)), 1 / co.d);
+      const out = this.denoiser.apply(g, x, g.constant([t], [1]), cond);
+      const eps = sample ? g.mul(g.sub(x, g.mul(out, co.d)), 1 / co.c) : out;
+      let x0 = sample ? out : g.mul(g.sub(x, g.mul(eps, co.c)), 1 / co.d);
       if (clip) x0 = g.neg(g.min(g.neg(g.min(x0, 1)), 1)); // clamp to [−1, 1]
       x = g.add(g.mul(x0, co.a), g.mul(eps, co.b));
     });

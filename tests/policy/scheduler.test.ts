@@ -70,6 +70,29 @@ describe("DDIM", () => {
     for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (x0[i] as number))).toBeLessThan(2e-5);
   });
 
+  it("with prediction 'sample', the true x0 as the output walks the same forward-process states", () => {
+    const sampleSchedule = new NoiseSchedule(schedulerConfigSchema.parse({ prediction: "sample" }));
+    const rng = new Rng(4);
+    const n = 160;
+    const x0 = randn(rng, n, 0.4).map((v) => Math.max(-1, Math.min(1, v)));
+    const eps = randn(rng, n);
+    const ddim = new DdimSampler(sampleSchedule, 10);
+    const x = new Float32Array(n);
+    sampleSchedule.addNoise(x0, eps, [90], n, x);
+    for (let k = 0; k < 10; k++) {
+      ddim.step(k, x0, x);
+      const prev = k < 9 ? (ddim.timesteps[k + 1] as number) : -1;
+      const want = new Float32Array(n);
+      sampleSchedule.addNoise(x0, eps, [prev], n, want);
+      for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (want[i] as number))).toBeLessThan(1e-4);
+    }
+    // DDPM's last step (t = 0, no noise) returns the predicted x0 exactly.
+    const ddpm = new DdpmSampler(sampleSchedule);
+    const y = Float32Array.from(x0, (v, i) => v + 0.01 * (eps[i] as number));
+    ddpm.step(99, x0, y, rng);
+    for (let i = 0; i < n; i++) expect(Math.abs((y[i] as number) - (x0[i] as number))).toBeLessThan(1e-6);
+  });
+
   it("clips the predicted x0 to ±1", () => {
     const ddim = new DdimSampler(schedule, 1);
     const x = Float32Array.of(5, -5, 0.5);
