@@ -1,4 +1,5 @@
-// DDPM ancestral sampling (diffusers' DDPMScheduler.step: epsilon or sample prediction, "fixed_small" variance, clipping).
+// DDPM ancestral sampling (diffusers' DDPMScheduler.step: epsilon or sample prediction, "fixed_small" variance,
+// clipping).
 import type { Rng } from "../core/index.ts";
 import type { NoiseSchedule } from "./noiseSchedule.ts";
 

@@ -85,7 +85,8 @@ export class PolicyNetwork {
 
   /**
    * Training loss for batch `b`. Diffusion: inputs x0, noise `B,Tp,Dx`, timestep `B`, √ᾱ and √(1−ᾱ) `B,1,1`;
-   * loss = mse(f(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise), or against x0 with prediction "sample". Regression: input x0; loss = mse(f(0, 0, obs), x0).
+   * loss = mse(f(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise), or against x0 with prediction "sample".
+   * Regression: input x0; loss = mse(f(0, 0, obs), x0).
    * Output `pred` is the network's prediction. Set `training` for dropout.
    */
   trainingLoss(b: number, training = true): TrainingLossGraph {

@@ -116,12 +116,14 @@ export class SimEnv implements Env {
     }
     for (let s = 0; s < this.substeps; s++) w.step();
     this.steps++;
-    if (this.holder === "none") {
-      for (const arm of ARMS) if (w.arms[arm].gripper.holding === w.bottle) this.holder = arm;
+    let held = false;
+    for (const arm of ARMS) {
+      if (w.arms[arm].gripper.holding !== w.bottle) continue;
+      held = true;
+      if (this.holder === "none") this.holder = arm;
     }
     const released = w.thread.released;
     const capDistance = w.capDistanceFromSeat();
-    const held = ARMS.some((arm) => w.arms[arm].gripper.holding === w.bottle);
     const success =
       released && capDistance > this.scenario.success.cap_distance && (held || !this.scenario.success.bottle_held);
     const timeout = this.steps >= this.maxSteps;

@@ -51,46 +51,39 @@ describe("DDIM", () => {
     expect(() => ddimTimesteps(100, 0)).toThrow(/DDIM steps must be an integer in \[1, 100\], received 0/);
   });
 
-  it("noise added then removed with the true noise gives x0 back, step by step", () => {
-    const rng = new Rng(3);
-    const n = 160;
-    const x0 = randn(rng, n, 0.4).map((v) => Math.max(-1, Math.min(1, v)));
-    const eps = randn(rng, n);
-    const ddim = new DdimSampler(schedule, 10);
-    const x = new Float32Array(n);
-    schedule.addNoise(x0, eps, [90], n, x);
-    for (let k = 0; k < 10; k++) {
-      ddim.step(k, eps, x);
-      // x is now exactly the forward process at the previous timestep (or x0 after the last step).
-      const prev = k < 9 ? (ddim.timesteps[k + 1] as number) : -1;
-      const want = new Float32Array(n);
-      schedule.addNoise(x0, eps, [prev], n, want);
-      for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (want[i] as number))).toBeLessThan(2e-5);
-    }
-    for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (x0[i] as number))).toBeLessThan(2e-5);
-  });
+  // The denoiser's output is the true noise (prediction "epsilon") or the true x0 ("sample"): each step must land
+  // exactly on the forward process at the previous timestep, and the last on x0.
+  for (const [prediction, tolerance] of [
+    ["epsilon", 2e-5],
+    ["sample", 1e-4],
+  ] as const) {
+    it(`prediction "${prediction}": the true output walks the forward-process states back to x0`, () => {
+      const sched = new NoiseSchedule(schedulerConfigSchema.parse({ prediction }));
+      const rng = new Rng(3);
+      const n = 160;
+      const x0 = randn(rng, n, 0.4).map((v) => Math.max(-1, Math.min(1, v)));
+      const eps = randn(rng, n);
+      const ddim = new DdimSampler(sched, 10);
+      const x = new Float32Array(n);
+      sched.addNoise(x0, eps, [90], n, x);
+      for (let k = 0; k < 10; k++) {
+        ddim.step(k, prediction === "sample" ? x0 : eps, x);
+        const prev = k < 9 ? (ddim.timesteps[k + 1] as number) : -1;
+        const want = new Float32Array(n);
+        sched.addNoise(x0, eps, [prev], n, want);
+        for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (want[i] as number))).toBeLessThan(tolerance);
+      }
+      for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (x0[i] as number))).toBeLessThan(tolerance);
+    });
+  }
 
-  it("with prediction 'sample', the true x0 as the output walks the same forward-process states", () => {
-    const sampleSchedule = new NoiseSchedule(schedulerConfigSchema.parse({ prediction: "sample" }));
+  it("DDPM's last step (t = 0, no noise) returns the predicted x0 with prediction 'sample'", () => {
+    const sched = new NoiseSchedule(schedulerConfigSchema.parse({ prediction: "sample" }));
     const rng = new Rng(4);
-    const n = 160;
-    const x0 = randn(rng, n, 0.4).map((v) => Math.max(-1, Math.min(1, v)));
-    const eps = randn(rng, n);
-    const ddim = new DdimSampler(sampleSchedule, 10);
-    const x = new Float32Array(n);
-    sampleSchedule.addNoise(x0, eps, [90], n, x);
-    for (let k = 0; k < 10; k++) {
-      ddim.step(k, x0, x);
-      const prev = k < 9 ? (ddim.timesteps[k + 1] as number) : -1;
-      const want = new Float32Array(n);
-      sampleSchedule.addNoise(x0, eps, [prev], n, want);
-      for (let i = 0; i < n; i++) expect(Math.abs((x[i] as number) - (want[i] as number))).toBeLessThan(1e-4);
-    }
-    // DDPM's last step (t = 0, no noise) returns the predicted x0 exactly.
-    const ddpm = new DdpmSampler(sampleSchedule);
-    const y = Float32Array.from(x0, (v, i) => v + 0.01 * (eps[i] as number));
-    ddpm.step(99, x0, y, rng);
-    for (let i = 0; i < n; i++) expect(Math.abs((y[i] as number) - (x0[i] as number))).toBeLessThan(1e-6);
+    const x0 = randn(rng, 160, 0.4).map((v) => Math.max(-1, Math.min(1, v)));
+    const y = Float32Array.from(x0, (v) => v + 0.01 * rng.normal());
+    new DdpmSampler(sched).step(99, x0, y, rng);
+    for (let i = 0; i < 160; i++) expect(Math.abs((y[i] as number) - (x0[i] as number))).toBeLessThan(1e-6);
   });
 
   it("clips the predicted x0 to ±1", () => {

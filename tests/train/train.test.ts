@@ -143,7 +143,6 @@ describe("train", () => {
       for (let k = 0; k < 10; k++)
         for (let j = 0; j < 16; j++) errors.push(Math.abs(chunk.actions[k * 16 + j]! - actionAt(0, t + k, j)));
     }
-    // Actions span ±0.5; an untrained network is off by about that much.
     // The unrolled sampler graph walks the same steps for x0 prediction.
     const unrolled = await loadPolicy(out, { mode: "unrolled" });
     unrolled.reset(5);
@@ -151,6 +150,7 @@ describe("train", () => {
     policy.reset(5);
     const l = await policy.predictChunk([observation(0, 4), observation(0, 5)]);
     for (let i = 0; i < 160; i++) expect(Math.abs(u.actions[i]! - l.actions[i]!)).toBeLessThan(1e-4);
+    // Actions span ±0.5; an untrained network is off by about that much.
     expect(errors.reduce((a, e) => a + e, 0) / errors.length).toBeLessThan(0.02);
     expect(Math.max(...errors)).toBeLessThan(0.1);
   }, 300_000);
