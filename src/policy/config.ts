@@ -13,6 +13,13 @@ export const policyConfigSchema = z
     predSteps: z.int().min(1).max(64).default(10),
     /** Ta: actions executed from each chunk before planning again (default 8; ≤ Tp). */
     actionSteps: z.int().min(1).max(64).default(8),
+    /**
+     * "absolute": a chunk holds joint targets. "relative": offsets from the latest observed state, a[t+k] − s[t]
+     * (state entry j pairs with action entry j), added back at run time. Relative chunks spare the network
+     * reproducing the arm's configuration: fed training observations, an absolute U-Net's first target was off by
+     * 0.01–0.02 rad, no better than repeating the state, while the task tolerates ≈ 0.005 rad (configs/README.md).
+     */
+    actions: z.enum(["absolute", "relative"]).default("absolute"),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
     /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */

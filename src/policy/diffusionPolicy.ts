@@ -151,8 +151,11 @@ export class DiffusionPolicy implements Policy {
     const da = this.model.actionNames.length;
     const actions = new Float32Array(rows * da);
     const row = new Float32Array(da);
+    // relative: offsets from the latest observed state (its raw values are the last row of stateRaw)
+    const base = this.model.config.actions === "relative" ? this.stateRaw.subarray(this.stateRaw.length - da) : null;
     for (let t = 0; t < rows; t++) {
       this.actionNorm.unnormalize(x.subarray(t * dx, t * dx + da), row);
+      if (base) for (let j = 0; j < da; j++) row[j] = (row[j] as number) + (base[j] as number);
       actions.set(row, t * da);
     }
     if (!actions.every(Number.isFinite)) throw new DuetError(`${this.label}: the network produced non-finite actions`);

@@ -26,7 +26,10 @@ export const policyModelSchema = z
     actionNames: z.array(z.string()).min(1),
     /** Cameras the policy looks through, in input order. */
     cameras: z.array(cameraShapeSchema),
-    /** Min-max ranges ([−1, 1] normalization) from the training dataset's meta/stats.json. */
+    /**
+     * Min-max ranges ([−1, 1] normalization): the training dataset's meta/stats.json; with config.actions
+     * "relative" the action range is that of the offsets a[t+k] − s[t] over the training windows.
+     */
     normalizer: z.object({ state: rangeSchema, action: rangeSchema }).strict(),
     /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
     files: z
@@ -42,6 +45,14 @@ export const policyModelSchema = z
     };
     check(["normalizer", "state", "min"], m.normalizer.state.min.length, m.stateNames.length, "one per state name");
     check(["normalizer", "action", "min"], m.normalizer.action.min.length, m.actionNames.length, "one per action name");
+    if (m.config.actions === "relative") {
+      check(
+        ["actionNames"],
+        m.actionNames.length,
+        m.stateNames.length,
+        'config.actions "relative": one per state name',
+      );
+    }
     if (m.config.cameras !== null) {
       const names = m.cameras.map((c) => c.name).join(",");
       if (names !== m.config.cameras.join(",")) {

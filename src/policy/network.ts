@@ -63,6 +63,11 @@ export class PolicyNetwork {
     if (!encoder && shape.cameras.length > 0) {
       throw new DuetError(`${source}: cameras ${shape.cameras.map((c) => c.name).join(", ")} need an encoder`);
     }
+    if (config.actions === "relative" && shape.stateDim !== shape.actionDim) {
+      throw new DuetError(
+        `${source}: policy.actions "relative" pairs state and action entries, but there are ${shape.stateDim} state and ${shape.actionDim} action entries`,
+      );
+    }
     this.observer = new ObservationEncoder(shape.stateDim, config.obsSteps, shape.cameras, encoder);
     this.obsDim = this.observer.featureDim;
     this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);

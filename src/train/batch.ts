@@ -4,6 +4,7 @@ import type { Rng } from "../core/index.ts";
 import type { WindowBuffers, WindowSampler } from "../data/index.ts";
 import { IO, imageInput, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
+import { toRelative } from "./relative.ts";
 
 export interface BatchOptions {
   /** Image shift augmentation (pixels; 0 = off). */
@@ -80,6 +81,7 @@ export class BatchAssembler {
     const ds0 = this.sampler.dataset;
     for (let b = 0; b < this.batchSize; b++) {
       this.sampler.fill(rng.int(this.sampler.length), w);
+      if (c.actions === "relative") toRelative(w, to);
       this.stateNorm.normalize(w.state, this.state, b * to * ds);
       if (augment && this.options.stateNoise > 0) {
         for (let i = b * to * ds; i < (b + 1) * to * ds; i++)

@@ -24,6 +24,7 @@ import {
 import { MinMaxNormalizer, PolicyNetwork, exportPolicy, type CameraShape, type ModelInfo } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import { BatchAssembler } from "./batch.ts";
+import { relativeActionRange } from "./relative.ts";
 import type { TrainConfig } from "./config.ts";
 import { plotCurves, type Curves } from "./plot.ts";
 
@@ -142,10 +143,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stats = dataset.stats();
   const stateStats = stats[STATE_KEY] as { min: number[]; max: number[] };
   const actionStats = stats[ACTION_KEY] as { min: number[]; max: number[] };
-  const normalizer = {
-    state: { min: [...stateStats.min], max: [...stateStats.max] },
-    action: { min: [...actionStats.min], max: [...actionStats.max] },
-  };
   const spec = dataset.spec;
   const network = new PolicyNetwork(
     config.policy,
@@ -153,6 +150,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     source,
   );
   const p = config.policy;
+  const normalizer = {
+    state: { min: [...stateStats.min], max: [...stateStats.max] },
+    action:
+      p.actions === "relative"
+        ? await relativeActionRange(
+            dataset,
+            dataset.episodes.map((e) => e.episodeIndex),
+            p.obsSteps,
+            p.predSteps,
+          )
+        : { min: [...actionStats.min], max: [...actionStats.max] },
+  };
   const split = splitEpisodes(
     dataset.episodes.map((e) => e.episodeIndex),
     { valFraction: ts.valFraction, seed: ts.seed },

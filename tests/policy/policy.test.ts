@@ -153,6 +153,26 @@ describe("loadPolicy refuses bad model directories", () => {
     expect(err).toMatch(/fps: expected 20/);
   });
 
+  it("relative actions without one state entry per action entry", async () => {
+    expect(
+      () =>
+        new PolicyNetwork(
+          policyConfigSchema.parse({ ...TINY, actions: "relative" }),
+          { ...SHAPE, stateDim: 14 },
+          "c.json",
+        ),
+    ).toThrow(/c.json: policy.actions "relative" pairs state and action entries, but there are 14 state and 16 action/);
+    const dir = makeModel();
+    const file = join(dir, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as { config: { actions: string }; actionNames: string[] };
+    m.config.actions = "relative";
+    m.actionNames = m.actionNames.slice(0, 14);
+    writeFileSync(file, JSON.stringify(m));
+    await expect(loadPolicy(dir)).rejects.toThrow(
+      /actionNames: expected 16 entries \(config.actions \\?"relative\\?": one per state name\); found 14/,
+    );
+  });
+
   it("graphs that do not match model.json (horizon, action size)", async () => {
     const dir = makeModel();
     const file = join(dir, "model.json");

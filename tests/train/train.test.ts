@@ -121,39 +121,45 @@ describe("train", () => {
   });
 
   // With x0 ("sample") prediction; ε prediction needs far more steps on the same net (scripts/diffusion-toy.ts).
-  it("overfits a tiny dataset: the diffusion policy gives back the demonstrated chunks", async () => {
-    const one = await writeTinyDataset(1, 16, tempDir("duet-one-"));
-    const out = tempDir("duet-overfit-");
-    const config = trainConfigSchema.parse(
-      tinyConfig({
-        policy: {
-          encoder: null,
-          scheduler: { inferenceSteps: 4, prediction: "sample" },
-          denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
-        },
-        train: { steps: 300, batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0 },
-      }),
-    );
-    await train({ dataset: one, config, out });
-    const policy = await loadPolicy(out);
-    const errors: number[] = [];
-    for (const t of [2, 5]) {
-      policy.reset(t);
-      const chunk = await policy.predictChunk([observation(0, t - 1), observation(0, t)]);
-      for (let k = 0; k < 10; k++)
-        for (let j = 0; j < 16; j++) errors.push(Math.abs(chunk.actions[k * 16 + j]! - actionAt(0, t + k, j)));
-    }
-    // The unrolled sampler graph walks the same steps for x0 prediction.
-    const unrolled = await loadPolicy(out, { mode: "unrolled" });
-    unrolled.reset(5);
-    const u = await unrolled.predictChunk([observation(0, 4), observation(0, 5)]);
-    policy.reset(5);
-    const l = await policy.predictChunk([observation(0, 4), observation(0, 5)]);
-    for (let i = 0; i < 160; i++) expect(Math.abs(u.actions[i]! - l.actions[i]!)).toBeLessThan(1e-4);
-    // Actions span ±0.5; an untrained network is off by about that much.
-    expect(errors.reduce((a, e) => a + e, 0) / errors.length).toBeLessThan(0.02);
-    expect(Math.max(...errors)).toBeLessThan(0.1);
-  }, 300_000);
+  // Relative actions: the network learns offsets from the latest state and the runtime adds the state back.
+  it.each(["absolute", "relative"] as const)(
+    "overfits a tiny dataset: the diffusion policy gives back the demonstrated chunks (%s actions)",
+    async (actions) => {
+      const one = await writeTinyDataset(1, 16, tempDir("duet-one-"));
+      const out = tempDir("duet-overfit-");
+      const config = trainConfigSchema.parse(
+        tinyConfig({
+          policy: {
+            actions,
+            encoder: null,
+            scheduler: { inferenceSteps: 4, prediction: "sample" },
+            denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
+          },
+          train: { steps: 300, batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0 },
+        }),
+      );
+      await train({ dataset: one, config, out });
+      const policy = await loadPolicy(out);
+      const errors: number[] = [];
+      for (const t of [2, 5]) {
+        policy.reset(t);
+        const chunk = await policy.predictChunk([observation(0, t - 1), observation(0, t)]);
+        for (let k = 0; k < 10; k++)
+          for (let j = 0; j < 16; j++) errors.push(Math.abs(chunk.actions[k * 16 + j]! - actionAt(0, t + k, j)));
+      }
+      // The unrolled sampler graph walks the same steps for x0 prediction.
+      const unrolled = await loadPolicy(out, { mode: "unrolled" });
+      unrolled.reset(5);
+      const u = await unrolled.predictChunk([observation(0, 4), observation(0, 5)]);
+      policy.reset(5);
+      const l = await policy.predictChunk([observation(0, 4), observation(0, 5)]);
+      for (let i = 0; i < 160; i++) expect(Math.abs(u.actions[i]! - l.actions[i]!)).toBeLessThan(1e-4);
+      // Actions span ±0.5; an untrained network is off by about that much.
+      expect(errors.reduce((a, e) => a + e, 0) / errors.length).toBeLessThan(0.02);
+      expect(Math.max(...errors)).toBeLessThan(0.1);
+    },
+    300_000,
+  );
 
   it("refuses a dataset that does not match the config, naming every field", async () => {
     const config = trainConfigSchema.parse(tinyConfig({ policy: { cameras: ["wrist"] } }));
