@@ -11,6 +11,16 @@ export function intArg(min: number): (value: string) => number {
   };
 }
 
+/** A finite number in [min, max]. */
+export function numberArg(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected a number in [${min}, ${max}], received "${value}"`);
+    return n;
+  };
+}
+
 /** One of a fixed set of words. */
 export function choiceArg<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value) => {

@@ -12,7 +12,7 @@ import {
   type RosRecordResult,
   type RosRecordStatus,
 } from "../runner/rosRecord.ts";
-import { choiceArg, intArg } from "./args.ts";
+import { choiceArg, intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
 /** Where demonstrations come from. */
@@ -32,6 +32,7 @@ export interface RecordArgs {
   seed: number;
   workers: number;
   mode: "random" | "left" | "right";
+  expertNoise?: number;
   /** ros */
   robotInterface?: string;
   url: string;
@@ -46,6 +47,7 @@ function checkArgs(args: RecordArgs): void {
     if (args.scenario === undefined) problems.push("--scenario <file> is required with --source expert");
     if (args.robotInterface !== undefined) problems.push("--robot-interface is for --source ros");
   } else {
+    if (args.expertNoise !== undefined) problems.push("--expert-noise is for --source expert");
     if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
     if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
     if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
@@ -71,7 +73,11 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
   let ok = 0;
   try {
     return await recordEpisodes({
-      job: { scenario: args.scenario as string, mode: args.mode },
+      job: {
+        scenario: args.scenario as string,
+        mode: args.mode,
+        ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
+      },
       workers: args.workers,
       out: args.out,
       episodes: args.episodes,
@@ -193,6 +199,12 @@ export function registerRecord(program: Command): void {
       "expert: which arm holds the bottle (random, left, right)",
       choiceArg(["random", "left", "right"] as const),
       "random",
+    )
+    .option(
+      "--expert-noise <m>",
+      "expert: std (m) of the noise on its pre-grasp waypoints (default: the scenario's expert.noise); the final " +
+        "approach corrects it, so larger values record recoveries from misalignment",
+      numberArg(0, 0.05),
     )
     .option("--robot-interface <file>", "ros: robot-interface JSON (see robot-interfaces/)")
     .option("--url <url>", "ros: rosbridge websocket URL", "ws://localhost:9090")

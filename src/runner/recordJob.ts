@@ -1,4 +1,4 @@
-// A recording source as plain data (scenario file + expert mode), so worker threads can rebuild the same env and
+// A recording source as plain data (scenario file + expert mode and noise), so worker threads can rebuild the same env and
 // policy as the main thread.
 import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../core/index.ts";
@@ -10,6 +10,8 @@ export interface RecordSimJob {
   scenario: string;
   /** Which arm holds the bottle; "random" draws per episode from its seed. Default: the scenario's. */
   mode?: "random" | Arm;
+  /** Std (m) of the expert's waypoint noise. Default: the scenario's `expert.noise`. */
+  noise?: number;
 }
 
 /** Env and policy factories for a job; the scenario is loaded (and validated) once, here. */
@@ -17,6 +19,10 @@ export function simSource(job: RecordSimJob): { makeEnv: () => Env; makePolicy: 
   const scenario = loadScenario(resolve(job.scenario));
   return {
     makeEnv: () => createEnv(scenario),
-    makePolicy: (env) => createExpert(env as SimEnv, job.mode ? { mode: job.mode } : {}),
+    makePolicy: (env) =>
+      createExpert(env as SimEnv, {
+        ...(job.mode ? { mode: job.mode } : {}),
+        ...(job.noise !== undefined ? { noise: job.noise } : {}),
+      }),
   };
 }

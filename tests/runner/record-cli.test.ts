@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateDataset } from "../../src/data/index.ts";
+import { numberArg } from "../../src/cli/args.ts";
 import { record, recordRos, type RecordArgs } from "../../src/cli/record.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
 import { tempDir, watchRecorder } from "../data/fixtures.ts";
@@ -52,10 +53,22 @@ describe("duet record", () => {
       /--scenario <file> is required with --source expert\n {2}--robot-interface is for --source ros/,
     );
     await expect(
-      recordRos({ ...base, source: "ros", out, scenario: "s.json", workers: 2, url: "http://x", topics: "bad" }),
+      recordRos({
+        ...base,
+        source: "ros",
+        out,
+        scenario: "s.json",
+        workers: 2,
+        url: "http://x",
+        topics: "bad",
+        expertNoise: 0.01,
+      }),
     ).rejects.toThrow(
-      /--robot-interface <file> is required with --source ros\n {2}--scenario is for --source expert.*\n {2}--workers 2: a robot is recorded in one thread; use 1\n {2}--url: expected ws:\/\/HOST:PORT.*received "http:\/\/x"\n {2}--topics: expected a ROS name prefix/,
+      /--expert-noise is for --source expert\n {2}--robot-interface <file> is required with --source ros\n {2}--scenario is for --source expert.*\n {2}--workers 2: a robot is recorded in one thread; use 1\n {2}--url: expected ws:\/\/HOST:PORT.*received "http:\/\/x"\n {2}--topics: expected a ROS name prefix/,
     );
+    for (const bad of ["-0.01", "0.5", "abc", ""]) {
+      expect(() => numberArg(0, 0.05)(bad)).toThrow(`expected a number in [0, 0.05], received "${bad}"`);
+    }
     await expect(record({ ...base, out, scenario: "no/such/scenario.json" })).rejects.toThrow(
       /no\/such\/scenario\.json/,
     );
