@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Record the demonstrations and train the U-Net policy (configs/bottle-cap-unet.json) from nothing, then evaluate it
-# on 100 held-out seeds: the commands behind the README's Policies table. ≈ 5 min recording + ≈ 40 min training +
+# on 100 held-out seeds: the commands behind the README's Policies table. ≈ 3 min recording + ≈ 20 min training +
 # ≈ 5 min evaluation on the 2-core machine. Writes under runs/reproduce/ (models/ is not touched); re-running
 # resumes: the dataset with --resume, training from its last checkpoint.
 set -euo pipefail
