@@ -16,8 +16,9 @@ export const policyConfigSchema = z
     /**
      * "absolute": a chunk holds joint targets. "relative": offsets from the latest observed state, a[t+k] − s[t]
      * (state entry j pairs with action entry j), added back at run time. Relative chunks spare the network
-     * reproducing the arm's configuration: fed training observations, an absolute U-Net's first target was off by
-     * 0.01–0.02 rad, no better than repeating the state, while the task tolerates ≈ 0.005 rad (configs/README.md).
+     * reproducing the arm's configuration: fed recorded observations, an absolute U-Net's first target was off by
+     * 0.005–0.033 rad, no better than repeating the state, relative 0.003–0.012; the task tolerates ≈ 0.005 rad
+     * (configs/README.md).
      */
     actions: z.enum(["absolute", "relative"]).default("absolute"),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */

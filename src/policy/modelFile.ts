@@ -28,7 +28,7 @@ export const policyModelSchema = z
     cameras: z.array(cameraShapeSchema),
     /**
      * Min-max ranges ([−1, 1] normalization): the training dataset's meta/stats.json; with config.actions
-     * "relative" the action range is that of the offsets a[t+k] − s[t] over the training windows.
+     * "relative" the action range is that of the offsets a[t+k] − s[t] over the dataset's windows.
      */
     normalizer: z.object({ state: rangeSchema, action: rangeSchema }).strict(),
     /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */

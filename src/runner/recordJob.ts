@@ -1,5 +1,5 @@
-// A recording source as plain data (scenario file + expert mode and noise), so worker threads can rebuild the same env and
-// policy as the main thread.
+// A recording source as plain data (scenario file, expert mode and noise), so worker threads can rebuild the same
+// env and policy as the main thread.
 import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../core/index.ts";
 import { createEnv, createExpert, loadScenario, type SimEnv } from "../sim/index.ts";
