@@ -27,6 +27,14 @@ if (!["both", "holder", "twister"].includes(arm))
   throw new Error(`--arm: expected both, holder or twister, got ${arm}`);
 const episodes = Number(values.episodes);
 const seed0 = Number(values.seed);
+for (const [name, v, ok, expected] of [
+  ["--sigma", sigma, sigma >= 0, "a number ≥ 0 (rad)"],
+  ["--joint7", sigma7, sigma7 >= 0, "a number ≥ 0 (rad)"],
+  ["--episodes", episodes, Number.isInteger(episodes) && episodes >= 1, "an integer ≥ 1"],
+  ["--seed", seed0, Number.isInteger(seed0) && seed0 >= 0, "an integer ≥ 0"],
+] as const) {
+  if (!ok) throw new Error(`${name}: expected ${expected}, got ${v}`);
+}
 
 const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
 const expert = createExpert(env);

@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { ACTION_DIM, SLOT_NAMES, type Observation } from "../../src/core/index.ts";
+import { ACTION_DIM, SLOT_NAMES, type Observation, type Policy } from "../../src/core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
 import { Linear, type GraphBuilder, type Tensor } from "../../src/nn/index.ts";
 import { registerEncoder } from "../../src/policy/index.ts";
@@ -119,4 +119,32 @@ export function tinyConfig(overrides: { policy?: object; train?: object } = {}):
       ...overrides.train,
     },
   };
+}
+
+/**
+ * The one-episode problem (`writeTinyDataset(1, 16, …)`): state-only U-Net 64/128, batch 32, AdamW lr 1e-3, no
+ * validation. Used by the overfit test and scripts/diffusion-toy.ts.
+ */
+export function oneEpisodeConfig(policy: object, train: object): TrainConfigInput {
+  return tinyConfig({
+    policy: {
+      encoder: null,
+      denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
+      ...policy,
+      scheduler: { inferenceSteps: 4, ...(policy as { scheduler?: object }).scheduler },
+    },
+    train: { batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0, ...train },
+  });
+}
+
+/** |chunk − demonstration| of every action a policy predicts at anchors t = 2 and 5 of episode 0 (320 values). */
+export async function chunkErrors(policy: Policy): Promise<number[]> {
+  const errors: number[] = [];
+  for (const t of [2, 5]) {
+    policy.reset(t);
+    const chunk = await policy.predictChunk([observation(0, t - 1), observation(0, t)]);
+    for (let k = 0; k < 10; k++)
+      for (let j = 0; j < 16; j++) errors.push(Math.abs((chunk.actions[k * 16 + j] as number) - actionAt(0, t + k, j)));
+  }
+  return errors;
 }

@@ -6,7 +6,15 @@ import { decodePng } from "../../src/core/index.ts";
 import { loadCheckpoint, ParamLayout } from "../../src/nn/index.ts";
 import { loadPolicy, PolicyNetwork } from "../../src/policy/index.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainEvent } from "../../src/train/index.ts";
-import { actionAt, observation, tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
+import {
+  actionAt,
+  chunkErrors,
+  observation,
+  oneEpisodeConfig,
+  tempDir,
+  tinyConfig,
+  writeTinyDataset,
+} from "../policy/fixtures.ts";
 
 let dataset = "";
 beforeAll(async () => {
@@ -128,25 +136,11 @@ describe("train", () => {
       const one = await writeTinyDataset(1, 16, tempDir("duet-one-"));
       const out = tempDir("duet-overfit-");
       const config = trainConfigSchema.parse(
-        tinyConfig({
-          policy: {
-            actions,
-            encoder: null,
-            scheduler: { inferenceSteps: 4, prediction: "sample" },
-            denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
-          },
-          train: { steps: 300, batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0 },
-        }),
+        oneEpisodeConfig({ actions, scheduler: { prediction: "sample" } }, { steps: 300 }),
       );
       await train({ dataset: one, config, out });
       const policy = await loadPolicy(out);
-      const errors: number[] = [];
-      for (const t of [2, 5]) {
-        policy.reset(t);
-        const chunk = await policy.predictChunk([observation(0, t - 1), observation(0, t)]);
-        for (let k = 0; k < 10; k++)
-          for (let j = 0; j < 16; j++) errors.push(Math.abs(chunk.actions[k * 16 + j]! - actionAt(0, t + k, j)));
-      }
+      const errors = await chunkErrors(policy);
       // The unrolled sampler graph walks the same steps for x0 prediction.
       const unrolled = await loadPolicy(out, { mode: "unrolled" });
       unrolled.reset(5);
