@@ -3,7 +3,7 @@
 // its own commands, so it never corrects the error: this measures the task's open-loop tolerance.
 //
 //   node --import tsx scripts/expert-tolerance.ts [--sigma 0.01] [--arm both|holder|twister] [--episodes 16]
-//     [--seed 5000] [--joint7 0]
+//     [--seed 5000] [--joint7 0] [--scenario scenarios/bottle-cap.json]
 //
 // Prints one JSON object: { sigma, joint7, arm, episodes, successes, success_rate, wilson95 }.
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     arm: { type: "string", default: "both" },
     episodes: { type: "string", default: "16" },
     seed: { type: "string", default: "5000" },
+    scenario: { type: "string", default: "scenarios/bottle-cap.json" },
   },
 });
 const sigma = Number(values.sigma);
@@ -36,7 +37,7 @@ for (const [name, v, ok, expected] of [
   if (!ok) throw new Error(`${name}: expected ${expected}, got ${v}`);
 }
 
-const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
+const env = createEnv(values.scenario, { cameras: false });
 const expert = createExpert(env);
 const bias = new Float32Array(16);
 const biased: Policy = {
@@ -61,7 +62,9 @@ let successes = 0;
 for (let i = 0; i < episodes; i++) {
   const outcome = await runEpisode(env, biased, seed0 + i);
   if (outcome.success) successes++;
-  process.stderr.write(`seed ${seed0 + i}: ${outcome.success ? "success" : "failure"} (holder ${outcome.holder})\n`);
+  process.stderr.write(
+    `seed ${seed0 + i}: ${outcome.success ? "success" : "failure"} (holder ${outcome.holder}, ${outcome.turns.toFixed(2)} turns, ${outcome.steps} steps)\n`,
+  );
 }
 const interval = wilson95(successes, episodes);
 process.stdout.write(

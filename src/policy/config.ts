@@ -21,6 +21,13 @@ export const policyConfigSchema = z
      * (configs/README.md).
      */
     actions: z.enum(["absolute", "relative"]).default("absolute"),
+    /**
+     * Feed the joint state to the denoiser as a feature (default true). false: the policy sees only the cameras (a
+     * "relative" policy still adds its offsets to the latest state). With the state in view, trained U-Nets read the
+     * bottle's place from the arm's own path instead of from the images: frames of another episode with the same
+     * holder left their output unchanged (configs/README.md), and in closed loop they tipped the bottle.
+     */
+    observeState: z.boolean().default(true),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
     /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */
@@ -39,6 +46,13 @@ export const policyConfigSchema = z
         code: "custom",
         path: ["actionSteps"],
         message: `≤ predSteps (${c.predSteps}); received ${c.actionSteps}`,
+      });
+    }
+    if (!c.observeState && c.encoder === null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["observeState"],
+        message: "true when there is no encoder: without the state and cameras the policy would see nothing",
       });
     }
     if (c.scheduler.inferenceSteps > c.scheduler.trainSteps) {

@@ -101,7 +101,8 @@ export class DiffusionPolicy implements Policy {
         : c.scheduler.sampler === "ddpm"
           ? new DdpmSampler(schedule)
           : new DdimSampler(schedule, options.inferenceSteps ?? c.scheduler.inferenceSteps);
-    this.feeds[IO.state] = { data: this.stateBuf, dims: [1, c.obsSteps, ds] };
+    // the state is still read (relative actions, NaN checks); the encoder only takes it when it looks at it
+    if (c.observeState) this.feeds[IO.state] = { data: this.stateBuf, dims: [1, c.obsSteps, ds] };
     model.cameras.forEach((cam, i) => {
       this.feeds[imageInput(cam.name)] = {
         data: this.imageBufs[i] as Float32Array,

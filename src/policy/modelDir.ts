@@ -176,7 +176,7 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   const c = m.config;
   const ds = m.stateNames.length;
   const dx = m.actionNames.length + (c.predictStates ? ds : 0);
-  const encWant: Record<string, number[]> = { [IO.state]: [1, c.obsSteps, ds] };
+  const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
   for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
   const condDecl = encoder.outputs.find((o) => o.name === IO.cond);
   const condShape = condDecl ? condDecl.shape.map(Number) : [];

@@ -68,7 +68,13 @@ export class PolicyNetwork {
         `${source}: policy.actions "relative" pairs state and action entries, but there are ${shape.stateDim} state and ${shape.actionDim} action entries`,
       );
     }
-    this.observer = new ObservationEncoder(shape.stateDim, config.obsSteps, shape.cameras, encoder);
+    this.observer = new ObservationEncoder(
+      shape.stateDim,
+      config.obsSteps,
+      shape.cameras,
+      encoder,
+      config.observeState,
+    );
     this.obsDim = this.observer.featureDim;
     this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);
     this.denoiser = createDenoiser(config.denoiser, {

@@ -1,4 +1,5 @@
-// Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state.
+// Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state
+// (unless the policy leaves the state out).
 import { DuetError } from "../core/index.ts";
 import type { GraphBuilder, Tensor } from "../nn/index.ts";
 import type { ImageEncoder } from "../vision/index.ts";
@@ -11,7 +12,8 @@ export interface CameraShape {
 }
 
 /**
- * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1, vision's default preprocessing) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F.
+ * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1, vision's default preprocessing) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F
+ * (Ds counts only with `observeState`; without it the state input is accepted and ignored).
  * Each camera has its own encoder weights (scope `obs.<camera>`).
  */
 export class ObservationEncoder {
@@ -22,6 +24,7 @@ export class ObservationEncoder {
     readonly obsSteps: number,
     readonly cameras: readonly CameraShape[],
     readonly encoder: ImageEncoder | null,
+    readonly observeState = true,
   ) {
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
@@ -37,14 +40,15 @@ export class ObservationEncoder {
         );
       }
     }
-    this.featureDim = stateDim + cameras.length * (encoder?.featureDim ?? 0);
+    if (!observeState && cameras.length === 0) throw new DuetError("policy: without the state there must be a camera");
+    this.featureDim = (observeState ? stateDim : 0) + cameras.length * (encoder?.featureDim ?? 0);
   }
 
   apply(g: GraphBuilder, state: Tensor, images: readonly Tensor[]): Tensor {
     return g.scope("obs", () => {
       const b = state.shape[0] as number;
       const to = this.obsSteps;
-      const parts: Tensor[] = [state];
+      const parts: Tensor[] = this.observeState ? [state] : [];
       this.cameras.forEach((cam, i) => {
         const enc = this.encoder as ImageEncoder;
         const x = images[i] as Tensor;
@@ -52,7 +56,7 @@ export class ObservationEncoder {
         const f = g.scope(cam.name, () => enc.apply(g, flat));
         parts.push(g.reshape(f, [b, to, enc.featureDim]));
       });
-      return parts.length === 1 ? state : g.concat(parts, 2);
+      return parts.length === 1 ? (parts[0] as Tensor) : g.concat(parts, 2);
     });
   }
 }

@@ -53,7 +53,7 @@ export class BatchAssembler {
     this.row = new Float32Array(da);
     this.stateRow = new Float32Array(ds);
     this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
-    this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
+    if (c.observeState) this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
     cameras.forEach((cam, i) => {
       this.feeds[imageInput(cam.name)] = {
         data: this.images[i] as Float32Array,

@@ -62,6 +62,7 @@ describe("ONNX inference equals the training forward pass", () => {
     { denoiser: { name: "unet", downDims: [16, 32, 64], groups: 8, stepEmbedDim: 16 } },
     { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 2 } },
     { predictStates: true },
+    { observeState: false, actions: "relative" },
   ] as PolicyConfigInput[]) {
     it(JSON.stringify(policy), async () => {
       const net = network(policy);
@@ -77,13 +78,15 @@ describe("ONNX inference equals the training forward pass", () => {
       const noise = randn(rng, n);
       const t = 37;
       const ab = net.schedule.alphaBar(t);
-      const obs = {
-        [IO.state]: { data: randn(rng, 32, 0.5), dims: [1, 2, 16] },
+      const images = {
         [imageInput("front")]: {
           data: Float32Array.from({ length: 2 * CAM * CAM * 3 }, () => rng.next()),
           dims: [1, 2, CAM, CAM, 3],
         },
       };
+      const state = { data: randn(rng, 32, 0.5), dims: [1, 2, 16] };
+      // a policy that leaves the state out has no state input (unused inputs are not exported)
+      const obs = net.config.observeState ? { [IO.state]: state, ...images } : images;
       const ref = await fused.run({
         ...obs,
         [IO.target]: { data: x0, dims: [1, 10, net.sampleDim] },

@@ -108,11 +108,12 @@ describe("train", () => {
     expect([...b.ema!]).toEqual([...a.ema!]);
   });
 
-  it("trains the transformer denoiser, the regression baseline and joint state prediction", async () => {
+  it("trains the transformer denoiser, the regression baseline, joint state prediction and a camera-only policy", async () => {
     for (const policy of [
       { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 1 } },
       { objective: "regression" },
       { predictStates: true, encoder: null },
+      { observeState: false, actions: "relative" },
     ]) {
       const out = tempDir("duet-model-");
       const config = trainConfigSchema.parse(tinyConfig({ policy, train: { steps: 10, valEvery: 0 } }));
