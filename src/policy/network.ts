@@ -1,7 +1,15 @@
 // One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
 // unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
 import { DuetError } from "../core/index.ts";
-import { GraphBuilder, ParamLayout, inferenceModel, mseLoss, type OnnxModel, type Tensor } from "../nn/index.ts";
+import {
+  GraphBuilder,
+  Linear,
+  ParamLayout,
+  inferenceModel,
+  mseLoss,
+  type OnnxModel,
+  type Tensor,
+} from "../nn/index.ts";
 import type { PolicyConfig } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import type { Denoiser } from "./denoisers/denoiser.ts";
@@ -22,6 +30,8 @@ export const IO = {
   sqrtAlphaBar: "sqrt_alpha_bar",
   sqrtOneMinusAlphaBar: "sqrt_one_minus_alpha_bar",
   pred: "pred",
+  /** Training only (goal auxiliary loss): the episode's final state, normalized, `B,Ds`. */
+  goal: "goal",
 } as const;
 
 export function imageInput(camera: string): string {
@@ -99,8 +109,10 @@ export class PolicyNetwork {
    * loss = mse(f(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise), or against x0 with prediction "sample".
    * Regression: input x0; loss = mse(f(0, 0, obs), x0).
    * Output `pred` is the network's prediction. Set `training` for dropout.
+   * With `goalWeight` > 0: input goal `B,Ds`, and loss += goalWeight · mse(head(image features of the latest frame),
+   * goal), the head (`aux.goal`) a Linear layer that only the training graph has.
    */
-  trainingLoss(b: number, training = true): TrainingLossGraph {
+  trainingLoss(b: number, training = true, goalWeight = 0): TrainingLossGraph {
     const g = new GraphBuilder();
     g.training = training;
     const tp = this.config.predSteps;
@@ -123,8 +135,20 @@ export class PolicyNetwork {
       pred = this.denoiser.apply(g, zeros, g.constant(new Float32Array(b), [b]), cond);
       loss = mseLoss(g, pred, x0);
     }
+    if (goalWeight > 0) loss = g.add(loss, g.mul(this.goalLoss(g, b, cond), goalWeight));
     g.output(IO.pred, pred);
     return { g, loss };
+  }
+
+  /** mse(Linear(image features of the latest frame), goal input). */
+  private goalLoss(g: GraphBuilder, b: number, cond: Tensor): Tensor {
+    const to = this.config.obsSteps;
+    const first = this.config.observeState ? this.shape.stateDim : 0;
+    const width = this.obsDim - first;
+    if (width === 0) throw new DuetError("train.goalLoss needs cameras: it reads the goal from image features");
+    const goal = g.input(IO.goal, [b, this.shape.stateDim]);
+    const features = g.reshape(g.slice(cond, [1, 2], [to - 1, first], [to, this.obsDim]), [b, width]);
+    return g.scope("aux", () => mseLoss(g, new Linear("goal", width, this.shape.stateDim).apply(g, features), goal));
   }
 
   /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */

@@ -11,12 +11,14 @@ export interface BatchOptions {
   imageShift: number;
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
+  /** Feed `goal` (the window's episode's final state, normalized) for the goal auxiliary loss. */
+  goal?: boolean;
 }
 
 /**
  * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
  * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
- * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`.
+ * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `goal`, goal `B,Ds`.
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -30,6 +32,7 @@ export class BatchAssembler {
   private readonly images: Float32Array[];
   private readonly row: Float32Array;
   private readonly stateRow: Float32Array;
+  private readonly goal: Float32Array;
 
   constructor(
     readonly network: PolicyNetwork,
@@ -52,7 +55,9 @@ export class BatchAssembler {
     this.sb = new Float32Array(b);
     this.row = new Float32Array(da);
     this.stateRow = new Float32Array(ds);
+    this.goal = new Float32Array(b * ds);
     this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
+    if (options.goal) this.feeds[IO.goal] = { data: this.goal, dims: [b, ds] };
     if (c.observeState) this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
     cameras.forEach((cam, i) => {
       this.feeds[imageInput(cam.name)] = {
@@ -95,6 +100,11 @@ export class BatchAssembler {
           ds0.readState(w.episode, Math.min(w.frame + k, len - 1), this.stateRow);
           this.stateNorm.normalize(this.stateRow, this.x0, (b * tp + k) * dx + da);
         }
+      }
+      if (this.options.goal) {
+        const len = (ds0.episodes[w.episode] as { length: number }).length;
+        ds0.readState(w.episode, len - 1, this.stateRow);
+        this.stateNorm.normalize(this.stateRow, this.goal, b * ds);
       }
       cameras.forEach((cam, i) => {
         const s = augment ? this.options.imageShift : 0;

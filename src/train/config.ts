@@ -36,6 +36,13 @@ export const trainSettingsSchema = z
     logEvery: z.int().positive().default(50),
     /** Seed of initialization, batches, noise and augmentation (default 0). */
     seed: z.int().nonnegative().default(0),
+    /**
+     * Weight of the goal auxiliary loss (default 0: off). With w > 0 a linear head reads the episode's final joint
+     * state (normalized) from the image features of the latest frame, and w·mse joins the loss. The final state says
+     * where the bottle stood and which arm held it; the head makes the observer encode that from the images, which
+     * plain behaviour cloning did not (configs/README.md). Training only: the head is not exported.
+     */
+    goalLoss: z.number().nonnegative().default(0),
     /** onnxruntime threads for the training graph (default 2: this machine's cores). */
     threads: z.int().positive().max(64).default(2),
     augment: z

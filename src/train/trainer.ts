@@ -174,11 +174,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const stateNorm = new MinMaxNormalizer(normalizer.state);
   const actionNorm = new MinMaxNormalizer(normalizer.action);
-  const augment = { imageShift: ts.augment.imageShift, stateNoise: ts.augment.stateNoise };
+  const augment = { imageShift: ts.augment.imageShift, stateNoise: ts.augment.stateNoise, goal: ts.goalLoss > 0 };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 
   // Training graph: forward + loss → autodiff → AdamW, one ONNX model.
-  const { g, loss } = network.trainingLoss(ts.batchSize, true);
+  const { g, loss } = network.trainingLoss(ts.batchSize, true, ts.goalLoss);
   const program = buildTrainingGraph(g, loss, {
     weightDecay: ts.weightDecay,
     ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
@@ -190,7 +190,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let validate: (() => Promise<number>) | null = null;
   if (valSampler && valSampler.length > 0) {
     const vb = Math.min(ts.batchSize, valSampler.length);
-    const v = network.trainingLoss(vb, false);
+    const v = network.trainingLoss(vb, false, ts.goalLoss);
     const params = v.g.input("params", [layout.total], { batchAxis: null });
     v.g.output("loss", v.loss);
     const own = ParamLayout.of(v.g);

@@ -129,6 +129,25 @@ describe("train", () => {
     }
   });
 
+  it("trains with the goal auxiliary loss; the head stays out of the exported model", async () => {
+    const out = tempDir("duet-model-");
+    const config = trainConfigSchema.parse(tinyConfig({ train: { steps: 10, valEvery: 0, goalLoss: 1 } }));
+    const events: TrainEvent[] = [];
+    await train({ dataset, config, out, onEvent: (e) => events.push(e) });
+    const losses = events.flatMap((e) => (e.kind === "step" ? [e.loss] : []));
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    const p = await loadPolicy(out);
+    p.reset(0);
+    const chunk = await p.predictChunk([observation(1, 5), observation(1, 6)]);
+    expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    const noCamera = trainConfigSchema.parse(
+      tinyConfig({ policy: { encoder: null }, train: { steps: 1, valEvery: 0, goalLoss: 1 } }),
+    );
+    await expect(train({ dataset, config: noCamera, out: tempDir("duet-model-") })).rejects.toThrow(
+      /train.goalLoss needs cameras/,
+    );
+  });
+
   // With x0 ("sample") prediction; ε prediction needs far more steps on the same net (scripts/diffusion-toy.ts).
   // Relative actions: the network learns offsets from the latest state and the runtime adds the state back.
   it.each(["absolute", "relative"] as const)(
