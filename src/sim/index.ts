@@ -16,7 +16,7 @@ export { armBodies, armBodyNames, capSeatHeight } from "./bodies.ts";
 export type { BodySpec, ShapeSpec, BodyRole } from "./bodies.ts";
 export { newPose, poseFromAxes, poseFromQuaternion, poseQuaternion } from "./pose.ts";
 export type { Pose } from "./pose.ts";
-export { ScrewThread, twistAngle } from "./thread.ts";
+export { MAX_TWIST_RATE, ScrewThread, twistAngle } from "./thread.ts";
 export { Rasterizer } from "./render/index.ts";
 
 import type { Arm } from "../core/index.ts";

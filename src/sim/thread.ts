@@ -18,6 +18,12 @@ export interface ThreadOptions {
 
 /** Torque that stops tightening past the seat (N·m): effectively rigid. */
 const SEATED_TORQUE = 1e3;
+/**
+ * Fastest believable cap-vs-bottle twist (rad/s): both wrists turning opposite ways at the Panda's joint-7 limit
+ * (2.61 rad/s) is 5.2. A faster step is the solver blowing up (a bottle jammed into the table by an arm spun 0.85
+ * turns in 0.1 s and "released" the cap in a policy rollout); such steps move the cap but add no thread turns.
+ */
+export const MAX_TWIST_RATE = 10;
 
 /**
  * Loosening is counter-clockwise seen from above: positive rotation of the cap about the bottle's +z.
@@ -27,6 +33,8 @@ export class ScrewThread {
   /** Loosening turns so far (unwrapped; 0 = seated). */
   turns = 0;
   released = false;
+  /** Physics steps whose twist exceeded MAX_TWIST_RATE and was not counted. */
+  glitches = 0;
   readonly hinge: CANNON.HingeConstraint;
   private lastAngle = 0;
   private unwrapped = 0;
@@ -59,6 +67,10 @@ export class ScrewThread {
     if (delta > Math.PI) delta -= 2 * Math.PI;
     else if (delta < -Math.PI) delta += 2 * Math.PI;
     this.lastAngle = angle;
+    if (Math.abs(delta) > MAX_TWIST_RATE * this.options.dt) {
+      this.glitches++;
+      return;
+    }
     this.unwrapped += delta;
     this.turns = this.unwrapped / (2 * Math.PI);
     if (this.turns >= this.options.releaseTurns) {

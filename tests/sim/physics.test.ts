@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ActionError, SimEnv, loadScenario, newPose, poseFromAxes } from "../../src/sim/index.ts";
+import {
+  ActionError,
+  MAX_TWIST_RATE,
+  SimEnv,
+  loadScenario,
+  newPose,
+  poseFromAxes,
+  twistAngle,
+} from "../../src/sim/index.ts";
 import * as CANNON from "cannon-es";
 import { ACTION_DIM } from "../../src/core/index.ts";
 
@@ -44,6 +52,28 @@ describe("screw thread", () => {
     const [lastTurns, lastLift] = lifts[lifts.length - 1]!;
     expect(lastTurns).toBeGreaterThan(1.3);
     expect(lastLift).toBeGreaterThan(0.8 * scenario.cap.pitch * lastTurns);
+  });
+
+  it("does not count a solver glitch (a twist faster than MAX_TWIST_RATE) as turns", () => {
+    const env = new SimEnv(scenario);
+    env.reset(5);
+    const w = env.world;
+    pinBottle(w);
+    // 1 rad in one physics step (240 rad/s): the cap moves, the thread does not advance
+    w.cap.quaternion.setFromAxisAngle(new CANNON.Vec3(0, 0, 1), 1).mult(w.bottle.quaternion, w.cap.quaternion);
+    w.step();
+    expect(w.thread.glitches).toBe(1);
+    expect(Math.abs(w.thread.turns)).toBeLessThan(0.01);
+    // a believable twist after it counts again
+    const start = twistAngle(w.bottle.quaternion, w.cap.quaternion);
+    for (let i = 1; i <= 24; i++) {
+      const angle = start + (4 * i) / scenario.physics_hz;
+      w.cap.quaternion.setFromAxisAngle(new CANNON.Vec3(0, 0, 1), angle).mult(w.bottle.quaternion, w.cap.quaternion);
+      w.step();
+    }
+    expect(w.thread.glitches).toBe(1);
+    expect(w.thread.turns).toBeGreaterThan(0.3 / (2 * Math.PI));
+    expect(MAX_TWIST_RATE).toBeGreaterThan(2 * 2.61);
   });
 
   it("holds the cap against torques below its friction", () => {
