@@ -51,6 +51,8 @@ if (!dir || !recordCommand) {
 const name = dir.replace(/\/$/, "").split("/").at(-1) as string;
 const model = readPolicyModel(dir);
 const prov = model.provenance as unknown as Provenance;
+if (typeof prov.command !== "string")
+  throw new Error(`${dir}/model.json: provenance.command missing (train with duet train)`);
 const batchSize = (JSON.parse(readFileSync(join(dir, "train/config.json"), "utf8")) as { train: { batchSize: number } })
   .train.batchSize;
 const lastLine = (file: string): string => readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";

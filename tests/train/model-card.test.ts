@@ -1,0 +1,69 @@
+// scripts/model-card.ts: the card lays out what training and `duet eval --json` left in a model directory.
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { train, trainConfigSchema } from "../../src/train/index.ts";
+import { tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
+
+let model = "";
+beforeAll(async () => {
+  const dataset = await writeTinyDataset();
+  model = tempDir("duet-card-");
+  const config = trainConfigSchema.parse(
+    tinyConfig({ policy: { observeState: false, actions: "relative" }, train: { steps: 10, valEvery: 0 } }),
+  );
+  // what `duet train` stores (src/cli/train.ts)
+  await train({ dataset, config, out: model, provenance: { command: "duet train --dataset T --config C --out M" } });
+  // the shape `duet eval --json` prints (last line), written here as the test's input
+  const outcome = (seed: number, success: boolean, holder: string) => ({ seed, success, steps: 200, holder });
+  const summary = {
+    episodes: 4,
+    successes: 3,
+    success_rate: 0.75,
+    wilson95: [0.3006, 0.9544],
+    per_episode: [
+      outcome(1000000, true, "left"),
+      outcome(1000001, true, "right"),
+      outcome(1000002, true, "left"),
+      outcome(1000003, false, "none"),
+    ],
+  };
+  writeFileSync(join(model, "eval.json"), `progress line\n${JSON.stringify(summary)}\n`);
+}, 120_000);
+
+const card = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", "scripts/model-card.ts", ...args], { encoding: "utf8" });
+
+describe("model card", () => {
+  it("writes README.md with the record command, the training run and the evaluation with modes", () => {
+    execFileSync(process.execPath, [
+      "--import",
+      "tsx",
+      "scripts/model-card.ts",
+      model,
+      "--record",
+      "duet record --scenario scenarios/bottle-cap.json --source expert --episodes 2 --seed 7 --out D",
+    ]);
+    const text = readFileSync(join(model, "README.md"), "utf8");
+    expect(text).toContain("node bin/duet.js record --scenario scenarios/bottle-cap.json --source expert --episodes 2");
+    expect(text).toContain("the joint state is not an input");
+    expect(text).toContain("relative actions");
+    expect(text).toContain("**3/4 successes, 75.0%**");
+    expect(text).toContain("30.1%–95.4%");
+    expect(text).toMatch(/\| left holds \| 2 \(50.0%\) \| 2 \|/);
+    expect(text).toMatch(/\| no arm held it \| 1 \(25.0%\) \| 0 \|/);
+    expect(text).toContain("seeds 1000000–1000003");
+    expect(text).toContain("node bin/duet.js train --dataset T --config C --out M");
+  });
+
+  it("refuses without --record or without eval.json", () => {
+    const noRecord = card(model);
+    expect(noRecord.status).not.toBe(0);
+    expect(noRecord.stderr).toMatch(/--record/);
+    const empty = tempDir("duet-card-");
+    const noEval = card(empty, "--record", "duet record …");
+    expect(noEval.status).not.toBe(0);
+    expect(noEval.stderr).toMatch(/model.json|eval.json/);
+  });
+});
