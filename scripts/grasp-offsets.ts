@@ -36,6 +36,9 @@ const CLOSED = 0.02; // m per finger: well below the 0.04 opening, above the 0.0
 const env = createEnv("scenarios/bottle-cap.json", { cameras: which !== "expert" });
 const policy: Policy = which === "expert" ? createExpert(env) : await loadPolicy(which);
 const gripperSlot = { left: 7, right: 15 } as const;
+// The expert grasps the bottle from the side with the tool centre point on its axis, so the hand sits tcp_offset
+// from the axis along y (the 103 mm above).
+const handBehindTcp = Math.round(1000 * env.scenario.robotDescription.gripper.tcp_offset);
 interface Closing {
   step: number;
   dx_mm: number;
@@ -67,7 +70,7 @@ for (let i = 0; i < episodes; i++) {
 // The hand that closed first is taken as the one meant to hold the bottle (the expert closes the holder first).
 const holderMiss = rows.flatMap((r) => {
   const c = [r.left, r.right].filter((x): x is Closing => x !== null).sort((a, b) => a.step - b.step)[0];
-  return c ? [Math.hypot(c.dx_mm, Math.abs(c.dy_mm) - 103)] : [];
+  return c ? [Math.hypot(c.dx_mm, Math.abs(c.dy_mm) - handBehindTcp)] : [];
 });
 const median = (xs: number[]): number | null =>
   xs.length ? ([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number) : null;

@@ -23,15 +23,21 @@ const { values, positionals } = parseArgs({
 });
 const dir = positionals[0];
 if (!dir) throw new Error("usage: scripts/open-loop.ts MODEL_DIR [--dataset DIR] [--episodes 0,1] [--images-from E]");
+const episodeList = values.episodes.split(",").map(Number);
+const imagesFromIndex = values["images-from"] === undefined ? null : Number(values["images-from"]);
+for (const e of [...episodeList, ...(imagesFromIndex === null ? [] : [imagesFromIndex])]) {
+  if (!Number.isInteger(e) || e < 0)
+    throw new Error(`--episodes/--images-from: expected episode indices ≥ 0, got ${e}`);
+}
 const ds = await Dataset.open(values.dataset);
 const policy = await loadPolicy(dir);
 const cams = policy.model.cameras.map((c) => c.name);
 const d = ds.spec.actionNames.length;
 const maxSteps = Number(values.steps);
-const imagesFrom = values["images-from"] === undefined ? null : await ds.episode(Number(values["images-from"]));
+const imagesFrom = imagesFromIndex === null ? null : await ds.episode(imagesFromIndex);
 const rms = (se: Float64Array, n: number): number[] => Array.from(se, (s) => Number(Math.sqrt(s / n).toFixed(4)));
 
-for (const e of values.episodes.split(",").map(Number)) {
+for (const e of episodeList) {
   const ep = await ds.episode(e);
   const images = imagesFrom ?? ep;
   const T = Math.min(ep.meta.length, maxSteps);

@@ -140,6 +140,9 @@ describe("train", () => {
     p.reset(0);
     const chunk = await p.predictChunk([observation(1, 5), observation(1, 6)]);
     expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    // loadPolicy refuses graphs with undeclared inputs, so the goal input is gone; so are the head's weights
+    for (const f of ["encoder.onnx", "denoiser.onnx", "model.json"])
+      expect(readFileSync(join(out, f)).includes("aux.goal"), f).toBe(false);
     const noCamera = trainConfigSchema.parse(
       tinyConfig({ policy: { encoder: null }, train: { steps: 1, valEvery: 0, goalLoss: 1 } }),
     );
