@@ -47,7 +47,10 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         if (!process.stderr.isTTY) log(`step ${e.step}: ${status}`);
         break;
       case "val":
-        log(`step ${e.step}: validation loss ${e.loss.toFixed(4)}`);
+        log(
+          `step ${e.step}: validation loss ${e.loss.toFixed(4)}` +
+            (e.sceneLoss !== undefined ? `, scene loss ${e.sceneLoss.toFixed(4)}` : ""),
+        );
         break;
       case "eval":
         log(`step ${e.step}: success rate ${(100 * e.successRate).toFixed(1)}%`);

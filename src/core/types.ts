@@ -18,6 +18,11 @@ export interface Observation {
   state: Float32Array;
   /** Camera name → frame. Empty when cameras are disabled. */
   images: Record<string, CameraFrame>;
+  /**
+   * Privileged scene state (a simulator's object poses, named by `Env.environmentNames`); absent on a real robot.
+   * Recorded as `observation.environment_state` for auxiliary training targets; policies never read it.
+   */
+  environmentState?: Float32Array;
 }
 
 /**
@@ -75,6 +80,8 @@ export interface Env {
   readonly controlHz: number;
   /** Camera names, in the order datasets and policies use. */
   readonly cameras: readonly string[];
+  /** Names of the entries of `Observation.environmentState`; undefined when the env has none. */
+  readonly environmentNames?: readonly string[];
   reset(seed: number): Observation;
   /** `action`: Da = 16 absolute joint targets. */
   step(action: Float32Array): StepResult;

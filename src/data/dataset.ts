@@ -4,6 +4,7 @@ import { join } from "node:path";
 import {
   ACTION_KEY,
   DuetError,
+  ENVIRONMENT_KEY,
   STATE_KEY,
   ValidationError,
   imageKey,
@@ -45,9 +46,10 @@ export interface OpenDatasetOptions {
 interface FileFrames {
   /** Global `index` of the file's first row. */
   start: number;
-  /** `state: R,Ds`, `action: R,Da`, `timestamp: R`. */
+  /** `state: R,Ds`, `action: R,Da`, `environment: R,De` (empty without environment state), `timestamp: R`. */
   state: Float32Array;
   action: Float32Array;
+  environment: Float32Array;
   timestamp: Float32Array;
   /** Camera name → R PNG frames. */
   png: Record<string, Uint8Array[]>;
@@ -60,6 +62,8 @@ export interface EpisodeFrames {
   state: Float32Array;
   /** `action: T,Da`. */
   action: Float32Array;
+  /** `environment: T,De`: privileged scene state; present exactly when the dataset records it. */
+  environment?: Float32Array;
   /** `timestamp: T` seconds from the episode start. */
   timestamp: Float32Array;
   /** Camera name → T decoded RGB frames. */
@@ -120,7 +124,10 @@ export class Dataset {
     return new Dataset(root, info, spec, tasks, episodes, stats, fs, options.imageCacheMb ?? 256);
   }
 
-  /** Normalization statistics from meta/stats.json (computed at write time, never recomputed here). */
+  /**
+   * Normalization statistics from meta/stats.json (computed at write time, never recomputed here), by feature key:
+   * `STATE_KEY`, `ACTION_KEY`, `ENVIRONMENT_KEY` (when `spec.environmentNames` is set), image keys, ….
+   */
   stats(): DatasetStats {
     return this.statsValue;
   }
@@ -188,10 +195,12 @@ export class Dataset {
     }
     const ds = this.spec.stateNames.length;
     const da = this.spec.actionNames.length;
+    const de = this.spec.environmentNames?.length ?? 0;
     const cams = this.spec.cameras;
     const keys = [
       STATE_KEY,
       ACTION_KEY,
+      ...(de > 0 ? [ENVIRONMENT_KEY] : []),
       TIMESTAMP_KEY,
       INDEX_KEY,
       EPISODE_INDEX_KEY,
@@ -203,6 +212,7 @@ export class Dataset {
       start,
       state: new Float32Array(rows * ds),
       action: new Float32Array(rows * da),
+      environment: new Float32Array(rows * de),
       timestamp: new Float32Array(rows),
       png: Object.fromEntries(cams.map((c) => [c.name, new Array<Uint8Array>(rows)])),
     };
@@ -222,6 +232,12 @@ export class Dataset {
         if (!Array.isArray(action) || action.length !== da)
           bad(r, ACTION_KEY, `${da} numbers`, Array.isArray(action) ? `${action.length} numbers` : action);
         else out.action.set(action as number[], r * da);
+        if (de > 0) {
+          const env = row[ENVIRONMENT_KEY];
+          if (!Array.isArray(env) || env.length !== de)
+            bad(r, ENVIRONMENT_KEY, `${de} numbers`, Array.isArray(env) ? `${env.length} numbers` : env);
+          else out.environment.set(env as number[], r * de);
+        }
         out.timestamp[r] = row[TIMESTAMP_KEY] as number;
         if (Number(row[INDEX_KEY]) !== e.from + t) bad(r, INDEX_KEY, String(e.from + t), row[INDEX_KEY]);
         if (Number(row[EPISODE_INDEX_KEY]) !== e.episodeIndex)
@@ -261,6 +277,7 @@ export class Dataset {
     const meta = this.episodeMeta(episode);
     const ds = this.spec.stateNames.length;
     const da = this.spec.actionNames.length;
+    const de = this.spec.environmentNames?.length ?? 0;
     const T = meta.length;
     const images: Record<string, CameraFrame[]> = {};
     for (const cam of this.spec.cameras) {
@@ -274,6 +291,7 @@ export class Dataset {
       meta,
       state: f.state.subarray(offset * ds, (offset + T) * ds),
       action: f.action.subarray(offset * da, (offset + T) * da),
+      ...(de > 0 ? { environment: f.environment.subarray(offset * de, (offset + T) * de) } : {}),
       timestamp: f.timestamp.subarray(offset, offset + T),
       images,
     };
@@ -295,6 +313,25 @@ export class Dataset {
     const da = this.spec.actionNames.length;
     const src = f.action;
     for (let j = 0, k = (offset + t) * da; j < da; j++, k++) out[outOffset + j] = src[k] as number;
+  }
+
+  /**
+   * `out: De` ← environment state of frame t of an (already loaded) episode. Allocates nothing. Throws when the
+   * dataset records no environment state (`spec.environmentNames` undefined).
+   */
+  readEnvironment(episode: number, t: number, out: Float32Array, outOffset = 0): void {
+    const names = this.spec.environmentNames;
+    if (names === undefined) {
+      throw new DuetError(
+        `${this.root}: the dataset has no ${ENVIRONMENT_KEY} (recorded without environment state); ` +
+          `train without the environment-state target, or record the dataset again from a simulator that provides it`,
+      );
+    }
+    const f = this.fileOf(episode);
+    const offset = this.epOffset[episode] as number;
+    const de = names.length;
+    const src = f.environment;
+    for (let j = 0, k = (offset + t) * de; j < de; j++, k++) out[outOffset + j] = src[k] as number;
   }
 
   /**

@@ -12,6 +12,8 @@ export interface EpisodeRecord {
   state: Float32Array;
   /** `action: T,Da` row-major. */
   action: Float32Array;
+  /** `environment: T,De` row-major: privileged scene state, present exactly when the spec has `environmentNames`. */
+  environment?: Float32Array;
   /** Camera name → T PNG-encoded RGB frames. */
   images: Record<string, Uint8Array[]>;
   /** Per-camera pixel statistics, if already computed while encoding (else the writer decodes to compute them). */
@@ -34,14 +36,17 @@ export interface EpisodeOutcome {
 }
 
 /**
- * Collects frames of one episode: copies state and action, encodes camera frames to PNG at once (so memory holds
- * compressed frames) and accumulates pixel statistics.
+ * Collects frames of one episode: copies state, action and (when the spec records it) environment state, encodes camera
+ * frames to PNG at once (so memory holds compressed frames) and accumulates pixel statistics.
  */
 export class EpisodeBuilder {
   private readonly ds: number;
   private readonly da: number;
+  /** De, 0 when the spec records no environment state. */
+  private readonly de: number;
   private state = new Float32Array(0);
   private action = new Float32Array(0);
+  private environment = new Float32Array(0);
   private length = 0;
   private readonly images: Record<string, Uint8Array[]> = {};
   private readonly pixelStats: Record<string, ImageStatsAccumulator> = {};
@@ -49,6 +54,7 @@ export class EpisodeBuilder {
   constructor(private readonly spec: DatasetSpec) {
     this.ds = spec.stateNames.length;
     this.da = spec.actionNames.length;
+    this.de = spec.environmentNames?.length ?? 0;
     this.grow(64);
     for (const cam of spec.cameras) {
       this.images[cam.name] = [];
@@ -61,7 +67,10 @@ export class EpisodeBuilder {
     return this.length;
   }
 
-  /** Record the observation at this step and the action taken there (`action`: Da). */
+  /**
+   * Record the observation at this step and the action taken there (`action`: Da). `obs.environmentState` (De) is
+   * required when the spec has `environmentNames`, and ignored otherwise.
+   */
   addFrame(obs: Observation, action: Float32Array): void {
     const t = this.length;
     if (obs.state.length !== this.ds) {
@@ -71,6 +80,15 @@ export class EpisodeBuilder {
     }
     if (action.length !== this.da) {
       throw new DuetError(`frame ${t}: action has ${action.length} entries, the dataset expects ${this.da}`);
+    }
+    const env = obs.environmentState;
+    if (this.de > 0 && env?.length !== this.de) {
+      throw new DuetError(
+        env === undefined
+          ? `frame ${t}: observation.environmentState is missing, the dataset expects ${this.de} entries ` +
+              `(its spec has environmentNames); record from an env that provides it, or without environmentNames`
+          : `frame ${t}: observation.environmentState has ${env.length} entries, the dataset expects ${this.de}`,
+      );
     }
     for (const cam of this.spec.cameras) {
       const frame = obs.images[cam.name];
@@ -86,16 +104,20 @@ export class EpisodeBuilder {
     if (t === this.state.length / this.ds) this.grow(t * 2);
     this.state.set(obs.state, t * this.ds);
     this.action.set(action, t * this.da);
+    if (this.de > 0) this.environment.set(env as Float32Array, t * this.de);
     this.length++;
   }
 
   private grow(frames: number): void {
     const state = new Float32Array(frames * this.ds);
     const action = new Float32Array(frames * this.da);
+    const environment = new Float32Array(frames * this.de);
     state.set(this.state);
     action.set(this.action);
+    environment.set(this.environment);
     this.state = state;
     this.action = action;
+    this.environment = environment;
   }
 
   /** The complete episode. The builder must not be used afterwards. */
@@ -109,6 +131,7 @@ export class EpisodeBuilder {
       length: this.length,
       state: this.state.slice(0, this.length * this.ds),
       action: this.action.slice(0, this.length * this.da),
+      ...(this.de > 0 ? { environment: this.environment.slice(0, this.length * this.de) } : {}),
       images: this.images,
       imageStats,
       ...outcome,

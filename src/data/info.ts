@@ -1,6 +1,6 @@
 // meta/info.json of a LeRobot v3.0 dataset: schema (zod), defaults, path templates and the features it declares.
 import { z } from "zod";
-import { ACTION_KEY, IMAGE_KEY_PREFIX, STATE_KEY, imageKey, type Issue } from "../core/index.ts";
+import { ACTION_KEY, ENVIRONMENT_KEY, IMAGE_KEY_PREFIX, STATE_KEY, imageKey, type Issue } from "../core/index.ts";
 
 /** The LeRobot dataset format version this module reads and writes. */
 export const CODEBASE_VERSION = "v3.0";
@@ -86,6 +86,11 @@ export const datasetSpecSchema = z.object({
   stateNames: z.array(z.string()).min(1),
   /** Names of the Da entries of `action`. */
   actionNames: z.array(z.string()).min(1),
+  /**
+   * Names of the De entries of `observation.environment_state` (privileged simulator scene state, a training target
+   * only). Undefined (the default): the dataset has no such feature.
+   */
+  environmentNames: z.array(z.string()).min(1).optional(),
   /** Cameras in dataset order with their frame size. Empty: no images. */
   cameras: z.array(z.object({ name: z.string().min(1), height: z.int().positive(), width: z.int().positive() })),
 });
@@ -97,6 +102,10 @@ export function featuresFromSpec(spec: DatasetSpec): Features {
     [STATE_KEY]: { dtype: "float32", shape: [spec.stateNames.length], names: [...spec.stateNames] },
     [ACTION_KEY]: { dtype: "float32", shape: [spec.actionNames.length], names: [...spec.actionNames] },
   };
+  if (spec.environmentNames !== undefined) {
+    const names = spec.environmentNames;
+    features[ENVIRONMENT_KEY] = { dtype: "float32", shape: [names.length], names: [...names] };
+  }
   for (const cam of spec.cameras) {
     features[imageKey(cam.name)] = {
       dtype: "image",
@@ -108,7 +117,10 @@ export function featuresFromSpec(spec: DatasetSpec): Features {
   return features;
 }
 
-/** The spec a dataset's features describe; issues list what does not fit duet's layout. */
+/**
+ * The spec a dataset's features describe; issues list what does not fit duet's layout. `environmentNames` is set only
+ * when the dataset has an `observation.environment_state` feature.
+ */
 export function specFromInfo(info: DatasetInfo): { spec: DatasetSpec; issues: Issue[] } {
   const issues: Issue[] = [];
   const vector = (key: string): string[] => {
@@ -145,7 +157,14 @@ export function specFromInfo(info: DatasetInfo): { spec: DatasetSpec; issues: Is
     }
     cameras.push({ name: key.slice(IMAGE_KEY_PREFIX.length), height, width });
   }
-  const spec = { fps: info.fps, robotType: info.robot_type ?? "unknown", stateNames, actionNames, cameras };
+  const spec: DatasetSpec = {
+    fps: info.fps,
+    robotType: info.robot_type ?? "unknown",
+    stateNames,
+    actionNames,
+    cameras,
+  };
+  if (info.features[ENVIRONMENT_KEY] !== undefined) spec.environmentNames = vector(ENVIRONMENT_KEY);
   return { spec, issues };
 }
 

@@ -1,7 +1,15 @@
 // Writes episodes into a LeRobot v3.0 dataset. Each complete episode is committed atomically together with every
 // metadata file it changes (see commit.ts), so a crash loses at most the episode being recorded.
 import { join } from "node:path";
-import { ACTION_KEY, DuetError, STATE_KEY, ValidationError, imageKey, parseWith } from "../core/index.ts";
+import {
+  ACTION_KEY,
+  DuetError,
+  ENVIRONMENT_KEY,
+  STATE_KEY,
+  ValidationError,
+  imageKey,
+  parseWith,
+} from "../core/index.ts";
 import {
   acquireLock,
   commitFiles,
@@ -167,6 +175,7 @@ export class DatasetWriter {
     const { spec, info } = this;
     const ds = spec.stateNames.length;
     const da = spec.actionNames.length;
+    const de = spec.environmentNames?.length ?? 0;
     const T = ep.length;
     const episodeIndex = info.total_episodes;
     const from = info.total_frames;
@@ -190,6 +199,7 @@ export class DatasetWriter {
     const stats: DatasetStats = {
       [STATE_KEY]: vectorStats(ep.state, T, ds),
       [ACTION_KEY]: vectorStats(ep.action, T, da),
+      ...(de > 0 ? { [ENVIRONMENT_KEY]: vectorStats(ep.environment as Float32Array, T, de) } : {}),
       [TIMESTAMP_KEY]: vectorStats(timestamp, T, 1),
       [FRAME_INDEX_KEY]: vectorStats(frameIndex, T, 1),
       [EPISODE_INDEX_KEY]: vectorStats(constant(episodeIndex), T, 1),
@@ -204,7 +214,7 @@ export class DatasetWriter {
     }
 
     // Data file: the open one, or a new one when this episode would push it past the size limit.
-    const episodeBytes = imageBytes + T * (4 * (ds + da) + 48);
+    const episodeBytes = imageBytes + T * (4 * (ds + da + de) + 48);
     let data = this.data;
     let nextData = this.nextData;
     if (data === null || (data.items.rowGroups.length > 0 && data.bytes + episodeBytes > this.dataFileBytes)) {
@@ -216,6 +226,7 @@ export class DatasetWriter {
     const rows: Record<string, unknown[]> = {
       [STATE_KEY]: rowsOf(ep.state, T, ds),
       [ACTION_KEY]: rowsOf(ep.action, T, da),
+      ...(de > 0 ? { [ENVIRONMENT_KEY]: rowsOf(ep.environment as Float32Array, T, de) } : {}),
       [TIMESTAMP_KEY]: Array.from(timestamp),
       [FRAME_INDEX_KEY]: Array.from(frameIndex, (v) => BigInt(v)),
       [EPISODE_INDEX_KEY]: new Array<bigint>(T).fill(BigInt(episodeIndex)),
@@ -310,6 +321,15 @@ export class DatasetWriter {
       problems.push(`action has ${ep.action.length} numbers (expected ${ep.length}×${da})`);
     for (const v of [ep.state, ep.action])
       if (v.some((x) => !Number.isFinite(x))) problems.push("state/action contain NaN or Infinity");
+    const de = spec.environmentNames?.length;
+    if (de === undefined) {
+      if (ep.environment !== undefined)
+        problems.push("environment state given (the dataset records none: its spec has no environmentNames)");
+    } else if (ep.environment?.length !== ep.length * de) {
+      problems.push(`environment has ${ep.environment?.length ?? 0} numbers (expected ${ep.length}×${de})`);
+    } else if (ep.environment.some((x) => !Number.isFinite(x))) {
+      problems.push("environment state contains NaN or Infinity");
+    }
     for (const cam of spec.cameras) {
       const frames = ep.images[cam.name];
       if (frames?.length !== ep.length)

@@ -3,7 +3,7 @@
 //   OUT.zarr/data/<key>/.zarray, .zattrs, chunks "i.0.0…"   arrays concatenated along time (axis 0)
 //   OUT.zarr/meta/episode_ends/.zarray, chunk "0"           int64, cumulative episode ends
 // Keys: data/state (N,Ds) float32, data/action (N,Da) float32, data/timestamp (N,) float32,
-// data/<camera> (N,H,W,3) uint8. Chunks are stored uncompressed (compressor: null), which every zarr reader accepts;
+// data/environment_state (N,De) float32 when recorded, data/<camera> (N,H,W,3) uint8. Chunks are stored uncompressed (compressor: null), which every zarr reader accepts;
 // recompress with zarr itself if size matters.
 import { dirname, join } from "node:path";
 import { DuetError } from "../core/index.ts";
@@ -115,6 +115,9 @@ export async function exportZarr(
   const state = new ZarrArrayWriter(fs, join(tmp, "data/state"), "<f4", [spec.stateNames.length]);
   const action = new ZarrArrayWriter(fs, join(tmp, "data/action"), "<f4", [spec.actionNames.length]);
   const timestamp = new ZarrArrayWriter(fs, join(tmp, "data/timestamp"), "<f4", []);
+  const envNames = spec.environmentNames;
+  const environment =
+    envNames && new ZarrArrayWriter(fs, join(tmp, "data/environment_state"), "<f4", [envNames.length]);
   const cams = spec.cameras.map((c) => ({
     cam: c,
     w: new ZarrArrayWriter(fs, join(tmp, "data", c.name), "|u1", [c.height, c.width, 3]),
@@ -126,6 +129,7 @@ export async function exportZarr(
     state.append(bytesOf(ep.state));
     action.append(bytesOf(ep.action));
     timestamp.append(bytesOf(ep.timestamp));
+    if (environment) environment.append(bytesOf(ep.environment as Float32Array));
     for (const { cam, w } of cams) for (const f of ep.images[cam.name] ?? []) w.append(f.data);
     frames += meta.length;
     ends[meta.episodeIndex] = BigInt(frames);
@@ -134,6 +138,7 @@ export async function exportZarr(
   state.finish({ names: spec.stateNames, source: "observation.state" });
   action.finish({ names: spec.actionNames, source: "action" });
   timestamp.finish({ source: "timestamp" });
+  environment?.finish({ names: envNames, source: "observation.environment_state" });
   for (const { cam, w } of cams) w.finish({ source: `observation.images.${cam.name}` });
   const endsWriter = new ZarrArrayWriter(fs, join(tmp, "meta/episode_ends"), "<i8", []);
   endsWriter.append(bytesOf(ends));
@@ -147,6 +152,7 @@ export async function exportZarr(
     "data/state": [frames, spec.stateNames.length],
     "data/action": [frames, spec.actionNames.length],
     "data/timestamp": [frames],
+    ...(envNames && { "data/environment_state": [frames, envNames.length] }),
     "meta/episode_ends": [dataset.episodes.length],
   };
   for (const c of spec.cameras) arrays[`data/${c.name}`] = [frames, c.height, c.width, 3];

@@ -30,8 +30,10 @@ export const IO = {
   sqrtAlphaBar: "sqrt_alpha_bar",
   sqrtOneMinusAlphaBar: "sqrt_one_minus_alpha_bar",
   pred: "pred",
-  /** Training only (goal auxiliary loss): the episode's final state, normalized, `B,Ds`. */
-  goal: "goal",
+  /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
+  scene: "scene",
+  /** Validation only: the scene auxiliary loss on its own. */
+  sceneLoss: "scene_loss",
 } as const;
 
 export function imageInput(camera: string): string {
@@ -51,7 +53,19 @@ export interface PolicyShape {
 /** The training graph and what feeds it. */
 export interface TrainingLossGraph {
   g: GraphBuilder;
+  /** What the optimizer minimizes: the action loss plus the weighted scene loss. */
   loss: Tensor;
+  /** The action (denoising or regression) loss alone. */
+  actionLoss: Tensor;
+  /** The scene auxiliary loss alone (unweighted), when asked for. */
+  sceneLoss?: Tensor;
+}
+
+/** The scene auxiliary loss: `weight` · mse(Linear(latest frame's image features), environment state `B,dim`). */
+export interface SceneLossOptions {
+  weight: number;
+  /** De: entries of the environment state. */
+  dim: number;
 }
 
 export class PolicyNetwork {
@@ -109,10 +123,10 @@ export class PolicyNetwork {
    * loss = mse(f(√ᾱ·x0 + √(1−ᾱ)·noise, t, obs), noise), or against x0 with prediction "sample".
    * Regression: input x0; loss = mse(f(0, 0, obs), x0).
    * Output `pred` is the network's prediction. Set `training` for dropout.
-   * With `goalWeight` > 0: input goal `B,Ds`, and loss += goalWeight · mse(head(image features of the latest frame),
-   * goal), the head (`aux.goal`) a Linear layer that only the training graph has.
+   * With `scene`: input scene `B,De`, and loss += weight · mse(head(image features of the latest frame), scene), the
+   * head (`aux.scene`) a Linear layer that only the training graph has.
    */
-  trainingLoss(b: number, training = true, goalWeight = 0): TrainingLossGraph {
+  trainingLoss(b: number, training = true, scene?: SceneLossOptions): TrainingLossGraph {
     const g = new GraphBuilder();
     g.training = training;
     const tp = this.config.predSteps;
@@ -135,20 +149,21 @@ export class PolicyNetwork {
       pred = this.denoiser.apply(g, zeros, g.constant(new Float32Array(b), [b]), cond);
       loss = mseLoss(g, pred, x0);
     }
-    if (goalWeight > 0) loss = g.add(loss, g.mul(this.goalLoss(g, b, cond), goalWeight));
     g.output(IO.pred, pred);
-    return { g, loss };
+    if (!scene) return { g, loss, actionLoss: loss };
+    const sceneLoss = this.sceneLoss(g, b, cond, scene.dim);
+    return { g, loss: g.add(loss, g.mul(sceneLoss, scene.weight)), actionLoss: loss, sceneLoss };
   }
 
-  /** mse(Linear(image features of the latest frame), goal input). */
-  private goalLoss(g: GraphBuilder, b: number, cond: Tensor): Tensor {
+  /** mse(Linear(image features of the latest frame), scene input `B,dim`). */
+  private sceneLoss(g: GraphBuilder, b: number, cond: Tensor, dim: number): Tensor {
     const to = this.config.obsSteps;
     const first = this.config.observeState ? this.shape.stateDim : 0;
     const width = this.obsDim - first;
-    if (width === 0) throw new DuetError("train.goalLoss needs cameras: it reads the goal from image features");
-    const goal = g.input(IO.goal, [b, this.shape.stateDim]);
+    if (width === 0) throw new DuetError("train.sceneLoss needs cameras: it reads the scene from image features");
+    const target = g.input(IO.scene, [b, dim]);
     const features = g.reshape(g.slice(cond, [1, 2], [to - 1, first], [to, this.obsDim]), [b, width]);
-    return g.scope("aux", () => mseLoss(g, new Linear("goal", width, this.shape.stateDim).apply(g, features), goal));
+    return g.scope("aux", () => mseLoss(g, new Linear("scene", width, dim).apply(g, features), target));
   }
 
   /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */

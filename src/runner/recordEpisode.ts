@@ -57,6 +57,7 @@ export async function specFromEnv(
     robotType: n.robotType,
     stateNames: names(n.stateNames, first.state.length, "state"),
     actionNames: names(n.actionNames, firstChunk.dim, "action"),
+    ...(env.environmentNames !== undefined && { environmentNames: [...env.environmentNames] }),
     cameras: env.cameras.map((name) => {
       const f = first.images[name];
       if (f === undefined) throw new DuetError(`env lists camera ${name} but its observation has no such image`);

@@ -17,6 +17,7 @@ function ownBuffers(ep: EpisodeRecord): ArrayBuffer[] {
   const own = (a: Uint8Array): Uint8Array =>
     a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
   const list: ArrayBuffer[] = [ep.state.buffer as ArrayBuffer, ep.action.buffer as ArrayBuffer];
+  if (ep.environment) list.push(ep.environment.buffer as ArrayBuffer);
   for (const [cam, frames] of Object.entries(ep.images)) {
     const owned = frames.map(own);
     ep.images[cam] = owned;

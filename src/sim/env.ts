@@ -14,6 +14,7 @@ import {
   type Observation,
   type StepResult,
 } from "../core/index.ts";
+import { ENVIRONMENT_NAMES, environmentState } from "./environmentState.ts";
 import type { Scenario } from "./scenario.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
 
@@ -42,6 +43,7 @@ export class ActionError extends DuetError {
 export class SimEnv implements Env {
   readonly controlHz: number;
   readonly cameras: readonly string[];
+  readonly environmentNames = ENVIRONMENT_NAMES;
   private w: BimanualWorld | null = null;
   private steps = 0;
   private holder: Arm | "none" = "none";
@@ -157,6 +159,7 @@ export class SimEnv implements Env {
       time: this.steps / this.controlHz,
       state,
       images: this.options.cameras ? this.options.cameras.render(w) : {},
+      environmentState: environmentState(w),
     };
   }
 }

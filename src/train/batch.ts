@@ -11,14 +11,14 @@ export interface BatchOptions {
   imageShift: number;
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
-  /** Feed `goal` (the window's episode's final state, normalized) for the goal auxiliary loss. */
-  goal?: boolean;
+  /** Feed `scene` (the latest frame's environment state, normalized by this) for the scene auxiliary loss. */
+  scene?: MinMaxNormalizer;
 }
 
 /**
  * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
  * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
- * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `goal`, goal `B,Ds`.
+ * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`.
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -32,7 +32,8 @@ export class BatchAssembler {
   private readonly images: Float32Array[];
   private readonly row: Float32Array;
   private readonly stateRow: Float32Array;
-  private readonly goal: Float32Array;
+  private readonly scene: Float32Array;
+  private readonly sceneRow: Float32Array;
 
   constructor(
     readonly network: PolicyNetwork,
@@ -55,9 +56,11 @@ export class BatchAssembler {
     this.sb = new Float32Array(b);
     this.row = new Float32Array(da);
     this.stateRow = new Float32Array(ds);
-    this.goal = new Float32Array(b * ds);
+    const de = options.scene?.dim ?? 0;
+    this.scene = new Float32Array(b * de);
+    this.sceneRow = new Float32Array(de);
     this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
-    if (options.goal) this.feeds[IO.goal] = { data: this.goal, dims: [b, ds] };
+    if (options.scene) this.feeds[IO.scene] = { data: this.scene, dims: [b, de] };
     if (c.observeState) this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
     cameras.forEach((cam, i) => {
       this.feeds[imageInput(cam.name)] = {
@@ -101,10 +104,9 @@ export class BatchAssembler {
           this.stateNorm.normalize(this.stateRow, this.x0, (b * tp + k) * dx + da);
         }
       }
-      if (this.options.goal) {
-        const len = (ds0.episodes[w.episode] as { length: number }).length;
-        ds0.readState(w.episode, len - 1, this.stateRow);
-        this.stateNorm.normalize(this.stateRow, this.goal, b * ds);
+      if (this.options.scene) {
+        ds0.readEnvironment(w.episode, w.frame, this.sceneRow);
+        this.options.scene.normalize(this.sceneRow, this.scene, b * this.sceneRow.length);
       }
       cameras.forEach((cam, i) => {
         const s = augment ? this.options.imageShift : 0;

@@ -37,12 +37,13 @@ export const trainSettingsSchema = z
     /** Seed of initialization, batches, noise and augmentation (default 0). */
     seed: z.int().nonnegative().default(0),
     /**
-     * Weight of the goal auxiliary loss (default 0: off). With w > 0 a linear head reads the episode's final joint
-     * state (normalized) from the image features of the latest frame, and w·mse joins the loss. The final state says
-     * where the bottle stood and which arm held it; the head makes the observer encode that from the images, which
-     * plain behaviour cloning did not (configs/README.md). Training only: the head is not exported.
+     * Weight of the scene auxiliary loss (default 0: off). With w > 0 a linear head reads the latest frame's
+     * `observation.environment_state` (a simulator's privileged scene state: where the bottle and the cap are, in the
+     * world and in each hand's frame; min-max normalized) from that frame's image features, and w·mse joins the loss.
+     * It makes the observer localize the bottle, which plain behaviour cloning did not (configs/README.md). Needs a
+     * dataset recorded with environment state; training only: the head is not exported.
      */
-    goalLoss: z.number().nonnegative().default(0),
+    sceneLoss: z.number().nonnegative().default(0),
     /** onnxruntime threads for the training graph (default 2: this machine's cores). */
     threads: z.int().positive().max(64).default(2),
     augment: z

@@ -8,7 +8,7 @@
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACTION_KEY, DuetError, Rng, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
+import { ACTION_KEY, DuetError, ENVIRONMENT_KEY, Rng, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
 import { Dataset, WindowSampler, splitEpisodes } from "../data/index.ts";
 import {
   Ema,
@@ -21,7 +21,15 @@ import {
   saveCheckpoint,
   toOnnx,
 } from "../nn/index.ts";
-import { MinMaxNormalizer, PolicyNetwork, exportPolicy, type CameraShape, type ModelInfo } from "../policy/index.ts";
+import {
+  IO,
+  MinMaxNormalizer,
+  PolicyNetwork,
+  exportPolicy,
+  type CameraShape,
+  type FeatureRange,
+  type ModelInfo,
+} from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import { BatchAssembler } from "./batch.ts";
 import { relativeActionRange } from "./relative.ts";
@@ -34,7 +42,7 @@ export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>
 export type TrainEvent =
   | { kind: "start"; step: number; totalSteps: number; params: number; trainWindows: number; valWindows: number }
   | { kind: "step"; step: number; loss: number; lr: number; samplesPerSecond: number }
-  | { kind: "val"; step: number; loss: number }
+  | { kind: "val"; step: number; loss: number; sceneLoss?: number }
   | { kind: "eval"; step: number; successRate: number }
   | { kind: "checkpoint"; step: number; path: string }
   | { kind: "done"; step: number };
@@ -111,11 +119,35 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
   if (names.length > 0 && !p.encoder)
     issues.push({ path: "policy.encoder", expected: "an encoder for the cameras", received: "null" });
   const stats = ds.stats();
-  for (const key of [STATE_KEY, ACTION_KEY]) {
+  if (config.train.sceneLoss > 0 && ds.spec.environmentNames === undefined)
+    issues.push({
+      path: "train.sceneLoss",
+      expected: `0, or a dataset with ${ENVIRONMENT_KEY} (recorded in simulation)`,
+      received: String(config.train.sceneLoss),
+    });
+  for (const key of [STATE_KEY, ACTION_KEY, ...(config.train.sceneLoss > 0 ? [ENVIRONMENT_KEY] : [])]) {
     if (!stats[key])
       issues.push({ path: `meta/stats.json ${key}`, expected: "min/max statistics", received: "nothing" });
   }
   return { cameras, issues };
+}
+
+/**
+ * The scene target's normalization: min-max, each range widened to at least `SCENE_MIN_SPAN` about its middle. Some
+ * entries barely move (the standing bottle's height and tilt: a 4 mm range in a recording); min-max would blow their
+ * solver jitter up to ±1 and make the head chase noise. In metres (and turns) 0.1 keeps a millimetre a millimetre.
+ */
+const SCENE_MIN_SPAN = 0.1;
+function sceneRange(r: FeatureRange): FeatureRange {
+  const min: number[] = [];
+  const max: number[] = [];
+  r.min.forEach((lo, i) => {
+    const hi = r.max[i] as number;
+    const half = Math.max(hi - lo, SCENE_MIN_SPAN) / 2;
+    min.push((lo + hi) / 2 - half);
+    max.push((lo + hi) / 2 + half);
+  });
+  return { min, max };
 }
 
 /** Train (or resume training) a policy; exports the EMA model to `out` at every checkpoint and at the end. */
@@ -174,11 +206,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const stateNorm = new MinMaxNormalizer(normalizer.state);
   const actionNorm = new MinMaxNormalizer(normalizer.action);
-  const augment = { imageShift: ts.augment.imageShift, stateNoise: ts.augment.stateNoise, goal: ts.goalLoss > 0 };
+  const sceneNorm =
+    ts.sceneLoss > 0 ? new MinMaxNormalizer(sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange)) : undefined;
+  const scene = sceneNorm && { weight: ts.sceneLoss, dim: sceneNorm.dim };
+  const augment = {
+    imageShift: ts.augment.imageShift,
+    stateNoise: ts.augment.stateNoise,
+    ...(sceneNorm && { scene: sceneNorm }),
+  };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 
   // Training graph: forward + loss → autodiff → AdamW, one ONNX model.
-  const { g, loss } = network.trainingLoss(ts.batchSize, true, ts.goalLoss);
+  const { g, loss } = network.trainingLoss(ts.batchSize, true, scene);
   const program = buildTrainingGraph(g, loss, {
     weightDecay: ts.weightDecay,
     ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
@@ -186,19 +225,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const layout = program.layout;
   const session = await Session.create(program.model.bytes, { intraOpThreads: ts.threads, label: "training graph" });
 
-  // Validation graph: the same loss, parameters as one flat input, no dropout.
-  let validate: (() => Promise<number>) | null = null;
+  // Validation graph: the action loss (and the scene loss on its own), parameters as one flat input, no dropout.
+  let validate: (() => Promise<{ loss: number; scene: number | null }>) | null = null;
   if (valSampler && valSampler.length > 0) {
     const vb = Math.min(ts.batchSize, valSampler.length);
-    const v = network.trainingLoss(vb, false, ts.goalLoss);
+    const v = network.trainingLoss(vb, false, scene);
     const params = v.g.input("params", [layout.total], { batchAxis: null });
-    v.g.output("loss", v.loss);
+    v.g.output("loss", v.actionLoss);
+    if (v.sceneLoss) v.g.output(IO.sceneLoss, v.sceneLoss);
     const own = ParamLayout.of(v.g);
     if (own.signature() !== layout.signature())
       throw new DuetError("validation graph: parameter layout differs from training");
     const model = toOnnx(v.g, {
       name: "validation",
-      outputs: ["loss"],
+      outputs: v.sceneLoss ? ["loss", IO.sceneLoss] : ["loss"],
       params: { mode: "flat", layout: own, input: params },
     });
     const vs = await Session.create(model.bytes, { intraOpThreads: ts.threads, label: "validation graph" });
@@ -206,12 +246,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     validate = async () => {
       const rng = new Rng(ts.seed + 7919); // the same windows and noise every pass
       let sum = 0;
+      let sceneSum = 0;
       for (let i = 0; i < ts.valBatches; i++) {
         const feeds = { ...valBatches.fill(rng, false), params: { data: ema.averaged, dims: [layout.total] } };
         const out = await vs.run(feeds);
         sum += (out.loss?.data as Float32Array)[0] as number;
+        sceneSum += (out[IO.sceneLoss]?.data as Float32Array | undefined)?.[0] ?? 0;
       }
-      return sum / ts.valBatches;
+      return { loss: sum / ts.valBatches, scene: scene ? sceneSum / ts.valBatches : null };
     };
   }
 
@@ -339,9 +381,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       windowStart = now;
     }
     if (validate && ((ts.valEvery > 0 && done % ts.valEvery === 0) || done === total)) {
-      valLoss = await validate();
+      const v = await validate();
+      valLoss = v.loss;
       curves.val.push([done, valLoss]);
-      emit({ kind: "val", step: done, loss: valLoss });
+      emit({ kind: "val", step: done, loss: valLoss, ...(v.scene !== null && { sceneLoss: v.scene }) });
     }
     const evalDue = options.evaluate && ((ts.evalEvery > 0 && done % ts.evalEvery === 0) || done === total);
     if (evalDue && options.evaluate) {

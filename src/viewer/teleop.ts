@@ -83,6 +83,7 @@ export class TeleopSession {
       robotType: "duet_panda_pair",
       stateNames: [...SLOT_NAMES],
       actionNames: [...SLOT_NAMES],
+      environmentNames: [...env.environmentNames],
       cameras: env.cameras.map((name) => {
         const f = first.images[name]!;
         return { name, height: f.height, width: f.width };

@@ -16,6 +16,9 @@ export const SPEC: DatasetSpec = {
   ],
 };
 
+/** SPEC plus privileged environment state (3 entries). */
+export const ENV_SPEC: DatasetSpec = { ...SPEC, environmentNames: ["bottle_x", "bottle_y", "cap_angle"] };
+
 export function tempDir(prefix = "duet-data-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -31,6 +34,10 @@ export function stateValue(e: number, t: number, j: number): number {
 
 export function actionValue(e: number, t: number, j: number): number {
   return Math.fround(-(e * 100 + t) - j * 0.5);
+}
+
+export function environmentValue(e: number, t: number, j: number): number {
+  return Math.fround(0.5 * e - 0.125 * t + j * 10);
 }
 
 /** Episode `e` with `T` frames, built through EpisodeBuilder as the recorder does. */
@@ -49,7 +56,9 @@ export function makeEpisode(e: number, T: number, spec: DatasetSpec = SPEC): Epi
     );
     const state = Float32Array.from(spec.stateNames, (_, j) => stateValue(e, t, j));
     const action = Float32Array.from(spec.actionNames, (_, j) => actionValue(e, t, j));
-    b.addFrame({ time: t / spec.fps, state, images }, action);
+    const env = spec.environmentNames;
+    const environmentState = env && Float32Array.from(env, (_, j) => environmentValue(e, t, j));
+    b.addFrame({ time: t / spec.fps, state, images, ...(environmentState ? { environmentState } : {}) }, action);
   }
   return b.finish({
     task: e % 3 === 2 ? "other task" : "unscrew the cap",
@@ -65,14 +74,15 @@ export const LENGTHS = [5, 7, 4, 6];
 /** Write `n` fixture episodes into a new dataset; returns its root. */
 export async function writeFixture(
   n: number,
-  options: { root?: string; dataFileSizeMb?: number } = {},
+  options: { root?: string; dataFileSizeMb?: number; spec?: DatasetSpec } = {},
 ): Promise<string> {
   const root = options.root ?? tempDir();
+  const spec = options.spec ?? SPEC;
   const w = await DatasetWriter.open(root, {
-    spec: SPEC,
+    spec,
     ...(options.dataFileSizeMb !== undefined ? { dataFileSizeMb: options.dataFileSizeMb } : {}),
   });
-  for (let e = 0; e < n; e++) w.addEpisode(makeEpisode(e, LENGTHS[e % LENGTHS.length] as number));
+  for (let e = 0; e < n; e++) w.addEpisode(makeEpisode(e, LENGTHS[e % LENGTHS.length] as number, spec));
   w.close();
   return root;
 }

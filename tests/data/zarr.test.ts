@@ -2,7 +2,16 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Dataset, exportZarr, readZarrArray } from "../../src/data/index.ts";
-import { LENGTHS, actionValue, pixel, stateValue, tempDir, writeFixture } from "./fixtures.ts";
+import {
+  ENV_SPEC,
+  LENGTHS,
+  actionValue,
+  environmentValue,
+  pixel,
+  stateValue,
+  tempDir,
+  writeFixture,
+} from "./fixtures.ts";
 
 describe("zarr export (diffusion_policy replay buffer)", () => {
   it("writes data/<key> arrays concatenated along time and meta/episode_ends, readable back", async () => {
@@ -35,5 +44,17 @@ describe("zarr export (diffusion_policy replay buffer)", () => {
     expect(zarray).toMatchObject({ zarr_format: 2, compressor: null, order: "C", filters: null, fill_value: 0 });
 
     await expect(exportZarr(ds, out)).rejects.toThrow(/already exists/);
+    expect(existsSync(join(out, "data/environment_state"))).toBe(false);
+  });
+
+  it("exports the environment state as data/environment_state when the dataset has one", async () => {
+    const ds = await Dataset.open(await writeFixture(2, { spec: ENV_SPEC }));
+    const out = join(tempDir("duet-zarr-"), "demo.zarr");
+    const result = await exportZarr(ds, out);
+    expect(result.arrays["data/environment_state"]).toEqual([12, 3]);
+    const env = readZarrArray(join(out, "data/environment_state"));
+    expect(env.data[6 * 3 + 2]).toBe(environmentValue(1, 1, 2));
+    const attrs = JSON.parse(readFileSync(join(out, "data/environment_state/.zattrs"), "utf8")) as { names: string[] };
+    expect(attrs.names).toEqual(ENV_SPEC.environmentNames);
   });
 });

@@ -71,6 +71,8 @@ export function observation(e: number, t: number): Observation {
 export interface TinyData {
   observation: (e: number, t: number) => Observation;
   action: (e: number, t: number, j: number) => number;
+  /** Optional environment state of episode e at step t (recorded as observation.environment_state). */
+  environment?: (e: number, t: number) => number[];
 }
 
 /** A dataset of `n` episodes of `T` frames (default: `observation` and `actionAt`). */
@@ -80,12 +82,15 @@ export async function writeTinyDataset(
   root = tempDir("duet-ds-"),
   data: TinyData = { observation, action: actionAt },
 ): Promise<string> {
-  const w = await DatasetWriter.open(root, { spec: SPEC });
+  const env = data.environment;
+  const spec = env ? { ...SPEC, environmentNames: env(0, 0).map((_, i) => `scene_${i}`) } : SPEC;
+  const w = await DatasetWriter.open(root, { spec });
   for (let e = 0; e < n; e++) {
-    const b = new EpisodeBuilder(SPEC);
+    const b = new EpisodeBuilder(spec);
     for (let t = 0; t < T; t++) {
+      const obs = data.observation(e, t);
       b.addFrame(
-        data.observation(e, t),
+        env ? { ...obs, environmentState: Float32Array.from(env(e, t)) } : obs,
         Float32Array.from({ length: ACTION_DIM }, (_, j) => data.action(e, t, j)),
       );
     }

@@ -49,6 +49,39 @@ describe("SimEnv", () => {
     expect(r.success).toBe(true);
   });
 
+  it("reports the privileged scene state: bottle and cap in the world and in each hand's frame", () => {
+    const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
+    const expert = createExpert(env, { mode: "left" });
+    const names = env.environmentNames;
+    const at = (s: Float32Array, name: string) => s[names.indexOf(name)] as number;
+    let obs = env.reset(4);
+    expert.reset(4);
+    const p = env.world.params;
+    expect(obs.environmentState?.length).toBe(names.length);
+    expect(at(obs.environmentState!, "bottle_x")).toBeCloseTo(p.bottleX, 4);
+    expect(at(obs.environmentState!, "bottle_y")).toBeCloseTo(p.bottleY, 4);
+    expect(at(obs.environmentState!, "cap_z")).toBeGreaterThan(0.15); // on the bottle's neck
+    expect(at(obs.environmentState!, "bottle_up_z")).toBeCloseTo(1, 3);
+    // While the left hand holds the bottle, the bottle sits still in that hand's frame and moves in the right one's.
+    const seen: Float32Array[] = [];
+    for (let t = 0; t < 400 && seen.length < 10; t++) {
+      const r = env.step(Float32Array.from(expert.nextAction()));
+      obs = r.observation;
+      if (r.info["bottle_held"]) seen.push(obs.environmentState!);
+    }
+    expect(seen.length).toBe(10);
+    const spread = (name: string) => {
+      const v = seen.map((s) => at(s, name));
+      return Math.max(...v) - Math.min(...v);
+    };
+    for (const a of ["x", "y", "z"]) expect(spread(`bottle_in_left_hand_${a}`)).toBeLessThan(0.003);
+    expect(Math.max(...["x", "y", "z"].map((a) => spread(`bottle_in_right_hand_${a}`)))).toBeGreaterThan(0.005);
+    // The gripped bottle's centre is a hand-to-fingertip distance away, not metres.
+    const d = Math.hypot(...["x", "y", "z"].map((a) => at(seen[0]!, `bottle_in_left_hand_${a}`)));
+    expect(d).toBeGreaterThan(0.05);
+    expect(d).toBeLessThan(0.2);
+  });
+
   it("is deterministic: the same seed gives identical joint trajectories and outcome", () => {
     const a = rollout(11, 70);
     const b = rollout(11, 70);

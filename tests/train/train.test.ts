@@ -129,25 +129,38 @@ describe("train", () => {
     }
   });
 
-  it("trains with the goal auxiliary loss; the head stays out of the exported model", async () => {
+  it("trains with the scene auxiliary loss: validation reports it apart, the head stays out of the export", async () => {
+    // The scene (step and episode) is what the fixture's images encode, so the head can learn it.
+    const withScene = await writeTinyDataset(4, 16, tempDir("duet-scene-"), {
+      observation,
+      action: actionAt,
+      environment: (e, t) => [t / 16, e / 4],
+    });
     const out = tempDir("duet-model-");
-    const config = trainConfigSchema.parse(tinyConfig({ train: { steps: 10, valEvery: 0, goalLoss: 1 } }));
+    const config = trainConfigSchema.parse(tinyConfig({ train: { steps: 40, valEvery: 20, sceneLoss: 1 } }));
     const events: TrainEvent[] = [];
-    await train({ dataset, config, out, onEvent: (e) => events.push(e) });
-    const losses = events.flatMap((e) => (e.kind === "step" ? [e.loss] : []));
-    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    await train({ dataset: withScene, config, out, onEvent: (e) => events.push(e) });
+    const scene = events.flatMap((e) => (e.kind === "val" && e.sceneLoss !== undefined ? [e.sceneLoss] : []));
+    expect(scene.length).toBe(2);
+    expect(scene[1]!).toBeLessThan(scene[0]!);
     const p = await loadPolicy(out);
     p.reset(0);
     const chunk = await p.predictChunk([observation(1, 5), observation(1, 6)]);
     expect(chunk.actions.every(Number.isFinite)).toBe(true);
-    // loadPolicy refuses graphs with undeclared inputs, so the goal input is gone; so are the head's weights
+    // loadPolicy refuses graphs with undeclared inputs, so the scene input is gone; so are the head's weights
     for (const f of ["encoder.onnx", "denoiser.onnx", "model.json"])
-      expect(readFileSync(join(out, f)).includes("aux.goal"), f).toBe(false);
+      expect(readFileSync(join(out, f)).includes("aux.scene"), f).toBe(false);
+    expect(readFileSync(join(out, CHECKPOINT_FILE)).includes("aux.scene")).toBe(true); // so the check above can fail
+
     const noCamera = trainConfigSchema.parse(
-      tinyConfig({ policy: { encoder: null }, train: { steps: 1, valEvery: 0, goalLoss: 1 } }),
+      tinyConfig({ policy: { encoder: null }, train: { steps: 1, valEvery: 0, sceneLoss: 1 } }),
     );
-    await expect(train({ dataset, config: noCamera, out: tempDir("duet-model-") })).rejects.toThrow(
-      /train.goalLoss needs cameras/,
+    await expect(train({ dataset: withScene, config: noCamera, out: tempDir("duet-model-") })).rejects.toThrow(
+      /train.sceneLoss needs cameras/,
+    );
+    // A dataset recorded without environment state (a real robot's) cannot feed the head.
+    await expect(train({ dataset, config, out: tempDir("duet-model-") })).rejects.toThrow(
+      /train\.sceneLoss[\s\S]*observation\.environment_state/,
     );
   });
 
