@@ -30,3 +30,11 @@ export function choiceArg<T extends string>(choices: readonly T[]): (value: stri
     return value as T;
   };
 }
+/** "MIN:MAX" → [MIN, MAX], whole numbers with 0 ≤ MIN ≤ MAX. */
+export function rangeArg(value: string): [number, number] {
+  const m = /^(\d+):(\d+)$/.exec(value);
+  const lo = Number(m?.[1]);
+  const hi = Number(m?.[2]);
+  if (!m || lo > hi) throw new InvalidArgumentError(`expected MIN:MAX whole numbers with MIN ≤ MAX, e.g. 5:30`);
+  return [lo, hi];
+}

@@ -12,7 +12,7 @@ import {
   type RosRecordResult,
   type RosRecordStatus,
 } from "../runner/rosRecord.ts";
-import { choiceArg, intArg, numberArg } from "./args.ts";
+import { choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
 /** Where demonstrations come from. */
@@ -33,6 +33,8 @@ export interface RecordArgs {
   workers: number;
   mode: "random" | "left" | "right";
   expertNoise?: number;
+  leadPolicy?: string;
+  leadSteps: [number, number];
   /** ros */
   robotInterface?: string;
   url: string;
@@ -48,6 +50,7 @@ function checkArgs(args: RecordArgs): void {
     if (args.robotInterface !== undefined) problems.push("--robot-interface is for --source ros");
   } else {
     if (args.expertNoise !== undefined) problems.push("--expert-noise is for --source expert");
+    if (args.leadPolicy !== undefined) problems.push("--lead-policy is for --source expert");
     if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
     if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
     if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
@@ -77,6 +80,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
         scenario: args.scenario as string,
         mode: args.mode,
         ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
+        ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
       },
       workers: args.workers,
       out: args.out,
@@ -206,6 +210,12 @@ export function registerRecord(program: Command): void {
         "approach corrects it, so larger values record recoveries from misalignment",
       numberArg(0, 0.05),
     )
+    .option(
+      "--lead-policy <dir>",
+      "expert: a trained policy drives the first k steps of each episode (unrecorded), then the expert takes over " +
+        "from where the arms are and is recorded: corrections from the states the policy reaches (DAgger-style)",
+    )
+    .option("--lead-steps <min:max>", "expert: range of k for --lead-policy (drawn per seed)", rangeArg, [5, 30])
     .option("--robot-interface <file>", "ros: robot-interface JSON (see robot-interfaces/)")
     .option("--url <url>", "ros: rosbridge websocket URL", "ws://localhost:9090")
     .option(

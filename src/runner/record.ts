@@ -4,7 +4,7 @@
 // committed atomically when complete: a crash or Ctrl-C loses at most the episodes in progress.
 import { DuetError, type Env, type Policy } from "../core/index.ts";
 import { DatasetWriter, type DatasetFs, type EpisodeMeta, type EpisodeRecord } from "../data/index.ts";
-import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings } from "./recordEpisode.ts";
+import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings, type LeadIn } from "./recordEpisode.ts";
 import { simSource, type RecordSimJob } from "./recordJob.ts";
 import { RecordPool } from "./recordPool.ts";
 
@@ -29,6 +29,8 @@ export interface RecordOptions {
   makeEnv?: () => Env | Promise<Env>;
   /** Makes the policy that drives the env (called once, after the env). Default, with `job`: the job's expert. */
   makePolicy?: (env: Env) => Policy | Promise<Policy>;
+  /** Makes the lead-in policy that drives each episode's first steps unrecorded. Default, with `job`: the job's. */
+  makeLead?: (env: Env) => LeadIn | undefined;
   /** The source as data, which worker threads rebuild. Required when `workers` > 1. */
   job?: RecordSimJob;
   /** Threads playing episodes. 1 (default): this thread; K > 1: K worker threads, this one only commits. */
@@ -98,6 +100,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   if (!makeEnv || !makePolicy) throw new DuetError("recordEpisodes needs makeEnv and makePolicy, or a job");
   const env = await makeEnv();
   const policy = await makePolicy(env);
+  const lead = (options.makeLead ?? fromJob?.makeLead)?.(env);
 
   // The dataset's spec follows from what the env produces (a first reset and the policy's first chunk).
   const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, {
@@ -123,7 +126,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
         })
       : null;
   const play = (seed: number): Promise<EpisodeRecord> =>
-    pool ? pool.next(seed) : recordEpisode(env, policy, spec, seed, settings, signal);
+    pool ? pool.next(seed) : recordEpisode(env, policy, spec, seed, settings, signal, lead);
 
   const recorded: EpisodeMeta[] = [];
   let aborted = false;

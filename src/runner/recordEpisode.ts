@@ -22,6 +22,12 @@ export interface EpisodeSettings {
   task: string;
 }
 
+/** A policy that drives the first `steps(seed)` steps of an episode, unrecorded, before the recorded policy. */
+export interface LeadIn {
+  policy: Policy;
+  steps: (seed: number) => number;
+}
+
 /** What the dataset's spec needs to know beyond the env: names and the robot type. */
 export interface SpecNames {
   robotType: string;
@@ -66,9 +72,28 @@ export async function specFromEnv(
   };
 }
 
+/** Run `lead` from the env's current observation for its number of steps; returns the observation it leaves. */
+async function runLead(env: Env, lead: LeadIn, seed: number, obs: Observation, settings: EpisodeSettings) {
+  const steps = lead.steps(seed);
+  lead.policy.reset(seed);
+  const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
+  for (let done = 0; done < steps;) {
+    const chunk = await lead.policy.predictChunk(history);
+    for (let k = 0; k < chunk.horizon && done < steps; k++, done++) {
+      const r = env.step(chunk.actions.subarray(k * chunk.dim, (k + 1) * chunk.dim));
+      history.shift();
+      history.push(r.observation);
+      obs = r.observation;
+      if (r.done) throw new DuetError(`episode with seed ${seed}: the lead policy ended the episode within its steps`);
+    }
+  }
+  return obs;
+}
+
 /**
  * Play one episode of `policy` in `env` reset with `seed` and collect it. Frame t is the observation at step t and
- * the action taken there. Throws `EpisodeAborted` when `signal` fires.
+ * the action taken there. With `lead`, that policy first drives the env for its steps, unrecorded, and `policy` is
+ * reset after it (recording starts there: frame 0 is the observation the lead left). Throws `EpisodeAborted` when `signal` fires.
  */
 export async function recordEpisode(
   env: Env,
@@ -77,9 +102,11 @@ export async function recordEpisode(
   seed: number,
   settings: EpisodeSettings,
   signal?: AbortSignal,
+  lead?: LeadIn,
 ): Promise<EpisodeRecord> {
   const builder = new EpisodeBuilder(spec);
   let obs: Observation = env.reset(seed);
+  if (lead) obs = await runLead(env, lead, seed, obs, settings);
   policy.reset(seed);
   const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
   let mode = "";

@@ -1,8 +1,10 @@
-// A recording source as plain data (scenario file, expert mode and noise), so worker threads can rebuild the same
-// env and policy as the main thread.
+// A recording source as plain data (scenario file, expert mode and noise, an optional lead policy), so worker threads
+// can rebuild the same env and policies as the main thread.
 import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../core/index.ts";
 import { createEnv, createExpert, loadScenario, type SimEnv } from "../sim/index.ts";
+import type { LeadIn } from "./recordEpisode.ts";
+import { trainedPolicy } from "./simJob.ts";
 
 /** The scripted expert in a scenario, with cameras rendered. Serializable. */
 export interface RecordSimJob {
@@ -12,10 +14,27 @@ export interface RecordSimJob {
   mode?: "random" | Arm;
   /** Std (m) of the expert's waypoint noise. Default: the scenario's `expert.noise`. */
   noise?: number;
+  /**
+   * A trained policy (model directory) drives the first k steps of each episode, k drawn from `steps` (inclusive)
+   * by the seed; those steps are not recorded. The expert then takes over from where the policy left the arms, and
+   * only its part is recorded: corrections from the states the policy reaches (DAgger's idea, with the expert
+   * acting rather than only labelling).
+   */
+  lead?: { policy: string; steps: [number, number] };
+}
+
+/** k for an episode: a hash of its seed into [lo, hi], so k does not depend on which worker plays the episode. */
+export function leadSteps(seed: number, [lo, hi]: [number, number]): number {
+  const h = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b);
+  return lo + (((h ^ (h >>> 13)) >>> 0) % (hi - lo + 1));
 }
 
 /** Env and policy factories for a job; the scenario is loaded (and validated) once, here. */
-export function simSource(job: RecordSimJob): { makeEnv: () => Env; makePolicy: (env: Env) => Policy } {
+export function simSource(job: RecordSimJob): {
+  makeEnv: () => Env;
+  makePolicy: (env: Env) => Policy;
+  makeLead: (env: Env) => LeadIn | undefined;
+} {
   const scenario = loadScenario(resolve(job.scenario));
   return {
     makeEnv: () => createEnv(scenario),
@@ -23,6 +42,15 @@ export function simSource(job: RecordSimJob): { makeEnv: () => Env; makePolicy: 
       createExpert(env as SimEnv, {
         ...(job.mode ? { mode: job.mode } : {}),
         ...(job.noise !== undefined ? { noise: job.noise } : {}),
+        ...(job.lead ? { takeover: true } : {}),
       }),
+    makeLead: (env) => {
+      if (!job.lead) return undefined;
+      const range = job.lead.steps;
+      return {
+        policy: trainedPolicy(resolve(job.lead.policy), env as SimEnv),
+        steps: (seed) => leadSteps(seed, range),
+      };
+    },
   };
 }

@@ -3,14 +3,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Env, Policy } from "../core/index.ts";
 import type { EpisodeRecord } from "../data/index.ts";
-import { recordEpisode } from "./recordEpisode.ts";
+import { recordEpisode, type LeadIn } from "./recordEpisode.ts";
 import { simSource } from "./recordJob.ts";
 import type { RecordReply, RecordRequest, RecordWorkerData } from "./recordPool.ts";
 
 const port = parentPort;
 if (!port) throw new Error("recordWorker.ts must run in a worker thread");
 const data = workerData as RecordWorkerData;
-let made: { env: Env; policy: Policy } | null = null;
+let made: { env: Env; policy: Policy; lead: LeadIn | undefined } | null = null;
 
 /** Buffers of `ep` that can be moved to the parent: each typed array made to own its whole buffer. */
 function ownBuffers(ep: EpisodeRecord): ArrayBuffer[] {
@@ -29,11 +29,11 @@ function ownBuffers(ep: EpisodeRecord): ArrayBuffer[] {
 async function play(seed: number): Promise<void> {
   try {
     if (!made) {
-      const { makeEnv, makePolicy } = simSource(data.job);
+      const { makeEnv, makePolicy, makeLead } = simSource(data.job);
       const env = makeEnv();
-      made = { env, policy: makePolicy(env) };
+      made = { env, policy: makePolicy(env), lead: makeLead(env) };
     }
-    const episode = await recordEpisode(made.env, made.policy, data.spec, seed, data.settings);
+    const episode = await recordEpisode(made.env, made.policy, data.spec, seed, data.settings, undefined, made.lead);
     port!.postMessage({ kind: "episode", seed, episode } satisfies RecordReply, ownBuffers(episode));
   } catch (e) {
     port!.postMessage({ kind: "error", seed, message: (e as Error).message } satisfies RecordReply);

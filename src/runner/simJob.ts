@@ -36,7 +36,7 @@ function createPolicy(job: SimJob, env: SimEnv): Policy {
  * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
  * action size, camera set or control rate. Chunks are cut to the model's Ta (receding horizon).
  */
-function trainedPolicy(dir: string, env: SimEnv): Policy {
+export function trainedPolicy(dir: string, env: SimEnv): Policy {
   readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
   let loaded: Promise<DiffusionPolicy> | null = null;
   let pendingSeed: number | null = 0;

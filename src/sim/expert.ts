@@ -22,6 +22,12 @@ export interface ExpertOptions {
   mode?: "random" | Arm;
   /** Waypoint noise std (m); default: the scenario's `expert.noise`. */
   noise?: number;
+  /**
+   * Take over an episode already under way (after another policy drove the arms, see `duet record --lead-policy`):
+   * on `reset` the arm whose hand is nearer its grasp point on the bottle holds (`mode` is ignored), and the first
+   * actions open any gripper that is not open before the task begins.
+   */
+  takeover?: boolean;
 }
 
 /** One control step of the script: yield, then the commands in `cmd` are sent. */
@@ -62,7 +68,16 @@ export class ScriptedExpert implements Policy {
     this.rng = new Rng(seed ^ 0x5eed);
     const mode = this.options.mode ?? this.env.scenario.expert.mode;
     this.holder = mode === "random" ? (this.rng.next() < 0.5 ? "left" : "right") : mode;
+    if (this.options.takeover)
+      this.holder = this.distanceToGrasp("left") <= this.distanceToGrasp("right") ? "left" : "right";
     this.script = null;
+  }
+
+  /** How far (m) an arm's hand is from the point where it grasps the bottle. */
+  private distanceToGrasp(arm: Arm): number {
+    const g = this.bottleGraspPose(arm, 0);
+    const h = this.env.world.arms[arm].moving[ARM_DOF]!.position;
+    return Math.hypot(h.x - g[9]!, h.y - g[10]!, h.z - g[11]!);
   }
 
   async predictChunk(_history: readonly Observation[]): Promise<ActionChunk> {
@@ -90,6 +105,12 @@ export class ScriptedExpert implements Policy {
   private *run(): Script {
     const H = this.holder;
     const T = otherArm(H);
+    if (this.options.takeover) {
+      const open = this.maxOpening();
+      const closed = ARMS.filter((arm) => this.env.world.arms[arm].gripper.opening < open - 1e-3);
+      const [a, b] = closed.map((arm) => this.setGripper(arm, open));
+      if (a) yield* b ? this.both(a, b) : a;
+    }
     yield* this.both(this.toPreGrasp(H), this.toAboveCap(T, TWIST_START));
     yield* this.graspBottle(H);
     for (;;) {

@@ -19,10 +19,9 @@ export type { Pose } from "./pose.ts";
 export { MAX_TWIST_RATE, ScrewThread, twistAngle } from "./thread.ts";
 export { Rasterizer } from "./render/index.ts";
 
-import type { Arm } from "../core/index.ts";
 import { SceneCameras } from "./cameras.ts";
 import { SimEnv } from "./env.ts";
-import { ScriptedExpert } from "./expert.ts";
+import { ScriptedExpert, type ExpertOptions } from "./expert.ts";
 import { loadScenario, type Scenario } from "./scenario.ts";
 
 /** A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`. */
@@ -32,6 +31,6 @@ export function createEnv(scenario: string | Scenario, options: { cameras?: bool
 }
 
 /** The scripted expert for an env; `mode` fixes which arm holds the bottle. */
-export function createExpert(env: SimEnv, options: { mode?: "random" | Arm; noise?: number } = {}): ScriptedExpert {
+export function createExpert(env: SimEnv, options: ExpertOptions = {}): ScriptedExpert {
   return new ScriptedExpert(env, options);
 }

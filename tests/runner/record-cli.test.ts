@@ -21,6 +21,7 @@ const base: RecordArgs = {
   seed: 0,
   workers: 1,
   mode: "random",
+  leadSteps: [5, 30],
   url: "ws://localhost:9090",
   actions: "measured",
   topics: "/duet/record",

@@ -1,0 +1,58 @@
+// Recording with a lead policy (`duet record --lead-policy`): the lead drives the first k steps unrecorded, then the
+// expert takes over from where the arms are; the dataset holds only the expert's part, which must still succeed.
+import { describe, expect, it } from "vitest";
+import { ACTION_DIM, type Observation, type Policy } from "../../src/core/index.ts";
+import { Dataset } from "../../src/data/index.ts";
+import { recordEpisodes } from "../../src/runner/record.ts";
+import { leadSteps, simSource } from "../../src/runner/recordJob.ts";
+import { createEnv, createExpert, type SimEnv } from "../../src/sim/index.ts";
+import { tempDir } from "../data/fixtures.ts";
+
+const SCENARIO = "scenarios/bottle-cap.json";
+
+/** Swings both shoulders 0.03 rad per step off the current state and half-closes the left gripper. */
+const swing: Policy = {
+  reset: () => {},
+  predictChunk: async (history: readonly Observation[]) => {
+    const a = Float32Array.from(history.at(-1)!.state);
+    a[0] = a[0]! + 0.03;
+    a[8] = a[8]! - 0.03;
+    a[7] = 0.02;
+    return { actions: a, horizon: 1, dim: ACTION_DIM };
+  },
+};
+
+describe("record with a lead policy", () => {
+  it("records only the expert's takeover, which starts where the lead left the arms and still unscrews the cap", async () => {
+    const out = tempDir("duet-lead-");
+    const seed = 10001;
+    const k = 12;
+    const result = await recordEpisodes({
+      makeEnv: () => createEnv(SCENARIO, { cameras: false }),
+      makePolicy: (env) => createExpert(env as SimEnv, { takeover: true }),
+      makeLead: () => ({ policy: swing, steps: () => k }),
+      out,
+      episodes: 1,
+      seed,
+    });
+    expect(result.recorded[0]!.success).toBe(true);
+    const ep = await (await Dataset.open(out)).episode(0);
+    // Frame 0 is the state after k lead steps: the left shoulder has swung, the left gripper has half closed.
+    const env = createEnv(SCENARIO, { cameras: false });
+    const home = env.reset(seed).state;
+    expect(ep.state[0]! - home[0]!).toBeGreaterThan(0.1);
+    expect(ep.state[7]!).toBeLessThan(home[7]! - 0.005);
+    // The expert opened that gripper before anything else.
+    expect(ep.action[7]!).toBeCloseTo(home[7]!, 5);
+  }, 60_000);
+
+  it("draws k per seed within the range (so every worker agrees) and checks the lead model up front", () => {
+    const ks = Array.from({ length: 400 }, (_, seed) => leadSteps(seed, [5, 9]));
+    expect(Math.min(...ks)).toBe(5);
+    expect(Math.max(...ks)).toBe(9);
+    expect(new Set(ks).size).toBe(5);
+    expect(leadSteps(7, [3, 3])).toBe(3);
+    const { makeLead } = simSource({ scenario: SCENARIO, lead: { policy: "no/such/model", steps: [5, 9] } });
+    expect(() => makeLead(createEnv(SCENARIO, { cameras: false }))).toThrow(/no\/such\/model/);
+  });
+});
