@@ -44,6 +44,11 @@ export const trainSettingsSchema = z
      * dataset recorded with environment state; training only: the head is not exported.
      */
     sceneLoss: z.number().nonnegative().default(0),
+    /**
+     * Learn only from episodes recorded as successful (default true): a failed demonstration (an expert that lost
+     * the bottle after a lead policy's takeover, an operator's botched try) teaches the failure.
+     */
+    successfulOnly: z.boolean().default(true),
     /** onnxruntime threads for the training graph (default 2: this machine's cores). */
     threads: z.int().positive().max(64).default(2),
     augment: z

@@ -182,22 +182,17 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     source,
   );
   const p = config.policy;
+  const used = dataset.episodes.filter((e) => e.success || !ts.successfulOnly).map((e) => e.episodeIndex);
+  if (used.length === 0)
+    throw new DuetError(`${options.dataset}: no successful episode to learn from (train.successfulOnly is on)`);
   const normalizer = {
     state: { min: [...stateStats.min], max: [...stateStats.max] },
     action:
       p.actions === "relative"
-        ? await relativeActionRange(
-            dataset,
-            dataset.episodes.map((e) => e.episodeIndex),
-            p.obsSteps,
-            p.predSteps,
-          )
+        ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps)
         : { min: [...actionStats.min], max: [...actionStats.max] },
   };
-  const split = splitEpisodes(
-    dataset.episodes.map((e) => e.episodeIndex),
-    { valFraction: ts.valFraction, seed: ts.seed },
-  );
+  const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
   const windowOpts = { obsSteps: p.obsSteps, actionSteps: p.predSteps, cameras: cameras.map((c) => c.name) };
   const trainSampler = await WindowSampler.create(dataset, { ...windowOpts, episodes: split.train });
   const valSampler =

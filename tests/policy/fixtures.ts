@@ -73,6 +73,8 @@ export interface TinyData {
   action: (e: number, t: number, j: number) => number;
   /** Optional environment state of episode e at step t (recorded as observation.environment_state). */
   environment?: (e: number, t: number) => number[];
+  /** Whether episode e is recorded as successful (default: all are). */
+  success?: (e: number) => boolean;
 }
 
 /** A dataset of `n` episodes of `T` frames (default: `observation` and `actionAt`). */
@@ -94,7 +96,14 @@ export async function writeTinyDataset(
         Float32Array.from({ length: ACTION_DIM }, (_, j) => data.action(e, t, j)),
       );
     }
-    w.addEpisode(b.finish({ task: "unscrew the cap", success: true, mode: e % 2 ? "left" : "right", seed: e }));
+    w.addEpisode(
+      b.finish({
+        task: "unscrew the cap",
+        success: data.success?.(e) ?? true,
+        mode: e % 2 ? "left" : "right",
+        seed: e,
+      }),
+    );
   }
   w.close();
   return root;

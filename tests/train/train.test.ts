@@ -129,6 +129,33 @@ describe("train", () => {
     }
   });
 
+  it("learns only from successful episodes unless told otherwise; refuses a dataset with none", async () => {
+    const mixed = await writeTinyDataset(4, 16, tempDir("duet-mixed-"), {
+      observation,
+      action: actionAt,
+      success: (e) => e !== 2,
+    });
+    const windows = async (overrides: object) => {
+      const events: TrainEvent[] = [];
+      const config = trainConfigSchema.parse(
+        tinyConfig({ train: { steps: 1, valEvery: 0, valFraction: 0, ...overrides } }),
+      );
+      await train({ dataset: mixed, config, out: tempDir("duet-model-"), onEvent: (e) => events.push(e) });
+      return events.flatMap((e) => (e.kind === "start" ? [e.trainWindows] : []))[0];
+    };
+    expect(await windows({})).toBe(3 * 16);
+    expect(await windows({ successfulOnly: false })).toBe(4 * 16);
+    const failed = await writeTinyDataset(1, 16, tempDir("duet-failed-"), {
+      observation,
+      action: actionAt,
+      success: () => false,
+    });
+    const config = trainConfigSchema.parse(tinyConfig({ train: { steps: 1, valEvery: 0 } }));
+    await expect(train({ dataset: failed, config, out: tempDir("duet-model-") })).rejects.toThrow(
+      /no successful episode to learn from/,
+    );
+  });
+
   it("trains with the scene auxiliary loss: validation reports it apart, the head stays out of the export", async () => {
     // The scene (step and episode) is what the fixture's images encode, so the head can learn it.
     const withScene = await writeTinyDataset(4, 16, tempDir("duet-scene-"), {
