@@ -4,9 +4,11 @@
 //   node --import tsx scripts/grasp-offsets.ts MODEL_DIR|expert [--episodes 8] [--seed 1000000] [--ta 5]
 //
 // Prints one JSON object per episode (stderr) and a summary (stdout): per arm, the hand's offset from the bottle axis
-// (mm, x and y in the world frame) and height, and the step, when its gripper target first went below 0.02 m.
+// (mm, x and y in the world frame), its height and the bottle's position in the hand's frame (mm), and the step, when
+// its gripper target first went below 0.02 m; and `tipped`: the first step the bottle leaned past 15° with the
+// bottle's position in each hand's frame then (what the hand that knocked it over was doing).
 import { parseArgs } from "node:util";
-import type { Policy } from "../src/core/index.ts";
+import type { Observation, Policy } from "../src/core/index.ts";
 import { loadPolicy } from "../src/policy/index.ts";
 import { runEpisode } from "../src/runner/rollout.ts";
 import { createEnv, createExpert } from "../src/sim/index.ts";
@@ -44,26 +46,46 @@ interface Closing {
   dx_mm: number;
   dy_mm: number;
   z_mm: number;
+  in_hand_mm: number[];
 }
-const rows: { seed: number; success: boolean; holder: string; left: Closing | null; right: Closing | null }[] = [];
+interface Tipped {
+  step: number;
+  in_left_hand_mm: number[];
+  in_right_hand_mm: number[];
+}
+const TIPPED = Math.cos((15 * Math.PI) / 180);
+const names = env.environmentNames;
+const mm = (x: number): number => Math.round(1000 * x);
+const inHand = (obs: Observation, arm: string): number[] =>
+  ["x", "y", "z"].map((a) => mm(obs.environmentState![names.indexOf(`bottle_in_${arm}_hand_${a}`)]!));
+const rows: {
+  seed: number;
+  success: boolean;
+  holder: string;
+  left: Closing | null;
+  right: Closing | null;
+  tipped: Tipped | null;
+}[] = [];
 for (let i = 0; i < episodes; i++) {
   const seed = seed0 + i;
   const first: { left: Closing | null; right: Closing | null } = { left: null, right: null };
+  let tipped: Tipped | null = null;
   const outcome = await runEpisode(env, policy, seed, {
     obsHorizon: 2,
     actionHorizon: which === "expert" ? 1 : ta,
-    onStep: (step, _obs, action) => {
+    onStep: (step, obs, action) => {
       const w = env.world;
+      if (!tipped && obs.environmentState![names.indexOf("bottle_up_z")]! < TIPPED)
+        tipped = { step, in_left_hand_mm: inHand(obs, "left"), in_right_hand_mm: inHand(obs, "right") };
       for (const arm of ["left", "right"] as const) {
         if (first[arm] || (action[gripperSlot[arm]] as number) > CLOSED) continue;
         const h = w.arms[arm].gripper.hand.position;
         const b = w.bottle.position;
-        const mm = (x: number): number => Math.round(1000 * x);
-        first[arm] = { step, dx_mm: mm(h.x - b.x), dy_mm: mm(h.y - b.y), z_mm: mm(h.z) };
+        first[arm] = { step, dx_mm: mm(h.x - b.x), dy_mm: mm(h.y - b.y), z_mm: mm(h.z), in_hand_mm: inHand(obs, arm) };
       }
     },
   });
-  const row = { seed, success: outcome.success, holder: outcome.holder, ...first };
+  const row = { seed, success: outcome.success, holder: outcome.holder, ...first, tipped };
   rows.push(row);
   process.stderr.write(`${JSON.stringify(row)}\n`);
 }
@@ -79,6 +101,7 @@ process.stdout.write(
     policy: which,
     episodes,
     successes: rows.filter((r) => r.success).length,
+    tipped: rows.filter((r) => r.tipped !== null).length,
     first_closing_miss_mm_median: median(holderMiss) === null ? null : Math.round(median(holderMiss) as number),
     first_closing_miss_mm: holderMiss.map((x) => Math.round(x)),
   })}\n`,
