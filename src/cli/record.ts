@@ -33,6 +33,7 @@ export interface RecordArgs {
   workers: number;
   mode: "random" | "left" | "right";
   expertNoise?: number;
+  approachOffset?: number;
   leadPolicy?: string;
   leadSteps: [number, number];
   /** ros */
@@ -51,6 +52,7 @@ function checkArgs(args: RecordArgs): void {
   } else {
     if (args.expertNoise !== undefined) problems.push("--expert-noise is for --source expert");
     if (args.leadPolicy !== undefined) problems.push("--lead-policy is for --source expert");
+    if (args.approachOffset !== undefined) problems.push("--approach-offset is for --source expert");
     if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
     if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
     if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
@@ -80,6 +82,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
         scenario: args.scenario as string,
         mode: args.mode,
         ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
+        ...(args.approachOffset !== undefined ? { approachOffset: args.approachOffset } : {}),
         ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
       },
       workers: args.workers,
@@ -208,6 +211,12 @@ export function registerRecord(program: Command): void {
       "--expert-noise <m>",
       "expert: std (m) of the noise on its pre-grasp waypoints (default: the scenario's expert.noise); the final " +
         "approach corrects it, so larger values record recoveries from misalignment",
+      numberArg(0, 0.05),
+    )
+    .option(
+      "--approach-offset <m>",
+      "expert: std (m) of a sideways offset held on the final approach to the bottle until 6 cm out, where the hand " +
+        "squares up: records the correction learned policies need there (default 0)",
       numberArg(0, 0.05),
     )
     .option(

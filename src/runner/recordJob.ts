@@ -14,6 +14,8 @@ export interface RecordSimJob {
   mode?: "random" | Arm;
   /** Std (m) of the expert's waypoint noise. Default: the scenario's `expert.noise`. */
   noise?: number;
+  /** Std (m) of the expert's sideways offset on the final approach (ExpertOptions.approachOffset). Default 0. */
+  approachOffset?: number;
   /**
    * A trained policy (model directory) drives the first k steps of each episode, k drawn from `steps` (inclusive)
    * by the seed; those steps are not recorded. The expert then takes over from where the policy left the arms, and
@@ -42,6 +44,7 @@ export function simSource(job: RecordSimJob): {
       createExpert(env as SimEnv, {
         ...(job.mode ? { mode: job.mode } : {}),
         ...(job.noise !== undefined ? { noise: job.noise } : {}),
+        ...(job.approachOffset !== undefined ? { approachOffset: job.approachOffset } : {}),
         ...(job.lead ? { takeover: true } : {}),
       }),
     makeLead: (env) => {

@@ -28,6 +28,12 @@ export interface ExpertOptions {
    * actions open any gripper that is not open before the task begins.
    */
   takeover?: boolean;
+  /**
+   * Std (m) of a sideways offset (along the fingers' closing direction) held on the final approach to the bottle until
+   * `SQUARE_UP_STANDOFF` out, where the hand squares up before closing in (default 0: none). Learned policies arrive
+   * there 1–3 cm sideways and knock the bottle over; this records the correction. Clipped at ±2.5σ.
+   */
+  approachOffset?: number;
 }
 
 /** One control step of the script: yield, then the commands in `cmd` are sent. */
@@ -41,6 +47,7 @@ const LINEAR_SPEED = 0.25; // m/s for free motion
 const APPROACH_SPEED = 0.1; // m/s near objects
 const ANGULAR_SPEED = 1.5; // rad/s tool orientation change
 const GRIP_SETTLE_STEPS = 4;
+const SQUARE_UP_STANDOFF = 0.06; // m from the bottle's axis to the TCP: the fingertips are still clear of its surface
 
 /**
  * Scripted expert policy for `SimEnv`. Each `predictChunk` returns one step (Tp = 1) of 16 joint targets.
@@ -129,6 +136,14 @@ export class ScriptedExpert implements Policy {
   }
 
   private *graspBottle(H: Arm): Script {
+    const sigma = this.options.approachOffset ?? 0;
+    if (sigma > 0) {
+      const side = sigma * Math.max(-2.5, Math.min(2.5, this.rng.normal()));
+      const off = this.bottleGraspPose(H, SQUARE_UP_STANDOFF);
+      off[9]! += side;
+      yield* this.moveLinear(H, off, APPROACH_SPEED);
+      yield* this.moveLinear(H, this.bottleGraspPose(H, SQUARE_UP_STANDOFF), APPROACH_SPEED);
+    }
     yield* this.moveLinear(H, this.bottleGraspPose(H, 0), APPROACH_SPEED);
     yield* this.setGripper(H, 0);
   }

@@ -78,8 +78,12 @@ export interface TrainResult {
 }
 
 export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
-/** Decoded-frame cache while training, MB: decoding a PNG costs more than a training sample's share of a step. */
-const TRAIN_IMAGE_CACHE_MB = 4096;
+/**
+ * Decoded-frame cache while training, MB: decoding a PNG costs more than a training sample's share of a step. 8 GB
+ * holds ≈ 450 episodes of three 96×96 cameras (a third of this 24 GB machine); beyond, the oldest frames are decoded
+ * again when drawn.
+ */
+const TRAIN_IMAGE_CACHE_MB = 8192;
 
 /** Check the dataset against the config; every mismatch in one error, before anything trains. */
 function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape[]; issues: Issue[] } {
