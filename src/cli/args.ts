@@ -30,6 +30,7 @@ export function choiceArg<T extends string>(choices: readonly T[]): (value: stri
     return value as T;
   };
 }
+
 /** "MIN:MAX" → [MIN, MAX], whole numbers with 0 ≤ MIN ≤ MAX. */
 export function rangeArg(value: string): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(value);

@@ -93,7 +93,8 @@ async function runLead(env: Env, lead: LeadIn, seed: number, obs: Observation, s
 /**
  * Play one episode of `policy` in `env` reset with `seed` and collect it. Frame t is the observation at step t and
  * the action taken there. With `lead`, that policy first drives the env for its steps, unrecorded, and `policy` is
- * reset after it (recording starts there: frame 0 is the observation the lead left). Throws `EpisodeAborted` when `signal` fires.
+ * reset after it (recording starts there: frame 0 is the observation the lead left). Throws `EpisodeAborted` when
+ * `signal` fires.
  */
 export async function recordEpisode(
   env: Env,

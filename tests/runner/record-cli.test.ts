@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateDataset } from "../../src/data/index.ts";
-import { numberArg } from "../../src/cli/args.ts";
+import { numberArg, rangeArg } from "../../src/cli/args.ts";
 import { record, recordRos, type RecordArgs } from "../../src/cli/record.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
 import { tempDir, watchRecorder } from "../data/fixtures.ts";
@@ -70,6 +70,10 @@ describe("duet record", () => {
     for (const bad of ["-0.01", "0.5", "abc", ""]) {
       expect(() => numberArg(0, 0.05)(bad)).toThrow(`expected a number in [0, 0.05], received "${bad}"`);
     }
+    for (const bad of ["5-30", "30:5", "-1:3", "a:b", ""]) {
+      expect(() => rangeArg(bad), bad).toThrow(/expected MIN:MAX whole numbers with MIN ≤ MAX/);
+    }
+    expect(rangeArg("5:30")).toEqual([5, 30]);
     await expect(record({ ...base, out, scenario: "no/such/scenario.json" })).rejects.toThrow(
       /no\/such\/scenario\.json/,
     );
