@@ -22,6 +22,13 @@ export const policyConfigSchema = z
      */
     actions: z.enum(["absolute", "relative"]).default("absolute"),
     /**
+     * Normalization range of relative actions. "shared": one min-max range per joint over the whole chunk.
+     * "per-step": one per joint and chunk step k, so the first steps (the ones executed) keep their own, much finer
+     * scale: on 200 expert episodes the offsets of joints 1–6 span ±0.04–0.08 rad at k = 0 and ±0.29–0.56 rad at
+     * k = 9 (configs/README.md). Only with actions "relative" (absolute targets span the same range at every k).
+     */
+    actionRange: z.enum(["shared", "per-step"]).default("shared"),
+    /**
      * Feed the joint state to the denoiser as a feature (default true). false: the policy sees only the cameras (a
      * "relative" policy still adds its offsets to the latest state). With the state in view, trained U-Nets read the
      * bottle's place from the arm's own path instead of from the images: frames of another episode with the same
@@ -47,6 +54,13 @@ export const policyConfigSchema = z
         code: "custom",
         path: ["actionSteps"],
         message: `≤ predSteps (${c.predSteps}); received ${c.actionSteps}`,
+      });
+    }
+    if (c.actionRange === "per-step" && c.actions !== "relative") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actionRange"],
+        message: '"shared" unless actions is "relative" (absolute targets span the same range at every step)',
       });
     }
     if (!c.observeState && c.encoder === null) {

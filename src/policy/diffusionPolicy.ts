@@ -155,7 +155,7 @@ export class DiffusionPolicy implements Policy {
     // relative: offsets from the latest observed state (its raw values are the last row of stateRaw)
     const base = this.model.config.actions === "relative" ? this.stateRaw.subarray(this.stateRaw.length - da) : null;
     for (let t = 0; t < rows; t++) {
-      this.actionNorm.unnormalize(x.subarray(t * dx, t * dx + da), row);
+      this.actionNorm.unnormalize(x.subarray(t * dx, t * dx + da), row, t * da);
       if (base) for (let j = 0; j < da; j++) row[j] = (row[j] as number) + (base[j] as number);
       actions.set(row, t * da);
     }

@@ -28,7 +28,8 @@ export const policyModelSchema = z
     cameras: z.array(cameraShapeSchema),
     /**
      * Min-max ranges ([−1, 1] normalization): the training dataset's meta/stats.json; with config.actions
-     * "relative" the action range is that of the offsets a[t+k] − s[t] over the dataset's windows.
+     * "relative" the action range is that of the offsets a[t+k] − s[t] over the dataset's windows (with
+     * config.actionRange "per-step" one range per chunk step: predSteps × the action names, row-major).
      */
     normalizer: z.object({ state: rangeSchema, action: rangeSchema }).strict(),
     /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
@@ -44,7 +45,22 @@ export const policyModelSchema = z
       if (got !== want) ctx.addIssue({ code: "custom", path, message: `${want} entries (${what}); found ${got}` });
     };
     check(["normalizer", "state", "min"], m.normalizer.state.min.length, m.stateNames.length, "one per state name");
-    check(["normalizer", "action", "min"], m.normalizer.action.min.length, m.actionNames.length, "one per action name");
+    if (m.config.actionRange === "per-step") {
+      const want = m.config.predSteps * m.actionNames.length;
+      check(
+        ["normalizer", "action", "min"],
+        m.normalizer.action.min.length,
+        want,
+        "one per chunk step and action name",
+      );
+    } else {
+      check(
+        ["normalizer", "action", "min"],
+        m.normalizer.action.min.length,
+        m.actionNames.length,
+        "one per action name",
+      );
+    }
     if (m.config.actions === "relative") {
       check(
         ["actionNames"],

@@ -15,6 +15,8 @@ const MIN_RANGE = 1e-4;
 /**
  * x_n = 2·(x − min)/(max − min) − 1 elementwise over a feature of D entries; vectors may hold several rows
  * (`T,D` row-major). Constant dimensions (range < 1e-4) map to 0. `normalize`/`unnormalize` allocate nothing.
+ * A range may also cover whole chunks (T·D entries, one range per row: policy.actionRange "per-step"); `first`
+ * says which range entry `x[0]` takes (k·D for row k of a chunk; entry indices wrap around the range's length).
  */
 export class MinMaxNormalizer {
   readonly dim: number;
@@ -41,20 +43,20 @@ export class MinMaxNormalizer {
   }
 
   /** `out` ← normalized `x` (both `…,D`; `out` may alias `x`). */
-  normalize(x: ArrayLike<number>, out: Float32Array, outOffset = 0): Float32Array {
+  normalize(x: ArrayLike<number>, out: Float32Array, outOffset = 0, first = 0): Float32Array {
     const d = this.dim;
     for (let i = 0; i < x.length; i++) {
-      const j = i % d;
+      const j = (first + i) % d;
       out[outOffset + i] = (x[i] as number) * (this.scale[j] as number) + (this.offset[j] as number);
     }
     return out;
   }
 
   /** `out` ← unnormalized `x` (inverse of `normalize`; constant dimensions return their min). */
-  unnormalize(x: ArrayLike<number>, out: Float32Array): Float32Array {
+  unnormalize(x: ArrayLike<number>, out: Float32Array, first = 0): Float32Array {
     const d = this.dim;
     for (let i = 0; i < x.length; i++) {
-      const j = i % d;
+      const j = (first + i) % d;
       const s = this.scale[j] as number;
       out[i] = s === 0 ? (this.range.min[j] as number) : ((x[i] as number) - (this.offset[j] as number)) / s;
     }

@@ -96,7 +96,7 @@ export class BatchAssembler {
           this.state[i] = (this.state[i] as number) + this.options.stateNoise * rng.normal();
       }
       for (let k = 0; k < tp; k++) {
-        this.actionNorm.normalize(w.action.subarray(k * da, (k + 1) * da), this.row);
+        this.actionNorm.normalize(w.action.subarray(k * da, (k + 1) * da), this.row, 0, k * da);
         this.x0.set(this.row, (b * tp + k) * dx);
         if (c.predictStates) {
           const len = (ds0.episodes[w.episode] as { length: number }).length;

@@ -11,15 +11,19 @@ export function toRelative(w: WindowBuffers, obsSteps: number): void {
   for (let i = 0; i < w.action.length; i++) w.action[i] = (w.action[i] as number) - (s[i % d] as number);
 }
 
-/** Min-max range of the relative targets over every window of `episodes` (no images are read). */
+/**
+ * Min-max range of the relative targets over every window of `episodes` (no images are read): one entry per action
+ * name, or with `perStep` one per chunk step and action name (`predSteps·D`, row-major).
+ */
 export async function relativeActionRange(
   dataset: Dataset,
   episodes: readonly number[],
   obsSteps: number,
   predSteps: number,
+  perStep: boolean,
 ): Promise<FeatureRange> {
   const sampler = await WindowSampler.create(dataset, { obsSteps, actionSteps: predSteps, cameras: [], episodes });
-  const d = dataset.spec.actionNames.length;
+  const d = dataset.spec.actionNames.length * (perStep ? predSteps : 1);
   const min = new Array<number>(d).fill(Infinity);
   const max = new Array<number>(d).fill(-Infinity);
   const w = sampler.createBuffers();

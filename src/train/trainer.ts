@@ -193,7 +193,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state: { min: [...stateStats.min], max: [...stateStats.max] },
     action:
       p.actions === "relative"
-        ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps)
+        ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
         : { min: [...actionStats.min], max: [...actionStats.max] },
   };
   const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });

@@ -18,6 +18,15 @@ describe("MinMaxNormalizer", () => {
     for (let i = 0; i < 9; i++) expect(back[i]).toBeCloseTo(x[i] as number, 5);
   });
 
+  it("takes one range per chunk row when the range covers the chunk (first = the row's first entry)", () => {
+    const perRow = new MinMaxNormalizer({ min: [0, 0, -1, -1], max: [1, 1, 1, 1] }); // 2 rows of 2
+    const row1 = perRow.normalize([0.5, 0], new Float32Array(2), 0, 2);
+    expect([...row1]).toEqual([0.5, 0]);
+    const row0 = perRow.normalize([0.5, 0], new Float32Array(2), 0, 0);
+    expect([...row0]).toEqual([0, -1]);
+    expect([...perRow.unnormalize(row0, new Float32Array(2), 0)]).toEqual([0.5, 0]);
+  });
+
   it("refuses min > max and mismatched lengths", () => {
     expect(() => new MinMaxNormalizer({ min: [1], max: [0] })).toThrow(/entry 0 has min 1, max 0/);
     expect(() => new MinMaxNormalizer({ min: [1, 2], max: [3] })).toThrow(/min has 2 entries, max has 1/);

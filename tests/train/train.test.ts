@@ -114,6 +114,7 @@ describe("train", () => {
       { objective: "regression" },
       { predictStates: true, encoder: null },
       { observeState: false, actions: "relative" },
+      { actions: "relative", actionRange: "per-step" },
     ]) {
       const out = tempDir("duet-model-");
       const config = trainConfigSchema.parse(tinyConfig({ policy, train: { steps: 10, valEvery: 0 } }));
@@ -121,6 +122,10 @@ describe("train", () => {
       await train({ dataset, config, out, onEvent: (e) => events.push(e) });
       const losses = events.flatMap((e) => (e.kind === "step" ? [e.loss] : []));
       expect(losses.at(-1)!, JSON.stringify(policy)).toBeLessThan(losses[0]!);
+      const model = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as {
+        normalizer: { action: { min: [] } };
+      };
+      expect(model.normalizer.action.min.length, JSON.stringify(policy)).toBe("actionRange" in policy ? 160 : 16);
       const p = await loadPolicy(out);
       p.reset(0);
       const chunk = await p.predictChunk([observation(1, 5), observation(1, 6)]);
