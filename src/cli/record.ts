@@ -34,6 +34,7 @@ export interface RecordArgs {
   mode: "random" | "left" | "right";
   expertNoise?: number;
   approachOffset?: number;
+  actuationNoise?: number;
   leadPolicy?: string;
   leadSteps: [number, number];
   /** ros */
@@ -53,6 +54,7 @@ function checkArgs(args: RecordArgs): void {
     if (args.expertNoise !== undefined) problems.push("--expert-noise is for --source expert");
     if (args.leadPolicy !== undefined) problems.push("--lead-policy is for --source expert");
     if (args.approachOffset !== undefined) problems.push("--approach-offset is for --source expert");
+    if (args.actuationNoise !== undefined) problems.push("--actuation-noise is for --source expert");
     if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
     if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
     if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
@@ -83,6 +85,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
         mode: args.mode,
         ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
         ...(args.approachOffset !== undefined ? { approachOffset: args.approachOffset } : {}),
+        ...(args.actuationNoise !== undefined ? { actuationNoise: args.actuationNoise } : {}),
         ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
       },
       workers: args.workers,
@@ -217,6 +220,12 @@ export function registerRecord(program: Command): void {
       "--approach-offset <m>",
       "expert: std (m) of a sideways offset held on the final approach to the bottle until 6 cm out, where the hand " +
         "squares up: records the correction learned policies need there (default 0)",
+      numberArg(0, 0.05),
+    )
+    .option(
+      "--actuation-noise <rad>",
+      "expert: std (rad) of a slowly varying tracking error on joints 1-6 while recording; the recorded actions are " +
+        "the expert's own commands, which lead back to its path (DART): corrections a policy needs (default 0)",
       numberArg(0, 0.05),
     )
     .option(

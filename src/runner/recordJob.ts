@@ -16,6 +16,8 @@ export interface RecordSimJob {
   noise?: number;
   /** Std (m) of the expert's sideways offset on the final approach (ExpertOptions.approachOffset). Default 0. */
   approachOffset?: number;
+  /** Std (rad) of the arms' tracking error while recording (SimEnvOptions.actuationNoise: DART). Default 0. */
+  actuationNoise?: number;
   /**
    * A trained policy (model directory) drives the first k steps of each episode, k drawn from `steps` (inclusive)
    * by the seed; those steps are not recorded. The expert then takes over from where the policy left the arms, and
@@ -39,7 +41,7 @@ export function simSource(job: RecordSimJob): {
 } {
   const scenario = loadScenario(resolve(job.scenario));
   return {
-    makeEnv: () => createEnv(scenario),
+    makeEnv: () => createEnv(scenario, job.actuationNoise ? { actuationNoise: job.actuationNoise } : {}),
     makePolicy: (env) =>
       createExpert(env as SimEnv, {
         ...(job.mode ? { mode: job.mode } : {}),

@@ -28,7 +28,20 @@ export interface EnvCameras {
 export interface SimEnvOptions {
   /** Camera renderer (default: none, observations carry no images). */
   cameras?: EnvCameras;
+  /**
+   * Std (rad) of a tracking error added to every target of joints 1–6 of both arms (default 0): a slowly varying
+   * error (AR(1), correlation 0.8 per control step, so ≈ 5 steps — about what a policy executes of one chunk), drawn
+   * from the episode's seed. Recording the scripted expert with it is DART (Laskey et al. 2017): the expert computes
+   * each command from its own last command, never from the measured joints, so the recorded actions lead back to its
+   * path from the states the error pushed the arm into — the corrections a policy needs to recover from its own.
+   */
+  actuationNoise?: number;
 }
+
+/** Per-step correlation of the actuation error (see SimEnvOptions.actuationNoise). */
+const ACTUATION_CORRELATION = 0.8;
+/** Joints 1–6 of each arm get the actuation error; joint 7 only turns the tool about its axis. */
+const NOISY_JOINTS = ARM_DOF - 1;
 
 /** Thrown for an action that cannot be executed: wrong length or a non-finite number. */
 export class ActionError extends DuetError {
@@ -52,6 +65,8 @@ export class SimEnv implements Env {
   private readonly lower: Float64Array;
   private readonly upper: Float64Array;
   private readonly maxOpening: number;
+  private readonly actuation = new Float64Array(ACTION_DIM);
+  private actuationRng = new Rng(0);
 
   constructor(
     readonly scenario: Scenario,
@@ -65,6 +80,8 @@ export class SimEnv implements Env {
     this.lower = Float64Array.from(robot.joints, (j) => j.lower);
     this.upper = Float64Array.from(robot.joints, (j) => j.upper);
     this.maxOpening = robot.gripper.max_opening;
+    const n = options.actuationNoise ?? 0;
+    if (!(Number.isFinite(n) && n >= 0)) throw new DuetError(`SimEnv: actuationNoise ${n}; expected a std ≥ 0 (rad)`);
   }
 
   /** The physics world of the current episode (privileged state for the scripted expert, replays and tests). */
@@ -88,6 +105,8 @@ export class SimEnv implements Env {
     this.w = new BimanualWorld(this.scenario, SimEnv.drawParams(this.scenario, new Rng(seed)));
     this.steps = 0;
     this.holder = "none";
+    this.actuation.fill(0);
+    this.actuationRng = new Rng((seed ^ 0x5bd1e995) >>> 0);
     return this.observe();
   }
 
@@ -102,11 +121,12 @@ export class SimEnv implements Env {
     for (let i = 0; i < ACTION_DIM; i++) if (!Number.isFinite(action[i]!)) bad.push(`${SLOT_NAMES[i]}=${action[i]}`);
     if (bad.length > 0) throw new ActionError(`action: expected finite numbers, received ${bad.join(", ")}`);
     let clamped = 0;
+    this.driftActuation();
     for (const arm of ARMS) {
       const a = w.arms[arm];
       const o = armOffset(arm);
       for (let j = 0; j < ARM_DOF; j++) {
-        const v = action[o + j]!;
+        const v = action[o + j]! + this.actuation[o + j]!;
         const c = Math.min(this.upper[j]!, Math.max(this.lower[j]!, v));
         if (c !== v) clamped++;
         a.target[j] = c;
@@ -144,6 +164,22 @@ export class SimEnv implements Env {
         step: this.steps,
       },
     };
+  }
+
+  /** Advance the actuation error one control step (stationary AR(1) with the configured std). */
+  private driftActuation(): void {
+    const std = this.options.actuationNoise ?? 0;
+    if (std === 0) return;
+    const r = ACTUATION_CORRELATION;
+    const fresh = std * Math.sqrt(1 - r * r);
+    const first = this.steps === 0;
+    for (const arm of ARMS) {
+      const o = armOffset(arm);
+      for (let j = 0; j < NOISY_JOINTS; j++) {
+        const e = this.actuationRng.normal();
+        this.actuation[o + j] = first ? std * e : r * this.actuation[o + j]! + fresh * e;
+      }
+    }
   }
 
   private observe(): Observation {

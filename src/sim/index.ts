@@ -24,10 +24,19 @@ import { SimEnv } from "./env.ts";
 import { ScriptedExpert, type ExpertOptions } from "./expert.ts";
 import { loadScenario, type Scenario } from "./scenario.ts";
 
-/** A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`. */
-export function createEnv(scenario: string | Scenario, options: { cameras?: boolean } = {}): SimEnv {
+/**
+ * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`;
+ * `actuationNoise` as in SimEnvOptions.
+ */
+export function createEnv(
+  scenario: string | Scenario,
+  options: { cameras?: boolean; actuationNoise?: number } = {},
+): SimEnv {
   const s = typeof scenario === "string" ? loadScenario(scenario) : scenario;
-  return new SimEnv(s, options.cameras === false ? {} : { cameras: new SceneCameras(s.cameras) });
+  return new SimEnv(s, {
+    ...(options.cameras !== false && { cameras: new SceneCameras(s.cameras) }),
+    ...(options.actuationNoise !== undefined && { actuationNoise: options.actuationNoise }),
+  });
 }
 
 /** The scripted expert for an env; `mode` fixes which arm holds the bottle. */

@@ -118,6 +118,32 @@ describe("SimEnv", () => {
     expect(c.states).not.toEqual(a.states);
   });
 
+  it("actuationNoise: joints 1–6 miss a held target by a seeded, slowly varying error of about the given std", () => {
+    const errors = (seed: number, std: number) => {
+      const env = createEnv("scenarios/bottle-cap.json", { cameras: false, actuationNoise: std });
+      const hold = Float32Array.from(env.reset(seed).state);
+      const out: number[][] = [];
+      for (let t = 0; t < 150; t++) out.push([...env.step(hold).observation.state].map((q, i) => q - hold[i]!));
+      return out;
+    };
+    const a = errors(5, 0.003);
+    expect(errors(5, 0.003)).toEqual(a); // the episode's seed fixes the error
+    expect(errors(6, 0.003)).not.toEqual(a);
+    const joint1 = a.map((row) => row[0]!);
+    const rms = Math.sqrt(joint1.reduce((s, e) => s + e * e, 0) / joint1.length);
+    expect(rms).toBeGreaterThan(0.0015);
+    expect(rms).toBeLessThan(0.006);
+    // correlated from one step to the next (≈ 0.8), not white
+    const lag1 = joint1.slice(1).reduce((s, e, t) => s + e * joint1[t]!, 0) / (rms * rms * (joint1.length - 1));
+    expect(lag1).toBeGreaterThan(0.6);
+    // joint 7 and the grippers get none
+    for (const row of a) for (const i of [6, 7, 14, 15]) expect(Math.abs(row[i]!)).toBeLessThan(1e-9);
+    expect(errors(5, 0).every((row) => row.every((e) => Math.abs(e) < 1e-9))).toBe(true);
+    expect(() => createEnv("scenarios/bottle-cap.json", { cameras: false, actuationNoise: -1 })).toThrow(
+      /actuationNoise -1; expected a std ≥ 0/,
+    );
+  });
+
   it("renders every camera: frames are not blank and the cap shows where projection says", () => {
     const env = createEnv("scenarios/bottle-cap.json");
     const obs = env.reset(4);
