@@ -1,11 +1,13 @@
 // How precise must a policy's joint targets be? The scripted expert with a constant per-episode error added to its
 // commands (joints 1–6 of the chosen arm(s), drawn from N(0, σ²) in rad; grippers untouched). The expert plans from
-// its own commands, so it never corrects the error: this measures the task's open-loop tolerance.
+// its own commands, so it never corrects the error: this measures the task's open-loop tolerance. --actuation S adds
+// the simulator's slowly varying tracking error (SimEnv actuationNoise, std S rad on joints 1–6 of both arms; what
+// `duet record --actuation-noise` records with) on top.
 //
 //   node --import tsx scripts/expert-tolerance.ts [--sigma 0.01] [--arm both|holder|twister] [--episodes 16]
-//     [--seed 5000] [--joint7 0] [--scenario scenarios/bottle-cap.json]
+//     [--seed 5000] [--joint7 0] [--actuation 0] [--scenario scenarios/bottle-cap.json]
 //
-// Prints one JSON object: { sigma, joint7, arm, episodes, successes, success_rate, wilson95 }.
+// Prints one JSON object: { sigma, joint7, actuation, arm, episodes, successes, success_rate, wilson95 }.
 import { parseArgs } from "node:util";
 import { Rng, wilson95, type ActionChunk, type Observation, type Policy } from "../src/core/index.ts";
 import { runEpisode } from "../src/runner/rollout.ts";
@@ -15,6 +17,7 @@ const { values } = parseArgs({
   options: {
     sigma: { type: "string", default: "0.01" },
     joint7: { type: "string", default: "0" },
+    actuation: { type: "string", default: "0" },
     arm: { type: "string", default: "both" },
     episodes: { type: "string", default: "16" },
     seed: { type: "string", default: "5000" },
@@ -23,6 +26,7 @@ const { values } = parseArgs({
 });
 const sigma = Number(values.sigma);
 const sigma7 = Number(values.joint7);
+const actuation = Number(values.actuation);
 const arm = values.arm;
 if (!["both", "holder", "twister"].includes(arm))
   throw new Error(`--arm: expected both, holder or twister, got ${arm}`);
@@ -31,13 +35,14 @@ const seed0 = Number(values.seed);
 for (const [name, v, ok, expected] of [
   ["--sigma", sigma, sigma >= 0, "a number ≥ 0 (rad)"],
   ["--joint7", sigma7, sigma7 >= 0, "a number ≥ 0 (rad)"],
+  ["--actuation", actuation, actuation >= 0, "a number ≥ 0 (rad)"],
   ["--episodes", episodes, Number.isInteger(episodes) && episodes >= 1, "an integer ≥ 1"],
   ["--seed", seed0, Number.isInteger(seed0) && seed0 >= 0, "an integer ≥ 0"],
 ] as const) {
   if (!ok) throw new Error(`${name}: expected ${expected}, got ${v}`);
 }
 
-const env = createEnv(values.scenario, { cameras: false });
+const env = createEnv(values.scenario, { cameras: false, actuationNoise: actuation });
 const expert = createExpert(env);
 const bias = new Float32Array(16);
 const biased: Policy = {
@@ -71,6 +76,7 @@ process.stdout.write(
   `${JSON.stringify({
     sigma,
     joint7: sigma7,
+    actuation,
     arm,
     episodes,
     successes,

@@ -24,7 +24,7 @@ export const policyConfigSchema = z
     /**
      * Normalization range of relative actions. "shared": one min-max range per joint over the whole chunk.
      * "per-step": one per joint and chunk step k, so the first steps (the ones executed) keep their own, much finer
-     * scale: on 200 expert episodes the offsets of joints 1–6 span ±0.04–0.08 rad at k = 0 and ±0.29–0.56 rad at
+     * scale: on 200 expert episodes the offsets of joints 1–6 span ±0.04–0.08 rad at k = 0 and ±0.29–0.55 rad at
      * k = 9 (configs/README.md). Only with actions "relative" (absolute targets span the same range at every k).
      */
     actionRange: z.enum(["shared", "per-step"]).default("shared"),
