@@ -225,7 +225,7 @@ export function registerRecord(program: Command): void {
     .option(
       "--actuation-noise <rad>",
       "expert: std (rad) of a slowly varying tracking error on joints 1-6 while recording; the recorded actions are " +
-        "the expert's own commands, which lead back to its path (DART): corrections a policy needs (default 0)",
+        "the expert's own commands, which lead back to its path (DART). The expert tolerates about 0.002 (default 0)",
       numberArg(0, 0.05),
     )
     .option(

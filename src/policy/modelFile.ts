@@ -45,22 +45,13 @@ export const policyModelSchema = z
       if (got !== want) ctx.addIssue({ code: "custom", path, message: `${want} entries (${what}); found ${got}` });
     };
     check(["normalizer", "state", "min"], m.normalizer.state.min.length, m.stateNames.length, "one per state name");
-    if (m.config.actionRange === "per-step") {
-      const want = m.config.predSteps * m.actionNames.length;
-      check(
-        ["normalizer", "action", "min"],
-        m.normalizer.action.min.length,
-        want,
-        "one per chunk step and action name",
-      );
-    } else {
-      check(
-        ["normalizer", "action", "min"],
-        m.normalizer.action.min.length,
-        m.actionNames.length,
-        "one per action name",
-      );
-    }
+    const perStep = m.config.actionRange === "per-step";
+    check(
+      ["normalizer", "action", "min"],
+      m.normalizer.action.min.length,
+      (perStep ? m.config.predSteps : 1) * m.actionNames.length,
+      perStep ? "one per chunk step and action name" : "one per action name",
+    );
     if (m.config.actions === "relative") {
       check(
         ["actionNames"],

@@ -176,6 +176,17 @@ describe("loadPolicy refuses bad model directories", () => {
     );
   });
 
+  it("per-step action ranges without one range per chunk step", async () => {
+    const dir = makeModel();
+    const file = join(dir, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
+    Object.assign(m.config, { actions: "relative", actionRange: "per-step" }); // the 16 ranges of a shared model
+    writeFileSync(file, JSON.stringify(m));
+    await expect(loadPolicy(dir)).rejects.toThrow(
+      /normalizer.action.min: expected 160 entries \(one per chunk step and action name\); found 16/,
+    );
+  });
+
   it("graphs that do not match model.json (horizon, action size)", async () => {
     const dir = makeModel();
     const file = join(dir, "model.json");
