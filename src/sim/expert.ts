@@ -47,6 +47,11 @@ const LINEAR_SPEED = 0.25; // m/s for free motion
 const APPROACH_SPEED = 0.1; // m/s near objects
 const ANGULAR_SPEED = 1.5; // rad/s tool orientation change
 const GRIP_SETTLE_STEPS = 4;
+/**
+ * TCP height over the cap centre for the cap grasp (m). The fingertips reach 15 mm past the TCP: at 9 mm they stop
+ * 7 mm above the bottle's shoulder (at 6 mm, 4 mm: a few mm of tracking error put the pads on the bottle, not the cap).
+ */
+const CAP_GRASP_ABOVE = 0.009;
 const SQUARE_UP_STANDOFF = 0.06; // m from the bottle's axis to the TCP: the fingertips are still clear of its surface
 
 /**
@@ -153,7 +158,7 @@ export class ScriptedExpert implements Policy {
     const o = armOffset(T);
     yield* this.setGripper(T, this.maxOpening());
     yield* this.rotateWrist(T, TWIST_START, RETURN_RATE);
-    yield* this.moveLinear(T, this.capPose(0.006), APPROACH_SPEED, TWIST_START);
+    yield* this.moveLinear(T, this.capPose(CAP_GRASP_ABOVE), APPROACH_SPEED, TWIST_START);
     yield* this.setGripper(T, 0);
     const w = this.env.world;
     if (w.arms[T].gripper.holding !== w.cap) return; // missed: the loop regrasps

@@ -1,5 +1,5 @@
 // Parallel grippers: fingers servo toward the commanded opening and stop when both touch the same object; the grip
-// holds by friction bounded by μ·grip force (default) or by a weld on two-finger contact (option).
+// holds by friction bounded by μ·grip force, or by a weld on two-finger contact that may be compliant.
 import * as CANNON from "cannon-es";
 import type { RobotDescription } from "../core/index.ts";
 
@@ -7,6 +7,22 @@ import type { RobotDescription } from "../core/index.ts";
 const FULL_FORCE_SQUEEZE = 0.005;
 /** Physics steps without any finger contact after which a grasp counts as lost. */
 const LOST_STEPS = 12;
+
+/**
+ * A weld grasp's compliance: spring constants of the lock between hand and held object (cannon-es SPOOK equations,
+ * damped over `relaxation` physics steps). `Infinity` keeps cannon-es's near-rigid default (1e7).
+ */
+export interface WeldOptions {
+  /** N/m, on the held object's position in the hand. */
+  stiffness: number;
+  /** N·m/rad, on its orientation in the hand. */
+  angularStiffness: number;
+  /** Physics step (s). */
+  dt: number;
+}
+
+/** Damping of a compliant weld: SPOOK relaxation in physics steps (cannon-es's default). */
+const WELD_RELAXATION = 3;
 
 /** One arm's gripper state. `opening` is per finger (m), 0 = closed, robot.gripper.max_opening = open. */
 export class Gripper {
@@ -30,6 +46,8 @@ export class Gripper {
     readonly hand: CANNON.Body,
     readonly fingerA: CANNON.Body,
     readonly fingerB: CANNON.Body,
+    /** Weld grasp options; null for the friction grasp. */
+    private readonly weldOptions: WeldOptions | null = null,
   ) {
     this.maxOpening = robot.gripper.max_opening;
     this.speed = robot.gripper.velocity;
@@ -49,8 +67,9 @@ export class Gripper {
       this.holding = null;
     } else if (both) {
       this.holding = both;
-    } else if (this.holding && this.lostSteps < LOST_STEPS) {
-      // hold position: the object is still between the fingers
+    } else if (this.holding && (this.weld !== null || this.lostSteps < LOST_STEPS)) {
+      // hold position: the object is still between the fingers (a weld holds until the gripper opens: a compliant
+      // weld lets the object shift off the pads without letting go, as a firm grip on soft pads would)
     } else {
       this.holding = null;
       this.opening = Math.max(this.target, this.opening - this.speed * dt);
@@ -61,8 +80,15 @@ export class Gripper {
 
   /** With the weld grasp model: lock the held object to the hand while held, unlock on release. */
   updateWeld(world: CANNON.World): void {
+    const options = this.weldOptions;
+    if (!options) return;
     if (this.holding && !this.weld) {
       this.weld = new CANNON.LockConstraint(this.hand, this.holding);
+      // a LockConstraint's equations: three point-to-point (position), then three rotational
+      this.weld.equations.forEach((eq, i) => {
+        const k = i < 3 ? options.stiffness : options.angularStiffness;
+        if (Number.isFinite(k)) eq.setSpookParams(k, WELD_RELAXATION, options.dt);
+      });
       world.addConstraint(this.weld);
     } else if (!this.holding && this.weld) {
       world.removeConstraint(this.weld);

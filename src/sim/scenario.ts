@@ -67,10 +67,20 @@ export const scenarioSchema = z.strictObject({
     /** Thread friction torque (N·m) resisting loosening, sampled per episode (cap tightness). */
     friction_torque: positiveRange,
   }),
-  grasp: z.strictObject({
-    /** "friction": finger friction bounded by μ·grip force; "weld": lock on two-finger contact. */
-    model: z.enum(["friction", "weld"]),
-  }),
+  grasp: z
+    .strictObject({
+      /** "friction": finger friction bounded by μ·grip force; "weld": lock on two-finger contact until opened. */
+      model: z.enum(["friction", "weld"]),
+      /**
+       * Weld only: compliance of the lock between hand and object, as a real hand's soft pads and a Panda's impedance
+       * controller give (N/m and N·m/rad). Absent: rigid (cannon-es's 1e7).
+       */
+      stiffness: z.number().positive().optional(),
+      angular_stiffness: z.number().positive().optional(),
+    })
+    .refine((g) => g.model === "weld" || (g.stiffness === undefined && g.angular_stiffness === undefined), {
+      message: 'stiffness and angular_stiffness only with model "weld" (the friction grasp has no lock to soften)',
+    }),
   success: z.strictObject({
     /** Cap must be released and farther than this from its seat (m). */
     cap_distance: z.number().positive(),

@@ -4,7 +4,7 @@ import * as CANNON from "cannon-es";
 import { ARMS, ARM_DOF, type Arm, type RobotDescription } from "../core/index.ts";
 import { armBodies, bottleBody, capBody, capSeatHeight, fingerCenter, tableBody, type BodySpec } from "./bodies.ts";
 import { ArmKinematics } from "./kinematics.ts";
-import { GripFriction, Gripper } from "./gripper.ts";
+import { GripFriction, Gripper, type WeldOptions } from "./gripper.ts";
 import { cannonBody } from "./physics.ts";
 import { type Pose, dhPose, mulPose, newPose, poseQuaternion } from "./pose.ts";
 import type { Scenario } from "./scenario.ts";
@@ -37,12 +37,13 @@ export class ArmState {
     robot: RobotDescription,
     readonly arm: Arm,
     moving: CANNON.Body[],
+    weld: WeldOptions | null,
   ) {
     this.kin = new ArmKinematics(robot, arm);
     this.moving = moving;
     this.poses = moving.map(() => newPose());
     this.velocity = Float64Array.from(robot.joints, (j) => j.velocity);
-    this.gripper = new Gripper(robot, moving[ARM_DOF]!, moving[ARM_DOF + 1]!, moving[ARM_DOF + 2]!);
+    this.gripper = new Gripper(robot, moving[ARM_DOF]!, moving[ARM_DOF + 1]!, moving[ARM_DOF + 2]!, weld);
     this.fingerThickness = robot.gripper.finger_size[1];
     this.fingerCenter = fingerCenter(robot);
     this.q.set(robot.arms[arm].home);
@@ -163,13 +164,17 @@ export class BimanualWorld {
     };
     add(tableBody(), tableMat);
     const arms = {} as Record<Arm, ArmState>;
+    const g = scenario.grasp;
+    const weld = this.weld
+      ? { stiffness: g.stiffness ?? Infinity, angularStiffness: g.angular_stiffness ?? Infinity, dt: this.dt }
+      : null;
     for (const arm of ARMS) {
       const specs = armBodies(robot, arm);
       const bodies = specs.map((s) => add(s, s.role === "finger" ? fingerMat : tableMat));
       const base = robot.arms[arm];
       bodies[0]!.position.set(base.position[0], base.position[1], base.position[2]);
       bodies[0]!.quaternion.setFromAxisAngle(new CANNON.Vec3(0, 0, 1), base.yaw);
-      arms[arm] = new ArmState(robot, arm, bodies.slice(1));
+      arms[arm] = new ArmState(robot, arm, bodies.slice(1), weld);
       arms[arm].pose(null);
     }
     this.arms = arms;
@@ -200,7 +205,7 @@ export class BimanualWorld {
       const a = this.arms[arm];
       a.servo(dt);
       a.pose(dt);
-      if (this.weld) a.gripper.updateWeld(this.world);
+      a.gripper.updateWeld(this.world);
     }
     this.thread.update();
     this.world.step(dt);

@@ -91,6 +91,16 @@ describe("duet sim: bad input", () => {
     expect(extra.issues[0]!.expected).toContain("colour");
   });
 
+  it("rejects grasp stiffness without the weld model, and a non-positive stiffness", () => {
+    const friction = validationIssues(
+      fixture((s) => (s.grasp = { model: "friction", stiffness: 3000 })),
+    );
+    expect(friction.issues[0]!.path).toBe("grasp");
+    expect(friction.issues[0]!.expected).toContain('only with model "weld"');
+    const zero = validationIssues(fixture((s) => (s.grasp.angular_stiffness = 0)));
+    expect(zero.issues[0]).toMatchObject({ path: "grasp.angular_stiffness", received: "0" });
+  });
+
   it("rejects bad arguments with the option name", () => {
     const r = duet("sim", "--episodes", "zero");
     expect(r.code).not.toBe(0);
