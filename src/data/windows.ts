@@ -22,12 +22,16 @@ export interface WindowOptions {
   episodes?: readonly number[];
   /** Cameras whose frames a window carries. Default: all. A state-only policy passes [] and decodes no image. */
   cameras?: readonly string[];
+  /** Also carry the environment state of the observation steps (datasets recorded in simulation). Default false. */
+  environment?: boolean;
 }
 
 /** Buffers one window is written into (reused across calls). */
 export interface WindowBuffers {
   /** `state: To,Ds`. */
   state: Float32Array;
+  /** `environment: To,De` with `WindowOptions.environment`, else empty. */
+  environment: Float32Array;
   /** Camera name → `To,H,W,3` uint8. */
   images: Record<string, Uint8Array>;
   /** `action: Tp,Da`. */
@@ -52,6 +56,8 @@ export class WindowSampler {
   readonly actionSteps: number;
   /** The cameras windows carry. */
   readonly cameras: readonly CameraSpec[];
+  /** Whether windows carry the environment state. */
+  readonly environment: boolean;
 
   private constructor(
     readonly dataset: Dataset,
@@ -60,6 +66,7 @@ export class WindowSampler {
   ) {
     this.obsSteps = opts.obsSteps;
     this.actionSteps = opts.actionSteps;
+    this.environment = opts.environment;
     const byName = new Map(dataset.spec.cameras.map((c) => [c.name, c]));
     this.cameras = opts.cameras.map((n) => {
       const c = byName.get(n);
@@ -90,8 +97,9 @@ export class WindowSampler {
       throw new RangeError(`maxActionPad must be an integer ≥ 0, received ${maxActionPad}`);
     const episodes = options.episodes ?? dataset.episodes.map((e) => e.episodeIndex);
     const cameras = options.cameras ?? dataset.spec.cameras.map((c) => c.name);
+    const environment = options.environment ?? false;
     await dataset.load(episodes);
-    return new WindowSampler(dataset, episodes, { obsSteps, actionSteps, maxActionPad, cameras });
+    return new WindowSampler(dataset, episodes, { obsSteps, actionSteps, maxActionPad, cameras, environment });
   }
 
   /** Number of windows. */
@@ -105,6 +113,7 @@ export class WindowSampler {
     const To = this.obsSteps;
     return {
       state: new Float32Array(To * spec.stateNames.length),
+      environment: new Float32Array(this.environment ? To * (spec.environmentNames?.length ?? 0) : 0),
       images: Object.fromEntries(this.cameras.map((c) => [c.name, new Uint8Array(To * c.height * c.width * 3)])),
       action: new Float32Array(this.actionSteps * spec.actionNames.length),
       statePad: new Uint8Array(To),
@@ -124,12 +133,14 @@ export class WindowSampler {
     const L = (ds.episodes[e] as { length: number }).length;
     const Ds = ds.spec.stateNames.length;
     const Da = ds.spec.actionNames.length;
+    const De = ds.spec.environmentNames?.length ?? 0;
     const To = this.obsSteps;
     for (let k = 0; k < To; k++) {
       const s = t - (To - 1) + k;
       const src = s < 0 ? 0 : s;
       out.statePad[k] = s < 0 ? 1 : 0;
       ds.readState(e, src, out.state, k * Ds);
+      if (this.environment) ds.readEnvironment(e, src, out.environment, k * De);
       for (const cam of this.cameras) {
         const size = cam.height * cam.width * 3;
         (out.images[cam.name] as Uint8Array).set(ds.frame(cam.name, e, src), k * size);

@@ -36,6 +36,13 @@ export const policyConfigSchema = z
      * state out did not make the observer localize either (README, Policies: 0/20, output still unchanged).
      */
     observeState: z.boolean().default(true),
+    /**
+     * Also feed the simulator's scene state (`observation.environment_state`: bottle and cap in each hand's frame,
+     * tilt, thread turns) as a feature (default false). Privileged: only the simulator has it, so such a policy runs
+     * in simulation only. It is the diagnostic that splits control from perception (does the policy succeed when it
+     * is told where things are?) and the teacher a camera policy could be distilled from.
+     */
+    observeScene: z.boolean().default(false),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
     /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */

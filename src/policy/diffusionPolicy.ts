@@ -60,12 +60,16 @@ export class DiffusionPolicy implements Policy {
   readonly actionHorizon: number;
   private readonly stateNorm: MinMaxNormalizer;
   private readonly actionNorm: MinMaxNormalizer;
+  /** Privileged policies (config.observeScene): the scene state's normalizer, else null. */
+  private readonly sceneNorm: MinMaxNormalizer | null;
   private readonly sampler: DdimSampler | DdpmSampler | null;
   private readonly mode: "loop" | "unrolled";
   private rng = new Rng(0);
   // Scratch buffers (not reentrant: await each predictChunk before the next).
   private readonly stateRaw: Float32Array;
   private readonly stateBuf: Float32Array;
+  private readonly sceneRaw: Float32Array;
+  private readonly sceneBuf: Float32Array;
   private readonly imageBufs: Float32Array[];
   private readonly x: Float32Array;
   private readonly tBuf = new Float32Array(1);
@@ -84,6 +88,11 @@ export class DiffusionPolicy implements Policy {
     this.actionHorizon = c.actionSteps;
     this.stateNorm = new MinMaxNormalizer(model.normalizer.state);
     this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
+    const env = model.normalizer.environment;
+    this.sceneNorm = c.observeScene && env ? new MinMaxNormalizer(env) : null;
+    const de = this.sceneNorm?.dim ?? 0;
+    this.sceneRaw = new Float32Array(c.obsSteps * de);
+    this.sceneBuf = new Float32Array(c.obsSteps * de);
     const ds = model.stateNames.length;
     const dx = model.actionNames.length + (c.predictStates ? ds : 0);
     this.stateRaw = new Float32Array(c.obsSteps * ds);
@@ -103,6 +112,7 @@ export class DiffusionPolicy implements Policy {
           : new DdimSampler(schedule, options.inferenceSteps ?? c.scheduler.inferenceSteps);
     // the state is still read (relative actions, NaN checks); the encoder only takes it when it looks at it
     if (c.observeState) this.feeds[IO.state] = { data: this.stateBuf, dims: [1, c.obsSteps, ds] };
+    if (de > 0) this.feeds[IO.environment] = { data: this.sceneBuf, dims: [1, c.obsSteps, de] };
     model.cameras.forEach((cam, i) => {
       this.feeds[imageInput(cam.name)] = {
         data: this.imageBufs[i] as Float32Array,
@@ -174,6 +184,27 @@ export class DiffusionPolicy implements Policy {
     return f32(out, IO.pred, this.label);
   }
 
+  /** Copy observation step k's scene state (privileged policies), refusing a missing, short or non-finite one. */
+  private readScene(obs: Observation, age: number, k: number): void {
+    const names = this.model.environmentNames ?? [];
+    const de = names.length;
+    const e = obs.environmentState;
+    if (!e || e.length !== de) {
+      throw new DuetError(
+        `${this.label}: observation t-${age} has ${e ? `${e.length} environment-state values` : "no environment state"}, expected ${de}: this policy observes the simulator's scene state (config.observeScene) and runs in simulation only`,
+      );
+    }
+    for (let j = 0; j < de; j++) {
+      const v = e[j] as number;
+      if (!Number.isFinite(v)) {
+        throw new DuetError(
+          `${this.label}: observation t-${age} environment state ${names[j]} is ${v}; no action taken`,
+        );
+      }
+      this.sceneRaw[k * de + j] = v;
+    }
+  }
+
   /** Validate the observations, fill the input buffers, run the encoder graph → cond `1,To,Dobs`. */
   private async encode(history: readonly Observation[]): Promise<TensorData> {
     const to = this.obsHorizon;
@@ -194,6 +225,7 @@ export class DiffusionPolicy implements Policy {
         }
         this.stateRaw[k * ds + j] = v;
       }
+      if (this.sceneNorm) this.readScene(obs, age, k);
       this.model.cameras.forEach((cam, i) => {
         const frame = obs.images[cam.name];
         if (!frame) {
@@ -213,6 +245,7 @@ export class DiffusionPolicy implements Policy {
       });
     }
     this.stateNorm.normalize(this.stateRaw, this.stateBuf);
+    this.sceneNorm?.normalize(this.sceneRaw, this.sceneBuf);
     const out = await this.graphs.encoder.run(this.feeds);
     const cond = out[IO.cond];
     if (!cond) throw new DuetError(`${this.label}: encoder output '${IO.cond}' missing`);

@@ -64,6 +64,8 @@ export interface PolicyExpectations {
   cameras?: readonly { name: string; width?: number; height?: number }[];
   /** Control rate (Hz) of the environment. */
   controlHz?: number;
+  /** Environment-state entries the environment reports (null: none, as on a real robot). */
+  environmentNames?: readonly string[] | null;
 }
 
 export interface LoadPolicyOptions extends SamplingOptions {
@@ -97,6 +99,19 @@ function expectationIssues(m: PolicyModel, e: PolicyExpectations): Issue[] {
   }
   if (e.controlHz !== undefined && e.controlHz !== m.fps) {
     issues.push({ path: "fps", expected: `${e.controlHz} (the environment's control rate)`, received: String(m.fps) });
+  }
+  if (m.config.observeScene && e.environmentNames !== undefined) {
+    const want = (m.environmentNames ?? []).join(",");
+    if (e.environmentNames === null || e.environmentNames.join(",") !== want) {
+      issues.push({
+        path: "environmentNames",
+        expected:
+          e.environmentNames === null
+            ? "none: this environment reports no scene state (config.observeScene policies run in simulation only)"
+            : `the environment's scene state (${e.environmentNames.length} entries: ${e.environmentNames.slice(0, 3).join(", ")}, …)`,
+        received: `${m.environmentNames?.length ?? 0} entries`,
+      });
+    }
   }
   if (e.cameras !== undefined) {
     const have = new Map(e.cameras.map((c) => [c.name, c]));
@@ -177,6 +192,7 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   const ds = m.stateNames.length;
   const dx = m.actionNames.length + (c.predictStates ? ds : 0);
   const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
+  if (c.observeScene) encWant[IO.environment] = [1, c.obsSteps, m.environmentNames?.length ?? 0];
   for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
   const condDecl = encoder.outputs.find((o) => o.name === IO.cond);
   const condShape = condDecl ? condDecl.shape.map(Number) : [];

@@ -24,6 +24,8 @@ export const policyModelSchema = z
     fps: z.int().positive(),
     stateNames: z.array(z.string()).min(1),
     actionNames: z.array(z.string()).min(1),
+    /** With config.observeScene: the environment-state entries the policy observes, in input order. */
+    environmentNames: z.array(z.string()).min(1).optional(),
     /** Cameras the policy looks through, in input order. */
     cameras: z.array(cameraShapeSchema),
     /**
@@ -31,7 +33,7 @@ export const policyModelSchema = z
      * "relative" the action range is that of the offsets a[t+k] − s[t] over the dataset's windows (with
      * config.actionRange "per-step" one range per chunk step: predSteps × the action names, row-major).
      */
-    normalizer: z.object({ state: rangeSchema, action: rangeSchema }).strict(),
+    normalizer: z.object({ state: rangeSchema, action: rangeSchema, environment: rangeSchema.optional() }).strict(),
     /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
     files: z
       .object({ encoder: z.string().min(1), denoiser: z.string().min(1), sampler: z.string().min(1).nullable() })
@@ -52,6 +54,23 @@ export const policyModelSchema = z
       (perStep ? m.config.predSteps : 1) * m.actionNames.length,
       perStep ? "one per chunk step and action name" : "one per action name",
     );
+    if (m.config.observeScene) {
+      if (!m.environmentNames || !m.normalizer.environment) {
+        ctx.addIssue({
+          code: "custom",
+          path: [m.environmentNames ? "normalizer" : "environmentNames"],
+          message: "environmentNames and normalizer.environment (config.observeScene is true)",
+        });
+      } else {
+        const want = m.environmentNames.length;
+        check(
+          ["normalizer", "environment", "min"],
+          m.normalizer.environment.min.length,
+          want,
+          "one per environment name",
+        );
+      }
+    }
     if (m.config.actions === "relative") {
       check(
         ["actionNames"],

@@ -30,6 +30,8 @@ export const IO = {
   sqrtAlphaBar: "sqrt_alpha_bar",
   sqrtOneMinusAlphaBar: "sqrt_one_minus_alpha_bar",
   pred: "pred",
+  /** Privileged policies (config.observeScene): the observation steps' environment state, normalized, `B,To,De`. */
+  environment: "environment",
   /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
   scene: "scene",
   /** Validation only: the scene auxiliary loss on its own. */
@@ -48,6 +50,8 @@ export interface PolicyShape {
   actionDim: number;
   /** Cameras the policy looks through (empty for state-only). */
   cameras: readonly CameraShape[];
+  /** De: environment-state entries the policy observes (config.observeScene; default 0). */
+  sceneDim?: number;
 }
 
 /** The training graph and what feeds it. */
@@ -98,7 +102,13 @@ export class PolicyNetwork {
       shape.cameras,
       encoder,
       config.observeState,
+      shape.sceneDim ?? 0,
     );
+    if (config.observeScene !== (this.observer.sceneDim > 0)) {
+      throw new DuetError(
+        `${source}: policy.observeScene is ${config.observeScene} but the shape has ${this.observer.sceneDim} scene entries`,
+      );
+    }
     this.obsDim = this.observer.featureDim;
     this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);
     this.denoiser = createDenoiser(config.denoiser, {
@@ -110,12 +120,14 @@ export class PolicyNetwork {
     this.schedule = new NoiseSchedule(config.scheduler);
   }
 
-  /** Observation inputs for batch `b`: state `B,To,Ds` and per camera `B,To,H,W,3`. */
-  private obsInputs(g: GraphBuilder, b: number): { state: Tensor; images: Tensor[] } {
+  /** Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged) and per camera `B,To,H,W,3`. */
+  private obsInputs(g: GraphBuilder, b: number): Tensor {
     const to = this.config.obsSteps;
     const state = g.input(IO.state, [b, to, this.shape.stateDim]);
+    const de = this.observer.sceneDim;
+    const scene = de > 0 ? g.input(IO.environment, [b, to, de]) : null;
     const images = this.shape.cameras.map((c) => g.input(imageInput(c.name), [b, to, c.height, c.width, 3]));
-    return { state, images };
+    return this.observer.apply(g, state, scene, images);
   }
 
   /**
@@ -131,9 +143,8 @@ export class PolicyNetwork {
     g.training = training;
     const tp = this.config.predSteps;
     const dx = this.sampleDim;
-    const { state, images } = this.obsInputs(g, b);
+    const cond = this.obsInputs(g, b);
     const x0 = g.input(IO.target, [b, tp, dx]);
-    const cond = this.observer.apply(g, state, images);
     let pred: Tensor;
     let loss: Tensor;
     if (this.config.objective === "diffusion") {
@@ -158,7 +169,7 @@ export class PolicyNetwork {
   /** mse(Linear(image features of the latest frame), scene input `B,dim`). */
   private sceneLoss(g: GraphBuilder, b: number, cond: Tensor, dim: number): Tensor {
     const to = this.config.obsSteps;
-    const first = this.config.observeState ? this.shape.stateDim : 0;
+    const first = (this.config.observeState ? this.shape.stateDim : 0) + this.observer.sceneDim;
     const width = this.obsDim - first;
     if (width === 0) throw new DuetError("train.sceneLoss needs cameras: it reads the scene from image features");
     const target = g.input(IO.scene, [b, dim]);
@@ -169,8 +180,7 @@ export class PolicyNetwork {
   /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */
   encoderGraph(): GraphBuilder {
     const g = new GraphBuilder();
-    const { state, images } = this.obsInputs(g, 1);
-    g.output(IO.cond, this.observer.apply(g, state, images));
+    g.output(IO.cond, this.obsInputs(g, 1));
     return g;
   }
 

@@ -1,5 +1,5 @@
 // Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state
-// (unless the policy leaves the state out).
+// (unless the policy leaves the state out) and, for privileged policies, the normalized scene state.
 import { DuetError } from "../core/index.ts";
 import type { GraphBuilder, Tensor } from "../nn/index.ts";
 import type { ImageEncoder } from "../vision/index.ts";
@@ -12,7 +12,8 @@ export interface CameraShape {
 }
 
 /**
- * `state: B,To,Ds` and per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1, vision's default preprocessing) → `B,To,Dobs`, Dobs = Ds + Σ_cameras F
+ * `state: B,To,Ds`, `scene: B,To,De` (or null) and per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1,
+ * vision's default preprocessing) → `B,To,Dobs`, Dobs = Ds + De + Σ_cameras F
  * (Ds counts only with `observeState`; without it the state input is accepted and ignored).
  * Each camera has its own encoder weights (scope `obs.<camera>`).
  */
@@ -25,6 +26,8 @@ export class ObservationEncoder {
     readonly cameras: readonly CameraShape[],
     readonly encoder: ImageEncoder | null,
     readonly observeState = true,
+    /** De: scene-state entries per step (0: none). */
+    readonly sceneDim = 0,
   ) {
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
@@ -41,14 +44,15 @@ export class ObservationEncoder {
       }
     }
     if (!observeState && cameras.length === 0) throw new DuetError("policy: without the state there must be a camera");
-    this.featureDim = (observeState ? stateDim : 0) + cameras.length * (encoder?.featureDim ?? 0);
+    this.featureDim = (observeState ? stateDim : 0) + sceneDim + cameras.length * (encoder?.featureDim ?? 0);
   }
 
-  apply(g: GraphBuilder, state: Tensor, images: readonly Tensor[]): Tensor {
+  apply(g: GraphBuilder, state: Tensor, scene: Tensor | null, images: readonly Tensor[]): Tensor {
     return g.scope("obs", () => {
       const b = state.shape[0] as number;
       const to = this.obsSteps;
       const parts: Tensor[] = this.observeState ? [state] : [];
+      if (scene) parts.push(scene);
       this.cameras.forEach((cam, i) => {
         const enc = this.encoder as ImageEncoder;
         const x = images[i] as Tensor;

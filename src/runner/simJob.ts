@@ -47,6 +47,7 @@ export function trainedPolicy(dir: string, env: SimEnv): Policy {
         actionDim: ACTION_DIM,
         cameras: env.cameras.map((name) => ({ name })),
         controlHz: env.controlHz,
+        environmentNames: env.environmentNames,
       },
     }));
   return {

@@ -13,6 +13,8 @@ export interface BatchOptions {
   stateNoise: number;
   /** Feed `scene` (the latest frame's environment state, normalized by this) for the scene auxiliary loss. */
   scene?: MinMaxNormalizer;
+  /** Privileged policies (config.observeScene): normalizes the observation steps' environment state. */
+  observedScene?: MinMaxNormalizer;
 }
 
 /**
@@ -34,6 +36,7 @@ export class BatchAssembler {
   private readonly stateRow: Float32Array;
   private readonly scene: Float32Array;
   private readonly sceneRow: Float32Array;
+  private readonly observedScene: Float32Array;
 
   constructor(
     readonly network: PolicyNetwork,
@@ -59,6 +62,9 @@ export class BatchAssembler {
     const de = options.scene?.dim ?? 0;
     this.scene = new Float32Array(b * de);
     this.sceneRow = new Float32Array(de);
+    const deo = options.observedScene?.dim ?? 0;
+    this.observedScene = new Float32Array(b * c.obsSteps * deo);
+    if (deo > 0) this.feeds[IO.environment] = { data: this.observedScene, dims: [b, c.obsSteps, deo] };
     this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
     if (options.scene) this.feeds[IO.scene] = { data: this.scene, dims: [b, de] };
     if (c.observeState) this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
@@ -91,6 +97,7 @@ export class BatchAssembler {
       this.sampler.fill(rng.int(this.sampler.length), w);
       if (c.actions === "relative") toRelative(w, to);
       this.stateNorm.normalize(w.state, this.state, b * to * ds);
+      this.options.observedScene?.normalize(w.environment, this.observedScene, b * w.environment.length);
       if (augment && this.options.stateNoise > 0) {
         for (let i = b * to * ds; i < (b + 1) * to * ds; i++)
           this.state[i] = (this.state[i] as number) + this.options.stateNoise * rng.normal();

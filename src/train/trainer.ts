@@ -129,7 +129,14 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
       expected: `0, or a dataset with ${ENVIRONMENT_KEY} (recorded in simulation)`,
       received: String(config.train.sceneLoss),
     });
-  for (const key of [STATE_KEY, ACTION_KEY, ...(config.train.sceneLoss > 0 ? [ENVIRONMENT_KEY] : [])]) {
+  if (p.observeScene && ds.spec.environmentNames === undefined)
+    issues.push({
+      path: "policy.observeScene",
+      expected: `false, or a dataset with ${ENVIRONMENT_KEY} (recorded in simulation)`,
+      received: "true",
+    });
+  const scene = config.train.sceneLoss > 0 || p.observeScene;
+  for (const key of [STATE_KEY, ACTION_KEY, ...(scene ? [ENVIRONMENT_KEY] : [])]) {
     if (!stats[key])
       issues.push({ path: `meta/stats.json ${key}`, expected: "min/max statistics", received: "nothing" });
   }
@@ -180,12 +187,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stateStats = stats[STATE_KEY] as { min: number[]; max: number[] };
   const actionStats = stats[ACTION_KEY] as { min: number[]; max: number[] };
   const spec = dataset.spec;
+  const p = config.policy;
+  const sceneNames = p.observeScene ? (spec.environmentNames ?? []) : [];
   const network = new PolicyNetwork(
-    config.policy,
-    { stateDim: spec.stateNames.length, actionDim: spec.actionNames.length, cameras },
+    p,
+    { stateDim: spec.stateNames.length, actionDim: spec.actionNames.length, cameras, sceneDim: sceneNames.length },
     source,
   );
-  const p = config.policy;
   const used = dataset.episodes.filter((e) => e.success || !ts.successfulOnly).map((e) => e.episodeIndex);
   if (used.length === 0)
     throw new DuetError(`${options.dataset}: no successful episode to learn from (train.successfulOnly is on)`);
@@ -195,9 +203,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       p.actions === "relative"
         ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
         : { min: [...actionStats.min], max: [...actionStats.max] },
+    ...(p.observeScene && { environment: sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange) }),
   };
   const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
-  const windowOpts = { obsSteps: p.obsSteps, actionSteps: p.predSteps, cameras: cameras.map((c) => c.name) };
+  const windowOpts = {
+    obsSteps: p.obsSteps,
+    actionSteps: p.predSteps,
+    cameras: cameras.map((c) => c.name),
+    environment: p.observeScene,
+  };
   const trainSampler = await WindowSampler.create(dataset, { ...windowOpts, episodes: split.train });
   const valSampler =
     split.val.length > 0 ? await WindowSampler.create(dataset, { ...windowOpts, episodes: split.val }) : null;
@@ -212,6 +226,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
     ...(sceneNorm && { scene: sceneNorm }),
+    ...(normalizer.environment && { observedScene: new MinMaxNormalizer(normalizer.environment) }),
   };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 
@@ -297,6 +312,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     fps: spec.fps,
     stateNames: [...spec.stateNames],
     actionNames: [...spec.actionNames],
+    ...(p.observeScene && { environmentNames: [...sceneNames] }),
     cameras,
     normalizer,
     provenance: {

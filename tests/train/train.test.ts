@@ -196,6 +196,55 @@ describe("train", () => {
     );
   });
 
+  it("trains a privileged policy on the scene state (policy.observeScene): runs only where the scene state is", async () => {
+    const scene = (e: number, t: number): number[] => [t / 16, e / 4, 0.5];
+    const withScene = await writeTinyDataset(4, 16, tempDir("duet-oracle-"), {
+      observation,
+      action: actionAt,
+      environment: scene,
+    });
+    const out = tempDir("duet-model-");
+    const config = trainConfigSchema.parse(
+      tinyConfig({ policy: { encoder: null, observeScene: true }, train: { steps: 20, valEvery: 0 } }),
+    );
+    await train({ dataset: withScene, config, out });
+    const model = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as {
+      environmentNames: string[];
+      normalizer: { environment: { min: number[] } };
+    };
+    expect(model.environmentNames).toEqual(["scene_0", "scene_1", "scene_2"]);
+    expect(model.normalizer.environment.min.length).toBe(3);
+    const withState = (e: number, t: number) => ({
+      ...observation(e, t),
+      environmentState: Float32Array.from(scene(e, t)),
+    });
+    const p = await loadPolicy(out, { expect: { environmentNames: model.environmentNames } });
+    p.reset(0);
+    const chunk = await p.predictChunk([withState(1, 5), withState(1, 6)]);
+    expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    // the scene state changes the output: it is an input, not decoration
+    p.reset(0);
+    const other = await p.predictChunk([
+      withState(1, 5),
+      { ...withState(1, 6), environmentState: Float32Array.of(1, 1, 1) },
+    ]);
+    expect(other.actions.some((v, i) => Math.abs(v - chunk.actions[i]!) > 1e-6)).toBe(true);
+    // no scene state in the observation (a real robot), or a NaN in it: no action, a clear error
+    await expect(p.predictChunk([observation(1, 5), observation(1, 6)])).rejects.toThrow(
+      /observation t-1 has no environment state, expected 3: this policy observes the simulator's scene state/,
+    );
+    const nan = { ...withState(1, 6), environmentState: Float32Array.of(0, Number.NaN, 0) };
+    await expect(p.predictChunk([withState(1, 5), nan])).rejects.toThrow(/environment state scene_1 is NaN/);
+    // an environment without scene state is refused at load, before anything moves
+    await expect(loadPolicy(out, { expect: { environmentNames: null } })).rejects.toThrow(
+      /environmentNames: expected none: this environment reports no scene state/,
+    );
+    // a dataset without the scene state cannot train one
+    await expect(train({ dataset, config, out: tempDir("duet-model-") })).rejects.toThrow(
+      /policy\.observeScene: expected false, or a dataset with observation\.environment_state/,
+    );
+  });
+
   // With x0 ("sample") prediction; ε prediction needs far more steps on the same net (scripts/diffusion-toy.ts).
   // Relative actions: the network learns offsets from the latest state and the runtime adds the state back.
   it.each(["absolute", "relative"] as const)(
