@@ -10,7 +10,7 @@ const LOST_STEPS = 12;
 
 /**
  * A weld grasp's compliance: spring constants of the lock between hand and held object (cannon-es SPOOK equations,
- * damped over `relaxation` physics steps). `Infinity` keeps cannon-es's near-rigid default (1e7).
+ * damped over `WELD_RELAXATION` physics steps). `Infinity` keeps cannon-es's near-rigid default (1e7).
  */
 export interface WeldOptions {
   /** N/m, on the held object's position in the hand. */
@@ -78,7 +78,7 @@ export class Gripper {
     this.opening = Math.min(this.maxOpening, Math.max(0, this.opening));
   }
 
-  /** With the weld grasp model: lock the held object to the hand while held, unlock on release. */
+  /** With the weld grasp model (else nothing): lock the held object to the hand while held, unlock on release. */
   updateWeld(world: CANNON.World): void {
     const options = this.weldOptions;
     if (!options) return;

@@ -144,9 +144,10 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
 }
 
 /**
- * The scene target's normalization: min-max, each range widened to at least `SCENE_MIN_SPAN` about its middle. Some
- * entries barely move (the standing bottle's height and tilt: a 4 mm range in a recording); min-max would blow their
- * solver jitter up to ±1 and make the head chase noise. In metres (and turns) 0.1 keeps a millimetre a millimetre.
+ * The scene state's normalization (the auxiliary target and the privileged input): min-max, each range widened to at
+ * least `SCENE_MIN_SPAN` about its middle. Some entries barely move (the standing bottle's height and tilt: a 4 mm
+ * range in a recording); min-max would blow their solver jitter up to ±1 and make the head chase noise. In metres (and
+ * turns) 0.1 keeps a millimetre a millimetre.
  */
 const SCENE_MIN_SPAN = 0.1;
 function sceneRange(r: FeatureRange): FeatureRange {
