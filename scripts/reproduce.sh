@@ -4,9 +4,10 @@
 #
 #   scripts/reproduce.sh [CONFIG] [MODEL_DIR]      (npm run reproduce: configs/bottle-cap-unet.json → runs/reproduce/)
 #
-# ≈ 2 min recording (2 workers) + ≈ 20–25 min training (U-Net) + ≈ 5 min evaluation on the 2-core machine. The
-# dataset goes to DATA (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the
-# dataset with --resume, training from its last checkpoint.
+# ≈ 2 min recording (2 workers) + ≈ 40–50 min training (the 64/128/256 U-Net on three cameras: ≈ 67 samples/s in
+# its first minutes) + ≈ 5 min evaluation on the 2-core machine. The dataset goes to DATA (default
+# runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with --resume, training from
+# its last checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONFIG=${1:-configs/bottle-cap-unet.json}
