@@ -104,7 +104,7 @@ export class PolicyNetwork {
       config.observeState,
       shape.sceneDim ?? 0,
     );
-    if (config.observeScene !== (this.observer.sceneDim > 0)) {
+    if (config.observeScene !== this.observer.sceneDim > 0) {
       throw new DuetError(
         `${source}: policy.observeScene is ${config.observeScene} but the shape has ${this.observer.sceneDim} scene entries`,
       );

@@ -92,9 +92,7 @@ describe("duet sim: bad input", () => {
   });
 
   it("rejects grasp stiffness without the weld model, and a non-positive stiffness", () => {
-    const friction = validationIssues(
-      fixture((s) => (s.grasp = { model: "friction", stiffness: 3000 })),
-    );
+    const friction = validationIssues(fixture((s) => (s.grasp = { model: "friction", stiffness: 3000 })));
     expect(friction.issues[0]!.path).toBe("grasp");
     expect(friction.issues[0]!.expected).toContain('only with model "weld"');
     const zero = validationIssues(fixture((s) => (s.grasp.angular_stiffness = 0)));
