@@ -195,6 +195,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     { stateDim: spec.stateNames.length, actionDim: spec.actionNames.length, cameras, sceneDim: sceneNames.length },
     source,
   );
+  // one range for the scene state, whether it is the auxiliary target, the privileged input or both
+  const sceneStateRange =
+    ts.sceneLoss > 0 || p.observeScene ? sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange) : null;
   const used = dataset.episodes.filter((e) => e.success || !ts.successfulOnly).map((e) => e.episodeIndex);
   if (used.length === 0)
     throw new DuetError(`${options.dataset}: no successful episode to learn from (train.successfulOnly is on)`);
@@ -204,7 +207,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       p.actions === "relative"
         ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
         : { min: [...actionStats.min], max: [...actionStats.max] },
-    ...(p.observeScene && { environment: sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange) }),
+    ...(p.observeScene && sceneStateRange && { environment: sceneStateRange }),
   };
   const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
   const windowOpts = {
@@ -220,14 +223,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const stateNorm = new MinMaxNormalizer(normalizer.state);
   const actionNorm = new MinMaxNormalizer(normalizer.action);
-  const sceneNorm =
-    ts.sceneLoss > 0 ? new MinMaxNormalizer(sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange)) : undefined;
-  const scene = sceneNorm && { weight: ts.sceneLoss, dim: sceneNorm.dim };
+  const sceneNorm = sceneStateRange ? new MinMaxNormalizer(sceneStateRange) : undefined;
+  const scene = sceneNorm && ts.sceneLoss > 0 ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
   const augment = {
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
-    ...(sceneNorm && { scene: sceneNorm }),
-    ...(normalizer.environment && { observedScene: new MinMaxNormalizer(normalizer.environment) }),
+    ...(sceneNorm && ts.sceneLoss > 0 && { scene: sceneNorm }),
+    ...(sceneNorm && p.observeScene && { observedScene: sceneNorm }),
   };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 
