@@ -1,6 +1,7 @@
 // duet train: train a policy on a dataset with a config file; optional periodic evaluation in simulation.
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
+import type { WeightPrecision } from "../nn/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { intArg } from "./args.ts";
@@ -11,6 +12,7 @@ interface TrainArgs {
   config: string;
   out: string;
   resume: boolean;
+  weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
   evalWorkers: number;
@@ -68,11 +70,16 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     configSource: args.config,
     out: args.out,
     resume: args.resume,
+    weights: args.weights,
     onEvent,
     ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
     provenance: { command: `duet ${process.argv.slice(2).join(" ")}` },
   });
   bar.stop();
+  if (result.trainedSteps === 0) {
+    console.log(`nothing left to train (step ${result.step} of ${config.train.steps}); re-exported ${result.modelDir}`);
+    return;
+  }
   console.log(
     `trained ${result.step} steps in ${result.wallSeconds.toFixed(0)} s (${result.samplesPerSecond.toFixed(0)} samples/s); ` +
       `loss ${result.loss.toFixed(4)}` +
@@ -90,6 +97,14 @@ export function registerTrain(program: Command): void {
     .requiredOption("--config <file>", "training config JSON (see configs/)")
     .requiredOption("--out <dir>", "model directory to write, e.g. models/NAME")
     .option("--resume", "continue the run in --out from its checkpoint", false)
+    .addOption(
+      new Option(
+        "--weights <precision>",
+        "how the exported .onnx graphs store weights: float16 halves the files (the shipped models), inference runs in float32 either way; resume a finished run to re-export it",
+      )
+        .choices(["float32", "float16"])
+        .default("float32"),
+    )
     .option("--eval-scenario <file>", "evaluate in simulation at train.evalEvery steps and at the end")
     .option("--eval-episodes <n>", "episodes per evaluation", intArg(1), 10)
     .option("--eval-workers <k>", "worker threads for evaluation", intArg(1), 1)

@@ -10,8 +10,12 @@ export const BATCH_DIM = "batch";
 
 /** How parameters reach the graph. */
 export type ParamSource =
-  /** Embedded initializers with values taken from `values` (exported inference graphs). */
-  | { mode: "initializers"; layout: ParamLayout; values: Float32Array }
+  /**
+   * Embedded initializers with values taken from `values` (exported inference graphs). `float16` stores each
+   * parameter as an IEEE half initializer followed by a Cast to float32: half the file, and onnxruntime folds the Cast
+   * into a float32 constant when the session starts, so inference runs in float32 at unchanged speed.
+   */
+  | { mode: "initializers"; layout: ParamLayout; values: Float32Array; precision?: WeightPrecision }
   /** One flat graph input `input` [P]; each parameter is a Slice + Reshape of it (training graphs). */
   | { mode: "flat"; layout: ParamLayout; input: Tensor };
 
@@ -23,6 +27,44 @@ export interface EmitOptions {
   params: ParamSource;
   /** Keep each tensor's batch axis symbolic (`batch`) in the exported graph (default false). */
   symbolicBatch?: boolean;
+}
+
+/** How exported inference graphs store their parameters. */
+export type WeightPrecision = "float32" | "float16";
+
+/** ONNX TensorProto code of float16 (the builder's graphs never compute in it; only stored weights use it). */
+const ONNX_FLOAT16 = 10;
+
+/** IEEE 754 half-precision bits of `x`, rounded to nearest even (overflow → ±Infinity, underflow → subnormal / 0). */
+export function float16Bits(x: number): number {
+  const f32 = new Float32Array([x]);
+  const u = new Uint32Array(f32.buffer)[0] as number;
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  const mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000; // implicit leading 1
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let out = m >>> shift;
+    if (rest > half || (rest === half && out & 1)) out++;
+    return sign | out;
+  }
+  let out = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && out & 1)) out++; // may carry into the exponent: still correct
+  return sign | out;
+}
+
+function float16Bytes(a: Float32Array): Uint8Array {
+  const out = new Uint16Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = float16Bits(a[i] as number);
+  return new Uint8Array(out.buffer);
 }
 
 /** Declared graph input or output (what runtime validation checks against). */
@@ -64,13 +106,13 @@ function writeTensor(
   w: ProtoWriter,
   field: number,
   name: string,
-  dtype: DType,
+  dtype: DType | "float16",
   shape: readonly number[],
   raw: Uint8Array,
 ): void {
   w.message(field, (t) => {
     if (shape.length > 0) t.packedInts(1, shape);
-    t.int(2, ONNX_DTYPE[dtype]);
+    t.int(2, dtype === "float16" ? ONNX_FLOAT16 : ONNX_DTYPE[dtype]);
     t.string(8, name);
     t.bytes(9, raw);
   });
@@ -145,7 +187,13 @@ export function toOnnx(g: GraphBuilder, options: EmitOptions): OnnxModel {
     if (!needed.has(p.id)) continue;
     const e = params.layout.entry(p.name);
     if (params.mode === "initializers") {
-      writeTensor(gw, 5, p.name, "float32", p.shape, bytesOf(params.values.subarray(e.offset, e.offset + e.size)));
+      const values = params.values.subarray(e.offset, e.offset + e.size);
+      if ((params.precision ?? "float32") === "float16") {
+        writeTensor(gw, 5, `${p.name}/f16`, "float16", p.shape, float16Bytes(values));
+        writeNode("Cast", `${p.name}/Cast`, [`${p.name}/f16`], p.name, [{ name: "to", i: ONNX_DTYPE.float32 }]);
+      } else {
+        writeTensor(gw, 5, p.name, "float32", p.shape, bytesOf(values));
+      }
     } else {
       const sliced = `${p.name}/flat`;
       writeNode(

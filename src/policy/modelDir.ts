@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
-import type { ParamLayout } from "../nn/index.ts";
+import type { GraphBuilder, ParamLayout, WeightPrecision } from "../nn/index.ts";
 import { Session, type DeclaredValue } from "../runtime/index.ts";
 import { DiffusionPolicy, type SamplingOptions } from "./diffusionPolicy.ts";
 import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./modelFile.ts";
@@ -20,7 +20,8 @@ export type ModelInfo = Omit<PolicyModel, "format" | "files" | "config">;
 
 /**
  * Write a model directory for `network` with weights `params` (laid out as `layout`, the training layout).
- * The unrolled sampler graph is written for DDIM diffusion policies. Returns the model.json contents.
+ * The unrolled sampler graph is written for DDIM diffusion policies. `precision` float16 halves the files (the
+ * shipped models; inference still runs in float32). Returns the model.json contents.
  */
 export function exportPolicy(
   dir: string,
@@ -28,16 +29,16 @@ export function exportPolicy(
   layout: ParamLayout,
   params: Float32Array,
   info: ModelInfo,
+  precision: WeightPrecision = "float32",
 ): PolicyModel {
   mkdirSync(dir, { recursive: true });
   const c = network.config;
   const withSampler = c.objective === "diffusion" && c.scheduler.sampler === "ddim";
-  writeAtomic(join(dir, GRAPH_FILES.encoder), PolicyNetwork.compile(network.encoderGraph(), layout, params).bytes);
-  writeAtomic(join(dir, GRAPH_FILES.denoiser), PolicyNetwork.compile(network.denoiserGraph(), layout, params).bytes);
-  if (withSampler) {
-    const g = network.samplerGraph(c.scheduler.inferenceSteps);
-    writeAtomic(join(dir, GRAPH_FILES.sampler), PolicyNetwork.compile(g, layout, params).bytes);
-  }
+  const write = (file: string, g: GraphBuilder): void =>
+    writeAtomic(join(dir, file), PolicyNetwork.compile(g, layout, params, precision).bytes);
+  write(GRAPH_FILES.encoder, network.encoderGraph());
+  write(GRAPH_FILES.denoiser, network.denoiserGraph());
+  if (withSampler) write(GRAPH_FILES.sampler, network.samplerGraph(c.scheduler.inferenceSteps));
   const model: PolicyModel = {
     format: MODEL_FORMAT,
     config: c,

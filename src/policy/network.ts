@@ -9,6 +9,7 @@ import {
   mseLoss,
   type OnnxModel,
   type Tensor,
+  type WeightPrecision,
 } from "../nn/index.ts";
 import type { PolicyConfig } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
@@ -218,10 +219,15 @@ export class PolicyNetwork {
   }
 
   /** ONNX of `g` with weights taken by name from `params` laid out as `layout` (the training layout). */
-  static compile(g: GraphBuilder, layout: ParamLayout, params: Float32Array): OnnxModel {
+  static compile(
+    g: GraphBuilder,
+    layout: ParamLayout,
+    params: Float32Array,
+    precision: WeightPrecision = "float32",
+  ): OnnxModel {
     const own = ParamLayout.of(g);
     const values = new Float32Array(own.total);
     for (const e of own.entries) values.set(layout.view(params, e.name), e.offset);
-    return inferenceModel(g, values, { symbolicBatch: false });
+    return inferenceModel(g, values, { symbolicBatch: false, precision });
   }
 }

@@ -20,6 +20,7 @@ import {
   loadCheckpoint,
   saveCheckpoint,
   toOnnx,
+  type WeightPrecision,
 } from "../nn/index.ts";
 import {
   IO,
@@ -63,10 +64,15 @@ export interface TrainOptions {
   stopAtStep?: number;
   /** Extra provenance (e.g. the command line) stored in model.json. */
   provenance?: Record<string, unknown>;
+  /** How the exported graphs store their weights (default float32; not part of the config, so a finished run can be
+   * re-exported with `resume` and another precision). */
+  weights?: WeightPrecision;
 }
 
 export interface TrainResult {
   step: number;
+  /** Optimizer steps taken by this call (0 when a finished run was resumed: it was only re-exported). */
+  trainedSteps: number;
   /** Mean training loss over the last logging window. */
   loss: number;
   valLoss: number | null;
@@ -334,7 +340,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
   });
   const exportNow = (step: number): void => {
-    exportPolicy(out, network, layout, ema.averaged, modelInfo(step));
+    exportPolicy(out, network, layout, ema.averaged, modelInfo(step), options.weights ?? "float32");
   };
   const checkpoint = (step: number): void => {
     const s = trainer.state;
@@ -418,6 +424,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const trainedSteps = trainer.state.step - firstStep;
   return {
     step: trainer.state.step,
+    trainedSteps,
     loss: lastLoss,
     valLoss,
     successRate,

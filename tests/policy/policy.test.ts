@@ -1,10 +1,10 @@
 // The policy runtime and model directories: ONNX inference equals the training forward pass, loading refuses bad
 // directories with clear messages, observations with NaN are refused, stale actions are dropped.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/index.ts";
-import { ParamLayout } from "../../src/nn/index.ts";
+import { ParamLayout, float16Bits, type WeightPrecision } from "../../src/nn/index.ts";
 import {
   IO,
   PolicyNetwork,
@@ -45,11 +45,11 @@ function network(policy: PolicyConfigInput = {}): PolicyNetwork {
 }
 
 /** A model directory with seeded random weights. */
-function makeModel(policy: PolicyConfigInput = {}): string {
+function makeModel(policy: PolicyConfigInput = {}, precision: WeightPrecision = "float32"): string {
   const net = network(policy);
   const layout = ParamLayout.of(net.trainingLoss(2).g);
   const dir = tempDir("duet-model-");
-  exportPolicy(dir, net, layout, layout.init(5), INFO);
+  exportPolicy(dir, net, layout, layout.init(5), INFO, precision);
   return dir;
 }
 
@@ -111,6 +111,48 @@ describe("ONNX inference equals the training forward pass", () => {
       expect(Math.max(...Array.from(b, Math.abs))).toBeGreaterThan(1e-3); // not trivially zero
     });
   }
+});
+
+describe("float16 weights (the shipped models)", () => {
+  it("float16Bits rounds to the nearest half, with subnormals, overflow and NaN", () => {
+    const cases: [number, number][] = [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.1, 0x2e66], // 0.0999755859375
+      [65504, 0x7bff], // largest half
+      [65520, 0x7c00], // rounds up to Infinity
+      [1e6, 0x7c00],
+      [2 ** -24, 0x0001], // smallest subnormal
+      [2 ** -26, 0x0000], // below half of it: zero
+      [1 + 2 ** -11, 0x3c00], // a tie rounds to even
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [0, 0x0000],
+    ];
+    for (const [x, bits] of cases) expect([x, float16Bits(x)]).toEqual([x, bits]);
+    expect(float16Bits(Number.NaN) & 0x7c00).toBe(0x7c00);
+    expect(float16Bits(Number.NaN) & 0x3ff).not.toBe(0);
+  });
+
+  it("halve the graph files and give the float32 model's chunk to within 1e-2", async () => {
+    const policy: PolicyConfigInput = { denoiser: { name: "unet", downDims: [32, 64], groups: 8, stepEmbedDim: 16 } };
+    const full = makeModel(policy);
+    const half = makeModel(policy, "float16");
+    for (const f of ["encoder.onnx", "denoiser.onnx", "sampler.onnx"]) {
+      const ratio = statSync(join(half, f)).size / statSync(join(full, f)).size;
+      expect([f, ratio > 0.45 && ratio < 0.6]).toEqual([f, true]); // weights halve; the graph itself does not
+    }
+    const chunks = [];
+    for (const dir of [full, half]) {
+      const p = await loadPolicy(dir);
+      p.reset(3);
+      chunks.push((await p.predictChunk([observation(0, 2), observation(0, 3)])).actions);
+    }
+    const [a, b] = chunks as [Float32Array, Float32Array];
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-2); // actions span ±0.5
+    expect(worst).toBeGreaterThan(0); // the weights really were rounded
+  });
 });
 
 describe("loadPolicy refuses bad model directories", () => {

@@ -1,5 +1,5 @@
 // End to end: a tiny dataset written with src/data → train a tiny U-Net policy → export → load → predict chunks.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../src/core/index.ts";
@@ -106,6 +106,12 @@ describe("train", () => {
     expect(b.step).toBe(20);
     expect([...b.params]).toEqual([...a.params]);
     expect([...b.ema!]).toEqual([...a.ema!]);
+    // resuming the finished run only re-exports it; float16 weights halve the denoiser graph
+    const before = statSync(join(split, "denoiser.onnx")).size;
+    const again = await train({ dataset, config, out: split, resume: true, weights: "float16" });
+    expect([again.step, again.trainedSteps]).toEqual([20, 0]);
+    expect(statSync(join(split, "denoiser.onnx")).size / before).toBeLessThan(0.6);
+    expect([...loadCheckpoint(join(split, CHECKPOINT_FILE), layout).ema!]).toEqual([...a.ema!]);
   });
 
   it("trains the transformer denoiser, the regression baseline, joint state prediction and a camera-only policy", async () => {
