@@ -3,11 +3,12 @@ import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
 import { intArg } from "./args.ts";
 import { sim, type SimSummary } from "./sim.ts";
+import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 
 /** First seed of evaluation episodes: far from the seeds demonstrations are recorded with (0, 1, 2, …). */
 export const EVAL_SEED = 1_000_000;
 
-interface EvalArgs {
+interface EvalArgs extends TuningArgs {
   policy: string;
   scenario: string;
   episodes: number;
@@ -19,21 +20,11 @@ interface EvalArgs {
 
 export async function evaluatePolicy(args: EvalArgs): Promise<SimSummary> {
   const model = readPolicyModel(args.policy); // refuse a bad model directory before starting workers
-  return sim({
-    scenario: args.scenario,
-    policy: args.policy,
-    episodes: args.episodes,
-    seed: args.seed,
-    workers: args.workers,
-    mode: undefined,
-    cameras: model.cameras.length > 0,
-    ...(args.replay ? { replay: args.replay } : {}),
-    json: args.json,
-  });
+  return sim({ ...args, mode: undefined, cameras: model.cameras.length > 0 });
 }
 
 export function registerEval(program: Command): void {
-  program
+  const command = program
     .command("eval")
     .description("Evaluate a trained policy (models/NAME) in simulation: success rate, 95% Wilson interval, modes.")
     .requiredOption("--policy <dir>", "model directory written by duet train")
@@ -47,8 +38,8 @@ export function registerEval(program: Command): void {
     )
     .option("--workers <k>", "parallel worker threads", intArg(1), 1)
     .option("--replay <dir>", "save episode replays for `duet view`")
-    .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false)
-    .action(async (opts: EvalArgs) => {
-      await evaluatePolicy(opts);
-    });
+    .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
+  addTuningOptions(command).action(async (opts: EvalArgs) => {
+    await evaluatePolicy(opts);
+  });
 }

@@ -7,8 +7,9 @@ import type { EpisodeOutcome } from "../runner/rollout.ts";
 import type { SimJob } from "../runner/simJob.ts";
 import { choiceArg, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
+import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
 
-interface SimArgs {
+interface SimArgs extends TuningArgs {
   scenario: string;
   policy: string;
   episodes: number;
@@ -48,7 +49,7 @@ export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
 
 export async function sim(args: SimArgs): Promise<SimSummary> {
   loadScenario(args.scenario); // validate before starting workers: one clear error
-  const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras };
+  const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras, tuning: tuningOf(args) };
   if (args.mode) job.mode = args.mode;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
@@ -87,7 +88,7 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
 }
 
 export function registerSim(program: Command): void {
-  program
+  const command = program
     .command("sim")
     .description("Run a policy on a scenario in simulation and report per-episode outcomes and the success rate.")
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
@@ -104,8 +105,8 @@ export function registerSim(program: Command): void {
     .option("--replay <dir>", "save episode replays (body poses per step) for `duet view`")
     .option("--frames <dir>", "save camera frames as PNG")
     .option("--live <url>", "stream the run to a running `duet view` (e.g. http://127.0.0.1:8080)")
-    .option("--json", "print one JSON summary object on stdout", false)
-    .action(async (opts: SimArgs) => {
-      await sim(opts);
-    });
+    .option("--json", "print one JSON summary object on stdout", false);
+  addTuningOptions(command).action(async (opts: SimArgs) => {
+    await sim(opts);
+  });
 }

@@ -22,6 +22,11 @@ export interface SamplingOptions {
   /** DDIM steps (default the model's config.scheduler.inferenceSteps); loop mode only. */
   inferenceSteps?: number;
   /**
+   * Standard deviation of the noise a chunk starts from (default 1, the trained distribution). Below 1 is a sampling
+   * temperature: chunks nearer the modes and less different from one replan to the next.
+   */
+  noiseScale?: number;
+  /**
    * Seconds on the observations' clock (`Observation.time`) now. When set, actions whose time has passed while
    * inference ran are dropped from the returned chunk (at least one is kept). Unset: nothing is dropped (simulation).
    */
@@ -142,7 +147,8 @@ export class DiffusionPolicy implements Policy {
       x.set(await this.denoise(x, cond));
       for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] as number));
     } else {
-      for (let i = 0; i < x.length; i++) x[i] = this.rng.normal();
+      const scale = this.options.noiseScale ?? 1;
+      for (let i = 0; i < x.length; i++) x[i] = scale * this.rng.normal();
       if (this.mode === "unrolled") {
         const out = await (this.graphs.sampler as Executor).run({
           [IO.noise]: { data: x, dims: [1, rows, dx] },

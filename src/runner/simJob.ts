@@ -1,7 +1,7 @@
 // A simulation job: scenario + policy + outputs, as plain data so worker threads can rebuild it.
 import { join } from "node:path";
-import { ACTION_DIM, type ActionChunk, type Arm, type Observation, type Policy } from "../core/index.ts";
-import { loadPolicy, readPolicyModel, type DiffusionPolicy } from "../policy/index.ts";
+import { ACTION_DIM, DuetError, type ActionChunk, type Arm, type Observation, type Policy } from "../core/index.ts";
+import { loadPolicy, readPolicyModel, type DiffusionPolicy, type SamplingOptions } from "../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
 import { LiveClient, liveStepHook } from "./live.ts";
 import { ReplayRecorder, writeFrames } from "./replay.ts";
@@ -23,25 +23,40 @@ export interface SimJob {
   framesDir?: string;
   /** Stream body poses to a running `duet view` (e.g. "http://127.0.0.1:8080"). */
   liveUrl?: string;
+  /** Overrides of a trained policy's sampling and receding horizon (default: what model.json says). */
+  tuning?: PolicyTuning;
+}
+
+/** Run-time settings of a trained policy that do not change its weights. */
+export interface PolicyTuning extends Pick<SamplingOptions, "inferenceSteps" | "noiseScale"> {
+  /** Ta: actions executed from each chunk before planning again (at most the chunk's Tp). */
+  actionSteps?: number;
 }
 
 /** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
 function createPolicy(job: SimJob, env: SimEnv): Policy {
   if (job.policy === "expert") return createExpert(env, job.mode ? { mode: job.mode } : {});
-  return trainedPolicy(job.policy, env);
+  return trainedPolicy(job.policy, env, job.tuning);
 }
 
 /**
  * A trained policy from a model directory, loaded on first use (loading is asynchronous; the first `predictChunk`
  * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
- * action size, camera set or control rate. Chunks are cut to the model's Ta (receding horizon).
+ * action size, camera set or control rate. Chunks are cut to Ta (receding horizon): the model's, or `tuning`'s.
  */
-export function trainedPolicy(dir: string, env: SimEnv): Policy {
-  readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
+export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}): Policy {
+  const model = readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
+  const { actionSteps, ...sampling } = tuning;
+  if (actionSteps !== undefined && actionSteps > model.config.predSteps) {
+    throw new DuetError(
+      `${dir}: Ta ${actionSteps} exceeds the model's chunk of ${model.config.predSteps} steps (config.predSteps)`,
+    );
+  }
   let loaded: Promise<DiffusionPolicy> | null = null;
   let pendingSeed: number | null = 0;
   const load = (): Promise<DiffusionPolicy> =>
     (loaded ??= loadPolicy(dir, {
+      ...sampling,
       expect: {
         stateDim: ACTION_DIM,
         actionDim: ACTION_DIM,
@@ -59,7 +74,7 @@ export function trainedPolicy(dir: string, env: SimEnv): Policy {
       if (pendingSeed !== null) p.reset(pendingSeed);
       pendingSeed = null;
       const chunk = await p.predictChunk(history);
-      const ta = Math.min(p.actionHorizon, chunk.horizon);
+      const ta = Math.min(actionSteps ?? p.actionHorizon, chunk.horizon);
       return { actions: chunk.actions.subarray(0, ta * chunk.dim), horizon: ta, dim: chunk.dim };
     },
   };

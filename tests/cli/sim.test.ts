@@ -108,6 +108,15 @@ describe("duet sim: bad input", () => {
 });
 
 describe("duet sim --json", () => {
+  it("refuses bad sampling overrides, naming the option", () => {
+    let r = duet("eval", "--policy", "runs/none", "--episodes", "1", "--noise-scale", "-0.5");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--noise-scale <s>' argument '-0.5' is invalid. expected a number in \[0, 10\]/);
+    r = duet("sim", "--policy", "runs/none", "--episodes", "1", "--action-steps", "0");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--action-steps <n>' argument '0' is invalid. expected an integer >= 1/);
+  });
+
   it("prints one summary object with the documented keys as the last stdout line", () => {
     const r = duet(
       "sim",

@@ -16,7 +16,9 @@ import {
   type ModelInfo,
   type PolicyConfigInput,
 } from "../../src/policy/index.ts";
+import { trainedPolicy } from "../../src/runner/simJob.ts";
 import { Session } from "../../src/runtime/index.ts";
+import { createEnv } from "../../src/sim/index.ts";
 import { CAM, SPEC, observation, tempDir } from "./fixtures.ts";
 
 const SHAPE = { stateDim: 16, actionDim: 16, cameras: [{ name: "front", height: CAM, width: CAM }] };
@@ -270,6 +272,26 @@ describe("DiffusionPolicy at run time", () => {
     const policy = await loadPolicy(makeModel(), { clock: () => now });
     now = observation(0, 3).time + 0.31;
     expect((await policy.predictChunk([observation(0, 3)])).horizon).toBe(7);
+  });
+
+  it("noiseScale 0 starts every chunk from zero noise, so the seed no longer matters", async () => {
+    const dir = makeModel();
+    const chunk = async (seed: number, noiseScale?: number): Promise<number[]> => {
+      const p = await loadPolicy(dir, noiseScale === undefined ? {} : { noiseScale });
+      p.reset(seed);
+      return [...(await p.predictChunk([observation(0, 3)])).actions];
+    };
+    expect(await chunk(1, 0)).toEqual(await chunk(2, 0));
+    expect(await chunk(1)).not.toEqual(await chunk(2));
+    expect(await chunk(1, 1)).toEqual(await chunk(1)); // 1 is the default
+  });
+
+  it("a Ta override longer than the model's chunk is refused before anything loads", () => {
+    const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
+    expect(() => trainedPolicy(makeModel(), env, { actionSteps: 11 })).toThrow(
+      /Ta 11 exceeds the model's chunk of 10 steps \(config.predSteps\)/,
+    );
+    expect(() => trainedPolicy(makeModel(), env, { actionSteps: 10 })).not.toThrow();
   });
 
   it("more DDIM steps run more denoiser passes; regression runs one", async () => {

@@ -1,0 +1,30 @@
+// Run-time overrides of a trained policy's sampling (`duet sim` and `duet eval`): DDIM steps, the initial noise's
+// scale, and Ta. Defaults are what the model's model.json says.
+import type { Command } from "commander";
+import type { PolicyTuning } from "../runner/simJob.ts";
+import { intArg, numberArg } from "./args.ts";
+
+export interface TuningArgs {
+  ddimSteps?: number;
+  noiseScale?: number;
+  actionSteps?: number;
+}
+
+export function addTuningOptions(command: Command): Command {
+  return command
+    .option("--ddim-steps <n>", "trained policies: DDIM steps per chunk (default: the model's)", intArg(1))
+    .option(
+      "--noise-scale <s>",
+      "trained policies: standard deviation of the noise each chunk starts from (default 1; below 1 samples nearer the modes)",
+      numberArg(0, 10),
+    )
+    .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1));
+}
+
+export function tuningOf(args: TuningArgs): PolicyTuning {
+  return {
+    ...(args.ddimSteps !== undefined && { inferenceSteps: args.ddimSteps }),
+    ...(args.noiseScale !== undefined && { noiseScale: args.noiseScale }),
+    ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
+  };
+}
