@@ -1,7 +1,9 @@
 // duet train: train a policy on a dataset with a config file; optional periodic evaluation in simulation.
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import type { WeightPrecision } from "../nn/index.ts";
+import { readPolicyModel } from "../policy/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { intArg } from "./args.ts";
@@ -26,6 +28,13 @@ function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Eval
     const outcomes = await runEpisodes({ scenario, policy: policyDir, cameras }, seeds, { workers: args.evalWorkers });
     return { success_rate: outcomes.filter((o) => o.success).length / outcomes.length };
   };
+}
+
+/** A resumed run keeps the commands that made it so far (model.json provenance.earlier_commands, oldest first). */
+function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
+  if (!args.resume || !existsSync(join(args.out, "model.json"))) return {};
+  const prov = readPolicyModel(args.out).provenance as { command?: string; earlier_commands?: string[] };
+  return { earlier_commands: [...(prov.earlier_commands ?? []), ...(prov.command ? [prov.command] : [])] };
 }
 
 export async function trainCommand(args: TrainArgs): Promise<void> {
@@ -73,7 +82,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     weights: args.weights,
     onEvent,
     ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
-    provenance: { command: `duet ${process.argv.slice(2).join(" ")}` },
+    provenance: { command: `duet ${process.argv.slice(2).join(" ")}`, ...earlierCommands(args) },
   });
   bar.stop();
   if (result.trainedSteps === 0) {

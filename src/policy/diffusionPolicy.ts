@@ -21,10 +21,7 @@ export interface SamplingOptions {
   mode?: "loop" | "unrolled";
   /** DDIM steps (default the model's config.scheduler.inferenceSteps); loop mode only. */
   inferenceSteps?: number;
-  /**
-   * Standard deviation of the noise a chunk starts from (default 1, the trained distribution). Below 1 is a sampling
-   * temperature: chunks nearer the modes and less different from one replan to the next.
-   */
+  /** Standard deviation of the noise a chunk starts from (default: config.scheduler.noiseScale, else 1). */
   noiseScale?: number;
   /**
    * Seconds on the observations' clock (`Observation.time`) now. When set, actions whose time has passed while
@@ -147,7 +144,7 @@ export class DiffusionPolicy implements Policy {
       x.set(await this.denoise(x, cond));
       for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] as number));
     } else {
-      const scale = this.options.noiseScale ?? 1;
+      const scale = this.options.noiseScale ?? this.model.config.scheduler.noiseScale ?? 1;
       for (let i = 0; i < x.length; i++) x[i] = scale * this.rng.normal();
       if (this.mode === "unrolled") {
         const out = await (this.graphs.sampler as Executor).run({

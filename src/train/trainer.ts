@@ -168,6 +168,20 @@ function sceneRange(r: FeatureRange): FeatureRange {
   return { min, max };
 }
 
+/** Config fields that only inference reads: a resumed (or finished, re-exported) run may change them. */
+const INFERENCE_ONLY = ["policy.actionSteps", "policy.scheduler.inferenceSteps", "policy.scheduler.noiseScale"];
+
+/** `config` as JSON without its inference-only fields: what must match for an exact resume. */
+function trainingPart(config: TrainConfig): string {
+  const c = structuredClone(config) as { policy: { actionSteps?: number; scheduler?: Record<string, unknown> } };
+  delete c.policy.actionSteps;
+  if (c.policy.scheduler) {
+    delete c.policy.scheduler.inferenceSteps;
+    delete c.policy.scheduler.noiseScale;
+  }
+  return JSON.stringify(c);
+}
+
 /** Train (or resume training) a policy; exports the EMA model to `out` at every checkpoint and at the end. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
@@ -289,8 +303,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const configJson = JSON.stringify(config);
   if (options.resume) {
     const ck = loadCheckpoint(ckptPath, layout);
-    if (ck.extra.config !== configJson) {
-      throw new DuetError(`${ckptPath}: was trained with another config than ${source}; resume with the same config`);
+    if (trainingPart(JSON.parse(ck.extra.config ?? "{}") as TrainConfig) !== trainingPart(config)) {
+      throw new DuetError(
+        `${ckptPath}: was trained with another config than ${source}; resume with the same config (only ` +
+          `${INFERENCE_ONLY.join(", ")} may differ)`,
+      );
     }
     if (!ck.m || !ck.v || !ck.ema || !ck.rng)
       throw new DuetError(`${ckptPath}: lacks optimizer/EMA/RNG state; cannot resume exactly`);
@@ -302,12 +319,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     priorWall = Number(ck.extra.wall_s ?? 0);
   } else {
     mkdirSync(join(out, "train"), { recursive: true });
-    writeFileSync(join(out, "train/config.json"), `${JSON.stringify(config, null, 2)}\n`);
     writeFileSync(join(out, "train/log.jsonl"), "");
     const init = layout.init(ts.seed);
     trainer = new TrainingGraph(program, session, { params: init });
     ema = new Ema(init, { power: ts.ema.power, maxValue: ts.ema.maxValue });
   }
+  // the config in force (a resume may have changed its inference-only fields)
+  writeFileSync(join(out, "train/config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const emit = (e: TrainEvent): void => {
     appendFileSync(join(out, "train/log.jsonl"), `${JSON.stringify({ ...e, time: new Date().toISOString() })}\n`);
     options.onEvent?.(e);

@@ -57,6 +57,28 @@ describe("model card", () => {
     expect(text).toContain("node bin/duet.js train --dataset T --config C --out M");
   });
 
+  it("lists every command of a resumed run, oldest first, and a sampling noise scale", () => {
+    const file = join(model, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as {
+      provenance: Record<string, unknown>;
+      config: { scheduler: Record<string, unknown> };
+    };
+    const before = JSON.stringify(m);
+    m.provenance.earlier_commands = ["duet train --dataset T --config C0 --out M"];
+    m.provenance.command = "duet train --dataset T --config C --out M --resume";
+    m.config.scheduler.noiseScale = 0.5;
+    writeFileSync(file, JSON.stringify(m));
+    try {
+      expect(card(model, "--record", "duet record …").status).toBe(0);
+      const text = readFileSync(join(model, "README.md"), "utf8");
+      expect(text).toMatch(/--config C0 --out M\n {4}node bin\/duet.js train --dataset T --config C --out M --resume/);
+      expect(text).toContain("starting from noise of standard deviation 0.5");
+      expect(text).toContain("Later commands resumed the run");
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
   it("refuses without --record or without eval.json", () => {
     const noRecord = card(model);
     expect(noRecord.status).not.toBe(0);

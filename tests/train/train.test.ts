@@ -21,6 +21,10 @@ beforeAll(async () => {
   dataset = await writeTinyDataset();
 });
 
+interface PolicyModelJson {
+  config: { actionSteps: number; scheduler: { inferenceSteps: number; noiseScale?: number } };
+}
+
 describe("train", () => {
   it("trains a tiny U-Net (loss decreases), exports a policy that predicts 10×16 finite actions within limits", async () => {
     const out = tempDir("duet-model-");
@@ -112,6 +116,22 @@ describe("train", () => {
     expect([again.step, again.trainedSteps]).toEqual([20, 0]);
     expect(statSync(join(split, "denoiser.onnx")).size / before).toBeLessThan(0.6);
     expect([...loadCheckpoint(join(split, CHECKPOINT_FILE), layout).ema!]).toEqual([...a.ema!]);
+    // inference-only settings may change on resume; anything that shapes training may not
+    const sampling = trainConfigSchema.parse(
+      tinyConfig({
+        policy: { actionSteps: 2, scheduler: { inferenceSteps: 3, noiseScale: 0.5 } },
+        train: { steps: 20, valEvery: 0 },
+      }),
+    );
+    await train({ dataset, config: sampling, out: split, resume: true });
+    const m = JSON.parse(readFileSync(join(split, "model.json"), "utf8")) as PolicyModelJson;
+    expect([m.config.actionSteps, m.config.scheduler.inferenceSteps, m.config.scheduler.noiseScale]).toEqual([
+      2, 3, 0.5,
+    ]);
+    const lr = trainConfigSchema.parse(tinyConfig({ train: { steps: 20, valEvery: 0, lr: 0.5 } }));
+    await expect(train({ dataset, config: lr, out: split, resume: true })).rejects.toThrow(
+      /was trained with another config than training config; resume with the same config \(only policy.actionSteps, policy.scheduler.inferenceSteps, policy.scheduler.noiseScale may differ\)/,
+    );
   });
 
   it("trains the transformer denoiser, the regression baseline, joint state prediction and a camera-only policy", async () => {
