@@ -61,14 +61,15 @@ function modelDir(name: string, configFile: string, tmp: string): { dir: string;
   const net = new PolicyNetwork(c.policy, { stateDim: 16, actionDim: 16, cameras });
   const layout = ParamLayout.of(net.trainingLoss(1).g);
   const dir = join(tmp, name);
-  const range = { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] };
+  const range = (n: number) => ({ min: Array(n).fill(-1) as number[], max: Array(n).fill(1) as number[] });
+  const actionRange = range(c.policy.actionRange === "per-step" ? 16 * c.policy.predSteps : 16);
   exportPolicy(dir, net, layout, layout.init(0), {
     robotType: "panda_pair",
     fps: 10,
     stateNames: [...SLOT_NAMES],
     actionNames: [...SLOT_NAMES],
     cameras,
-    normalizer: { state: range, action: range },
+    normalizer: { state: range(16), action: actionRange },
     provenance: { bench: "random weights" },
   });
   return { dir, shipped: false };
