@@ -24,7 +24,9 @@ const { values, positionals } = parseArgs({
 });
 const [which, seedArg] = positionals;
 if (!which || seedArg === undefined || !Number.isInteger(Number(seedArg))) {
-  throw new Error("usage: scripts/trace-episode.ts MODEL_DIR|expert SEED [--mode left|right] [--every N]");
+  throw new Error(
+    "usage: scripts/trace-episode.ts MODEL_DIR|expert SEED [--mode left|right] [--every N] [--noise-scale S] [--scenario F]",
+  );
 }
 const expert = which === "expert";
 const env = createEnv(values.scenario, { cameras: !expert });

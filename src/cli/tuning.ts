@@ -15,7 +15,7 @@ export function addTuningOptions(command: Command): Command {
     .option("--ddim-steps <n>", "trained policies: DDIM steps per chunk (default: the model's)", intArg(1))
     .option(
       "--noise-scale <s>",
-      "trained policies: standard deviation of the noise each chunk starts from (default 1; below 1 samples nearer the modes)",
+      "trained policies: standard deviation of the noise each chunk starts from (default: the model's scheduler.noiseScale, else 1; below 1 samples nearer the modes)",
       numberArg(0, 10),
     )
     .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1));
