@@ -172,12 +172,12 @@ function sceneRange(r: FeatureRange): FeatureRange {
 const INFERENCE_ONLY = ["policy.actionSteps", "policy.scheduler.inferenceSteps", "policy.scheduler.noiseScale"];
 
 /** `config` as JSON without its inference-only fields: what must match for an exact resume. */
-function trainingPart(config: TrainConfig): string {
-  const c = structuredClone(config) as { policy: { actionSteps?: number; scheduler?: Record<string, unknown> } };
-  delete c.policy.actionSteps;
-  if (c.policy.scheduler) {
-    delete c.policy.scheduler.inferenceSteps;
-    delete c.policy.scheduler.noiseScale;
+function trainingPart(config: unknown): string {
+  const c = structuredClone(config) as Record<string, unknown>;
+  for (const path of INFERENCE_ONLY) {
+    const keys = path.split(".");
+    const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+    if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[keys.at(-1) as string];
   }
   return JSON.stringify(c);
 }
@@ -303,7 +303,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const configJson = JSON.stringify(config);
   if (options.resume) {
     const ck = loadCheckpoint(ckptPath, layout);
-    if (trainingPart(JSON.parse(ck.extra.config ?? "{}") as TrainConfig) !== trainingPart(config)) {
+    let saved: unknown = null;
+    try {
+      saved = JSON.parse(ck.extra.config ?? "null");
+    } catch {
+      // unreadable: refused below as another config
+    }
+    if (saved === null || trainingPart(saved) !== trainingPart(config)) {
       throw new DuetError(
         `${ckptPath}: was trained with another config than ${source}; resume with the same config (only ` +
           `${INFERENCE_ONLY.join(", ")} may differ)`,
