@@ -14,6 +14,7 @@ interface TrainArgs {
   config: string;
   out: string;
   resume: boolean;
+  initFrom?: string;
   weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
@@ -30,10 +31,12 @@ function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Eval
   };
 }
 
-/** A resumed run keeps the commands that made it so far (model.json provenance.earlier_commands, oldest first). */
+/** A resumed or warm-restarted run keeps the commands that made it so far (model.json provenance.earlier_commands,
+ * oldest first): those of the run in --out (resume) or of the run it starts from (--init-from). */
 function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
-  if (!args.resume || !existsSync(join(args.out, "model.json"))) return {};
-  const prov = readPolicyModel(args.out).provenance as { command?: string; earlier_commands?: string[] };
+  const from = args.resume ? args.out : args.initFrom;
+  if (from === undefined || !existsSync(join(from, "model.json"))) return {};
+  const prov = readPolicyModel(from).provenance as { command?: string; earlier_commands?: string[] };
   return { earlier_commands: [...(prov.earlier_commands ?? []), ...(prov.command ? [prov.command] : [])] };
 }
 
@@ -79,6 +82,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     configSource: args.config,
     out: args.out,
     resume: args.resume,
+    ...(args.initFrom !== undefined && { initFrom: args.initFrom }),
     weights: args.weights,
     onEvent,
     ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
@@ -106,6 +110,10 @@ export function registerTrain(program: Command): void {
     .requiredOption("--config <file>", "training config JSON (see configs/)")
     .requiredOption("--out <dir>", "model directory to write, e.g. models/NAME")
     .option("--resume", "continue the run in --out from its checkpoint", false)
+    .option(
+      "--init-from <dir>",
+      "start a new run from the weights of the run in <dir> (same network; its train/checkpoint.safetensors): a warm restart with a fresh schedule, to train a finished model longer or fine-tune it",
+    )
     .addOption(
       new Option(
         "--weights <precision>",

@@ -58,6 +58,10 @@ export interface TrainOptions {
   out: string;
   /** Continue from `out/train/checkpoint.safetensors` (default false: refuse if one exists). */
   resume?: boolean;
+  /** Start a new run from another run's weights (`DIR/train/checkpoint.safetensors`, same network): its parameters
+   * and EMA carry over, the optimizer moments, learning-rate schedule, data order and step count start afresh — a warm
+   * restart, to train a finished model longer or fine-tune it on other data. */
+  initFrom?: string;
   evaluate?: Evaluator;
   onEvent?: (event: TrainEvent) => void;
   /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
@@ -189,6 +193,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const source = options.configSource ?? "training config";
   const ts = config.train;
   const ckptPath = join(out, CHECKPOINT_FILE);
+  const initPath = options.initFrom !== undefined ? join(options.initFrom, CHECKPOINT_FILE) : null;
+  if (initPath !== null && options.resume) {
+    throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
+  }
   if (!options.resume && existsSync(ckptPath)) {
     throw new DuetError(
       `${out}: already holds a training run (${CHECKPOINT_FILE}); pass --resume or choose another --out`,
@@ -196,6 +204,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   if (options.resume && !existsSync(ckptPath)) {
     throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
+  }
+  if (initPath !== null && !existsSync(initPath)) {
+    throw new DuetError(`${options.initFrom}: cannot start from it (${CHECKPOINT_FILE} is missing)`);
   }
 
   // Decoded frames of the policy's cameras stay in memory (100 episodes of one 96×96 camera ≈ 440 MB).
@@ -298,6 +309,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const rng = new Rng(ts.seed);
   let curves: Curves = { train: [], val: [], success: [] };
   let priorWall = 0;
+  /** The run a warm restart started from (model.json provenance.init_from). */
+  let initFrom: { model: string; steps: number; wall_s: number } | null = null;
   let trainer: TrainingGraph;
   let ema: Ema;
   const configJson = JSON.stringify(config);
@@ -323,12 +336,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     rng.setState(ck.rng);
     curves = JSON.parse(ck.extra.curves ?? '{"train":[],"val":[],"success":[]}') as Curves;
     priorWall = Number(ck.extra.wall_s ?? 0);
+    if (ck.extra.init_from) initFrom = JSON.parse(ck.extra.init_from) as typeof initFrom;
   } else {
+    // A checkpoint made by another network is refused by loadCheckpoint, naming each parameter that differs.
+    const start = initPath !== null ? loadCheckpoint(initPath, layout) : null;
     mkdirSync(join(out, "train"), { recursive: true });
     writeFileSync(join(out, "train/log.jsonl"), "");
-    const init = layout.init(ts.seed);
+    const init = start?.params ?? layout.init(ts.seed);
     trainer = new TrainingGraph(program, session, { params: init });
-    ema = new Ema(init, { power: ts.ema.power, maxValue: ts.ema.maxValue });
+    ema = new Ema(start?.ema ?? init, { power: ts.ema.power, maxValue: ts.ema.maxValue });
+    // the average keeps its horizon: a warm restart's first noisy steps do not overwrite it
+    ema.steps = start?.step ?? 0;
+    if (start && options.initFrom !== undefined) {
+      initFrom = { model: options.initFrom, steps: start.step, wall_s: Math.round(Number(start.extra.wall_s ?? 0)) };
+    }
   }
   // the config in force (a resume may have changed its inference-only fields)
   writeFileSync(join(out, "train/config.json"), `${JSON.stringify(config, null, 2)}\n`);
@@ -359,6 +380,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       seed: ts.seed,
       wall_s: Math.round(wall()),
       parameters: layout.total,
+      ...(initFrom && { init_from: initFrom }),
       created: new Date().toISOString(),
       ...options.provenance,
     },
@@ -375,7 +397,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       ema: ema.averaged,
       step,
       rng: rng.getState(),
-      extra: { config: configJson, curves: JSON.stringify(curves), wall_s: String(wall()), dataset: options.dataset },
+      extra: {
+        config: configJson,
+        curves: JSON.stringify(curves),
+        wall_s: String(wall()),
+        dataset: options.dataset,
+        ...(initFrom && { init_from: JSON.stringify(initFrom) }),
+      },
     });
     exportNow(step);
     writeFileSync(join(out, "train/curves.png"), plotCurves(curves, total));

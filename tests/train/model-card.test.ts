@@ -57,7 +57,7 @@ describe("model card", () => {
     expect(text).toContain("node bin/duet.js train --dataset T --config C --out M");
   });
 
-  it("lists every command of a resumed run, oldest first, and a sampling noise scale", () => {
+  it("lists every command of a continued run, oldest first, the run it started from and a sampling noise scale", () => {
     const file = join(model, "model.json");
     const m = JSON.parse(readFileSync(file, "utf8")) as {
       provenance: Record<string, unknown>;
@@ -65,15 +65,23 @@ describe("model card", () => {
     };
     const before = JSON.stringify(m);
     m.provenance.earlier_commands = ["duet train --dataset T --config C0 --out M"];
-    m.provenance.command = "duet train --dataset T --config C --out M --resume";
+    m.provenance.command = "duet train --dataset T --config C --out M --init-from M0";
+    m.provenance.init_from = { model: "M0", steps: 6000, wall_s: 4000 };
+    const steps = m.provenance.steps as number;
+    const wall = m.provenance.wall_s as number;
     m.config.scheduler.noiseScale = 0.5;
     writeFileSync(file, JSON.stringify(m));
     try {
       expect(card(model, "--record", "duet record …").status).toBe(0);
       const text = readFileSync(join(model, "README.md"), "utf8");
-      expect(text).toMatch(/--config C0 --out M\n {4}node bin\/duet.js train --dataset T --config C --out M --resume/);
+      expect(text).toMatch(
+        /--config C0 --out M\n {4}node bin\/duet.js train --dataset T --config C --out M --init-from M0/,
+      );
       expect(text).toContain("starting from noise of standard deviation 0.5");
-      expect(text).toContain("Later commands resumed the run");
+      expect(text).toContain("Later commands continued the run");
+      expect(text).toContain(
+        `started from the weights of \`M0\` (6000 steps, 4000 s): ${6000 + steps} steps and ${4000 + wall} s of training in all`,
+      );
     } finally {
       writeFileSync(file, before);
     }

@@ -134,6 +134,48 @@ describe("train", () => {
     );
   });
 
+  it("starts a new run from another run's weights (--init-from): a warm restart, refused for another network", async () => {
+    const config = trainConfigSchema.parse(tinyConfig({ train: { steps: 20, valEvery: 0 } }));
+    const first = tempDir("duet-model-");
+    const firstRun = await train({ dataset, config, out: first });
+    const warm = tempDir("duet-model-");
+    const events: TrainEvent[] = [];
+    await train({ dataset, config, out: warm, initFrom: first, onEvent: (e) => events.push(e) });
+    const net = new PolicyNetwork(config.policy, {
+      stateDim: 16,
+      actionDim: 16,
+      cameras: [{ name: "front", height: 8, width: 8 }],
+    });
+    const layout = ParamLayout.of(net.trainingLoss(config.train.batchSize).g);
+    const a = loadCheckpoint(join(first, CHECKPOINT_FILE), layout);
+    const b = loadCheckpoint(join(warm, CHECKPOINT_FILE), layout);
+    expect(b.step).toBe(20); // its own schedule, from step 0
+    expect([...b.params]).not.toEqual([...a.params]);
+    // it continues from the first run: its first loss is the first run's last, not a fresh network's
+    const first10 = (events.find((e) => e.kind === "step") as { loss: number }).loss;
+    expect(first10).toBeLessThan(firstRun.curves.train[0]![1]);
+    const m = JSON.parse(readFileSync(join(warm, "model.json"), "utf8")) as {
+      provenance: { init_from: { model: string; steps: number } };
+    };
+    expect(m.provenance.init_from).toMatchObject({ model: first, steps: 20 });
+
+    await expect(train({ dataset, config, out: tempDir("duet-model-"), initFrom: warm, resume: true })).rejects.toThrow(
+      /--init-from starts a new run and --resume continues one/,
+    );
+    await expect(train({ dataset, config, out: tempDir("duet-model-"), initFrom: tempDir("x-") })).rejects.toThrow(
+      /cannot start from it \(train\/checkpoint.safetensors is missing\)/,
+    );
+    const wider = trainConfigSchema.parse(
+      tinyConfig({
+        policy: { denoiser: { name: "unet", downDims: [32], groups: 8, stepEmbedDim: 16 } },
+        train: { steps: 20, valEvery: 0 },
+      }),
+    );
+    await expect(train({ dataset, config: wider, out: tempDir("duet-model-"), initFrom: first })).rejects.toThrow(
+      /checkpoint.safetensors: checkpoint of another architecture: \d+ invalid fields\n {2}- denoiser\.down0.*: expected F32 \[80,32\], received F32 \[80,64\]/,
+    );
+  });
+
   it("trains the transformer denoiser, the regression baseline, joint state prediction and a camera-only policy", async () => {
     for (const policy of [
       { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 1 } },
