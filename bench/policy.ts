@@ -94,14 +94,18 @@ async function latency(dir: string, reps: number, opts: { steps?: number; mode?:
   return stats(ms);
 }
 
+function network(config: PolicyConfig): PolicyNetwork {
+  return new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
+}
+
 function inferenceFlops(config: PolicyConfig, steps: number): number {
-  const net = new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
+  const net = network(config);
   const denoise = config.objective === "regression" ? 1 : steps;
   return matmulFlops(net.encoderGraph()) + denoise * matmulFlops(net.denoiserGraph());
 }
 
 async function trainingSamplesPerSecond(config: PolicyConfig, batch: number, steps: number): Promise<number> {
-  const net = new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
+  const net = network(config);
   const { g, loss } = net.trainingLoss(batch);
   const program = buildTrainingGraph(g, loss, { weightDecay: 1e-6 });
   const trainer = new TrainingGraph(program, await Session.create(program.model.bytes, { intraOpThreads: 2 }), {
@@ -143,12 +147,17 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       latency_ms_p95: lat.p95,
       gflop_per_inference: Number((flops / 1e9).toFixed(4)),
       gflops_per_s: Number((flops / 1e9 / (lat.median / 1000)).toFixed(2)),
+      encoder_parameters: ParamLayout.of(network(config).encoderGraph()).total,
+      denoiser_parameters: ParamLayout.of(network(config).denoiserGraph()).total,
     };
     if (config.objective === "diffusion") {
       const bySteps: Record<string, unknown> = {};
-      for (const k of quick ? [1, 10] : [1, 5, 10, 16]) {
+      const medians: number[] = [];
+      const counts = quick ? [1, 10] : [1, 5, 10, 16];
+      for (const k of counts) {
         process.stderr.write(`${name}: ${k} DDIM steps\n`);
         const l = await latency(dir, reps, { steps: k });
+        medians.push(l.median);
         bySteps[String(k)] = {
           latency_ms_median: l.median,
           latency_ms_p95: l.p95,
@@ -156,6 +165,10 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         };
       }
       entry.by_ddim_steps = bySteps;
+      // the cost of one more denoising step: the slope between the fewest and the most steps measured
+      entry.denoiser_step_ms = Number(
+        (((medians.at(-1) as number) - (medians[0] as number)) / ((counts.at(-1) as number) - 1)).toFixed(2),
+      );
       process.stderr.write(`${name}: unrolled graph\n`);
       const u = await latency(dir, reps, { mode: "unrolled" });
       entry.unrolled = { ddim_steps: steps, latency_ms_median: u.median, latency_ms_p95: u.p95 };
