@@ -206,7 +206,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
   }
   if (initPath !== null && !existsSync(initPath)) {
-    throw new DuetError(`${options.initFrom}: cannot start from it (${CHECKPOINT_FILE} is missing)`);
+    throw new DuetError(
+      `${options.initFrom}: cannot start from it (${CHECKPOINT_FILE} is missing; the models in git ship without ` +
+        "their checkpoints, so start from a run trained on this machine)",
+    );
   }
 
   // Decoded frames of the policy's cameras stay in memory (100 episodes of one 96×96 camera ≈ 440 MB).

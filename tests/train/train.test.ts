@@ -163,7 +163,7 @@ describe("train", () => {
       /--init-from starts a new run and --resume continues one/,
     );
     await expect(train({ dataset, config, out: tempDir("duet-model-"), initFrom: tempDir("x-") })).rejects.toThrow(
-      /cannot start from it \(train\/checkpoint.safetensors is missing\)/,
+      /cannot start from it \(train\/checkpoint.safetensors is missing; the models in git ship without their checkpoints/,
     );
     const wider = trainConfigSchema.parse(
       tinyConfig({
