@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../src/core/index.ts";
 import { loadCheckpoint, ParamLayout } from "../../src/nn/index.ts";
 import { loadPolicy, PolicyNetwork } from "../../src/policy/index.ts";
-import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainEvent } from "../../src/train/index.ts";
+import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
 import {
   actionAt,
   chunkErrors,
@@ -20,6 +20,16 @@ let dataset = "";
 beforeAll(async () => {
   dataset = await writeTinyDataset();
 });
+
+/** The parameter layout of the tiny fixture network for `config` (to read its checkpoints). */
+function tinyLayout(config: TrainConfig): ParamLayout {
+  const net = new PolicyNetwork(config.policy, {
+    stateDim: 16,
+    actionDim: 16,
+    cameras: [{ name: "front", height: 8, width: 8 }],
+  });
+  return ParamLayout.of(net.trainingLoss(config.train.batchSize).g);
+}
 
 interface PolicyModelJson {
   config: { actionSteps: number; scheduler: { inferenceSteps: number; noiseScale?: number } };
@@ -99,12 +109,7 @@ describe("train", () => {
     await train({ dataset, config, out: split, stopAtStep: 10 });
     await expect(train({ dataset, config, out: split })).rejects.toThrow(/already holds a training run/);
     await train({ dataset, config, out: split, resume: true });
-    const net = new PolicyNetwork(config.policy, {
-      stateDim: 16,
-      actionDim: 16,
-      cameras: [{ name: "front", height: 8, width: 8 }],
-    });
-    const layout = ParamLayout.of(net.trainingLoss(config.train.batchSize).g);
+    const layout = tinyLayout(config);
     const a = loadCheckpoint(join(straight, CHECKPOINT_FILE), layout);
     const b = loadCheckpoint(join(split, CHECKPOINT_FILE), layout);
     expect(b.step).toBe(20);
@@ -141,17 +146,12 @@ describe("train", () => {
     const warm = tempDir("duet-model-");
     const events: TrainEvent[] = [];
     await train({ dataset, config, out: warm, initFrom: first, onEvent: (e) => events.push(e) });
-    const net = new PolicyNetwork(config.policy, {
-      stateDim: 16,
-      actionDim: 16,
-      cameras: [{ name: "front", height: 8, width: 8 }],
-    });
-    const layout = ParamLayout.of(net.trainingLoss(config.train.batchSize).g);
+    const layout = tinyLayout(config);
     const a = loadCheckpoint(join(first, CHECKPOINT_FILE), layout);
     const b = loadCheckpoint(join(warm, CHECKPOINT_FILE), layout);
     expect(b.step).toBe(20); // its own schedule, from step 0
     expect([...b.params]).not.toEqual([...a.params]);
-    // it continues from the first run: its first loss is the first run's last, not a fresh network's
+    // it continues from the first run: its first loss is below the first run's first (a fresh network's)
     const first10 = (events.find((e) => e.kind === "step") as { loss: number }).loss;
     expect(first10).toBeLessThan(firstRun.curves.train[0]![1]);
     const m = JSON.parse(readFileSync(join(warm, "model.json"), "utf8")) as {
