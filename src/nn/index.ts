@@ -11,7 +11,18 @@ export { inferenceModel } from "./inference.ts";
 export type { InferenceOptions } from "./inference.ts";
 export { backward, gradRules, sumTo } from "./autodiff.ts";
 export type { GradRule } from "./autodiff.ts";
-export { mseLoss, crossEntropy, softCrossEntropy, infoNce, oneHot, l2Normalize } from "./losses.ts";
+export {
+  mseLoss,
+  crossEntropy,
+  softCrossEntropy,
+  infoNce,
+  logitScale,
+  oneHot,
+  l2Normalize,
+  CLIP_INIT_TEMPERATURE,
+  CLIP_MAX_LOGIT_SCALE,
+} from "./losses.ts";
+export type { InfoNceOptions } from "./losses.ts";
 export { buildTrainingGraph, TrainingGraph, NonFiniteLossError, TRAIN_IO } from "./training.ts";
 export type { AdamWOptions, TrainingProgram, TrainState, StepResult, Executor, TensorData } from "./training.ts";
 export { cosineWithWarmup } from "./schedule.ts";

@@ -1,5 +1,6 @@
-// vision: observation encoders built with nn (ViT, tubelet ViT, CNN baseline), camera composition, preprocessing and
-// augmentation of camera frames, and the per-control-step feature cache.
+// vision: observation encoders built with nn (ViT, tubelet ViT, CNN baseline; text and audio encoders for the shared
+// embedding space), camera composition, preprocessing and augmentation of camera frames, and the per-control-step
+// feature cache.
 export type { ImageEncoder } from "./encoder.ts";
 export type { ConditionedImageEncoder } from "./conditioned.ts";
 export { isConditioned, addGroupEmbedding, expectImages } from "./conditioned.ts";
@@ -24,3 +25,10 @@ export { ImagePreprocessor, newAugmentParams } from "./preprocess.ts";
 export type { AugmentParams } from "./preprocess.ts";
 export { FeatureCache } from "./feature-cache.ts";
 export { matmulFlops, encoderCost } from "./flops.ts";
+export { ByteTokenizer, InstructionError, TEXT_VOCAB, PAD_TOKEN, BOS_TOKEN, EOS_TOKEN } from "./tokenizer.ts";
+export type { TokenBatch } from "./tokenizer.ts";
+export { TextTransformer, textEncoderConfigSchema } from "./text-encoder.ts";
+export type { TextEncoderConfig, TextEncoderConfigInput } from "./text-encoder.ts";
+export { LogMelSpectrogram, AudioError, AUDIO_SAMPLE_RATE, spectrogramConfigSchema } from "./spectrogram.ts";
+export type { Spectrogram, SpectrogramConfig, SpectrogramConfigInput } from "./spectrogram.ts";
+export { AudioEncoder, AUDIO_DEFAULTS } from "./audio-encoder.ts";

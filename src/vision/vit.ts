@@ -1,5 +1,6 @@
 // Vision transformer observer: optional conv stem → patch tokens → (class token) + learned position embeddings →
-// pre-norm transformer blocks → LayerNorm → pooling → Linear head. `VitCore` is shared with the tubelet (video) ViT.
+// pre-norm transformer blocks → LayerNorm → pooling → Linear head. `VitCore` is shared with the tubelet (video) ViT
+// and the spectrogram (audio) transformer.
 import { parseWith } from "../core/index.ts";
 import { GraphBuilder, GroupNorm, LayerNorm, Linear, PatchEmbed, gelu, type Tensor } from "../nn/index.ts";
 import { addGroupEmbedding, expectImages, type ConditionedImageEncoder } from "./conditioned.ts";
@@ -33,7 +34,11 @@ export abstract class VitCore implements ConditionedImageEncoder {
   protected readonly norm: LayerNorm;
   protected readonly head: Linear;
 
-  protected constructor(readonly config: VitConfig) {
+  /** `channels`: of each input pixel (3 for RGB, 1 for a spectrogram). */
+  protected constructor(
+    readonly config: VitConfig,
+    channels = IMAGE_CHANNELS,
+  ) {
     const c = config;
     this.featureDim = c.featureDim;
     this.height = c.height;
@@ -42,7 +47,7 @@ export abstract class VitCore implements ConditionedImageEncoder {
     const down = 2 ** c.stem.length;
     this.grid = [c.height / down / c.patch, c.width / down / c.patch];
     this.tokens = this.grid[0] * this.grid[1] + (c.pool === "mean" ? 0 : 1);
-    let cin = IMAGE_CHANNELS;
+    let cin = channels;
     this.stemConvs = [];
     this.stemNorms = [];
     c.stem.forEach((ch, i) => {

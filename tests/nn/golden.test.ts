@@ -87,7 +87,7 @@ const builds: Record<string, Build> = {
     const sum = g.add(g.add(tokens, new Embedding("tok", 5, 8).apply(g, ids)), g.reshape(sinus, [2, 1, 8]));
     const pooled = g.reduceMean(sum, [1]);
     const other = g.input("other", [2, 8]);
-    const loss = infoNce(g, pooled, other, 0.1);
+    const loss = infoNce(g, pooled, other, { temperature: 0.1 });
     return { pred: pooled, loss, feeds: { img: det([2, 4, 4, 3], 101, 1), other: det([2, 8], 105, 1) } };
   },
 };
