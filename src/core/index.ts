@@ -1,6 +1,14 @@
 // core: keys, shared types, errors, seeded RNG, validation at the boundary, small statistics.
 export { ARMS, ARM_DOF, SLOTS_PER_ARM, ACTION_DIM, SLOT_NAMES, armOffset, otherArm } from "./keys.ts";
-export { STATE_KEY, ACTION_KEY, ENVIRONMENT_KEY, IMAGE_KEY_PREFIX, imageKey } from "./keys.ts";
+export {
+  STATE_KEY,
+  ACTION_KEY,
+  ENVIRONMENT_KEY,
+  IMAGE_KEY_PREFIX,
+  imageKey,
+  AUDIO_KEY,
+  AUDIO_SAMPLE_RATE,
+} from "./keys.ts";
 export type { Arm } from "./keys.ts";
 export { DuetError, ValidationError, describeValue } from "./errors.ts";
 export type { Issue } from "./errors.ts";

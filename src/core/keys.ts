@@ -36,3 +36,8 @@ export const IMAGE_KEY_PREFIX = "observation.images.";
 export function imageKey(camera: string): string {
   return IMAGE_KEY_PREFIX + camera;
 }
+/** Sound the robot hears: mono samples of the last control period (`Observation.audio`). */
+export const AUDIO_KEY = "observation.audio";
+
+/** The one sample rate of duet's audio path (Hz): the simulator synthesises at it, the spectrogram takes only it. */
+export const AUDIO_SAMPLE_RATE = 16000;

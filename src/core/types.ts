@@ -23,6 +23,8 @@ export interface Observation {
    * Recorded as `observation.environment_state` for auxiliary training targets; policies never read it.
    */
   environmentState?: Float32Array;
+  /** Mono sound of the control period that ended at `time`, at AUDIO_SAMPLE_RATE (16 kHz); absent without audio. */
+  audio?: Float32Array;
 }
 
 /**

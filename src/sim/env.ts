@@ -14,6 +14,7 @@ import {
   type Observation,
   type StepResult,
 } from "../core/index.ts";
+import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environmentState.ts";
 import type { Scenario } from "./scenario.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
@@ -38,6 +39,8 @@ export interface SimEnvOptions {
    * itself tolerates only ≈ 0.002 rad (scripts/expert-tolerance.ts --actuation).
    */
   actuationNoise?: number;
+  /** Synthesise contact sound (`Observation.audio`, 16 kHz; see ContactAudio). Default false. */
+  audio?: boolean;
 }
 
 /** Per-step correlation of the actuation error (see SimEnvOptions.actuationNoise). */
@@ -69,6 +72,7 @@ export class SimEnv implements Env {
   private readonly maxOpening: number;
   private readonly actuation = new Float64Array(ACTION_DIM);
   private actuationRng = new Rng(0);
+  private audio: ContactAudio | null = null;
 
   constructor(
     readonly scenario: Scenario,
@@ -109,6 +113,7 @@ export class SimEnv implements Env {
     this.holder = "none";
     this.actuation.fill(0);
     this.actuationRng = new Rng((seed ^ 0x5bd1e995) >>> 0);
+    this.audio = this.options.audio ? new ContactAudio(seed, this.w.dt, this.controlHz) : null;
     return this.observe();
   }
 
@@ -138,7 +143,10 @@ export class SimEnv implements Env {
       if (gc !== g) clamped++;
       a.gripper.target = gc;
     }
-    for (let s = 0; s < this.substeps; s++) w.step();
+    for (let s = 0; s < this.substeps; s++) {
+      w.step();
+      this.audio?.afterPhysicsStep(w);
+    }
     this.steps++;
     let held = false;
     for (const arm of ARMS) {
@@ -198,6 +206,7 @@ export class SimEnv implements Env {
       state,
       images: this.options.cameras ? this.options.cameras.render(w) : {},
       environmentState: environmentState(w),
+      ...(this.audio && { audio: this.audio.take() }),
     };
   }
 }

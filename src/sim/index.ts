@@ -18,6 +18,7 @@ export { newPose, poseFromAxes, poseFromQuaternion, poseQuaternion } from "./pos
 export type { Pose } from "./pose.ts";
 export { MAX_TWIST_RATE, ScrewThread, twistAngle } from "./thread.ts";
 export { Rasterizer } from "./render/index.ts";
+export { ContactAudio, CLICKS_PER_TURN } from "./audio.ts";
 
 import { SceneCameras } from "./cameras.ts";
 import { SimEnv } from "./env.ts";
@@ -26,16 +27,17 @@ import { loadScenario, type Scenario } from "./scenario.ts";
 
 /**
  * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`;
- * `actuationNoise` as in SimEnvOptions.
+ * `actuationNoise` and `audio` as in SimEnvOptions.
  */
 export function createEnv(
   scenario: string | Scenario,
-  options: { cameras?: boolean; actuationNoise?: number } = {},
+  options: { cameras?: boolean; actuationNoise?: number; audio?: boolean } = {},
 ): SimEnv {
   const s = typeof scenario === "string" ? loadScenario(scenario) : scenario;
   return new SimEnv(s, {
     ...(options.cameras !== false && { cameras: new SceneCameras(s.cameras) }),
     ...(options.actuationNoise !== undefined && { actuationNoise: options.actuationNoise }),
+    ...(options.audio && { audio: true }),
   });
 }
 

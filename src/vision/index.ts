@@ -29,6 +29,6 @@ export { ByteTokenizer, InstructionError, TEXT_VOCAB, PAD_TOKEN, BOS_TOKEN, EOS_
 export type { TokenBatch } from "./tokenizer.ts";
 export { TextTransformer, textEncoderConfigSchema } from "./text-encoder.ts";
 export type { TextEncoderConfig, TextEncoderConfigInput } from "./text-encoder.ts";
-export { LogMelSpectrogram, AudioError, AUDIO_SAMPLE_RATE, spectrogramConfigSchema } from "./spectrogram.ts";
+export { LogMelSpectrogram, AudioError, spectrogramConfigSchema } from "./spectrogram.ts";
 export type { Spectrogram, SpectrogramConfig, SpectrogramConfigInput } from "./spectrogram.ts";
 export { AudioEncoder, AUDIO_DEFAULTS } from "./audio-encoder.ts";

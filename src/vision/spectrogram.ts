@@ -3,10 +3,7 @@
 // Decision: audio at any other rate is refused, not resampled: the simulator synthesises at 16 kHz, and a robot's
 // microphone stream should be resampled where it is captured, with a proper anti-aliasing filter, not silently here.
 import { z } from "zod";
-import { DuetError, parseWith } from "../core/index.ts";
-
-/** The one sample rate duet's audio path takes. */
-export const AUDIO_SAMPLE_RATE = 16000;
+import { AUDIO_SAMPLE_RATE, DuetError, parseWith } from "../core/index.ts";
 
 export const spectrogramConfigSchema = z
   .object({

@@ -1,9 +1,9 @@
 // Audio: the log-mel spectrogram of a pure tone peaks at the tone's FFT bin and mel band; other sample rates and
 // unusable waveforms are refused; the spectrogram transformer patches time × frequency into one vector per clip.
 import { describe, expect, it } from "vitest";
-import { ValidationError } from "../../src/core/index.ts";
+import { AUDIO_SAMPLE_RATE, ValidationError } from "../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../src/nn/index.ts";
-import { AUDIO_SAMPLE_RATE, AudioEncoder, AudioError, LogMelSpectrogram } from "../../src/vision/index.ts";
+import { AudioEncoder, AudioError, LogMelSpectrogram } from "../../src/vision/index.ts";
 import { compile, f32 } from "../nn/helpers.ts";
 
 const tone = (hz: number, seconds: number): Float32Array =>
