@@ -199,7 +199,11 @@ export function registerRecord(program: Command): void {
     .requiredOption("--episodes <n>", "episodes to record in this run", intArg(1))
     .requiredOption("--out <dir>", "dataset folder (new or empty; existing only with --resume)")
     .option("--resume", "append to an existing dataset at --out", false)
-    .option("--task <text>", "task description stored with each episode", "unscrew the bottle cap")
+    .option(
+      "--task <text>",
+      "task description stored with each episode (multi-task scenarios store each episode's instruction instead)",
+      "unscrew the bottle cap",
+    )
     .option("--json", "print the summary as JSON on stdout", false)
     .option("--scenario <file>", "expert: scenario JSON (e.g. scenarios/bottle-cap.json)")
     .option("--seed <s>", "expert: base seed", intArg(0), 0)

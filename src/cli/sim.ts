@@ -23,17 +23,28 @@ interface SimArgs extends TuningArgs {
   json: boolean;
 }
 
-/** The `--json` summary. */
-export interface SimSummary {
+/** Success and modes of a set of episodes. */
+export interface Rates {
   episodes: number;
   successes: number;
   success_rate: number;
   wilson95: [number, number];
+  /** Which arm held the bottle first (for handover: the giving arm). */
   modes: { left: number; right: number; none: number };
+}
+
+/** Per task: its rates, and in how many of the episodes whose instruction named a hand that hand held first. */
+export interface TaskRates extends Rates {
+  named_hand: { episodes: number; used: number };
+}
+
+/** The `--json` summary. */
+export interface SimSummary extends Rates {
+  per_task: Record<string, TaskRates>;
   per_episode: EpisodeOutcome[];
 }
 
-export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
+function rates(outcomes: readonly EpisodeOutcome[]): Rates {
   const successes = outcomes.filter((o) => o.success).length;
   const modes = { left: 0, right: 0, none: 0 };
   for (const o of outcomes) modes[o.holder === "left" ? "left" : o.holder === "right" ? "right" : "none"]++;
@@ -43,8 +54,20 @@ export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
     success_rate: outcomes.length ? successes / outcomes.length : 0,
     wilson95: wilson95(successes, outcomes.length),
     modes,
-    per_episode: [...outcomes],
   };
+}
+
+export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
+  const per_task: Record<string, TaskRates> = {};
+  for (const task of new Set(outcomes.map((o) => o.task))) {
+    const mine = outcomes.filter((o) => o.task === task);
+    const named = mine.filter((o) => o.named_hand !== "any");
+    per_task[task] = {
+      ...rates(mine),
+      named_hand: { episodes: named.length, used: named.filter((o) => o.holder === o.named_hand).length },
+    };
+  }
+  return { ...rates(outcomes), per_task, per_episode: [...outcomes] };
 }
 
 export async function sim(args: SimArgs): Promise<SimSummary> {
@@ -83,6 +106,16 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
         `(95% Wilson interval ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%); ` +
         `holder left ${summary.modes.left}, right ${summary.modes.right}`,
     );
+    const tasks = Object.entries(summary.per_task);
+    if (tasks.length > 1 || tasks.some(([, t]) => t.named_hand.episodes > 0)) {
+      for (const [task, t] of tasks) {
+        const [tlo, thi] = t.wilson95;
+        console.log(
+          `  ${task.padEnd(8)} ${t.successes}/${t.episodes} (${(100 * tlo).toFixed(1)}–${(100 * thi).toFixed(1)}%); ` +
+            `the named hand used in ${t.named_hand.used}/${t.named_hand.episodes}`,
+        );
+      }
+    }
   }
   return summary;
 }

@@ -18,7 +18,7 @@ export interface EpisodeSettings {
   actionsPerChunk: number | undefined;
   /** An episode running longer than this many steps is an error (the env never said done). */
   maxSteps: number;
-  /** Task description stored with the episode. */
+  /** Task description stored with the episode, unless the env names the episode's own (`info.instruction`). */
   task: string;
 }
 
@@ -126,7 +126,11 @@ export async function recordEpisode(
       obs = result.observation;
       history.shift();
       history.push(obs);
-      if (result.done) return builder.finish({ task: settings.task, success: result.success, mode, seed });
+      if (result.done) {
+        const instruction = result.info["instruction"];
+        const task = typeof instruction === "string" ? instruction : settings.task;
+        return builder.finish({ task, success: result.success, mode, seed });
+      }
       if (builder.frames >= settings.maxSteps) {
         throw new DuetError(`episode with seed ${seed}: the env did not finish within ${settings.maxSteps} steps`);
       }

@@ -11,6 +11,9 @@ export interface EpisodeOutcome {
   holder: string;
   /** Loosening turns of the cap at the end. */
   turns: number;
+  /** The episode's task ("unscrew", "lift", "handover") and the hand its instruction named ("any" if none). */
+  task: string;
+  named_hand: string;
   /** Wall-clock seconds for the episode. */
   wall_s: number;
 }
@@ -65,6 +68,8 @@ export async function runEpisode(
           steps,
           holder: String(last.info.holder ?? "none"),
           turns: Number(last.info.turns ?? 0),
+          task: String(last.info.task ?? "unscrew"),
+          named_hand: String(last.info.named_hand ?? "any"),
           wall_s: (performance.now() - start) / 1000,
         };
       }

@@ -17,6 +17,7 @@ import {
 import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environmentState.ts";
 import type { Scenario } from "./scenario.ts";
+import { drawTask, taskSuccess, type EpisodeTask } from "./tasks.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
 
 /** Renders the scenario's cameras for a world; injected so physics-only runs skip rendering. */
@@ -73,6 +74,7 @@ export class SimEnv implements Env {
   private readonly actuation = new Float64Array(ACTION_DIM);
   private actuationRng = new Rng(0);
   private audio: ContactAudio | null = null;
+  private episodeTask: EpisodeTask | null = null;
 
   constructor(
     readonly scenario: Scenario,
@@ -96,6 +98,12 @@ export class SimEnv implements Env {
     return this.w;
   }
 
+  /** The current episode's task and instruction (drawn by `reset` from the seed; see sim/tasks.ts). */
+  get task(): EpisodeTask {
+    if (!this.episodeTask) throw new DuetError("SimEnv: call reset(seed) before asking for the task");
+    return this.episodeTask;
+  }
+
   /** Episode parameters drawn from the scenario's ranges by `seed`. */
   static drawParams(scenario: Scenario, rng: Rng): EpisodeParams {
     const b = scenario.bottle;
@@ -109,6 +117,7 @@ export class SimEnv implements Env {
 
   reset(seed: number): Observation {
     this.w = new BimanualWorld(this.scenario, SimEnv.drawParams(this.scenario, new Rng(seed)));
+    this.episodeTask = drawTask(this.scenario, seed);
     this.steps = 0;
     this.holder = "none";
     this.actuation.fill(0);
@@ -156,8 +165,7 @@ export class SimEnv implements Env {
     }
     const released = w.thread.released;
     const capDistance = w.capDistanceFromSeat();
-    const success =
-      released && capDistance > this.scenario.success.cap_distance && (held || !this.scenario.success.bottle_held);
+    const success = taskSuccess(this.task.task, this.scenario, w, this.holder);
     const timeout = this.steps >= this.maxSteps;
     return {
       observation: this.observe(),
@@ -170,6 +178,9 @@ export class SimEnv implements Env {
         released,
         bottle_held: held,
         cap_distance: capDistance,
+        task: this.task.task,
+        named_hand: this.task.hand ?? "any",
+        ...(this.scenario.tasks && { instruction: this.task.instruction }),
         clamped,
         step: this.steps,
       },

@@ -1,5 +1,7 @@
 // The scripted expert: one arm holds the bottle, the other unscrews the cap in twist–regrasp cycles, then lifts it
-// away. It reads the simulator's state (bottle and cap poses, thread turns, grasps): privileged, closed loop.
+// away; or, in multi-task scenarios, lifts the bottle or hands it from one hand to the other (the env's episode task,
+// whose instruction may name the hand). It reads the simulator's state (bottle and cap poses, thread turns, grasps):
+// privileged, closed loop.
 import {
   ACTION_DIM,
   ARMS,
@@ -53,6 +55,8 @@ const GRIP_SETTLE_STEPS = 4;
  */
 const CAP_GRASP_ABOVE = 0.009;
 const SQUARE_UP_STANDOFF = 0.06; // m from the bottle's axis to the TCP: the fingertips are still clear of its surface
+const LIFT_HEIGHT = 0.12; // m the lift and handover tasks raise the bottle
+const HANDOVER_GAP = 0.05; // m the taking hand grasps below the giving one
 
 /**
  * Scripted expert policy for `SimEnv`. Each `predictChunk` returns one step (Tp = 1) of 16 joint targets.
@@ -80,6 +84,8 @@ export class ScriptedExpert implements Policy {
     this.rng = new Rng(seed ^ 0x5eed);
     const mode = this.options.mode ?? this.env.scenario.expert.mode;
     this.holder = mode === "random" ? (this.rng.next() < 0.5 ? "left" : "right") : mode;
+    const named = this.env.task.hand;
+    if (named) this.holder = named;
     if (this.options.takeover)
       this.holder = this.distanceToGrasp("left") <= this.distanceToGrasp("right") ? "left" : "right";
     this.script = null;
@@ -115,7 +121,13 @@ export class ScriptedExpert implements Policy {
   // ---------------------------------------------------------------- the task
 
   private *run(): Script {
-    const H = this.holder;
+    const task = this.env.task.task;
+    if (task === "lift") yield* this.lift(this.holder);
+    else if (task === "handover") yield* this.handover(this.holder);
+    else yield* this.unscrew(this.holder);
+  }
+
+  private *unscrew(H: Arm): Script {
     const T = otherArm(H);
     if (this.options.takeover) {
       const open = this.maxOpening();
@@ -138,6 +150,46 @@ export class ScriptedExpert implements Policy {
     // lift the cap away, then keep holding
     yield* this.moveLinear(T, this.capPose(0.12), APPROACH_SPEED, this.cmd[armOffset(T) + ARM_DOF - 1]!);
     for (;;) yield;
+  }
+
+  /** Grasp the bottle and lift it LIFT_HEIGHT, then hold it there. */
+  private *lift(H: Arm): Script {
+    yield* this.toPreGrasp(H);
+    yield* this.graspBottle(H);
+    yield* this.raise(H);
+    for (;;) yield;
+  }
+
+  /**
+   * Grasp and lift the bottle with H; the other hand takes it lower down from its own side (the hands stay
+   * HANDOVER_GAP apart in height), closes, then H opens and backs away.
+   */
+  private *handover(H: Arm): Script {
+    const T = otherArm(H);
+    yield* this.toPreGrasp(H);
+    yield* this.graspBottle(H);
+    yield* this.raise(H);
+    const w = this.env.world;
+    const z = (): number => w.bottle.position.z + this.graspHeight() - HANDOVER_GAP;
+    const pre = this.bottleGraspPose(T, 0.14, z());
+    pre[9]! += this.noise();
+    yield* this.moveLinear(T, pre, LINEAR_SPEED);
+    yield* this.moveLinear(T, this.bottleGraspPose(T, 0, z()), APPROACH_SPEED);
+    yield* this.setGripper(T, 0);
+    yield* this.setGripper(H, this.maxOpening());
+    const away = this.bottleGraspPose(H, 0.14, w.bottle.position.z + this.graspHeight());
+    yield* this.moveLinear(H, away, APPROACH_SPEED);
+    for (;;) yield;
+  }
+
+  /** Move the hand holding the bottle LIFT_HEIGHT straight up. */
+  private *raise(H: Arm): Script {
+    const kin = this.env.world.arms[H].kin;
+    const o = armOffset(H);
+    kin.forward(this.cmd.subarray(o, o + ARM_DOF));
+    const up = Float64Array.from(kin.tcp);
+    up[11]! += LIFT_HEIGHT;
+    yield* this.moveLinear(H, up, APPROACH_SPEED);
   }
 
   private *graspBottle(H: Arm): Script {
@@ -183,12 +235,19 @@ export class ScriptedExpert implements Policy {
     return sigma * this.rng.normal();
   }
 
-  /** Side grasp of the bottle body from the holder's side; `back` (m) stands off along the approach. */
-  private bottleGraspPose(H: Arm, back: number): Pose {
+  /** Height of the side grasp above the bottle's base (m). */
+  private graspHeight(): number {
+    return Math.min(0.1, this.env.scenario.bottle.height * 0.5);
+  }
+
+  /**
+   * Side grasp of the bottle body from the arm's side; `back` (m) stands off along the approach; `z` (m, world)
+   * defaults to graspHeight above the table (the bottle standing).
+   */
+  private bottleGraspPose(H: Arm, back: number, z = this.graspHeight()): Pose {
     const w = this.env.world;
     const s = H === "left" ? 1 : -1; // left arm stands at +y: approach toward −y
     const b = w.bottle.position;
-    const z = Math.min(0.1, this.env.scenario.bottle.height * 0.5);
     return poseFromAxes(newPose(), 0, -s, 0, s, 0, 0, b.x, b.y + s * back, z);
   }
 

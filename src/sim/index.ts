@@ -1,7 +1,9 @@
 // sim: cannon-es physics of two servo-tracked arms, a bottle with a threaded cap, CPU-rendered cameras, the env and
 // the scripted expert.
-export { loadScenario, scenarioSchema, cameraSchema } from "./scenario.ts";
-export type { Scenario, ScenarioFile, CameraSpec } from "./scenario.ts";
+export { loadScenario, scenarioSchema, cameraSchema, taskSchema, TASKS } from "./scenario.ts";
+export type { Scenario, ScenarioFile, CameraSpec, TaskName } from "./scenario.ts";
+export { drawTask, taskSuccess, DEFAULT_INSTRUCTION } from "./tasks.ts";
+export type { EpisodeTask } from "./tasks.ts";
 export { SimEnv, ActionError } from "./env.ts";
 export type { SimEnvOptions, EnvCameras } from "./env.ts";
 export { ScriptedExpert } from "./expert.ts";

@@ -29,6 +29,26 @@ export const cameraSchema = z.strictObject({
 });
 export type CameraSpec = z.output<typeof cameraSchema>;
 
+/** The tasks the simulator scores and the scripted expert performs. */
+export const TASKS = ["unscrew", "lift", "handover"] as const;
+export type TaskName = (typeof TASKS)[number];
+
+const phrasings = z.array(z.string().min(1)).min(1);
+export const taskSchema = z.strictObject({
+  /** unscrew: one hand holds, the other unscrews; lift: one hand lifts the bottle; handover: one hand lifts it and
+   * hands it to the other. */
+  task: z.enum(TASKS),
+  /** Relative frequency among the scenario's tasks (default 1). */
+  weight: z.number().positive().default(1),
+  /**
+   * Phrasings by the hand they name: "any" names none (the expert draws it), "left"/"right" name the hand that holds
+   * (unscrew), lifts (lift) or gives (handover). At least one key.
+   */
+  instructions: z
+    .strictObject({ any: phrasings.optional(), left: phrasings.optional(), right: phrasings.optional() })
+    .refine((i) => i.any || i.left || i.right, { message: "at least one of any, left, right" }),
+});
+
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().default(""),
@@ -89,8 +109,16 @@ export const scenarioSchema = z.strictObject({
      * other unscrews. Without it, knocking the bottle over can shake a loosened cap free — an early policy found that.
      */
     bottle_held: z.boolean().default(true),
+    /** lift and handover: the bottle's base must be this high above the table at the end (m; default 0.08). */
+    lift_height: z.number().positive().default(0.08),
   }),
   cameras: z.array(cameraSchema),
+  /**
+   * Several tasks, one drawn per episode (absent: the one task, unscrewing, with the hand left to the expert's draw).
+   * Each task lists its instructions by the hand they name; the episode draws a task by weight, then a hand key
+   * among those listed, then one phrasing. The instruction is what a recording stores as its LeRobot `task`.
+   */
+  tasks: z.array(taskSchema).min(1).optional(),
   expert: z.strictObject({
     /** Which arm holds the bottle: drawn per episode ("random") or fixed. */
     mode: z.enum(["random", "left", "right"]),

@@ -136,6 +136,7 @@ describe("duet sim --json", () => {
       "episodes",
       "modes",
       "per_episode",
+      "per_task",
       "success_rate",
       "successes",
       "wilson95",

@@ -44,7 +44,16 @@ export function writeFixtureReplay(options: { steps: number; seed?: number; dir?
     rec.step(obs, action);
     obs = result.observation;
   }
-  const file = rec.finish({ seed, success: false, holder: "none", turns: 0, steps: options.steps, wall_s: 0 });
+  const file = rec.finish({
+    seed,
+    success: false,
+    holder: "none",
+    turns: 0,
+    task: "unscrew",
+    named_hand: "any",
+    steps: options.steps,
+    wall_s: 0,
+  });
   if (options.chunks) {
     const replay = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
     const candidate = (k: number) =>
