@@ -1,6 +1,7 @@
 // duet: the command line. Each command validates its arguments, then calls factories in the domain modules.
 import { Command } from "commander";
 import { DuetError } from "../core/index.ts";
+import { registerClip } from "./clip.ts";
 import { registerDataset } from "./dataset.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerEval } from "./eval.ts";
@@ -24,6 +25,7 @@ registerRecord(program);
 registerDataset(program);
 registerTrain(program);
 registerEval(program);
+registerClip(program);
 registerExport(program);
 registerDeploy(program);
 registerView(program);

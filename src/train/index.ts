@@ -1,4 +1,5 @@
-// train: the one training loop (any policy config, any dataset), its config schema, batches and the curves plot.
+// train: the one training loop (any policy config, any dataset), its config schema, batches and the curves plot;
+// CLIP-style text–image training with its retrieval evaluation.
 export { train, CHECKPOINT_FILE } from "./trainer.ts";
 export type { TrainOptions, TrainResult, TrainEvent, Evaluator } from "./trainer.ts";
 export { trainConfigSchema, trainSettingsSchema, datasetExpectationSchema, loadTrainConfig } from "./config.ts";
@@ -7,3 +8,5 @@ export { BatchAssembler } from "./batch.ts";
 export type { BatchOptions } from "./batch.ts";
 export { plotCurves } from "./plot.ts";
 export type { Curves } from "./plot.ts";
+export { trainTextImage } from "./text-image.ts";
+export type { TextImageOptions, RetrievalResult, InstructionMeaning } from "./text-image.ts";

@@ -1,0 +1,291 @@
+// CLIP-style text–image training on a multi-task dataset, and its retrieval evaluation.
+//
+// Pairs: the last `lastFrames` frames of each training episode (one camera) with the episode's instruction (its
+// LeRobot task). The end of a demonstration shows what was asked — the cap off, the bottle raised in one hand, or
+// in the other hand than the one that took it — where its first frames all look alike. Loss: symmetric InfoNCE with
+// CLIP's learned temperature and multi-positive targets: text i matches image j when j's episode did what i asks
+// (same task; the hand i names, if any, is the hand that held first), so "unscrew the cap" is not pushed away from a
+// left-hand unscrewing frame just because another phrasing was recorded with it.
+//
+// Evaluation on held-out episodes (never trained on): their last frames are the gallery, every phrasing of the
+// scenario a query. text→image Recall@1 = share of queries whose nearest image matches; chance = the mean share of
+// matching images per query (1/N when one image matches). image→text likewise over the phrasings.
+//
+// A loop of its own rather than `train()`'s: pairs instead of windows, two encoders instead of a policy, no rollouts.
+// The nn pieces (fused AdamW graph, warm-up + cosine) are the same.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuetError, Rng, type Arm } from "../core/index.ts";
+import { Dataset, splitEpisodes } from "../data/index.ts";
+import {
+  GraphBuilder,
+  ParamLayout,
+  TrainingGraph,
+  buildTrainingGraph,
+  cosineWithWarmup,
+  inferenceModel,
+  infoNce,
+  l2Normalize,
+  logitScale,
+  type Tensor,
+} from "../nn/index.ts";
+import { Session } from "../runtime/index.ts";
+import {
+  ByteTokenizer,
+  ImagePreprocessor,
+  TextTransformer,
+  VitEncoder,
+  type TextEncoderConfigInput,
+  type VitConfigInput,
+} from "../vision/index.ts";
+
+/** What an instruction asks: the task and the hand it names (null: either). */
+export interface InstructionMeaning {
+  readonly task: string;
+  readonly hand: Arm | null;
+}
+
+export interface TextImageOptions {
+  dataset: string;
+  /** Every phrasing of the scenario → what it asks (the CLI reads it from the scenario's task list). */
+  meanings: ReadonlyMap<string, InstructionMeaning>;
+  /** Output folder: image.onnx, text.onnx (unit-norm embeddings), result.json. */
+  out: string;
+  /** Camera whose frames are paired (default: the dataset's first). */
+  camera?: string;
+  /** Frames from each episode's end that are paired with its instruction (default 5). */
+  lastFrames?: number;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  /** Share of episodes held out for the retrieval evaluation (default 0.2). */
+  valShare?: number;
+  image?: VitConfigInput;
+  text?: TextEncoderConfigInput;
+  onStep?: (step: number, loss: number) => void;
+}
+
+export interface RetrievalResult {
+  text_to_image_recall_at_1: number;
+  text_to_image_chance: number;
+  image_to_text_recall_at_1: number;
+  image_to_text_chance: number;
+  /** Queries with at least one matching held-out image (the others cannot be scored). */
+  queries: number;
+  gallery: number;
+  train_episodes: number;
+  held_out_episodes: number;
+  steps: number;
+  final_loss: number;
+  temperature: number;
+  wall_s: number;
+}
+
+const DEFAULT_IMAGE: VitConfigInput = { patch: 16, dim: 64, depth: 2, heads: 4, featureDim: 64 };
+const DEFAULT_TEXT: TextEncoderConfigInput = { maxTokens: 64, dim: 64, depth: 2, heads: 4, featureDim: 64 };
+
+interface Item {
+  episode: number;
+  t: number;
+  instruction: string;
+  meaning: InstructionMeaning;
+  /** The arm that held the bottle first in the episode. */
+  holder: string;
+}
+
+const matches = (asked: InstructionMeaning, did: Item): boolean =>
+  asked.task === did.meaning.task && (asked.hand === null || asked.hand === did.holder);
+
+export async function trainTextImage(options: TextImageOptions): Promise<RetrievalResult> {
+  const started = performance.now();
+  const ds = await Dataset.open(options.dataset);
+  const camera = options.camera ?? ds.spec.cameras[0]?.name;
+  const cam = ds.spec.cameras.find((c) => c.name === camera);
+  if (!cam) {
+    throw new DuetError(
+      `${options.dataset}: no camera ${JSON.stringify(camera)} (cameras: ${ds.spec.cameras.map((c) => c.name).join(", ") || "none"})`,
+    );
+  }
+  const last = options.lastFrames ?? 5;
+  const meaningOf = ds.episodes.map((meta) => {
+    const instruction = meta.tasks[0] ?? "";
+    const meaning = options.meanings.get(instruction);
+    if (!meaning) {
+      throw new DuetError(
+        `${options.dataset}: episode ${meta.episodeIndex}'s task ${JSON.stringify(instruction)} is none of the scenario's ` +
+          `instructions (record the dataset from the multi-task scenario given with --scenario)`,
+      );
+    }
+    return { instruction, meaning };
+  });
+  const items = (episodes: readonly number[], frames: number): Item[] =>
+    episodes.flatMap((e) => {
+      const meta = ds.episodes[e]!;
+      const from = Math.max(0, meta.length - frames);
+      return Array.from({ length: meta.length - from }, (_, k) => ({
+        episode: e,
+        t: from + k,
+        ...meaningOf[e]!,
+        holder: meta.mode,
+      }));
+    });
+  const { train: trainEpisodes, val: heldOut } = splitEpisodes(
+    ds.episodes.map((e) => e.episodeIndex),
+    { valFraction: options.valShare ?? 0.2, seed: options.seed ?? 0 },
+  );
+  if (trainEpisodes.length === 0 || heldOut.length === 0) {
+    throw new DuetError(
+      `${options.dataset}: ${ds.episodes.length} episodes cannot be split into training and held-out`,
+    );
+  }
+  await ds.load();
+  const pool = items(trainEpisodes, last);
+  const gallery = items(heldOut, 1);
+
+  const prep = new ImagePreprocessor({ sourceHeight: cam.height, sourceWidth: cam.width, shift: 2 });
+  const image = new VitEncoder({ height: prep.height, width: prep.width, ...DEFAULT_IMAGE, ...options.image });
+  const text = new TextTransformer({ ...DEFAULT_TEXT, ...options.text });
+  const tokenizer = new ByteTokenizer(text.config.maxTokens);
+  const [h, w] = [prep.height, prep.width];
+  const t = text.config.maxTokens;
+  const embedImages = (g: GraphBuilder, x: Tensor): Tensor => g.scope("image", () => image.apply(g, x));
+  const embedText = (g: GraphBuilder, ids: Tensor, eos: Tensor): Tensor =>
+    g.scope("text", () => text.apply(g, ids, eos));
+
+  const b = options.batch ?? 32;
+  const g = new GraphBuilder();
+  const loss = infoNce(
+    g,
+    embedText(g, g.input("ids", [b, t], { dtype: "int64" }), g.input("eos", [b, t])),
+    embedImages(g, g.input("images", [b, h, w, 3])),
+    { scale: logitScale(g), positives: g.input("positives", [b, b]) },
+  );
+  const program = buildTrainingGraph(g, loss, { weightDecay: 0.1, clipNorm: 1 });
+  const seed = options.seed ?? 0;
+  const session = await Session.create(program.model.bytes);
+  const trainer = new TrainingGraph(program, session, { params: program.layout.init(seed) });
+  const steps = options.steps ?? 300;
+  const peak = options.lr ?? 5e-4;
+  const rng = new Rng(seed + 1);
+  const images = new Float32Array(b * prep.imageSize);
+  const positives = new Float32Array(b * b);
+  const params = prep.sampleParams(rng);
+  let lossValue = NaN;
+  for (let step = 0; step < steps; step++) {
+    const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);
+    batch.forEach((it, i) => {
+      const frame = { data: ds.frame(cam.name, it.episode, it.t), height: cam.height, width: cam.width };
+      prep.process(frame, prep.sampleParams(rng, params), images, i * prep.imageSize);
+      batch.forEach((other, j) => (positives[i * b + j] = matches(it.meaning, other) ? 1 : 0));
+    });
+    const tokens = tokenizer.batch(batch.map((it) => it.instruction));
+    const lr = cosineWithWarmup(step, { peak, warmupSteps: Math.min(50, steps / 10), totalSteps: steps });
+    const r = await trainer.step(
+      {
+        images: { data: images, dims: [b, h, w, 3] },
+        ids: { data: tokens.ids, dims: tokens.dims },
+        eos: { data: tokens.eos, dims: tokens.dims },
+        positives: { data: positives, dims: [b, b] },
+      },
+      lr,
+    );
+    lossValue = r.loss;
+    options.onStep?.(step + 1, r.loss);
+  }
+  await session.release();
+
+  // Inference graphs from the same definitions: unit-norm embeddings of any batch.
+  const imageGraph = new GraphBuilder();
+  imageGraph.output(
+    "embedding",
+    l2Normalize(imageGraph, embedImages(imageGraph, imageGraph.input("images", [1, h, w, 3]))),
+  );
+  const textGraph = new GraphBuilder();
+  textGraph.output(
+    "embedding",
+    l2Normalize(
+      textGraph,
+      embedText(textGraph, textGraph.input("ids", [1, t], { dtype: "int64" }), textGraph.input("eos", [1, t])),
+    ),
+  );
+  const subset = (sub: GraphBuilder): Float32Array => {
+    const layout = ParamLayout.of(sub);
+    const values = new Float32Array(layout.total);
+    for (const e of layout.entries) values.set(program.layout.view(trainer.state.params, e.name), e.offset);
+    return values;
+  };
+  const imageModel = inferenceModel(imageGraph, subset(imageGraph));
+  const textModel = inferenceModel(textGraph, subset(textGraph));
+  mkdirSync(options.out, { recursive: true });
+  writeFileSync(join(options.out, "image.onnx"), imageModel.bytes);
+  writeFileSync(join(options.out, "text.onnx"), textModel.bytes);
+
+  const phrasings = [...options.meanings.keys()];
+  const galleryImages = new Float32Array(gallery.length * prep.imageSize);
+  const evalParams = prep.evalParams();
+  gallery.forEach((it, i) => {
+    const frame = { data: ds.frame(cam.name, it.episode, it.t), height: cam.height, width: cam.width };
+    prep.process(frame, evalParams, galleryImages, i * prep.imageSize);
+  });
+  const imageSession = await Session.create(imageModel.bytes);
+  const textSession = await Session.create(textModel.bytes);
+  const imageEmb = (await imageSession.run({ images: { data: galleryImages, dims: [gallery.length, h, w, 3] } }))
+    .embedding!.data as Float32Array;
+  const tokens = tokenizer.batch(phrasings);
+  const textEmb = (
+    await textSession.run({
+      ids: { data: tokens.ids, dims: tokens.dims },
+      eos: { data: tokens.eos, dims: tokens.dims },
+    })
+  ).embedding!.data as Float32Array;
+  await imageSession.release();
+  await textSession.release();
+
+  const d = image.featureDim;
+  const dot = (a: Float32Array, i: number, c: Float32Array, j: number): number => {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += (a[i * d + k] as number) * (c[j * d + k] as number);
+    return s;
+  };
+  const argmax = (n: number, score: (j: number) => number): number => {
+    let best = 0;
+    for (let j = 1; j < n; j++) if (score(j) > score(best)) best = j;
+    return best;
+  };
+  let t2i = 0;
+  let t2iChance = 0;
+  let queries = 0;
+  phrasings.forEach((p, q) => {
+    const asked = options.meanings.get(p)!;
+    const hits = gallery.filter((it) => matches(asked, it)).length;
+    if (hits === 0) return;
+    queries++;
+    t2iChance += hits / gallery.length;
+    if (matches(asked, gallery[argmax(gallery.length, (j) => dot(textEmb, q, imageEmb, j))]!)) t2i++;
+  });
+  let i2t = 0;
+  let i2tChance = 0;
+  gallery.forEach((it, j) => {
+    i2tChance += phrasings.filter((p) => matches(options.meanings.get(p)!, it)).length / phrasings.length;
+    const best = phrasings[argmax(phrasings.length, (q) => dot(textEmb, q, imageEmb, j))]!;
+    if (matches(options.meanings.get(best)!, it)) i2t++;
+  });
+  const scale = program.layout.view(trainer.state.params, "logit_scale")[0] as number;
+  const result: RetrievalResult = {
+    text_to_image_recall_at_1: queries ? t2i / queries : 0,
+    text_to_image_chance: queries ? t2iChance / queries : 0,
+    image_to_text_recall_at_1: i2t / gallery.length,
+    image_to_text_chance: i2tChance / gallery.length,
+    queries,
+    gallery: gallery.length,
+    train_episodes: trainEpisodes.length,
+    held_out_episodes: heldOut.length,
+    steps,
+    final_loss: lossValue,
+    temperature: 1 / Math.min(Math.exp(scale), 100),
+    wall_s: (performance.now() - started) / 1000,
+  };
+  writeFileSync(join(options.out, "result.json"), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
