@@ -15,6 +15,7 @@ interface EvalArgs extends TuningArgs {
   seed: number;
   workers: number;
   replay?: string;
+  instruction?: string;
   json: boolean;
 }
 
@@ -38,6 +39,7 @@ export function registerEval(program: Command): void {
     )
     .option("--workers <k>", "parallel worker threads", intArg(1), 1)
     .option("--replay <dir>", "save episode replays for `duet view`")
+    .option("--instruction <text>", "multi-task scenarios: every episode asks this (as duet sim --instruction)")
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {
     await evaluatePolicy(opts);

@@ -1,7 +1,7 @@
 // duet sim: run a policy on a scenario for N seeded episodes and report the success rate.
 import type { Command } from "commander";
-import { wilson95 } from "../core/index.ts";
-import { loadScenario } from "../sim/index.ts";
+import { DuetError, wilson95 } from "../core/index.ts";
+import { loadScenario, taskFor } from "../sim/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import type { EpisodeOutcome } from "../runner/rollout.ts";
 import type { SimJob } from "../runner/simJob.ts";
@@ -20,6 +20,7 @@ interface SimArgs extends TuningArgs {
   replay?: string;
   frames?: string;
   live?: string;
+  instruction?: string;
   json: boolean;
 }
 
@@ -71,9 +72,19 @@ export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
 }
 
 export async function sim(args: SimArgs): Promise<SimSummary> {
-  loadScenario(args.scenario); // validate before starting workers: one clear error
+  const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
+  if (args.instruction !== undefined) {
+    taskFor(scenario, args.instruction);
+    if (args.policy !== "expert") {
+      throw new DuetError(
+        `--instruction: ${args.policy} does not read instructions (no trained duet policy is language-conditioned ` +
+          `yet); with --policy expert it chooses each episode's task`,
+      );
+    }
+  }
   const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras, tuning: tuningOf(args) };
   if (args.mode) job.mode = args.mode;
+  if (args.instruction !== undefined) job.instruction = args.instruction;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
   if (args.live) job.liveUrl = args.live;
@@ -138,6 +149,10 @@ export function registerSim(program: Command): void {
     .option("--replay <dir>", "save episode replays (body poses per step) for `duet view`")
     .option("--frames <dir>", "save camera frames as PNG")
     .option("--live <url>", "stream the run to a running `duet view` (e.g. http://127.0.0.1:8080)")
+    .option(
+      "--instruction <text>",
+      "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task",
+    )
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {
     await sim(opts);

@@ -25,6 +25,8 @@ export interface SimJob {
   liveUrl?: string;
   /** Overrides of a trained policy's sampling and receding horizon (default: what model.json says). */
   tuning?: PolicyTuning;
+  /** Every episode asks this (a multi-task scenario's phrasing) instead of drawing its task. */
+  instruction?: string;
 }
 
 /** Run-time settings of a trained policy that do not change its weights. */
@@ -82,7 +84,10 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
 
 /** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
 export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcome> {
-  const env = createEnv(job.scenario, { cameras: job.cameras || job.framesDir !== undefined });
+  const env = createEnv(job.scenario, {
+    cameras: job.cameras || job.framesDir !== undefined,
+    ...(job.instruction !== undefined && { instruction: job.instruction }),
+  });
   const policy = createPolicy(job, env);
   return async (seed) => {
     // one connection per episode, closed after it, so a finished run never waits on the viewer

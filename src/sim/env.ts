@@ -17,7 +17,7 @@ import {
 import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environmentState.ts";
 import type { Scenario } from "./scenario.ts";
-import { drawTask, taskSuccess, type EpisodeTask } from "./tasks.ts";
+import { drawTask, taskFor, taskSuccess, type EpisodeTask } from "./tasks.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
 
 /** Renders the scenario's cameras for a world; injected so physics-only runs skip rendering. */
@@ -42,6 +42,8 @@ export interface SimEnvOptions {
   actuationNoise?: number;
   /** Synthesise contact sound (`Observation.audio`, 16 kHz; see ContactAudio). Default false. */
   audio?: boolean;
+  /** Every episode asks this (one of a multi-task scenario's phrasings; see taskFor) instead of drawing its task. */
+  instruction?: string;
 }
 
 /** Per-step correlation of the actuation error (see SimEnvOptions.actuationNoise). */
@@ -75,6 +77,7 @@ export class SimEnv implements Env {
   private actuationRng = new Rng(0);
   private audio: ContactAudio | null = null;
   private episodeTask: EpisodeTask | null = null;
+  private readonly fixedTask: EpisodeTask | null;
 
   constructor(
     readonly scenario: Scenario,
@@ -88,6 +91,7 @@ export class SimEnv implements Env {
     this.lower = Float64Array.from(robot.joints, (j) => j.lower);
     this.upper = Float64Array.from(robot.joints, (j) => j.upper);
     this.maxOpening = robot.gripper.max_opening;
+    this.fixedTask = options.instruction !== undefined ? taskFor(scenario, options.instruction) : null;
     const n = options.actuationNoise ?? 0;
     if (!(Number.isFinite(n) && n >= 0)) throw new DuetError(`SimEnv: actuationNoise ${n}; expected a std ≥ 0 (rad)`);
   }
@@ -117,7 +121,7 @@ export class SimEnv implements Env {
 
   reset(seed: number): Observation {
     this.w = new BimanualWorld(this.scenario, SimEnv.drawParams(this.scenario, new Rng(seed)));
-    this.episodeTask = drawTask(this.scenario, seed);
+    this.episodeTask = this.fixedTask ?? drawTask(this.scenario, seed);
     this.steps = 0;
     this.holder = "none";
     this.actuation.fill(0);

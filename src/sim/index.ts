@@ -2,7 +2,7 @@
 // the scripted expert.
 export { loadScenario, scenarioSchema, cameraSchema, taskSchema, TASKS } from "./scenario.ts";
 export type { Scenario, ScenarioFile, CameraSpec, TaskName } from "./scenario.ts";
-export { drawTask, taskSuccess, DEFAULT_INSTRUCTION } from "./tasks.ts";
+export { drawTask, taskFor, taskSuccess, DEFAULT_INSTRUCTION } from "./tasks.ts";
 export type { EpisodeTask } from "./tasks.ts";
 export { SimEnv, ActionError } from "./env.ts";
 export type { SimEnvOptions, EnvCameras } from "./env.ts";
@@ -29,17 +29,18 @@ import { loadScenario, type Scenario } from "./scenario.ts";
 
 /**
  * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`;
- * `actuationNoise` and `audio` as in SimEnvOptions.
+ * `actuationNoise`, `audio` and `instruction` as in SimEnvOptions.
  */
 export function createEnv(
   scenario: string | Scenario,
-  options: { cameras?: boolean; actuationNoise?: number; audio?: boolean } = {},
+  options: { cameras?: boolean; actuationNoise?: number; audio?: boolean; instruction?: string } = {},
 ): SimEnv {
   const s = typeof scenario === "string" ? loadScenario(scenario) : scenario;
   return new SimEnv(s, {
     ...(options.cameras !== false && { cameras: new SceneCameras(s.cameras) }),
     ...(options.actuationNoise !== undefined && { actuationNoise: options.actuationNoise }),
     ...(options.audio && { audio: true }),
+    ...(options.instruction !== undefined && { instruction: options.instruction }),
   });
 }
 

@@ -1,6 +1,6 @@
 // The episode's task in a multi-task scenario: drawn from the seed (task by weight, then the hand its instruction
 // names, then a phrasing), and scored from the world's state at each step.
-import { ARMS, Rng, otherArm, type Arm } from "../core/index.ts";
+import { ARMS, DuetError, Rng, otherArm, type Arm } from "../core/index.ts";
 import type { Scenario, TaskName } from "./scenario.ts";
 import type { BimanualWorld } from "./world.ts";
 
@@ -13,6 +13,32 @@ export interface EpisodeTask {
 
 /** The instruction of single-task scenarios (and of recordings made before scenarios had tasks). */
 export const DEFAULT_INSTRUCTION = "unscrew the bottle cap";
+
+/**
+ * The task an instruction given by the user asks for: one of the scenario's phrasings (compared ignoring case and
+ * runs of spaces), so the simulator knows how to score it. Throws a DuetError listing the phrasings otherwise.
+ */
+export function taskFor(scenario: Scenario, instruction: string): EpisodeTask {
+  const key = (text: string): string => text.trim().replace(/\s+/g, " ").toLowerCase();
+  const all = (scenario.tasks ?? []).flatMap((t) =>
+    (["any", ...ARMS] as const).flatMap((hand) =>
+      (t.instructions[hand] ?? []).map((phrasing) => ({ task: t.task, hand: hand === "any" ? null : hand, phrasing })),
+    ),
+  );
+  if (all.length === 0) {
+    throw new DuetError(
+      `${scenario.file} has no task list, so an instruction cannot choose its task; use a multi-task scenario (e.g. scenarios/multi-task.json)`,
+    );
+  }
+  if (key(instruction) === "") throw new DuetError(`the instruction is empty: give one of ${scenario.file}'s phrasings`);
+  const found = all.find((a) => key(a.phrasing) === key(instruction));
+  if (!found) {
+    throw new DuetError(
+      `instruction ${JSON.stringify(instruction)} is none of ${scenario.file}'s: ${all.map((a) => JSON.stringify(a.phrasing)).join(", ")}`,
+    );
+  }
+  return { task: found.task, hand: found.hand, instruction: found.phrasing };
+}
 
 /** The episode's task for `seed`: a stream of its own, so episode parameters do not change with the task list. */
 export function drawTask(scenario: Scenario, seed: number): EpisodeTask {

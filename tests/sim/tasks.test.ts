@@ -14,6 +14,7 @@ import {
   createExpert,
   drawTask,
   loadScenario,
+  taskFor,
   taskSuccess,
   type EpisodeTask,
 } from "../../src/sim/index.ts";
@@ -112,6 +113,27 @@ describe("episode tasks", () => {
     const expected = [first, first + 1].map((s) => drawTask(scenario, s).instruction);
     expect(dataset.episodes.map((e) => e.tasks[0])).toEqual(expected);
     expect([...dataset.tasks].sort()).toEqual([...new Set(expected)].sort());
+  });
+
+  it("an instruction given by the user fixes every episode's task (case and spacing ignored); others are refused", () => {
+    const scenario = loadScenario(MULTI);
+    expect(taskFor(scenario, "  Lift the bottle with your LEFT   hand")).toEqual({
+      task: "lift",
+      hand: "left",
+      instruction: "lift the bottle with your left hand",
+    });
+    const env = createEnv(MULTI, { cameras: false, instruction: "hand the bottle over" });
+    for (const seed of [0, 1, 2]) {
+      env.reset(seed);
+      expect(env.task).toEqual({ task: "handover", hand: null, instruction: "hand the bottle over" });
+    }
+    expect(() => taskFor(scenario, "juggle the bottle")).toThrow(
+      /"juggle the bottle" is none of .*multi-task.json's: "unscrew the cap"/,
+    );
+    expect(() => taskFor(scenario, "   ")).toThrow(/the instruction is empty/);
+    expect(() => createEnv("scenarios/bottle-cap.json", { instruction: "unscrew the cap" })).toThrow(
+      /has no task list/,
+    );
   });
 
   it("refuses a task list with an unknown task or no instructions, naming the field", () => {
