@@ -19,7 +19,6 @@ import { DuetError, Rng, type Arm } from "../core/index.ts";
 import { Dataset, splitEpisodes } from "../data/index.ts";
 import {
   GraphBuilder,
-  ParamLayout,
   TrainingGraph,
   buildTrainingGraph,
   cosineWithWarmup,
@@ -30,6 +29,7 @@ import {
   type Tensor,
 } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
+import { ranking, subsetParams, type Embeddings } from "./embedding.ts";
 import {
   ByteTokenizer,
   ImagePreprocessor,
@@ -209,12 +209,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
       embedText(textGraph, textGraph.input("ids", [1, t], { dtype: "int64" }), textGraph.input("eos", [1, t])),
     ),
   );
-  const subset = (sub: GraphBuilder): Float32Array => {
-    const layout = ParamLayout.of(sub);
-    const values = new Float32Array(layout.total);
-    for (const e of layout.entries) values.set(program.layout.view(trainer.state.params, e.name), e.offset);
-    return values;
-  };
+  const subset = (sub: GraphBuilder): Float32Array => subsetParams(program.layout, trainer.state.params, sub);
   const imageModel = inferenceModel(imageGraph, subset(imageGraph));
   const textModel = inferenceModel(textGraph, subset(textGraph));
   mkdirSync(options.out, { recursive: true });
@@ -242,33 +237,24 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
   await imageSession.release();
   await textSession.release();
 
-  const d = image.featureDim;
-  const dot = (a: Float32Array, i: number, c: Float32Array, j: number): number => {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += (a[i * d + k] as number) * (c[j * d + k] as number);
-    return s;
-  };
-  const argmax = (n: number, score: (j: number) => number): number => {
-    let best = 0;
-    for (let j = 1; j < n; j++) if (score(j) > score(best)) best = j;
-    return best;
-  };
+  const shown: Embeddings = { data: imageEmb, dim: image.featureDim };
+  const asked: Embeddings = { data: textEmb, dim: image.featureDim };
   let t2i = 0;
   let t2iChance = 0;
   let queries = 0;
   phrasings.forEach((p, q) => {
-    const asked = options.meanings.get(p)!;
-    const hits = gallery.filter((it) => matches(asked, it)).length;
+    const meaning = options.meanings.get(p)!;
+    const hits = gallery.filter((it) => matches(meaning, it)).length;
     if (hits === 0) return;
     queries++;
     t2iChance += hits / gallery.length;
-    if (matches(asked, gallery[argmax(gallery.length, (j) => dot(textEmb, q, imageEmb, j))]!)) t2i++;
+    if (matches(meaning, gallery[ranking(asked, q, shown)[0]!]!)) t2i++;
   });
   let i2t = 0;
   let i2tChance = 0;
   gallery.forEach((it, j) => {
     i2tChance += phrasings.filter((p) => matches(options.meanings.get(p)!, it)).length / phrasings.length;
-    const best = phrasings[argmax(phrasings.length, (q) => dot(textEmb, q, imageEmb, j))]!;
+    const best = phrasings[ranking(shown, j, asked)[0]!]!;
     if (matches(options.meanings.get(best)!, it)) i2t++;
   });
   const scale = program.layout.view(trainer.state.params, "logit_scale")[0] as number;
