@@ -35,6 +35,7 @@ export interface RecordArgs {
   expertNoise?: number;
   approachOffset?: number;
   actuationNoise?: number;
+  audio: boolean;
   leadPolicy?: string;
   leadSteps: [number, number];
   /** ros */
@@ -55,6 +56,7 @@ function checkArgs(args: RecordArgs): void {
     if (args.leadPolicy !== undefined) problems.push("--lead-policy is for --source expert");
     if (args.approachOffset !== undefined) problems.push("--approach-offset is for --source expert");
     if (args.actuationNoise !== undefined) problems.push("--actuation-noise is for --source expert");
+    if (args.audio) problems.push("--audio is for --source expert (the simulator synthesises the sound)");
     if (args.robotInterface === undefined) problems.push("--robot-interface <file> is required with --source ros");
     if (args.scenario !== undefined) problems.push("--scenario is for --source expert (the robot is the scene)");
     if (args.workers !== 1) problems.push(`--workers ${args.workers}: a robot is recorded in one thread; use 1`);
@@ -86,6 +88,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
         ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
         ...(args.approachOffset !== undefined ? { approachOffset: args.approachOffset } : {}),
         ...(args.actuationNoise !== undefined ? { actuationNoise: args.actuationNoise } : {}),
+        ...(args.audio ? { audio: true } : {}),
         ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
       },
       workers: args.workers,
@@ -232,6 +235,7 @@ export function registerRecord(program: Command): void {
         "the expert's own commands, which lead back to its path (DART). The expert tolerates about 0.002 (default 0)",
       numberArg(0, 0.05),
     )
+    .option("--audio", "expert: synthesise contact sound (16 kHz) and record it as observation.audio", false)
     .option(
       "--lead-policy <dir>",
       "expert: a trained policy drives the first k steps of each episode (unrecorded), then the expert takes over " +

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import {
   ACTION_KEY,
+  AUDIO_KEY,
   DuetError,
   ENVIRONMENT_KEY,
   STATE_KEY,
@@ -46,10 +47,14 @@ export interface OpenDatasetOptions {
 interface FileFrames {
   /** Global `index` of the file's first row. */
   start: number;
-  /** `state: R,Ds`, `action: R,Da`, `environment: R,De` (empty without environment state), `timestamp: R`. */
+  /**
+   * `state: R,Ds`, `action: R,Da`, `environment: R,De` (empty without environment state), `audio: R,S` (empty without
+   * audio), `timestamp: R`.
+   */
   state: Float32Array;
   action: Float32Array;
   environment: Float32Array;
+  audio: Float32Array;
   timestamp: Float32Array;
   /** Camera name → R PNG frames. */
   png: Record<string, Uint8Array[]>;
@@ -64,6 +69,8 @@ export interface EpisodeFrames {
   action: Float32Array;
   /** `environment: T,De`: privileged scene state; present exactly when the dataset records it. */
   environment?: Float32Array;
+  /** `audio: T,S`: each frame's mono sound at AUDIO_SAMPLE_RATE; present exactly when the dataset records it. */
+  audio?: Float32Array;
   /** `timestamp: T` seconds from the episode start. */
   timestamp: Float32Array;
   /** Camera name → T decoded RGB frames. */
@@ -126,7 +133,8 @@ export class Dataset {
 
   /**
    * Normalization statistics from meta/stats.json (computed at write time, never recomputed here), by feature key:
-   * `STATE_KEY`, `ACTION_KEY`, `ENVIRONMENT_KEY` (when `spec.environmentNames` is set), image keys, ….
+   * `STATE_KEY`, `ACTION_KEY`, `ENVIRONMENT_KEY` (when `spec.environmentNames` is set), `AUDIO_KEY` (when
+   * `spec.audioSamples` is set: one entry per statistic, over all samples — see `audioStats`), image keys, ….
    */
   stats(): DatasetStats {
     return this.statsValue;
@@ -196,11 +204,13 @@ export class Dataset {
     const ds = this.spec.stateNames.length;
     const da = this.spec.actionNames.length;
     const de = this.spec.environmentNames?.length ?? 0;
+    const ns = this.spec.audioSamples ?? 0;
     const cams = this.spec.cameras;
     const keys = [
       STATE_KEY,
       ACTION_KEY,
       ...(de > 0 ? [ENVIRONMENT_KEY] : []),
+      ...(ns > 0 ? [AUDIO_KEY] : []),
       TIMESTAMP_KEY,
       INDEX_KEY,
       EPISODE_INDEX_KEY,
@@ -213,6 +223,7 @@ export class Dataset {
       state: new Float32Array(rows * ds),
       action: new Float32Array(rows * da),
       environment: new Float32Array(rows * de),
+      audio: new Float32Array(rows * ns),
       timestamp: new Float32Array(rows),
       png: Object.fromEntries(cams.map((c) => [c.name, new Array<Uint8Array>(rows)])),
     };
@@ -237,6 +248,12 @@ export class Dataset {
           if (!Array.isArray(env) || env.length !== de)
             bad(r, ENVIRONMENT_KEY, `${de} numbers`, Array.isArray(env) ? `${env.length} numbers` : env);
           else out.environment.set(env as number[], r * de);
+        }
+        if (ns > 0) {
+          const audio = row[AUDIO_KEY];
+          if (!Array.isArray(audio) || audio.length !== ns)
+            bad(r, AUDIO_KEY, `${ns} samples`, Array.isArray(audio) ? `${audio.length} samples` : audio);
+          else out.audio.set(audio as number[], r * ns);
         }
         out.timestamp[r] = row[TIMESTAMP_KEY] as number;
         if (Number(row[INDEX_KEY]) !== e.from + t) bad(r, INDEX_KEY, String(e.from + t), row[INDEX_KEY]);
@@ -278,6 +295,7 @@ export class Dataset {
     const ds = this.spec.stateNames.length;
     const da = this.spec.actionNames.length;
     const de = this.spec.environmentNames?.length ?? 0;
+    const ns = this.spec.audioSamples ?? 0;
     const T = meta.length;
     const images: Record<string, CameraFrame[]> = {};
     for (const cam of this.spec.cameras) {
@@ -292,6 +310,7 @@ export class Dataset {
       state: f.state.subarray(offset * ds, (offset + T) * ds),
       action: f.action.subarray(offset * da, (offset + T) * da),
       ...(de > 0 ? { environment: f.environment.subarray(offset * de, (offset + T) * de) } : {}),
+      ...(ns > 0 ? { audio: f.audio.subarray(offset * ns, (offset + T) * ns) } : {}),
       timestamp: f.timestamp.subarray(offset, offset + T),
       images,
     };
@@ -332,6 +351,25 @@ export class Dataset {
     const de = names.length;
     const src = f.environment;
     for (let j = 0, k = (offset + t) * de; j < de; j++, k++) out[outOffset + j] = src[k] as number;
+  }
+
+  /**
+   * `out: S` ← the sound of frame t of an (already loaded) episode: the S mono samples (AUDIO_SAMPLE_RATE) of the
+   * control period that ended at that frame's observation. Allocates nothing. Throws when the dataset records no audio
+   * (`spec.audioSamples` undefined).
+   */
+  readAudio(episode: number, t: number, out: Float32Array, outOffset = 0): void {
+    const ns = this.spec.audioSamples;
+    if (ns === undefined) {
+      throw new DuetError(
+        `${this.root}: the dataset has no ${AUDIO_KEY} (recorded without sound); ` +
+          `train without audio, or record the dataset again with \`duet record --audio\``,
+      );
+    }
+    const f = this.fileOf(episode);
+    const offset = this.epOffset[episode] as number;
+    const src = f.audio;
+    for (let j = 0, k = (offset + t) * ns; j < ns; j++, k++) out[outOffset + j] = src[k] as number;
   }
 
   /**

@@ -14,6 +14,8 @@ export interface EpisodeRecord {
   action: Float32Array;
   /** `environment: T,De` row-major: privileged scene state, present exactly when the spec has `environmentNames`. */
   environment?: Float32Array;
+  /** `audio: T,S` row-major: each frame's mono sound, present exactly when the spec has `audioSamples`. */
+  audio?: Float32Array;
   /** Camera name → T PNG-encoded RGB frames. */
   images: Record<string, Uint8Array[]>;
   /** Per-camera pixel statistics, if already computed while encoding (else the writer decodes to compute them). */
@@ -36,7 +38,8 @@ export interface EpisodeOutcome {
 }
 
 /**
- * Collects frames of one episode: copies state, action and (when the spec records it) environment state, encodes camera
+ * Collects frames of one episode: copies state, action and (when the spec records them) environment state and audio,
+ * encodes camera
  * frames to PNG at once (so memory holds compressed frames) and accumulates pixel statistics.
  */
 export class EpisodeBuilder {
@@ -44,9 +47,12 @@ export class EpisodeBuilder {
   private readonly da: number;
   /** De, 0 when the spec records no environment state. */
   private readonly de: number;
+  /** S, 0 when the spec records no audio. */
+  private readonly ns: number;
   private state = new Float32Array(0);
   private action = new Float32Array(0);
   private environment = new Float32Array(0);
+  private audio = new Float32Array(0);
   private length = 0;
   private readonly images: Record<string, Uint8Array[]> = {};
   private readonly pixelStats: Record<string, ImageStatsAccumulator> = {};
@@ -55,6 +61,7 @@ export class EpisodeBuilder {
     this.ds = spec.stateNames.length;
     this.da = spec.actionNames.length;
     this.de = spec.environmentNames?.length ?? 0;
+    this.ns = spec.audioSamples ?? 0;
     this.grow(64);
     for (const cam of spec.cameras) {
       this.images[cam.name] = [];
@@ -69,7 +76,8 @@ export class EpisodeBuilder {
 
   /**
    * Record the observation at this step and the action taken there (`action`: Da). `obs.environmentState` (De) is
-   * required when the spec has `environmentNames`, and ignored otherwise.
+   * required when the spec has `environmentNames`, and ignored otherwise; likewise `obs.audio` (S samples) when it
+   * has `audioSamples`.
    */
   addFrame(obs: Observation, action: Float32Array): void {
     const t = this.length;
@@ -90,6 +98,15 @@ export class EpisodeBuilder {
           : `frame ${t}: observation.environmentState has ${env.length} entries, the dataset expects ${this.de}`,
       );
     }
+    const audio = obs.audio;
+    if (this.ns > 0 && audio?.length !== this.ns) {
+      throw new DuetError(
+        audio === undefined
+          ? `frame ${t}: observation.audio is missing, the dataset expects ${this.ns} samples ` +
+              `(its spec has audioSamples); record from an env with audio on, or without audioSamples`
+          : `frame ${t}: observation.audio has ${audio.length} samples, the dataset expects ${this.ns}`,
+      );
+    }
     for (const cam of this.spec.cameras) {
       const frame = obs.images[cam.name];
       if (frame === undefined) throw new DuetError(`frame ${t}: camera ${cam.name} is missing from the observation`);
@@ -105,6 +122,7 @@ export class EpisodeBuilder {
     this.state.set(obs.state, t * this.ds);
     this.action.set(action, t * this.da);
     if (this.de > 0) this.environment.set(env as Float32Array, t * this.de);
+    if (this.ns > 0) this.audio.set(audio as Float32Array, t * this.ns);
     this.length++;
   }
 
@@ -112,12 +130,15 @@ export class EpisodeBuilder {
     const state = new Float32Array(frames * this.ds);
     const action = new Float32Array(frames * this.da);
     const environment = new Float32Array(frames * this.de);
+    const audio = new Float32Array(frames * this.ns);
     state.set(this.state);
     action.set(this.action);
     environment.set(this.environment);
+    audio.set(this.audio);
     this.state = state;
     this.action = action;
     this.environment = environment;
+    this.audio = audio;
   }
 
   /** The complete episode. The builder must not be used afterwards. */
@@ -132,6 +153,7 @@ export class EpisodeBuilder {
       state: this.state.slice(0, this.length * this.ds),
       action: this.action.slice(0, this.length * this.da),
       ...(this.de > 0 ? { environment: this.environment.slice(0, this.length * this.de) } : {}),
+      ...(this.ns > 0 ? { audio: this.audio.slice(0, this.length * this.ns) } : {}),
       images: this.images,
       imageStats,
       ...outcome,

@@ -1,6 +1,15 @@
 // meta/info.json of a LeRobot v3.0 dataset: schema (zod), defaults, path templates and the features it declares.
 import { z } from "zod";
-import { ACTION_KEY, ENVIRONMENT_KEY, IMAGE_KEY_PREFIX, STATE_KEY, imageKey, type Issue } from "../core/index.ts";
+import {
+  ACTION_KEY,
+  AUDIO_KEY,
+  AUDIO_SAMPLE_RATE,
+  ENVIRONMENT_KEY,
+  IMAGE_KEY_PREFIX,
+  STATE_KEY,
+  imageKey,
+  type Issue,
+} from "../core/index.ts";
 
 /** The LeRobot dataset format version this module reads and writes. */
 export const CODEBASE_VERSION = "v3.0";
@@ -91,6 +100,11 @@ export const datasetSpecSchema = z.object({
    * only). Undefined (the default): the dataset has no such feature.
    */
   environmentNames: z.array(z.string()).min(1).optional(),
+  /**
+   * S: mono sound samples per frame in `observation.audio` (AUDIO_SAMPLE_RATE / fps: the control period that ended at
+   * the frame's observation). Undefined (the default): the dataset has no such feature.
+   */
+  audioSamples: z.int().positive().optional(),
   /** Cameras in dataset order with their frame size. Empty: no images. */
   cameras: z.array(z.object({ name: z.string().min(1), height: z.int().positive(), width: z.int().positive() })),
 });
@@ -106,6 +120,7 @@ export function featuresFromSpec(spec: DatasetSpec): Features {
     const names = spec.environmentNames;
     features[ENVIRONMENT_KEY] = { dtype: "float32", shape: [names.length], names: [...names] };
   }
+  if (spec.audioSamples !== undefined) features[AUDIO_KEY] = audioFeature(spec.audioSamples);
   for (const cam of spec.cameras) {
     features[imageKey(cam.name)] = {
       dtype: "image",
@@ -117,9 +132,28 @@ export function featuresFromSpec(spec: DatasetSpec): Features {
   return features;
 }
 
+/** Keys of the audio feature's `info`, named as LeRobot names a video feature's (`video.fps`, `video.codec`, …). */
+export const AUDIO_RATE_INFO = "audio.sample_rate";
+export const AUDIO_CHANNELS_INFO = "audio.channels";
+
+/**
+ * The `observation.audio` feature: S float32 samples per frame, stored inline as a fixed-size list like any vector.
+ * The samples are not named (`names: null`: they are instants, not entries), and the sample rate and channel count go
+ * in the feature's `info` object, which LeRobot's feature schema carries (its video features keep `video.fps` there) and
+ * its readers pass through untouched.
+ */
+function audioFeature(samples: number): Feature {
+  return {
+    dtype: "float32",
+    shape: [samples],
+    names: null,
+    info: { [AUDIO_RATE_INFO]: AUDIO_SAMPLE_RATE, [AUDIO_CHANNELS_INFO]: 1 },
+  };
+}
+
 /**
  * The spec a dataset's features describe; issues list what does not fit duet's layout. `environmentNames` is set only
- * when the dataset has an `observation.environment_state` feature.
+ * when the dataset has an `observation.environment_state` feature, `audioSamples` only when it has `observation.audio`.
  */
 export function specFromInfo(info: DatasetInfo): { spec: DatasetSpec; issues: Issue[] } {
   const issues: Issue[] = [];
@@ -165,6 +199,23 @@ export function specFromInfo(info: DatasetInfo): { spec: DatasetSpec; issues: Is
     cameras,
   };
   if (info.features[ENVIRONMENT_KEY] !== undefined) spec.environmentNames = vector(ENVIRONMENT_KEY);
+  const audio = info.features[AUDIO_KEY];
+  if (audio !== undefined) {
+    spec.audioSamples = vector(AUDIO_KEY).length;
+    for (const [field, want] of [
+      [AUDIO_RATE_INFO, AUDIO_SAMPLE_RATE],
+      [AUDIO_CHANNELS_INFO, 1],
+    ] as const) {
+      const have = audio.info?.[field];
+      if (have !== want) {
+        issues.push({
+          path: `features.${AUDIO_KEY}.info.${field}`,
+          expected: `${want} (duet records mono sound at ${AUDIO_SAMPLE_RATE} Hz)`,
+          received: have === undefined ? "nothing (missing)" : JSON.stringify(have),
+        });
+      }
+    }
+  }
   return { spec, issues };
 }
 

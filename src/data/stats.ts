@@ -43,6 +43,20 @@ export function vectorStats(values: ArrayLike<number>, n: number, d: number): Da
   return stats;
 }
 
+/**
+ * Statistics of sound, `samples: T,S` row-major, over every sample of every frame: one entry (the one mono channel),
+ * `count` = T frames. Sound is stored as S numbers per frame but, like an image's pixels, its positions are
+ * interchangeable (a click may fall at any sample of a period), so per-position statistics would say nothing that the
+ * overall ones do not while costing S × 9 numbers in stats.json and in every episode's row of meta/episodes (14,400
+ * numbers per episode at 1600 samples). One channel's statistics are cheap and are what an audio encoder normalises
+ * with; LeRobot's stats checks accept them (any array of at least one dimension, as for images' [3][1][1]) and its
+ * normalisation broadcasts them over the S samples. Counting frames, as images do, weights episodes exactly by their
+ * samples when aggregating, since every frame has S of them.
+ */
+export function audioStats(samples: ArrayLike<number>, frames: number): DatasetFeatureStats {
+  return { ...vectorStats(samples, samples.length, 1), count: frames };
+}
+
 function sortedQuantile(sorted: ArrayLike<number>, n: number, q: number): number {
   if (n === 0) return 0;
   const pos = q * (n - 1);

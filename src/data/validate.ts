@@ -1,7 +1,7 @@
 // `duet dataset validate`: check every file of a dataset against the LeRobot v3.0 layout and against each other,
 // collecting every problem (file, field, expected, received) instead of stopping at the first.
 import { join } from "node:path";
-import { DuetError, ValidationError, type Issue } from "../core/index.ts";
+import { AUDIO_KEY, DuetError, ValidationError, type Issue } from "../core/index.ts";
 import { commitPending, finishPendingCommit, liveWriter } from "./commit.ts";
 import { Dataset } from "./dataset.ts";
 import type { EpisodeMeta } from "./episodes.ts";
@@ -191,7 +191,8 @@ function statsProblems(
       problems.push({ file, path: key, expected: "statistics for every feature", received: "nothing (missing)" });
       continue;
     }
-    const d = imageKeys.has(key) ? 3 : f.shape.reduce((a, b) => a * b, 1);
+    // Images: per RGB channel; audio: its one mono channel (see audioStats); vectors: per entry.
+    const d = imageKeys.has(key) ? 3 : key === AUDIO_KEY ? 1 : f.shape.reduce((a, b) => a * b, 1);
     for (const k of STAT_KEYS) {
       if (s[k].length !== d)
         problems.push({ file, path: `${key}.${k}`, expected: `${d} numbers`, received: `${s[k].length} numbers` });

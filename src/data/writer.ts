@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import {
   ACTION_KEY,
+  AUDIO_KEY,
   DuetError,
   ENVIRONMENT_KEY,
   STATE_KEY,
@@ -43,7 +44,14 @@ import {
 } from "./info.ts";
 import { episodeIssues, loadEpisodes, loadInfo, loadTasks } from "./meta.ts";
 import { decodePng } from "./png.ts";
-import { ImageStatsAccumulator, aggregateStats, statsToFile, vectorStats, type DatasetStats } from "./stats.ts";
+import {
+  ImageStatsAccumulator,
+  aggregateStats,
+  audioStats,
+  statsToFile,
+  vectorStats,
+  type DatasetStats,
+} from "./stats.ts";
 
 /** Episodes per meta/episodes file before a new one is begun. */
 export const EPISODES_PER_META_FILE = 1000;
@@ -176,6 +184,7 @@ export class DatasetWriter {
     const ds = spec.stateNames.length;
     const da = spec.actionNames.length;
     const de = spec.environmentNames?.length ?? 0;
+    const ns = spec.audioSamples ?? 0;
     const T = ep.length;
     const episodeIndex = info.total_episodes;
     const from = info.total_frames;
@@ -200,6 +209,8 @@ export class DatasetWriter {
       [STATE_KEY]: vectorStats(ep.state, T, ds),
       [ACTION_KEY]: vectorStats(ep.action, T, da),
       ...(de > 0 ? { [ENVIRONMENT_KEY]: vectorStats(ep.environment as Float32Array, T, de) } : {}),
+      // Sound: one channel's statistics over all its samples, not S per-sample ones (see audioStats).
+      ...(ns > 0 ? { [AUDIO_KEY]: audioStats(ep.audio as Float32Array, T) } : {}),
       [TIMESTAMP_KEY]: vectorStats(timestamp, T, 1),
       [FRAME_INDEX_KEY]: vectorStats(frameIndex, T, 1),
       [EPISODE_INDEX_KEY]: vectorStats(constant(episodeIndex), T, 1),
@@ -214,7 +225,7 @@ export class DatasetWriter {
     }
 
     // Data file: the open one, or a new one when this episode would push it past the size limit.
-    const episodeBytes = imageBytes + T * (4 * (ds + da + de) + 48);
+    const episodeBytes = imageBytes + T * (4 * (ds + da + de + ns) + 48);
     let data = this.data;
     let nextData = this.nextData;
     if (data === null || (data.items.rowGroups.length > 0 && data.bytes + episodeBytes > this.dataFileBytes)) {
@@ -227,6 +238,7 @@ export class DatasetWriter {
       [STATE_KEY]: rowsOf(ep.state, T, ds),
       [ACTION_KEY]: rowsOf(ep.action, T, da),
       ...(de > 0 ? { [ENVIRONMENT_KEY]: rowsOf(ep.environment as Float32Array, T, de) } : {}),
+      ...(ns > 0 ? { [AUDIO_KEY]: rowsOf(ep.audio as Float32Array, T, ns) } : {}),
       [TIMESTAMP_KEY]: Array.from(timestamp),
       [FRAME_INDEX_KEY]: Array.from(frameIndex, (v) => BigInt(v)),
       [EPISODE_INDEX_KEY]: new Array<bigint>(T).fill(BigInt(episodeIndex)),
@@ -329,6 +341,14 @@ export class DatasetWriter {
       problems.push(`environment has ${ep.environment?.length ?? 0} numbers (expected ${ep.length}×${de})`);
     } else if (ep.environment.some((x) => !Number.isFinite(x))) {
       problems.push("environment state contains NaN or Infinity");
+    }
+    const ns = spec.audioSamples;
+    if (ns === undefined) {
+      if (ep.audio !== undefined) problems.push("audio given (the dataset records none: its spec has no audioSamples)");
+    } else if (ep.audio?.length !== ep.length * ns) {
+      problems.push(`audio has ${ep.audio?.length ?? 0} samples (expected ${ep.length}×${ns})`);
+    } else if (ep.audio.some((x) => !Number.isFinite(x))) {
+      problems.push("audio contains NaN or Infinity");
     }
     for (const cam of spec.cameras) {
       const frames = ep.images[cam.name];

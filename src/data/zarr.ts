@@ -3,10 +3,11 @@
 //   OUT.zarr/data/<key>/.zarray, .zattrs, chunks "i.0.0…"   arrays concatenated along time (axis 0)
 //   OUT.zarr/meta/episode_ends/.zarray, chunk "0"           int64, cumulative episode ends
 // Keys: data/state (N,Ds) float32, data/action (N,Da) float32, data/timestamp (N,) float32,
-// data/environment_state (N,De) float32 when recorded, data/<camera> (N,H,W,3) uint8. Chunks are stored uncompressed (compressor: null), which every zarr reader accepts;
-// recompress with zarr itself if size matters.
+// data/environment_state (N,De) float32 when recorded, data/audio (N,S) float32 when recorded (each frame's mono
+// sound; its .zattrs holds sample_rate), data/<camera> (N,H,W,3) uint8. Chunks are stored uncompressed
+// (compressor: null), which every zarr reader accepts; recompress with zarr itself if size matters.
 import { dirname, join } from "node:path";
-import { DuetError } from "../core/index.ts";
+import { AUDIO_KEY, AUDIO_SAMPLE_RATE, DuetError } from "../core/index.ts";
 import type { Dataset } from "./dataset.ts";
 import { nodeFs, type DatasetFs } from "./fs.ts";
 
@@ -118,6 +119,8 @@ export async function exportZarr(
   const envNames = spec.environmentNames;
   const environment =
     envNames && new ZarrArrayWriter(fs, join(tmp, "data/environment_state"), "<f4", [envNames.length]);
+  const ns = spec.audioSamples;
+  const audio = ns !== undefined ? new ZarrArrayWriter(fs, join(tmp, "data/audio"), "<f4", [ns]) : undefined;
   const cams = spec.cameras.map((c) => ({
     cam: c,
     w: new ZarrArrayWriter(fs, join(tmp, "data", c.name), "|u1", [c.height, c.width, 3]),
@@ -130,6 +133,7 @@ export async function exportZarr(
     action.append(bytesOf(ep.action));
     timestamp.append(bytesOf(ep.timestamp));
     if (environment) environment.append(bytesOf(ep.environment as Float32Array));
+    if (audio) audio.append(bytesOf(ep.audio as Float32Array));
     for (const { cam, w } of cams) for (const f of ep.images[cam.name] ?? []) w.append(f.data);
     frames += meta.length;
     ends[meta.episodeIndex] = BigInt(frames);
@@ -139,6 +143,7 @@ export async function exportZarr(
   action.finish({ names: spec.actionNames, source: "action" });
   timestamp.finish({ source: "timestamp" });
   environment?.finish({ names: envNames, source: "observation.environment_state" });
+  audio?.finish({ source: AUDIO_KEY, sample_rate: AUDIO_SAMPLE_RATE, channels: 1 });
   for (const { cam, w } of cams) w.finish({ source: `observation.images.${cam.name}` });
   const endsWriter = new ZarrArrayWriter(fs, join(tmp, "meta/episode_ends"), "<i8", []);
   endsWriter.append(bytesOf(ends));
@@ -153,6 +158,7 @@ export async function exportZarr(
     "data/action": [frames, spec.actionNames.length],
     "data/timestamp": [frames],
     ...(envNames && { "data/environment_state": [frames, envNames.length] }),
+    ...(ns !== undefined && { "data/audio": [frames, ns] }),
     "meta/episode_ends": [dataset.episodes.length],
   };
   for (const c of spec.cameras) arrays[`data/${c.name}`] = [frames, c.height, c.width, 3];

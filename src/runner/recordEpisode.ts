@@ -45,8 +45,8 @@ function names(given: readonly string[] | undefined, n: number, prefix: string):
 }
 
 /**
- * The dataset spec for what `env` and `policy` produce: state size and camera sizes from a reset with `seed`,
- * the action size from the policy's first chunk.
+ * The dataset spec for what `env` and `policy` produce: state size, camera sizes and audio samples per frame (when the
+ * env synthesises sound) from a reset with `seed`, the action size from the policy's first chunk.
  */
 export async function specFromEnv(
   env: Env,
@@ -64,6 +64,7 @@ export async function specFromEnv(
     stateNames: names(n.stateNames, first.state.length, "state"),
     actionNames: names(n.actionNames, firstChunk.dim, "action"),
     ...(env.environmentNames !== undefined && { environmentNames: [...env.environmentNames] }),
+    ...(first.audio !== undefined && { audioSamples: first.audio.length }),
     cameras: env.cameras.map((name) => {
       const f = first.images[name];
       if (f === undefined) throw new DuetError(`env lists camera ${name} but its observation has no such image`);

@@ -18,6 +18,8 @@ export interface RecordSimJob {
   approachOffset?: number;
   /** Std (rad) of the arms' tracking error while recording (SimEnvOptions.actuationNoise: DART). Default 0. */
   actuationNoise?: number;
+  /** Synthesise contact sound (SimEnvOptions.audio) and record it as `observation.audio`. Default false. */
+  audio?: boolean;
   /**
    * A trained policy (model directory) drives the first k steps of each episode, k drawn from `steps` (inclusive)
    * by the seed; those steps are not recorded. The expert then takes over from where the policy left the arms, and
@@ -41,7 +43,11 @@ export function simSource(job: RecordSimJob): {
 } {
   const scenario = loadScenario(resolve(job.scenario));
   return {
-    makeEnv: () => createEnv(scenario, job.actuationNoise ? { actuationNoise: job.actuationNoise } : {}),
+    makeEnv: () =>
+      createEnv(scenario, {
+        ...(job.actuationNoise ? { actuationNoise: job.actuationNoise } : {}),
+        ...(job.audio ? { audio: true } : {}),
+      }),
     makePolicy: (env) =>
       createExpert(env as SimEnv, {
         ...(job.mode ? { mode: job.mode } : {}),

@@ -19,6 +19,9 @@ export const SPEC: DatasetSpec = {
 /** SPEC plus privileged environment state (3 entries). */
 export const ENV_SPEC: DatasetSpec = { ...SPEC, environmentNames: ["bottle_x", "bottle_y", "cap_angle"] };
 
+/** SPEC plus sound: 5 samples per frame (a real recording has 1600). */
+export const AUDIO_SPEC: DatasetSpec = { ...SPEC, audioSamples: 5 };
+
 export function tempDir(prefix = "duet-data-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -40,6 +43,11 @@ export function environmentValue(e: number, t: number, j: number): number {
   return Math.fround(0.5 * e - 0.125 * t + j * 10);
 }
 
+/** Sample k of frame t of episode e: distinct, exactly representable, both signs. */
+export function audioValue(e: number, t: number, k: number): number {
+  return Math.fround((k % 2 === 0 ? 1 : -1) * (0.001 * (k + 1) + 0.01 * t + 0.25 * e));
+}
+
 /** Episode `e` with `T` frames, built through EpisodeBuilder as the recorder does. */
 export function makeEpisode(e: number, T: number, spec: DatasetSpec = SPEC): EpisodeRecord {
   const b = new EpisodeBuilder(spec);
@@ -58,7 +66,18 @@ export function makeEpisode(e: number, T: number, spec: DatasetSpec = SPEC): Epi
     const action = Float32Array.from(spec.actionNames, (_, j) => actionValue(e, t, j));
     const env = spec.environmentNames;
     const environmentState = env && Float32Array.from(env, (_, j) => environmentValue(e, t, j));
-    b.addFrame({ time: t / spec.fps, state, images, ...(environmentState ? { environmentState } : {}) }, action);
+    const ns = spec.audioSamples;
+    const audio = ns === undefined ? undefined : Float32Array.from({ length: ns }, (_, k) => audioValue(e, t, k));
+    b.addFrame(
+      {
+        time: t / spec.fps,
+        state,
+        images,
+        ...(environmentState ? { environmentState } : {}),
+        ...(audio ? { audio } : {}),
+      },
+      action,
+    );
   }
   return b.finish({
     task: e % 3 === 2 ? "other task" : "unscrew the cap",

@@ -20,6 +20,7 @@ const base: RecordArgs = {
   json: false,
   seed: 0,
   workers: 1,
+  audio: false,
   mode: "random",
   leadSteps: [5, 30],
   url: "ws://localhost:9090",
@@ -64,9 +65,10 @@ describe("duet record", () => {
         topics: "bad",
         expertNoise: 0.01,
         actuationNoise: 0.002,
+        audio: true,
       }),
     ).rejects.toThrow(
-      /--expert-noise is for --source expert\n {2}--actuation-noise is for --source expert\n {2}--robot-interface <file> is required with --source ros\n {2}--scenario is for --source expert.*\n {2}--workers 2: a robot is recorded in one thread; use 1\n {2}--url: expected ws:\/\/HOST:PORT.*received "http:\/\/x"\n {2}--topics: expected a ROS name prefix/,
+      /--expert-noise is for --source expert\n {2}--actuation-noise is for --source expert\n {2}--audio is for --source expert.*\n {2}--robot-interface <file> is required with --source ros\n {2}--scenario is for --source expert.*\n {2}--workers 2: a robot is recorded in one thread; use 1\n {2}--url: expected ws:\/\/HOST:PORT.*received "http:\/\/x"\n {2}--topics: expected a ROS name prefix/,
     );
     for (const bad of ["-0.01", "0.5", "abc", ""]) {
       expect(() => numberArg(0, 0.05)(bad)).toThrow(`expected a number in [0, 0.05], received "${bad}"`);
