@@ -1,8 +1,9 @@
 // duet clip: CLIP-style text–image training on a multi-task dataset, then text↔image retrieval on held-out episodes.
+// duet bind-audio: an audio encoder bound to a clip run's frozen image space, then audio→image retrieval.
 import type { Command } from "commander";
 import { DuetError, type Arm } from "../core/index.ts";
 import { loadScenario } from "../sim/index.ts";
-import { trainTextImage, type InstructionMeaning } from "../train/index.ts";
+import { trainAudioImage, trainTextImage, type InstructionMeaning } from "../train/index.ts";
 import { intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
@@ -81,6 +82,63 @@ export function registerClip(program: Command): void {
           `${result.queries} queries over ${result.gallery} held-out episodes); image→text Recall@1 ` +
           `${pct(result.image_to_text_recall_at_1)} (chance ${pct(result.image_to_text_chance)}); ` +
           `final loss ${result.final_loss.toFixed(3)}, temperature ${result.temperature.toFixed(3)}, ${result.wall_s.toFixed(0)} s`,
+      );
+    });
+}
+
+interface BindArgs {
+  dataset: string;
+  clip: string;
+  out: string;
+  steps: number;
+  batch: number;
+  windowSteps: number;
+  lr: number;
+  seed: number;
+  json: boolean;
+}
+
+export function registerBindAudio(program: Command): void {
+  program
+    .command("bind-audio")
+    .description(
+      "Train an audio encoder (spectrogram transformer) so the sound of the last second before each frame lands on\n" +
+        "that frame's embedding by a duet clip run's frozen image encoder (no audio–text pairs), then report\n" +
+        "audio→image Recall@1/@5 and the median rank on held-out episodes against chance. Writes audio.onnx and\n" +
+        "result.json to --out.",
+    )
+    .requiredOption("--dataset <dir>", "dataset recorded with duet record --audio")
+    .requiredOption("--clip <dir>", "a duet clip output folder (image.onnx, result.json)")
+    .requiredOption("--out <dir>", "output folder")
+    .option("--steps <n>", "optimizer steps", intArg(1), 400)
+    .option("--batch <n>", "pairs per batch", intArg(2), 32)
+    .option("--window-steps <n>", "control periods of sound before each frame", intArg(1), 10)
+    .option("--lr <x>", "peak learning rate", numberArg(1e-6, 1), 5e-4)
+    .option("--seed <s>", "seed (parameters, batches, held-out split, gallery)", intArg(0), 0)
+    .option("--json", "print one JSON result object on stdout", false)
+    .action(async (args: BindArgs) => {
+      const bar = progressBar("bind-audio", args.steps);
+      const r = await trainAudioImage({
+        dataset: args.dataset,
+        clip: args.clip,
+        out: args.out,
+        steps: args.steps,
+        batch: args.batch,
+        windowSteps: args.windowSteps,
+        lr: args.lr,
+        seed: args.seed,
+        onStep: (step, loss) => bar.update(step, `loss ${loss.toFixed(3)}`),
+      });
+      bar.stop();
+      if (args.json) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+      console.log(
+        `audio→image over ${r.gallery} held-out frames: Recall@1 ${pct(r.audio_to_image_recall_at_1)} (chance ` +
+          `${pct(r.chance_at_1)}), Recall@5 ${pct(r.audio_to_image_recall_at_5)} (chance ${pct(r.chance_at_5)}), ` +
+          `median rank ${r.median_rank} (chance ${r.chance_median_rank}); ${r.wall_s.toFixed(0)} s`,
       );
     });
 }

@@ -1,7 +1,7 @@
 // duet: the command line. Each command validates its arguments, then calls factories in the domain modules.
 import { Command } from "commander";
 import { DuetError } from "../core/index.ts";
-import { registerClip } from "./clip.ts";
+import { registerBindAudio, registerClip } from "./clip.ts";
 import { registerDataset } from "./dataset.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerEval } from "./eval.ts";
@@ -26,6 +26,7 @@ registerDataset(program);
 registerTrain(program);
 registerEval(program);
 registerClip(program);
+registerBindAudio(program);
 registerExport(program);
 registerDeploy(program);
 registerView(program);

@@ -30,7 +30,8 @@ export function taskFor(scenario: Scenario, instruction: string): EpisodeTask {
       `${scenario.file} has no task list, so an instruction cannot choose its task; use a multi-task scenario (e.g. scenarios/multi-task.json)`,
     );
   }
-  if (key(instruction) === "") throw new DuetError(`the instruction is empty: give one of ${scenario.file}'s phrasings`);
+  if (key(instruction) === "")
+    throw new DuetError(`the instruction is empty: give one of ${scenario.file}'s phrasings`);
   const found = all.find((a) => key(a.phrasing) === key(instruction));
   if (!found) {
     throw new DuetError(

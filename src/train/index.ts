@@ -10,3 +10,5 @@ export { plotCurves } from "./plot.ts";
 export type { Curves } from "./plot.ts";
 export { trainTextImage } from "./text-image.ts";
 export type { TextImageOptions, RetrievalResult, InstructionMeaning } from "./text-image.ts";
+export { trainAudioImage } from "./audio-image.ts";
+export type { AudioImageOptions, AudioRetrievalResult } from "./audio-image.ts";

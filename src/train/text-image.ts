@@ -67,6 +67,8 @@ export interface TextImageOptions {
 }
 
 export interface RetrievalResult {
+  /** The camera whose frames were paired (the audio binding reads it). */
+  camera: string;
   text_to_image_recall_at_1: number;
   text_to_image_chance: number;
   image_to_text_recall_at_1: number;
@@ -259,6 +261,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
   });
   const scale = program.layout.view(trainer.state.params, "logit_scale")[0] as number;
   const result: RetrievalResult = {
+    camera: cam.name,
     text_to_image_recall_at_1: queries ? t2i / queries : 0,
     text_to_image_chance: queries ? t2iChance / queries : 0,
     image_to_text_recall_at_1: i2t / gallery.length,
