@@ -124,8 +124,13 @@ ${steps.at(-1)?.loss?.toFixed(4)}, validation loss ${vals.at(-1)?.loss?.toFixed(
 
 ${ev.episodes} episodes, seeds ${seeds[0]}–${seeds.at(-1)} (never used for recording): \
 **${ev.successes}/${ev.episodes} successes, ${pct(ev.success_rate)}**, Wilson 95% interval \
-${pct(ev.wilson95[0])}–${pct(ev.wilson95[1])}. Successful episodes took a median of \
-${median(ev.per_episode.filter((o) => o.success).map((o) => o.steps)) ?? "–"} control steps (10 per second).
+${pct(ev.wilson95[0])}–${pct(ev.wilson95[1])}.\
+${
+  ev.successes > 0
+    ? ` Successful episodes took a median of \
+${median(ev.per_episode.filter((o) => o.success).map((o) => o.steps))} control steps (10 per second).`
+    : ` Every episode ran to the ${Math.max(...ev.per_episode.map((o) => o.steps))}-step limit.`
+}
 
 | mode (which arm held the bottle) | episodes | successes |
 | --- | --- | --- |

@@ -8,5 +8,6 @@ export function wilson95(successes: number, n: number): [number, number] {
   const denom = 1 + (z * z) / n;
   const centre = (p + (z * z) / (2 * n)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+  // the bounds are exactly 0 with no successes and 1 with no failures (rounding would leave e.g. 3.5e-18)
+  return [successes === 0 ? 0 : Math.max(0, centre - half), successes === n ? 1 : Math.min(1, centre + half)];
 }

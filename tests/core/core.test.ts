@@ -56,6 +56,8 @@ describe("wilson95", () => {
     expect(lo).toBeCloseTo(0.4902, 3);
     expect(hi).toBeCloseTo(0.9433, 3);
     expect(wilson95(0, 0)).toEqual([0, 1]);
+    expect(wilson95(0, 100)[0]).toBe(0);
+    expect(wilson95(100, 100)[1]).toBe(1);
   });
 });
 
