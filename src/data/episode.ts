@@ -39,8 +39,7 @@ export interface EpisodeOutcome {
 
 /**
  * Collects frames of one episode: copies state, action and (when the spec records them) environment state and audio,
- * encodes camera
- * frames to PNG at once (so memory holds compressed frames) and accumulates pixel statistics.
+ * encodes camera frames to PNG at once (so memory holds compressed frames) and accumulates pixel statistics.
  */
 export class EpisodeBuilder {
   private readonly ds: number;
