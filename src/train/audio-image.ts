@@ -10,20 +10,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, Rng } from "../core/index.ts";
-import { Dataset, splitEpisodes } from "../data/index.ts";
-import {
-  GraphBuilder,
-  TrainingGraph,
-  buildTrainingGraph,
-  cosineWithWarmup,
-  inferenceModel,
-  infoNce,
-  l2Normalize,
-  logitScale,
-} from "../nn/index.ts";
+import { Dataset } from "../data/index.ts";
+import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
 import { AudioEncoder, ImagePreprocessor, LogMelSpectrogram, type VitConfigInput } from "../vision/index.ts";
-import { ranking, subsetParams, type Embeddings } from "./embedding.ts";
+import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
 
 export interface AudioImageOptions {
   dataset: string;
@@ -87,15 +78,12 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   const window = options.windowSteps ?? 10;
   const stride = options.frameStride ?? 2;
   const seed = options.seed ?? 0;
-  const { train: trainEpisodes, val: heldOut } = splitEpisodes(
+  const { train: trainEpisodes, val: heldOut } = contrastiveSplit(
+    options.dataset,
     ds.episodes.map((e) => e.episodeIndex),
-    { valFraction: options.valShare ?? 0.2, seed },
+    options.valShare ?? 0.2,
+    seed,
   );
-  if (trainEpisodes.length === 0 || heldOut.length === 0) {
-    throw new DuetError(
-      `${options.dataset}: ${ds.episodes.length} episodes cannot be split into training and held-out`,
-    );
-  }
   await ds.load();
   const pairsOf = (episodes: readonly number[]): Pair[] =>
     episodes.flatMap((e) =>
@@ -177,33 +165,27 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   const b = options.batch ?? 32;
   const g = new GraphBuilder();
   const loss = infoNce(g, embedAudio(g, b), g.input("images", [b, d]), { scale: logitScale(g) });
-  const program = buildTrainingGraph(g, loss, { weightDecay: 0.1, clipNorm: 1 });
-  const session = await Session.create(program.model.bytes);
-  const trainer = new TrainingGraph(program, session, { params: program.layout.init(seed) });
   const steps = options.steps ?? 400;
-  const peak = options.lr ?? 5e-4;
   const specBatch = new Float32Array(b * rows * mels);
   const imageBatch = new Float32Array(b * d);
-  let lossValue = NaN;
-  for (let step = 0; step < steps; step++) {
-    for (let i = 0; i < b; i++) {
-      const k = rng.int(trainPairs.length);
-      specBatch.set(trainSpecs.subarray(k * rows * mels, (k + 1) * rows * mels), i * rows * mels);
-      imageBatch.set(trainImages.data.subarray(k * d, (k + 1) * d), i * d);
-    }
-    const lr = cosineWithWarmup(step, { peak, warmupSteps: Math.min(50, steps / 10), totalSteps: steps });
-    const r = await trainer.step(
-      { spectrograms: { data: specBatch, dims: [b, rows, mels] }, images: { data: imageBatch, dims: [b, d] } },
-      lr,
-    );
-    lossValue = r.loss;
-    options.onStep?.(step + 1, r.loss);
-  }
-  await session.release();
+  const trained = await optimise(g, loss, {
+    steps,
+    lr: options.lr ?? 5e-4,
+    seed,
+    ...(options.onStep && { onStep: options.onStep }),
+    batch: () => {
+      for (let i = 0; i < b; i++) {
+        const k = rng.int(trainPairs.length);
+        specBatch.set(trainSpecs.subarray(k * rows * mels, (k + 1) * rows * mels), i * rows * mels);
+        imageBatch.set(trainImages.data.subarray(k * d, (k + 1) * d), i * d);
+      }
+      return { spectrograms: { data: specBatch, dims: [b, rows, mels] }, images: { data: imageBatch, dims: [b, d] } };
+    },
+  });
 
   const infer = new GraphBuilder();
   infer.output("embedding", l2Normalize(infer, embedAudio(infer, 1)));
-  const audioModel = inferenceModel(infer, subsetParams(program.layout, trainer.state.params, infer));
+  const audioModel = inferenceModel(infer, subsetParams(trained.layout, trained.params, infer));
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, "audio.onnx"), audioModel.bytes);
   const audioSession = await Session.create(audioModel.bytes);
@@ -226,7 +208,7 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
     train_episodes: trainEpisodes.length,
     held_out_episodes: heldOut.length,
     steps,
-    final_loss: lossValue,
+    final_loss: trained.loss,
     spectrogram_mean: mean,
     spectrogram_std: std,
     wall_s: (performance.now() - started) / 1000,

@@ -1,6 +1,16 @@
-// Shared by the contrastive trainers (text–image, audio–image): parameter subsets for exported encoders, and ranking
-// over unit-norm embeddings.
-import { ParamLayout, type GraphBuilder } from "../nn/index.ts";
+// Shared by the contrastive trainers (text–image, audio–image): the held-out split, the optimisation loop, parameter
+// subsets for exported encoders, and ranking over unit-norm embeddings.
+import { DuetError } from "../core/index.ts";
+import { splitEpisodes } from "../data/index.ts";
+import {
+  ParamLayout,
+  TrainingGraph,
+  buildTrainingGraph,
+  cosineWithWarmup,
+  type GraphBuilder,
+  type Tensor,
+} from "../nn/index.ts";
+import { Session, type TensorData } from "../runtime/index.ts";
 
 /** The values of `sub`'s parameters (a graph holding part of the trained network) taken by name from `values`. */
 export function subsetParams(layout: ParamLayout, values: Float32Array, sub: GraphBuilder): Float32Array {
@@ -28,4 +38,54 @@ export function ranking(queries: Embeddings, q: number, gallery: Embeddings): nu
   const n = gallery.data.length / gallery.dim;
   const scores = Array.from({ length: n }, (_, j) => similarity(queries, q, gallery, j));
   return scores.map((_, j) => j).sort((x, y) => (scores[y] as number) - (scores[x] as number));
+}
+
+/** Training and held-out episodes of a contrastive run; throws when either side would be empty. */
+export function contrastiveSplit(
+  dataset: string,
+  episodes: readonly number[],
+  valFraction: number,
+  seed: number,
+): { train: number[]; val: number[] } {
+  const split = splitEpisodes(episodes, { valFraction, seed });
+  if (split.train.length === 0 || split.val.length === 0) {
+    throw new DuetError(`${dataset}: ${episodes.length} episodes cannot be split into training and held-out`);
+  }
+  return split;
+}
+
+export interface ContrastiveRun {
+  steps: number;
+  /** Peak learning rate: warm-up over min(50, steps/10) steps, then cosine decay. */
+  lr: number;
+  seed: number;
+  /** The data inputs of optimizer step `step` (0-based); may reuse its buffers. */
+  batch: (step: number) => Record<string, TensorData>;
+  onStep?: (step: number, loss: number) => void;
+}
+
+/**
+ * Optimise scalar `loss` on `g` (AdamW, weight decay 0.1, gradient norm clipped at 1, fused into the graph) for
+ * `run.steps` steps from the seeded initialisation. → the layout, the trained parameters and the last loss.
+ */
+export async function optimise(
+  g: GraphBuilder,
+  loss: Tensor,
+  run: ContrastiveRun,
+): Promise<{ layout: ParamLayout; params: Float32Array; loss: number }> {
+  const program = buildTrainingGraph(g, loss, { weightDecay: 0.1, clipNorm: 1 });
+  const session = await Session.create(program.model.bytes);
+  const trainer = new TrainingGraph(program, session, { params: program.layout.init(run.seed) });
+  const warmupSteps = Math.min(50, run.steps / 10);
+  let last = NaN;
+  try {
+    for (let step = 0; step < run.steps; step++) {
+      const lr = cosineWithWarmup(step, { peak: run.lr, warmupSteps, totalSteps: run.steps });
+      last = (await trainer.step(run.batch(step), lr)).loss;
+      run.onStep?.(step + 1, last);
+    }
+  } finally {
+    await session.release();
+  }
+  return { layout: program.layout, params: trainer.state.params, loss: last };
 }

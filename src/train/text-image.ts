@@ -16,20 +16,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, Rng, type Arm } from "../core/index.ts";
-import { Dataset, splitEpisodes } from "../data/index.ts";
-import {
-  GraphBuilder,
-  TrainingGraph,
-  buildTrainingGraph,
-  cosineWithWarmup,
-  inferenceModel,
-  infoNce,
-  l2Normalize,
-  logitScale,
-  type Tensor,
-} from "../nn/index.ts";
+import { Dataset } from "../data/index.ts";
+import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale, type Tensor } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
-import { ranking, subsetParams, type Embeddings } from "./embedding.ts";
+import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
 import {
   ByteTokenizer,
   ImagePreprocessor,
@@ -132,15 +122,13 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
         holder: meta.mode,
       }));
     });
-  const { train: trainEpisodes, val: heldOut } = splitEpisodes(
+  const seed = options.seed ?? 0;
+  const { train: trainEpisodes, val: heldOut } = contrastiveSplit(
+    options.dataset,
     ds.episodes.map((e) => e.episodeIndex),
-    { valFraction: options.valShare ?? 0.2, seed: options.seed ?? 0 },
+    options.valShare ?? 0.2,
+    seed,
   );
-  if (trainEpisodes.length === 0 || heldOut.length === 0) {
-    throw new DuetError(
-      `${options.dataset}: ${ds.episodes.length} episodes cannot be split into training and held-out`,
-    );
-  }
   await ds.load();
   const pool = items(trainEpisodes, last);
   const gallery = items(heldOut, 1);
@@ -163,39 +151,32 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     embedImages(g, g.input("images", [b, h, w, 3])),
     { scale: logitScale(g), positives: g.input("positives", [b, b]) },
   );
-  const program = buildTrainingGraph(g, loss, { weightDecay: 0.1, clipNorm: 1 });
-  const seed = options.seed ?? 0;
-  const session = await Session.create(program.model.bytes);
-  const trainer = new TrainingGraph(program, session, { params: program.layout.init(seed) });
   const steps = options.steps ?? 300;
-  const peak = options.lr ?? 5e-4;
   const rng = new Rng(seed + 1);
   const images = new Float32Array(b * prep.imageSize);
   const positives = new Float32Array(b * b);
   const params = prep.sampleParams(rng);
-  let lossValue = NaN;
-  for (let step = 0; step < steps; step++) {
-    const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);
-    batch.forEach((it, i) => {
-      const frame = { data: ds.frame(cam.name, it.episode, it.t), height: cam.height, width: cam.width };
-      prep.process(frame, prep.sampleParams(rng, params), images, i * prep.imageSize);
-      batch.forEach((other, j) => (positives[i * b + j] = matches(it.meaning, other) ? 1 : 0));
-    });
-    const tokens = tokenizer.batch(batch.map((it) => it.instruction));
-    const lr = cosineWithWarmup(step, { peak, warmupSteps: Math.min(50, steps / 10), totalSteps: steps });
-    const r = await trainer.step(
-      {
+  const trained = await optimise(g, loss, {
+    steps,
+    lr: options.lr ?? 5e-4,
+    seed,
+    ...(options.onStep && { onStep: options.onStep }),
+    batch: () => {
+      const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);
+      batch.forEach((it, i) => {
+        const frame = { data: ds.frame(cam.name, it.episode, it.t), height: cam.height, width: cam.width };
+        prep.process(frame, prep.sampleParams(rng, params), images, i * prep.imageSize);
+        batch.forEach((other, j) => (positives[i * b + j] = matches(it.meaning, other) ? 1 : 0));
+      });
+      const tokens = tokenizer.batch(batch.map((it) => it.instruction));
+      return {
         images: { data: images, dims: [b, h, w, 3] },
         ids: { data: tokens.ids, dims: tokens.dims },
         eos: { data: tokens.eos, dims: tokens.dims },
         positives: { data: positives, dims: [b, b] },
-      },
-      lr,
-    );
-    lossValue = r.loss;
-    options.onStep?.(step + 1, r.loss);
-  }
-  await session.release();
+      };
+    },
+  });
 
   // Inference graphs from the same definitions: unit-norm embeddings of any batch.
   const imageGraph = new GraphBuilder();
@@ -211,7 +192,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
       embedText(textGraph, textGraph.input("ids", [1, t], { dtype: "int64" }), textGraph.input("eos", [1, t])),
     ),
   );
-  const subset = (sub: GraphBuilder): Float32Array => subsetParams(program.layout, trainer.state.params, sub);
+  const subset = (sub: GraphBuilder): Float32Array => subsetParams(trained.layout, trained.params, sub);
   const imageModel = inferenceModel(imageGraph, subset(imageGraph));
   const textModel = inferenceModel(textGraph, subset(textGraph));
   mkdirSync(options.out, { recursive: true });
@@ -259,7 +240,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     const best = phrasings[ranking(shown, j, asked)[0]!]!;
     if (matches(options.meanings.get(best)!, it)) i2t++;
   });
-  const scale = program.layout.view(trainer.state.params, "logit_scale")[0] as number;
+  const scale = trained.layout.view(trained.params, "logit_scale")[0] as number;
   const result: RetrievalResult = {
     camera: cam.name,
     text_to_image_recall_at_1: queries ? t2i / queries : 0,
@@ -271,7 +252,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     train_episodes: trainEpisodes.length,
     held_out_episodes: heldOut.length,
     steps,
-    final_loss: lossValue,
+    final_loss: trained.loss,
     temperature: 1 / Math.min(Math.exp(scale), 100),
     wall_s: (performance.now() - started) / 1000,
   };
