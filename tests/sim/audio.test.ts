@@ -77,8 +77,14 @@ describe("contact audio", () => {
   });
 
   it("scrapes without a click: the grip giving a little at the end of a twist", () => {
+    // no click in this step or the one before (a ring can carry 6 ms into the next period)
     const quiet = steps.filter(
-      (s, i) => i > 0 && s.ridge === steps[i - 1]!.ridge && !s.released && rms(s.audio) > 3 * 1e-3,
+      (s, i) =>
+        i > 1 &&
+        s.ridge === steps[i - 1]!.ridge &&
+        steps[i - 1]!.ridge === steps[i - 2]!.ridge &&
+        !s.released &&
+        rms(s.audio) > 3 * 1e-3,
     );
     expect(quiet.length).toBeGreaterThan(0);
   });
