@@ -3,6 +3,7 @@ import {
   ACTION_DIM,
   ARMS,
   ARM_DOF,
+  AUDIO_SAMPLE_RATE,
   DuetError,
   Rng,
   SLOTS_PER_ARM,
@@ -92,6 +93,12 @@ export class SimEnv implements Env {
     this.upper = Float64Array.from(robot.joints, (j) => j.upper);
     this.maxOpening = robot.gripper.max_opening;
     this.fixedTask = options.instruction !== undefined ? taskFor(scenario, options.instruction) : null;
+    if (options.audio && AUDIO_SAMPLE_RATE % scenario.control_hz !== 0) {
+      throw new DuetError(
+        `${scenario.file}: control_hz ${scenario.control_hz} does not divide the audio rate ${AUDIO_SAMPLE_RATE} Hz, so ` +
+          `control periods would not hold a whole number of samples; use a rate such as 10, 20 or 50 Hz, or no audio`,
+      );
+    }
     const n = options.actuationNoise ?? 0;
     if (!(Number.isFinite(n) && n >= 0)) throw new DuetError(`SimEnv: actuationNoise ${n}; expected a std ≥ 0 (rad)`);
   }

@@ -3,7 +3,7 @@
 // (the compliant grip winding up) scrapes; the same seed gives the same waveform.
 import { describe, expect, it } from "vitest";
 import { AUDIO_SAMPLE_RATE } from "../../src/core/index.ts";
-import { CLICKS_PER_TURN, createEnv, createExpert } from "../../src/sim/index.ts";
+import { CLICKS_PER_TURN, createEnv, createExpert, loadScenario } from "../../src/sim/index.ts";
 import { LogMelSpectrogram } from "../../src/vision/index.ts";
 
 const PERIOD = AUDIO_SAMPLE_RATE / 10;
@@ -87,6 +87,13 @@ describe("contact audio", () => {
         rms(s.audio) > 3 * 1e-3,
     );
     expect(quiet.length).toBeGreaterThan(0);
+  });
+
+  it("refuses audio when a control period would not hold a whole number of samples", () => {
+    const scenario = loadScenario("scenarios/bottle-cap.json");
+    expect(() => createEnv({ ...scenario, control_hz: 30, physics_hz: 240 }, { cameras: false, audio: true })).toThrow(
+      /control_hz 30 does not divide the audio rate 16000 Hz/,
+    );
   });
 
   it("the same seed gives the same sound", () => {
