@@ -73,9 +73,18 @@ export async function specFromEnv(
   };
 }
 
-/** Run `lead` from the env's current observation for its number of steps; returns the observation it leaves. */
-async function runLead(env: Env, lead: LeadIn, seed: number, obs: Observation, settings: EpisodeSettings) {
-  const steps = lead.steps(seed);
+/**
+ * Run `lead` for `steps` steps from the env's current observation `obs`: the observation it leaves, or, when the
+ * episode ended (the lead succeeded or ran out of time) within those steps, the number of steps it took.
+ */
+async function runLead(
+  env: Env,
+  lead: LeadIn,
+  seed: number,
+  obs: Observation,
+  steps: number,
+  settings: EpisodeSettings,
+) {
   lead.policy.reset(seed);
   const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
   for (let done = 0; done < steps;) {
@@ -85,7 +94,7 @@ async function runLead(env: Env, lead: LeadIn, seed: number, obs: Observation, s
       history.shift();
       history.push(r.observation);
       obs = r.observation;
-      if (r.done) throw new DuetError(`episode with seed ${seed}: the lead policy ended the episode within its steps`);
+      if (r.done) return done + 1;
     }
   }
   return obs;
@@ -108,7 +117,17 @@ export async function recordEpisode(
 ): Promise<EpisodeRecord> {
   const builder = new EpisodeBuilder(spec);
   let obs: Observation = env.reset(seed);
-  if (lead) obs = await runLead(env, lead, seed, obs, settings);
+  // A lead that ends the episode within its k steps leaves nothing to take over: the episode is played again from the
+  // reset with the expert taking over halfway to that end (k = 0 at worst: the expert's own episode), so every seed
+  // still yields one episode and the dataset's episode i keeps seed + i.
+  for (let k = lead?.steps(seed) ?? 0; lead && k > 0; obs = env.reset(seed)) {
+    const left = await runLead(env, lead, seed, obs, k, settings);
+    if (typeof left !== "number") {
+      obs = left;
+      break;
+    }
+    k = Math.floor(left / 2);
+  }
   policy.reset(seed);
   const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
   let mode = "";

@@ -26,8 +26,9 @@ export interface ExpertOptions {
   noise?: number;
   /**
    * Take over an episode already under way (after another policy drove the arms, see `duet record --lead-policy`):
-   * on `reset` the arm whose hand is nearer its grasp point on the bottle holds (`mode` is ignored), and the first
-   * actions open any gripper that is not open before the task begins.
+   * on `reset` the arm whose hand is nearer its grasp point on the bottle holds (`mode` is ignored). A holding hand
+   * that already grasps the bottle keeps it, and then an unscrewing hand that grasps the cap keeps it and twists on;
+   * the first actions open every other gripper that is not open.
    */
   takeover?: boolean;
   /**
@@ -110,7 +111,8 @@ export class ScriptedExpert implements Policy {
       for (const arm of ARMS) {
         const o = armOffset(arm);
         this.cmd.set(w.arms[arm].q, o);
-        this.cmd[o + ARM_DOF] = w.arms[arm].gripper.opening;
+        const g = w.arms[arm].gripper;
+        this.cmd[o + ARM_DOF] = g.holding ? 0 : g.opening; // a grip is kept by commanding it closed (0), as it was made
       }
       this.script = this.run();
     }
@@ -129,16 +131,24 @@ export class ScriptedExpert implements Policy {
 
   private *unscrew(H: Arm): Script {
     const T = otherArm(H);
+    const w = this.env.world;
+    // A takeover keeps what the lead got right: the holding hand's grasp of the bottle and the other's of the cap.
+    const holdsBottle = this.options.takeover === true && w.arms[H].gripper.holding === w.bottle;
+    const holdsCap = holdsBottle && w.arms[T].gripper.holding === w.cap;
     if (this.options.takeover) {
       const open = this.maxOpening();
-      const closed = ARMS.filter((arm) => this.env.world.arms[arm].gripper.opening < open - 1e-3);
+      const keep = (arm: Arm): boolean => (arm === H ? holdsBottle : holdsCap);
+      const closed = ARMS.filter((arm) => !keep(arm) && w.arms[arm].gripper.opening < open - 1e-3);
       const [a, b] = closed.map((arm) => this.setGripper(arm, open));
       if (a) yield* b ? this.both(a, b) : a;
     }
-    yield* this.both(this.toPreGrasp(H), this.toAboveCap(T, TWIST_START));
-    yield* this.graspBottle(H);
+    if (holdsCap) yield* this.turnAndRelease(T);
+    else if (holdsBottle) yield* this.toAboveCap(T, TWIST_START);
+    else {
+      yield* this.both(this.toPreGrasp(H), this.toAboveCap(T, TWIST_START));
+      yield* this.graspBottle(H);
+    }
     for (;;) {
-      const w = this.env.world;
       if (w.thread.released) break;
       if (w.arms[H].gripper.holding !== w.bottle) {
         yield* this.setGripper(H, this.maxOpening());
@@ -207,20 +217,25 @@ export class ScriptedExpert implements Policy {
 
   /** Descend on the cap with joint 7 at `TWIST_START`, close, twist to `TWIST_END`, open, swing back. */
   private *twistCycle(T: Arm): Script {
-    const o = armOffset(T);
     yield* this.setGripper(T, this.maxOpening());
     yield* this.rotateWrist(T, TWIST_START, RETURN_RATE);
     yield* this.moveLinear(T, this.capPose(CAP_GRASP_ABOVE), APPROACH_SPEED, TWIST_START);
     yield* this.setGripper(T, 0);
     const w = this.env.world;
     if (w.arms[T].gripper.holding !== w.cap) return; // missed: the loop regrasps
+    yield* this.turnAndRelease(T);
+  }
+
+  /** With the cap grasped: twist, then (unless the thread released) open; back off when it made no progress. */
+  private *turnAndRelease(T: Arm): Script {
+    const w = this.env.world;
     const before = w.thread.turns;
     yield* this.twist(T);
     if (w.thread.released) return;
     yield* this.setGripper(T, this.maxOpening());
     if (w.thread.turns - before < 0.1) {
       // no progress: back off and come down again
-      yield* this.moveLinear(T, this.capPose(0.05), LINEAR_SPEED, this.cmd[o + ARM_DOF - 1]!);
+      yield* this.moveLinear(T, this.capPose(0.05), LINEAR_SPEED, this.cmd[armOffset(T) + ARM_DOF - 1]!);
     }
   }
 

@@ -46,6 +46,35 @@ describe("record with a lead policy", () => {
     expect(ep.action[7]!).toBeCloseTo(home[7]!, 5);
   }, 60_000);
 
+  it("takes over mid-unscrewing without letting go of the bottle, and replays a lead that ends the episode", async () => {
+    const seed = 10002;
+    const record = async (k: number) => {
+      const out = tempDir("duet-lead-");
+      const result = await recordEpisodes({
+        makeEnv: () => createEnv(SCENARIO, { cameras: false }),
+        makePolicy: (env) => createExpert(env as SimEnv, { takeover: true }),
+        // the scripted expert itself leads (holding with the right arm), so the takeover starts mid-task
+        makeLead: (env) => ({ policy: createExpert(env as SimEnv, { mode: "right" }), steps: () => k }),
+        out,
+        episodes: 1,
+        seed,
+      });
+      return { meta: result.recorded[0]!, ep: await (await Dataset.open(out)).episode(0) };
+    };
+    const full = (await record(0)).meta.length; // k = 0: the takeover expert's own episode
+    // 90 steps in, the right hand holds the bottle and the left is on the cap: the takeover keeps the right grip.
+    const mid = await record(90);
+    expect(mid.meta.success).toBe(true);
+    expect(mid.meta.mode).toBe("right");
+    const open = createEnv(SCENARIO, { cameras: false }).scenario.robotDescription.gripper.max_opening;
+    expect(mid.ep.state[15]!).toBeLessThan(0.75 * open); // closed on the bottle
+    for (let t = 0; t < mid.meta.length; t++) expect(mid.ep.action[t * ACTION_DIM + 15]!).toBe(0); // and kept closed
+    // A lead of 10 000 steps succeeds first; the episode is played again with the takeover halfway to that success.
+    const late = await record(10_000);
+    expect(late.meta.success).toBe(true);
+    expect(late.meta.length).toBeLessThan(full - 40);
+  }, 120_000);
+
   it("draws k per seed within the range (so every worker agrees) and checks the lead model up front", () => {
     const ks = Array.from({ length: 400 }, (_, seed) => leadSteps(seed, [5, 9]));
     expect(Math.min(...ks)).toBe(5);
