@@ -62,13 +62,16 @@ describe("record with a lead policy", () => {
       return { meta: result.recorded[0]!, ep: await (await Dataset.open(out)).episode(0) };
     };
     const full = (await record(0)).meta.length; // k = 0: the takeover expert's own episode
-    // 90 steps in, the right hand holds the bottle and the left is on the cap: the takeover keeps the right grip.
-    const mid = await record(90);
+    // 70 steps in, the right hand holds the bottle and the left is twisting the cap: the takeover keeps both grips.
+    const mid = await record(70);
     expect(mid.meta.success).toBe(true);
     expect(mid.meta.mode).toBe("right");
     const open = createEnv(SCENARIO, { cameras: false }).scenario.robotDescription.gripper.max_opening;
     expect(mid.ep.state[15]!).toBeLessThan(0.75 * open); // closed on the bottle
     for (let t = 0; t < mid.meta.length; t++) expect(mid.ep.action[t * ACTION_DIM + 15]!).toBe(0); // and kept closed
+    // The left hand, closed on the cap, twists on before it opens (it used to open first and start over).
+    expect(mid.ep.state[7]!).toBeLessThan(0.75 * open);
+    for (let t = 0; t < 5; t++) expect(mid.ep.action[t * ACTION_DIM + 7]!).toBe(0);
     // A lead of 10 000 steps succeeds first; the episode is played again with the takeover halfway to that success.
     const late = await record(10_000);
     expect(late.meta.success).toBe(true);
