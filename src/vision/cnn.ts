@@ -4,7 +4,7 @@ import { parseWith } from "../core/index.ts";
 import { GraphBuilder, GroupNorm, Linear, type Module, type Tensor } from "../nn/index.ts";
 import { cnnConfigSchema, type CnnConfig, type CnnConfigInput } from "./cnn-config.ts";
 import { addGroupEmbedding, expectImages, type ConditionedImageEncoder } from "./conditioned.ts";
-import { Conv2d } from "./conv2d.ts";
+import { Conv2d, PatchifyConv } from "./conv2d.ts";
 import { SpatialSoftmax } from "./spatial-softmax.ts";
 import { IMAGE_CHANNELS } from "./vit.ts";
 
@@ -36,8 +36,9 @@ export class ResidualBlock2d implements Module {
 }
 
 /**
- * `images: N,H,W,3` → `N,F`. Parameter names: `stage{i}.conv.*` (3×3 stride 2), `stage{i}.norm.*`, `stage{i}.res.*`,
- * `keypoints.proj.*`, `head.*`. A group (camera) embedding is added to the stem's output channels.
+ * `images: N,H,W,3` → `N,F`. Parameter names: `stage{i}.conv.*` (3×3 stride 2; stage 0 with `stemPatch`:
+ * `stage0.patch.proj.*`), `stage{i}.norm.*`, `stage{i}.res.*`, `keypoints.proj.*`, `head.*`. A group (camera)
+ * embedding is added to the stem's output channels.
  */
 export class CnnEncoder implements ConditionedImageEncoder {
   readonly config: CnnConfig;
@@ -46,7 +47,7 @@ export class CnnEncoder implements ConditionedImageEncoder {
   readonly width: number;
   readonly frames = 1;
   readonly embedDim: number;
-  private readonly stages: { conv: Conv2d; norm: GroupNorm; res: ResidualBlock2d }[];
+  private readonly stages: { conv: Module; norm: GroupNorm; res: ResidualBlock2d }[];
   private readonly keypoints: SpatialSoftmax;
   private readonly head: Linear;
 
@@ -58,9 +59,12 @@ export class CnnEncoder implements ConditionedImageEncoder {
     this.width = c.width;
     this.embedDim = c.channels[0] as number;
     let cin = IMAGE_CHANNELS;
-    this.stages = c.channels.map((ch) => {
+    this.stages = c.channels.map((ch, i) => {
       const stage = {
-        conv: new Conv2d("conv", cin, ch, 3, { stride: 2, bias: false }),
+        conv:
+          i === 0 && c.stemPatch !== undefined
+            ? new PatchifyConv("patch", c.stemPatch, cin, ch)
+            : new Conv2d("conv", cin, ch, 3, { stride: 2, bias: false }),
         norm: new GroupNorm("norm", c.groups, ch),
         res: new ResidualBlock2d("res", ch, c.groups),
       };

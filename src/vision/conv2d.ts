@@ -1,6 +1,6 @@
 // Channels-last 2-D convolution as im2col (Pad + k² strided Slices + Concat + one MatMul): nn has no Conv2d, and
 // im2col over channels-last tensors is what beat onnxruntime's native Conv here (DESIGN.md, "Facts that matter").
-import { ShapeError, type GraphBuilder, type Module, type Tensor } from "../nn/index.ts";
+import { PatchEmbed, ShapeError, type GraphBuilder, type Module, type Tensor } from "../nn/index.ts";
 
 export interface Conv2dOptions {
   /** 1 or 2 (default 1). */
@@ -79,5 +79,28 @@ export class Conv2d implements Module {
       if (this.options.bias === false) return y;
       return g.add(y, g.param("bias", [this.outChannels], { kind: "uniform", bound }));
     });
+  }
+}
+
+/**
+ * A P×P stride-P convolution ("patchify"): non-overlapping patches through one MatMul (nn's PatchEmbed), reshaped
+ * back to a map, `N,H,W,Cin` → `N,H/P,W/P,Cout`. Weight `[P·P·Cin, Cout]` in Conv2d's row order.
+ */
+export class PatchifyConv implements Module {
+  readonly embed: PatchEmbed;
+
+  constructor(
+    readonly name: string,
+    readonly patch: number,
+    inChannels: number,
+    readonly outChannels: number,
+  ) {
+    this.embed = new PatchEmbed(name, patch, inChannels, outChannels);
+  }
+
+  apply(g: GraphBuilder, x: Tensor): Tensor {
+    const [n, h, w] = x.shape as [number, number, number, number];
+    const p = this.patch;
+    return g.reshape(this.embed.apply(g, x), [n, h / p, w / p, this.outChannels]);
   }
 }

@@ -4,7 +4,7 @@
 export type { ImageEncoder } from "./encoder.ts";
 export type { ConditionedImageEncoder } from "./conditioned.ts";
 export { isConditioned, addGroupEmbedding, expectImages } from "./conditioned.ts";
-export { Conv2d, im2col2d, convOutputSize } from "./conv2d.ts";
+export { Conv2d, PatchifyConv, im2col2d, convOutputSize } from "./conv2d.ts";
 export type { Conv2dOptions } from "./conv2d.ts";
 export { SpatialSoftmax } from "./spatial-softmax.ts";
 export { TransformerBlock } from "./transformer-block.ts";

@@ -1,8 +1,8 @@
-// Conv2d (im2col) equals a direct convolution loop; spatial softmax finds a bright spot.
+// Conv2d (im2col) and PatchifyConv equal a direct convolution loop; spatial softmax finds a bright spot.
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../src/nn/index.ts";
-import { Conv2d, SpatialSoftmax } from "../../src/vision/index.ts";
+import { Conv2d, PatchifyConv, SpatialSoftmax } from "../../src/vision/index.ts";
 import { compile } from "../nn/helpers.ts";
 import { closeness, f32, randn } from "./helpers.ts";
 
@@ -76,6 +76,35 @@ describe("Conv2d", () => {
         c.p,
       );
       expect([ref.ho, ref.wo]).toEqual([ho, wo]);
+      expect(closeness(got, ref.y, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    });
+  }
+});
+
+describe("PatchifyConv", () => {
+  for (const c of [
+    { h: 8, w: 12, cin: 3, cout: 5, p: 4 },
+    { h: 6, w: 6, cin: 2, cout: 3, p: 2 },
+  ]) {
+    it(`${c.p}×${c.p} stride ${c.p} on ${c.h}×${c.w}×${c.cin} → ${c.cout} equals the direct loop`, async () => {
+      const g = new GraphBuilder();
+      const dims = [2, c.h, c.w, c.cin];
+      const y = g.output("y", new PatchifyConv("patch", c.p, c.cin, c.cout).apply(g, g.input("x", dims)));
+      expect(y.shape).toEqual([2, c.h / c.p, c.w / c.p, c.cout]);
+      const layout = ParamLayout.of(g);
+      const params = layout.init(4);
+      const data = randn(new Rng(5), 2 * c.h * c.w * c.cin);
+      const got = f32((await (await compile(g, params)).run({ x: { data, dims } })).y);
+      const ref = directConv(
+        data,
+        [2, c.h, c.w, c.cin],
+        layout.view(params, "patch.proj.weight"),
+        layout.view(params, "patch.proj.bias"),
+        c.cout,
+        c.p,
+        c.p,
+        0,
+      );
       expect(closeness(got, ref.y, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
     });
   }

@@ -59,6 +59,19 @@ const cases: Case[] = [
     build: single({ kind: "cnn", height: 16, width: 16, channels: [4, 8], groups: 2, keypoints: 3, featureDim: 4 }),
   },
   {
+    name: "CNN, patchify stem",
+    build: single({
+      kind: "cnn",
+      height: 16,
+      width: 16,
+      stemPatch: 4,
+      channels: [4, 8],
+      groups: 2,
+      keypoints: 3,
+      featureDim: 4,
+    }),
+  },
+  {
     name: "multi-camera, shared ViT + camera embedding",
     build: (g, n) => {
       const mc = new MultiCameraEncoder(

@@ -130,6 +130,8 @@ describe("bad encoder configs name the field", () => {
     { config: { kind: "tubelet", frames: 0, inflation: "copy" }, fields: ["frames", "inflation"] },
     { config: { kind: "cnn", channels: [16, 30], groups: 8 }, fields: ["channels.1"] },
     { config: { kind: "cnn", height: 20, channels: [8, 8, 8] }, fields: ["channels"] },
+    { config: { kind: "cnn", stemPatch: 7, channels: [8, 8] }, fields: ["channels"] },
+    { config: { kind: "cnn", stemPatch: 1 }, fields: ["stemPatch"] },
     { config: { kind: "resnet" }, fields: ["kind"] },
   ];
   for (const { config, fields } of bad) {
