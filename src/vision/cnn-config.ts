@@ -18,11 +18,11 @@ export const cnnConfigSchema = z
       .min(1)
       .max(5)
       .default([16, 32, 64])
-      .describe("channels per stage (each stage halves H and W)"),
+      .describe("channels per stage (the stem divides H and W by its stride, each later stage halves them)"),
     /**
      * Stage 0's opening conv: absent → 3×3 stride 2 (ResNet); P → a P×P stride-P "patchify" conv (one MatMul over
      * non-overlapping patches, ConvNeXt's stem). Why: im2col of a 3×3 conv on the 48×48 map reads every pixel nine
-     * times and made the 3×3 stem's observer train at ≈ 11 samples/s here (configs/README.md).
+     * times and made the 3×3 stem's observer train at ≈ 11–13 samples/s here (configs/README.md).
      */
     stemPatch: z.number().int().min(2).optional().describe("patchify stem: P×P conv with stride P"),
     /** GroupNorm groups (must divide every stage's channels). Default 8. */
