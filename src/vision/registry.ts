@@ -109,10 +109,11 @@ export const ENCODER_PRESETS = {
   },
   /**
    * The CNN baseline of the ViT comparison, sized like `vit-patch16` (123 k parameters against its 123 k; 13.9 MFLOP
-   * per frame against 8.9): an 8×8 patchify stem to 12×12×32 and a residual block, a stride-2 stage to 6×6×64 with
-   * its residual block, 32 spatial-softmax keypoints. Its predecessor, the 3×3 stride-2 stem at 48×48 (cnn-small's
-   * stages at a third of the widths), trained the U-Net policy at ≈ 11–13 samples/s in `npm run bench -- policy`, an
-   * eighth of the ViT's speed, because im2col reads each 48×48 map nine times: 6000 steps would have taken ≈ 8 h.
+   * per frame against 8.9: `npm run bench -- vision --presets vit-patch16,cnn-patch8`): an 8×8 patchify stem to
+   * 12×12×32 and a residual block, a stride-2 stage to 6×6×64 with its residual block, 32 spatial-softmax keypoints.
+   * Its predecessor, the 3×3 stride-2 stem at 48×48 (cnn-small's stages at a third of the widths), trained the U-Net
+   * policy at ≈ 11–13 samples/s in `npm run bench -- policy`, an eighth of the ViT's speed, because im2col reads each
+   * 48×48 map nine times: 6000 steps would have taken ≈ 8 h.
    */
   "cnn-patch8": {
     kind: "cnn",

@@ -40,6 +40,36 @@ function directConv(
   return { y, ho, wo };
 }
 
+/** Run the graph's `y` on seeded random `x` and compare it with `directConv` over the parameters under `prefix`. */
+async function expectDirectConv(
+  g: GraphBuilder,
+  prefix: string,
+  dims: [number, number, number, number],
+  cout: number,
+  [k, s, p]: [number, number, number],
+  seed: number,
+): Promise<{ ho: number; wo: number }> {
+  const layout = ParamLayout.of(g);
+  const params = layout.init(seed);
+  const data = randn(
+    new Rng(seed + 1),
+    dims.reduce((a, b) => a * b, 1),
+  );
+  const got = f32((await (await compile(g, params)).run({ x: { data, dims } })).y);
+  const ref = directConv(
+    data,
+    dims,
+    layout.view(params, `${prefix}.weight`),
+    layout.view(params, `${prefix}.bias`),
+    cout,
+    k,
+    s,
+    p,
+  );
+  expect(closeness(got, ref.y, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+  return ref;
+}
+
 describe("Conv2d", () => {
   const cases = [
     { h: 7, w: 6, cin: 3, cout: 4, k: 3, s: 1 as const, p: 1 },
@@ -53,30 +83,12 @@ describe("Conv2d", () => {
     it(`k${c.k} s${c.s} p${c.p} on ${c.h}×${c.w}×${c.cin} → ${c.cout} equals the direct loop`, async () => {
       const g = new GraphBuilder();
       const conv = new Conv2d("conv", c.cin, c.cout, c.k, { stride: c.s, padding: c.p });
-      const dims = [2, c.h, c.w, c.cin];
-      const x = g.input("x", dims);
+      const x = g.input("x", [2, c.h, c.w, c.cin]);
       const y = g.output("y", conv.apply(g, x));
       const [ho, wo] = conv.outputSize(c.h, c.w);
       expect(y.shape).toEqual([2, ho, wo, c.cout]);
-      const layout = ParamLayout.of(g);
-      const params = layout.init(2);
-      const data = randn(
-        new Rng(3),
-        dims.reduce((a, b) => a * b, 1),
-      );
-      const got = f32((await (await compile(g, params)).run({ x: { data, dims } })).y);
-      const ref = directConv(
-        data,
-        [2, c.h, c.w, c.cin],
-        layout.view(params, "conv.weight"),
-        layout.view(params, "conv.bias"),
-        c.cout,
-        c.k,
-        c.s,
-        c.p,
-      );
+      const ref = await expectDirectConv(g, "conv", [2, c.h, c.w, c.cin], c.cout, [c.k, c.s, c.p], 2);
       expect([ref.ho, ref.wo]).toEqual([ho, wo]);
-      expect(closeness(got, ref.y, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
     });
   }
 });
@@ -88,24 +100,12 @@ describe("PatchifyConv", () => {
   ]) {
     it(`${c.p}×${c.p} stride ${c.p} on ${c.h}×${c.w}×${c.cin} → ${c.cout} equals the direct loop`, async () => {
       const g = new GraphBuilder();
-      const dims = [2, c.h, c.w, c.cin];
-      const y = g.output("y", new PatchifyConv("patch", c.p, c.cin, c.cout).apply(g, g.input("x", dims)));
-      expect(y.shape).toEqual([2, c.h / c.p, c.w / c.p, c.cout]);
-      const layout = ParamLayout.of(g);
-      const params = layout.init(4);
-      const data = randn(new Rng(5), 2 * c.h * c.w * c.cin);
-      const got = f32((await (await compile(g, params)).run({ x: { data, dims } })).y);
-      const ref = directConv(
-        data,
-        [2, c.h, c.w, c.cin],
-        layout.view(params, "patch.proj.weight"),
-        layout.view(params, "patch.proj.bias"),
-        c.cout,
-        c.p,
-        c.p,
-        0,
+      const y = g.output(
+        "y",
+        new PatchifyConv("patch", c.p, c.cin, c.cout).apply(g, g.input("x", [2, c.h, c.w, c.cin])),
       );
-      expect(closeness(got, ref.y, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+      expect(y.shape).toEqual([2, c.h / c.p, c.w / c.p, c.cout]);
+      await expectDirectConv(g, "patch.proj", [2, c.h, c.w, c.cin], c.cout, [c.p, c.p, 0], 4);
     });
   }
 });
