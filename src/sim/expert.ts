@@ -395,15 +395,6 @@ export class ScriptedExpert implements Policy {
     }
   }
 
-  private *rotateWrist(arm: Arm, q7: number, rate: number): Script {
-    const i = armOffset(arm) + ARM_DOF - 1;
-    while (Math.abs(this.cmd[i]! - q7) > 1e-6) {
-      const step = rate * this.dt;
-      this.cmd[i] = this.cmd[i]! + Math.max(-step, Math.min(step, q7 - this.cmd[i]!));
-      yield;
-    }
-  }
-
   /** Wait until the arm's measured joints reach the commanded ones (the servo lags fast commands). */
   private *settle(arm: Arm): Script {
     const a = this.env.world.arms[arm];
