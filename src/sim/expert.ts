@@ -55,16 +55,14 @@ const GRIP_SETTLE_STEPS = 4;
  * 7 mm above the bottle's shoulder (at 6 mm, 4 mm: a few mm of tracking error put the pads on the bottle, not the cap).
  */
 const CAP_GRASP_ABOVE = 0.009;
-/** TCP height over the cap centre while the open hand swings back between twists: fingertips 14 mm over its top. */
-const REGRASP_ABOVE = 0.04;
 const SQUARE_UP_STANDOFF = 0.06; // m from the bottle's axis to the TCP: the fingertips are still clear of its surface
 const LIFT_HEIGHT = 0.12; // m the lift and handover tasks raise the bottle
 const HANDOVER_GAP = 0.05; // m the taking hand grasps below the giving one
 
 /**
  * Scripted expert policy for `SimEnv`. Each `predictChunk` returns one step (Tp = 1) of 16 joint targets.
- * Closed loop: repeats twist cycles (each rises clear of the cap between twists and comes down on its axis) until the
- * thread releases, and re-grasps the bottle if the holding grasp was lost.
+ * Closed loop: repeats twist cycles until the thread releases, regrasps when a cycle made no progress, and re-grasps
+ * the bottle if the holding grasp was lost.
  */
 export class ScriptedExpert implements Policy {
   /** The arm holding the bottle in this episode. */
@@ -144,7 +142,7 @@ export class ScriptedExpert implements Policy {
       const [a, b] = closed.map((arm) => this.setGripper(arm, open));
       if (a) yield* b ? this.both(a, b) : a;
     }
-    if (holdsCap) yield* this.twist(T);
+    if (holdsCap) yield* this.turnAndRelease(T);
     else if (holdsBottle) yield* this.toAboveCap(T, TWIST_START);
     else {
       yield* this.both(this.toPreGrasp(H), this.toAboveCap(T, TWIST_START));
@@ -217,27 +215,28 @@ export class ScriptedExpert implements Policy {
     yield* this.setGripper(H, 0);
   }
 
-  /**
-   * Open (releasing the last twist), rise `REGRASP_ABOVE` straight up (the open fingers clear the cap), swing joint 7 back to `TWIST_START` on
-   * the way to a noisy point at that height, centre over the cap, come straight down, close, twist. Swinging back
-   * at grasp height leaves the fingers 3 mm from the cap: a hand a few mm off its axis drags it back tight, and a
-   * regrasp from where the twist ended never shows how to re-centre. Rising first and correcting the noisy point
-   * records that correction.
-   */
+  /** Descend on the cap with joint 7 at `TWIST_START`, close, twist to `TWIST_END`, open, swing back. */
   private *twistCycle(T: Arm): Script {
     yield* this.setGripper(T, this.maxOpening());
-    const q7 = (): number => this.cmd[armOffset(T) + ARM_DOF - 1]!;
-    yield* this.moveLinear(T, this.capPose(REGRASP_ABOVE), APPROACH_SPEED, q7());
-    const aside = this.capPose(REGRASP_ABOVE);
-    aside[9]! += this.noise();
-    aside[10]! += this.noise();
-    yield* this.moveLinear(T, aside, APPROACH_SPEED, TWIST_START);
-    yield* this.moveLinear(T, this.capPose(REGRASP_ABOVE), APPROACH_SPEED, TWIST_START);
+    yield* this.rotateWrist(T, TWIST_START, RETURN_RATE);
     yield* this.moveLinear(T, this.capPose(CAP_GRASP_ABOVE), APPROACH_SPEED, TWIST_START);
     yield* this.setGripper(T, 0);
     const w = this.env.world;
     if (w.arms[T].gripper.holding !== w.cap) return; // missed: the loop regrasps
+    yield* this.turnAndRelease(T);
+  }
+
+  /** With the cap grasped: twist, then (unless the thread released) open; back off when it made no progress. */
+  private *turnAndRelease(T: Arm): Script {
+    const w = this.env.world;
+    const before = w.thread.turns;
     yield* this.twist(T);
+    if (w.thread.released) return;
+    yield* this.setGripper(T, this.maxOpening());
+    if (w.thread.turns - before < 0.1) {
+      // no progress: back off and come down again
+      yield* this.moveLinear(T, this.capPose(0.05), LINEAR_SPEED, this.cmd[armOffset(T) + ARM_DOF - 1]!);
+    }
   }
 
   // ---------------------------------------------------------------- targets
@@ -391,6 +390,15 @@ export class ScriptedExpert implements Policy {
       target[11] = start[11]! + (pitch * angle) / (2 * Math.PI);
       const result = kin.solveIk(target, q, { iterations: 30, rest: this.restPosture(T) });
       q.set(result.q);
+      yield;
+    }
+  }
+
+  private *rotateWrist(arm: Arm, q7: number, rate: number): Script {
+    const i = armOffset(arm) + ARM_DOF - 1;
+    while (Math.abs(this.cmd[i]! - q7) > 1e-6) {
+      const step = rate * this.dt;
+      this.cmd[i] = this.cmd[i]! + Math.max(-step, Math.min(step, q7 - this.cmd[i]!));
       yield;
     }
   }
