@@ -29,6 +29,15 @@ export const policyConfigSchema = z
      */
     actionRange: z.enum(["shared", "per-step"]).default("shared"),
     /**
+     * "sqrt": relative actions are scaled by max(|min|, |max|) of their range and square-root companded
+     * (`MinMaxNormalizer`), so zero offset stays at zero and small offsets get a finer scale. Why: a network's error
+     * is a roughly constant share of the normalized range (per-step ranges, ≈ 5× narrower at k = 0, cut the first
+     * target's error ≈ 4×: configs/README.md), and with relative actions each replan adds the error of a hand that
+     * should hold still to where it is: an open hand drifted 16 mm off the cap in 30 steps before the regrasp
+     * (README, Policies). "none": min-max. Only with actions "relative".
+     */
+    actionCompanding: z.enum(["none", "sqrt"]).default("none"),
+    /**
      * Feed the joint state to the denoiser as a feature (default true). false: the policy sees only the cameras (a
      * "relative" policy still adds its offsets to the latest state). With the state in view, trained U-Nets read the
      * bottle's place from the arm's own path instead of from the images: frames of another episode with the same
@@ -68,6 +77,14 @@ export const policyConfigSchema = z
         code: "custom",
         path: ["actionRange"],
         message: '"shared" unless actions is "relative" (absolute targets span the same range at every step)',
+      });
+    }
+    if (c.actionCompanding !== "none" && c.actions !== "relative") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["actionCompanding"],
+        message:
+          '"none" unless actions is "relative" (companding keeps zero offset at zero; absolute targets have none)',
       });
     }
     if (!c.observeState && c.encoder === null) {

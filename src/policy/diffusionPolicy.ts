@@ -89,7 +89,7 @@ export class DiffusionPolicy implements Policy {
     this.predictionHorizon = c.predSteps;
     this.actionHorizon = c.actionSteps;
     this.stateNorm = new MinMaxNormalizer(model.normalizer.state);
-    this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
+    this.actionNorm = new MinMaxNormalizer(model.normalizer.action, c.actionCompanding);
     const env = model.normalizer.environment;
     this.sceneNorm = c.observeScene && env ? new MinMaxNormalizer(env) : null;
     const de = this.sceneNorm?.dim ?? 0;

@@ -256,7 +256,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (trainSampler.length === 0) throw new DuetError(`${options.dataset}: no training windows (empty dataset?)`);
 
   const stateNorm = new MinMaxNormalizer(normalizer.state);
-  const actionNorm = new MinMaxNormalizer(normalizer.action);
+  const actionNorm = new MinMaxNormalizer(normalizer.action, p.actionCompanding);
   const sceneNorm = sceneStateRange ? new MinMaxNormalizer(sceneStateRange) : undefined;
   const scene = sceneNorm && ts.sceneLoss > 0 ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
   const augment = {

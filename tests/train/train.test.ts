@@ -176,13 +176,14 @@ describe("train", () => {
     );
   });
 
-  it("trains the transformer denoiser, the regression baseline, joint state prediction and a camera-only policy", async () => {
+  it("trains the transformer denoiser, the regression baseline, joint state prediction, a camera-only policy and companded actions", async () => {
     for (const policy of [
       { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 1 } },
       { objective: "regression" },
       { predictStates: true, encoder: null },
       { observeState: false, actions: "relative" },
       { actions: "relative", actionRange: "per-step" },
+      { actions: "relative", actionRange: "per-step", actionCompanding: "sqrt" },
     ]) {
       const out = tempDir("duet-model-");
       const config = trainConfigSchema.parse(tinyConfig({ policy, train: { steps: 10, valEvery: 0 } }));
