@@ -27,6 +27,7 @@ import {
   MinMaxNormalizer,
   PolicyNetwork,
   exportPolicy,
+  relativeEntries,
   type CameraShape,
   type FeatureRange,
   type ModelInfo,
@@ -239,7 +240,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state: { min: [...stateStats.min], max: [...stateStats.max] },
     action:
       p.actions === "relative"
-        ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
+        ? await relativeActionRange(
+            dataset,
+            used,
+            p.obsSteps,
+            p.predSteps,
+            p.actionRange === "per-step",
+            relativeEntries(p, spec.actionNames),
+          )
         : { min: [...actionStats.min], max: [...actionStats.max] },
     ...(p.observeScene && sceneStateRange && { environment: sceneStateRange }),
   };

@@ -41,6 +41,7 @@ describe("configs/", () => {
           actionSteps: 12,
           actionRange: "per-step",
           actionCompanding: "sqrt",
+          gripperActions: "absolute",
           denoiser: { name: "unet", kernel: 4 },
         },
         train: { lr: -1, epochs: 3 },
@@ -55,7 +56,8 @@ describe("configs/", () => {
         }
       })(),
     );
-    expect(err).toMatch(/bad.json: 6 invalid fields/);
+    expect(err).toMatch(/bad.json: 7 invalid fields/);
+    expect(err).toMatch(/policy.gripperActions: expected "relative" unless actions is "relative"/);
     expect(err).toMatch(/policy.actionCompanding: expected "none" unless actions is "relative"/);
     expect(err).toMatch(/policy.actionRange: expected "shared" unless actions is "relative"/);
     expect(err).toMatch(/policy.denoiser.kernel: expected an odd kernel size/);

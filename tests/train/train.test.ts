@@ -315,14 +315,20 @@ describe("train", () => {
   });
 
   // With x0 ("sample") prediction; ε prediction needs far more steps on the same net (scripts/diffusion-toy.ts).
-  // Relative actions: the network learns offsets from the latest state and the runtime adds the state back.
-  it.each(["absolute", "relative"] as const)(
+  // Relative actions: the network learns offsets from the latest state and the runtime adds the state back (to the
+  // arm joints only, with absolute gripper targets).
+  it.each([
+    ["absolute", {}],
+    ["relative", {}],
+    ["relative, absolute gripper", { gripperActions: "absolute" }],
+  ] as const)(
     "overfits a tiny dataset: the diffusion policy gives back the demonstrated chunks (%s actions)",
-    async (actions) => {
+    async (name, options) => {
       const one = await writeTinyDataset(1, 16, tempDir("duet-one-"));
       const out = tempDir("duet-overfit-");
+      const actions = name === "absolute" ? "absolute" : "relative";
       const config = trainConfigSchema.parse(
-        oneEpisodeConfig({ actions, scheduler: { prediction: "sample" } }, { steps: 300 }),
+        oneEpisodeConfig({ actions, ...options, scheduler: { prediction: "sample" } }, { steps: 300 }),
       );
       await train({ dataset: one, config, out });
       const policy = await loadPolicy(out);
