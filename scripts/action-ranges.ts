@@ -18,8 +18,7 @@ const to = Number(values["obs-steps"]);
 const tp = Number(values["pred-steps"]);
 const ds = await Dataset.open(root);
 const episodes = ds.episodes.filter((e) => e.success).map((e) => e.episodeIndex);
-const relative = ds.spec.actionNames.map(() => true); // every entry an offset, as policy.gripperActions "relative"
-const range = await relativeActionRange(ds, episodes, to, tp, true, relative);
+const range = await relativeActionRange(ds, episodes, to, tp, true);
 const sampler = await WindowSampler.create(ds, { obsSteps: to, actionSteps: tp, cameras: [], episodes });
 const d = ds.spec.actionNames.length;
 const n = tp * d;
@@ -27,7 +26,7 @@ const sum = new Float64Array(n);
 const sq = new Float64Array(n);
 const w = sampler.createBuffers();
 for (let i = 0; i < sampler.length; i++) {
-  toRelative(sampler.fill(i, w), to, relative);
+  toRelative(sampler.fill(i, w), to);
   for (let k = 0; k < n; k++) {
     const v = w.action[k] as number;
     sum[k]! += v;

@@ -29,23 +29,6 @@ export const policyConfigSchema = z
      */
     actionRange: z.enum(["shared", "per-step"]).default("shared"),
     /**
-     * With actions "relative": "relative" offsets the gripper openings too (as the shipped models were trained);
-     * "absolute" keeps them as targets (0 closed, max_opening open) and offsets only the arm joints. Why: a gripper
-     * command is one of two values, and an offset from the measured opening is not: a privileged policy's hand,
-     * after the first twist, commanded 32–36 mm where the expert commands 40, the fingers stopped there, the next
-     * offsets were ≈ 0 and the open hand froze beside the cap for the rest of the episode (README, Policies).
-     */
-    gripperActions: z.enum(["relative", "absolute"]).default("relative"),
-    /**
-     * "sqrt": relative actions are scaled by max(|min|, |max|) of their range and square-root companded
-     * (`MinMaxNormalizer`), so zero offset stays at zero and small offsets get a finer scale. Why: a network's error
-     * is a roughly constant share of the normalized range (per-step ranges, ≈ 5× narrower at k = 0, cut the first
-     * target's error ≈ 4×: configs/README.md), and with relative actions each replan adds the error of a hand that
-     * should hold still to where it is: an open hand drifted 16 mm off the cap in 30 steps before the regrasp
-     * (README, Policies). "none": min-max. Only with actions "relative".
-     */
-    actionCompanding: z.enum(["none", "sqrt"]).default("none"),
-    /**
      * Feed the joint state to the denoiser as a feature (default true). false: the policy sees only the cameras (a
      * "relative" policy still adds its offsets to the latest state). With the state in view, trained U-Nets read the
      * bottle's place from the arm's own path instead of from the images: frames of another episode with the same
@@ -87,21 +70,6 @@ export const policyConfigSchema = z
         message: '"shared" unless actions is "relative" (absolute targets span the same range at every step)',
       });
     }
-    if (c.gripperActions !== "relative" && c.actions !== "relative") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["gripperActions"],
-        message: '"relative" unless actions is "relative" (with absolute actions every entry is a target already)',
-      });
-    }
-    if (c.actionCompanding !== "none" && c.actions !== "relative") {
-      ctx.addIssue({
-        code: "custom",
-        path: ["actionCompanding"],
-        message:
-          '"none" unless actions is "relative" (companding keeps zero offset at zero; absolute targets have none)',
-      });
-    }
     if (!c.observeState && c.encoder === null) {
       ctx.addIssue({
         code: "custom",
@@ -118,11 +86,4 @@ export const policyConfigSchema = z
     }
   });
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
-
-/** Per action entry, whether the policy's chunks hold it as an offset from the latest state (policy.actions). */
-export function relativeEntries(c: PolicyConfig, actionNames: readonly string[]): boolean[] {
-  return actionNames.map(
-    (name) => c.actions === "relative" && !(c.gripperActions === "absolute" && name.endsWith("_gripper")),
-  );
-}
 export type PolicyConfigInput = z.input<typeof policyConfigSchema>;

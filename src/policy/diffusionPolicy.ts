@@ -8,7 +8,6 @@
 //   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
 import { DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Executor, TensorData } from "../runtime/index.ts";
-import { relativeEntries } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import { DdpmSampler } from "./ddpm.ts";
 import type { PolicyModel } from "./modelFile.ts";
@@ -63,8 +62,6 @@ export class DiffusionPolicy implements Policy {
   readonly actionHorizon: number;
   private readonly stateNorm: MinMaxNormalizer;
   private readonly actionNorm: MinMaxNormalizer;
-  /** Per action entry: an offset from the latest state (policy.actions, policy.gripperActions). */
-  private readonly relative: boolean[];
   /** Privileged policies (config.observeScene): the scene state's normalizer, else null. */
   private readonly sceneNorm: MinMaxNormalizer | null;
   private readonly sampler: DdimSampler | DdpmSampler | null;
@@ -92,8 +89,7 @@ export class DiffusionPolicy implements Policy {
     this.predictionHorizon = c.predSteps;
     this.actionHorizon = c.actionSteps;
     this.stateNorm = new MinMaxNormalizer(model.normalizer.state);
-    this.actionNorm = new MinMaxNormalizer(model.normalizer.action, c.actionCompanding);
-    this.relative = relativeEntries(c, model.actionNames);
+    this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
     const env = model.normalizer.environment;
     this.sceneNorm = c.observeScene && env ? new MinMaxNormalizer(env) : null;
     const de = this.sceneNorm?.dim ?? 0;
@@ -169,11 +165,11 @@ export class DiffusionPolicy implements Policy {
     const da = this.model.actionNames.length;
     const actions = new Float32Array(rows * da);
     const row = new Float32Array(da);
-    // relative entries: offsets from the latest observed state (its raw values are the last row of stateRaw)
-    const base = this.stateRaw.subarray(this.stateRaw.length - da);
+    // relative: offsets from the latest observed state (its raw values are the last row of stateRaw)
+    const base = this.model.config.actions === "relative" ? this.stateRaw.subarray(this.stateRaw.length - da) : null;
     for (let t = 0; t < rows; t++) {
       this.actionNorm.unnormalize(x.subarray(t * dx, t * dx + da), row, t * da);
-      for (let j = 0; j < da; j++) if (this.relative[j]) row[j] = (row[j] as number) + (base[j] as number);
+      if (base) for (let j = 0; j < da; j++) row[j] = (row[j] as number) + (base[j] as number);
       actions.set(row, t * da);
     }
     if (!actions.every(Number.isFinite)) throw new DuetError(`${this.label}: the network produced non-finite actions`);

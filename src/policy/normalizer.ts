@@ -1,5 +1,4 @@
-// Min-max normalization of states and actions to [−1, 1] (Diffusion Policy's "limits" mode), stored in model.json;
-// optionally square-root companded for relative actions (policy.actionCompanding).
+// Min-max normalization of states and actions to [−1, 1] (Diffusion Policy's "limits" mode), stored in model.json.
 import { z } from "zod";
 import { DuetError } from "../core/index.ts";
 
@@ -9,13 +8,6 @@ export const rangeSchema = z
   .strict()
   .refine((r) => r.min.length === r.max.length, { message: "min and max of the same length" });
 export type FeatureRange = z.output<typeof rangeSchema>;
-
-/**
- * "none": min-max. "sqrt": x_n = sign(u)·√|u| with u = x / max(|min|, |max|): zero stays at zero and small values
- * get a finer scale. An error ε in x_n costs about (2ε·√|u| + ε²)·max in x, against ε·(max − min)/2 with min-max:
- * ε²·max at x = 0 (holding still), twice min-max at the ends of a symmetric range (the fastest motions).
- */
-export type Companding = "none" | "sqrt";
 
 /** Below this range a dimension is treated as constant: it maps to 0 and back to its min (Diffusion Policy: 1e-4). */
 const MIN_RANGE = 1e-4;
@@ -31,10 +23,7 @@ export class MinMaxNormalizer {
   private readonly scale: Float32Array;
   private readonly offset: Float32Array;
 
-  constructor(
-    readonly range: FeatureRange,
-    readonly companding: Companding = "none",
-  ) {
+  constructor(readonly range: FeatureRange) {
     this.dim = range.min.length;
     if (range.max.length !== this.dim) {
       throw new DuetError(`normalizer: min has ${this.dim} entries, max has ${range.max.length}`);
@@ -47,9 +36,9 @@ export class MinMaxNormalizer {
       if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo) {
         throw new DuetError(`normalizer: entry ${j} has min ${lo}, max ${hi}; expected finite min ≤ max`);
       }
-      const span = companding === "sqrt" ? Math.max(Math.abs(lo), Math.abs(hi)) : (hi - lo) / 2;
-      this.scale[j] = span < MIN_RANGE / 2 ? 0 : 1 / span;
-      this.offset[j] = span < MIN_RANGE / 2 || companding === "sqrt" ? 0 : -1 - lo / span;
+      const span = hi - lo;
+      this.scale[j] = span < MIN_RANGE ? 0 : 2 / span;
+      this.offset[j] = span < MIN_RANGE ? 0 : -1 - (2 * lo) / span;
     }
   }
 
@@ -58,8 +47,7 @@ export class MinMaxNormalizer {
     const d = this.dim;
     for (let i = 0; i < x.length; i++) {
       const j = (first + i) % d;
-      const u = (x[i] as number) * (this.scale[j] as number) + (this.offset[j] as number);
-      out[outOffset + i] = this.companding === "sqrt" ? Math.sign(u) * Math.sqrt(Math.abs(u)) : u;
+      out[outOffset + i] = (x[i] as number) * (this.scale[j] as number) + (this.offset[j] as number);
     }
     return out;
   }
@@ -70,9 +58,7 @@ export class MinMaxNormalizer {
     for (let i = 0; i < x.length; i++) {
       const j = (first + i) % d;
       const s = this.scale[j] as number;
-      const y = x[i] as number;
-      const u = this.companding === "sqrt" ? Math.sign(y) * y * y : y;
-      out[i] = s === 0 ? (this.range.min[j] as number) : (u - (this.offset[j] as number)) / s;
+      out[i] = s === 0 ? (this.range.min[j] as number) : ((x[i] as number) - (this.offset[j] as number)) / s;
     }
     return out;
   }

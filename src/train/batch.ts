@@ -2,7 +2,7 @@
 // and the diffusion inputs (noise, timesteps, √ᾱ, √(1−ᾱ)). One seeded Rng drives everything, so resume is exact.
 import type { Rng } from "../core/index.ts";
 import type { WindowBuffers, WindowSampler } from "../data/index.ts";
-import { IO, imageInput, relativeEntries, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
+import { IO, imageInput, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
 import { toRelative } from "./relative.ts";
 
@@ -33,8 +33,6 @@ export class BatchAssembler {
   private readonly sb: Float32Array;
   private readonly images: Float32Array[];
   private readonly row: Float32Array;
-  /** Per action entry: an offset from the latest state (policy.actions, policy.gripperActions). */
-  private readonly relative: boolean[];
   private readonly stateRow: Float32Array;
   private readonly scene: Float32Array;
   private readonly sceneRow: Float32Array;
@@ -60,7 +58,6 @@ export class BatchAssembler {
     this.sa = new Float32Array(b);
     this.sb = new Float32Array(b);
     this.row = new Float32Array(da);
-    this.relative = relativeEntries(c, sampler.dataset.spec.actionNames);
     this.stateRow = new Float32Array(ds);
     const de = options.scene?.dim ?? 0;
     this.scene = new Float32Array(b * de);
@@ -98,7 +95,7 @@ export class BatchAssembler {
     const ds0 = this.sampler.dataset;
     for (let b = 0; b < this.batchSize; b++) {
       this.sampler.fill(rng.int(this.sampler.length), w);
-      if (c.actions === "relative") toRelative(w, to, this.relative);
+      if (c.actions === "relative") toRelative(w, to);
       this.stateNorm.normalize(w.state, this.state, b * to * ds);
       this.options.observedScene?.normalize(w.environment, this.observedScene, b * w.environment.length);
       if (augment && this.options.stateNoise > 0) {

@@ -27,7 +27,6 @@ import {
   MinMaxNormalizer,
   PolicyNetwork,
   exportPolicy,
-  relativeEntries,
   type CameraShape,
   type FeatureRange,
   type ModelInfo,
@@ -240,14 +239,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     state: { min: [...stateStats.min], max: [...stateStats.max] },
     action:
       p.actions === "relative"
-        ? await relativeActionRange(
-            dataset,
-            used,
-            p.obsSteps,
-            p.predSteps,
-            p.actionRange === "per-step",
-            relativeEntries(p, spec.actionNames),
-          )
+        ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
         : { min: [...actionStats.min], max: [...actionStats.max] },
     ...(p.observeScene && sceneStateRange && { environment: sceneStateRange }),
   };
@@ -264,7 +256,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (trainSampler.length === 0) throw new DuetError(`${options.dataset}: no training windows (empty dataset?)`);
 
   const stateNorm = new MinMaxNormalizer(normalizer.state);
-  const actionNorm = new MinMaxNormalizer(normalizer.action, p.actionCompanding);
+  const actionNorm = new MinMaxNormalizer(normalizer.action);
   const sceneNorm = sceneStateRange ? new MinMaxNormalizer(sceneStateRange) : undefined;
   const scene = sceneNorm && ts.sceneLoss > 0 ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
   const augment = {

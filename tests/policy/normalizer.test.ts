@@ -27,31 +27,6 @@ describe("MinMaxNormalizer", () => {
     expect([...perRow.unnormalize(row0, new Float32Array(2), 0)]).toEqual([0.5, 0]);
   });
 
-  it("square-root companding keeps 0 at 0, scales by the larger bound and round-trips", () => {
-    const sq = new MinMaxNormalizer({ min: [-0.5, 0], max: [2, 1e-5] }, "sqrt");
-    const out = sq.normalize([0, 0, 2, 0, 0.5, 0, -0.5, 0], new Float32Array(8));
-    // u = x / 2 → √u: 0 → 0, 2 → 1, 0.5 → 0.5, −0.5 → −0.5; the constant second entry → 0
-    expect([...out]).toEqual([0, 0, 1, 0, 0.5, 0, -0.5, 0]);
-    const x = Float32Array.of(0.013, 0, -0.2, 0, 1.7, 0);
-    const back = sq.unnormalize(sq.normalize(x, new Float32Array(6)), new Float32Array(6));
-    for (let i = 0; i < 6; i++) expect(back[i]).toBeCloseTo(x[i] as number, 6);
-  });
-
-  it("square-root companding makes an error near zero cost its square: finer than min-max there", () => {
-    const range = { min: [-1], max: [1] };
-    const err = 0.05;
-    const cost = (n: MinMaxNormalizer, x: number): number => {
-      const y = n.normalize([x], new Float32Array(1))[0] as number;
-      return Math.abs((n.unnormalize([y + err], new Float32Array(1))[0] as number) - x);
-    };
-    const lin = new MinMaxNormalizer(range);
-    const sq = new MinMaxNormalizer(range, "sqrt");
-    expect(cost(sq, 0)).toBeCloseTo(err * err, 6);
-    expect(cost(lin, 0)).toBeCloseTo(err, 6);
-    expect(cost(sq, 0.01)).toBeLessThan(cost(lin, 0.01) / 2);
-    expect(cost(sq, 0.9)).toBeGreaterThan(cost(lin, 0.9)); // the price: coarser for the largest values
-  });
-
   it("refuses min > max and mismatched lengths", () => {
     expect(() => new MinMaxNormalizer({ min: [1], max: [0] })).toThrow(/entry 0 has min 1, max 0/);
     expect(() => new MinMaxNormalizer({ min: [1, 2], max: [3] })).toThrow(/min has 2 entries, max has 1/);

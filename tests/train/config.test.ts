@@ -37,13 +37,7 @@ describe("configs/", () => {
     writeFileSync(
       file,
       JSON.stringify({
-        policy: {
-          actionSteps: 12,
-          actionRange: "per-step",
-          actionCompanding: "sqrt",
-          gripperActions: "absolute",
-          denoiser: { name: "unet", kernel: 4 },
-        },
+        policy: { actionSteps: 12, actionRange: "per-step", denoiser: { name: "unet", kernel: 4 } },
         train: { lr: -1, epochs: 3 },
       }),
     );
@@ -56,9 +50,7 @@ describe("configs/", () => {
         }
       })(),
     );
-    expect(err).toMatch(/bad.json: 7 invalid fields/);
-    expect(err).toMatch(/policy.gripperActions: expected "relative" unless actions is "relative"/);
-    expect(err).toMatch(/policy.actionCompanding: expected "none" unless actions is "relative"/);
+    expect(err).toMatch(/bad.json: 5 invalid fields/);
     expect(err).toMatch(/policy.actionRange: expected "shared" unless actions is "relative"/);
     expect(err).toMatch(/policy.denoiser.kernel: expected an odd kernel size/);
     expect(err).toMatch(/train.lr: expected > 0, received -1/);
