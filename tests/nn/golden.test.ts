@@ -55,7 +55,7 @@ const builds: Record<string, Build> = {
     const cond = g.input("cond", [4, 24]);
     const pred = g.scope("block", () => {
       let h = mish(g, new GroupNorm("norm0", 8, 32).apply(g, new Conv1d("conv0", 16, 32, 5).apply(g, x)));
-      h = new Film("film", 24, 32).apply(g, h, cond);
+      h = new Film("film", 24, 32).apply(g, h, mish(g, cond));
       h = mish(g, new GroupNorm("norm1", 8, 32).apply(g, new Conv1d("conv1", 32, 32, 5).apply(g, h)));
       return g.add(h, new Conv1d("residual", 16, 32, 1).apply(g, x));
     });

@@ -70,6 +70,7 @@ export class ConditionalUnet1d implements Denoiser {
     this.paddedHorizon = Math.ceil(dims.horizon / m) * m;
   }
 
+  /** cond: the Mish-activated FiLM input. */
   private resBlock(g: GraphBuilder, name: string, x: Tensor, cond: Tensor, cin: number, cout: number): Tensor {
     const { kernel: k, groups } = this.config;
     return g.scope(name, () => {
@@ -90,6 +91,8 @@ export class ConditionalUnet1d implements Denoiser {
       step = new Linear("step_fc0", dsed, 4 * dsed).apply(g, step);
       step = new Linear("step_fc1", 4 * dsed, dsed).apply(g, mish(g, step));
       const global = g.concat([step, g.reshape(cond, [b, obsSteps * obsDim])], 1); // B, dsed + To·Dobs
+      // Every FiLM layer reads Mish(global): computed once here, not once per residual block (7 nodes each).
+      const filmIn = mish(g, global);
 
       let x = this.paddedHorizon > tp ? g.pad(sample, [0, 0, 0, 0, this.paddedHorizon - tp, 0]) : sample;
       const dims = [dx, ...downDims];
@@ -97,20 +100,20 @@ export class ConditionalUnet1d implements Denoiser {
       for (let i = 0; i < downDims.length; i++) {
         const cin = dims[i] as number;
         const cout = dims[i + 1] as number;
-        x = this.resBlock(g, `down${i}.res0`, x, global, cin, cout);
-        x = this.resBlock(g, `down${i}.res1`, x, global, cout, cout);
+        x = this.resBlock(g, `down${i}.res0`, x, filmIn, cin, cout);
+        x = this.resBlock(g, `down${i}.res1`, x, filmIn, cout, cout);
         skips.push(x);
         if (i < downDims.length - 1) x = new Conv1d(`down${i}.downsample`, cout, cout, 3, { stride: 2 }).apply(g, x);
       }
       const mid = downDims.at(-1) as number;
-      x = this.resBlock(g, "mid0", x, global, mid, mid);
-      x = this.resBlock(g, "mid1", x, global, mid, mid);
+      x = this.resBlock(g, "mid0", x, filmIn, mid, mid);
+      x = this.resBlock(g, "mid1", x, filmIn, mid, mid);
       for (let i = downDims.length - 1; i > 0; i--) {
         const cout = downDims[i - 1] as number;
         const cin = downDims[i] as number;
         x = g.concat([x, skips[i] as Tensor], 2);
-        x = this.resBlock(g, `up${i}.res0`, x, global, 2 * cin, cout);
-        x = this.resBlock(g, `up${i}.res1`, x, global, cout, cout);
+        x = this.resBlock(g, `up${i}.res0`, x, filmIn, 2 * cin, cout);
+        x = this.resBlock(g, `up${i}.res1`, x, filmIn, cout, cout);
         x = new Upsample1d(`up${i}.upsample`, cout, cout).apply(g, x);
       }
       const c0 = downDims[0] as number;
