@@ -68,6 +68,14 @@ export const gradRules: { readonly [K in OpType]: GradRule } = {
   Neg: (g, _n, gy) => [g.neg(gy)],
   Exp: (g, n, gy) => [g.mul(gy, n.output)],
   Log: (g, n, gy) => [g.div(gy, input(n, 0))],
+  Pow: (g, n, gy) => {
+    const p = input(n, 1);
+    if (p.kind !== "const" || !p.data) throw new DuetError(`autodiff: Pow node '${n.name}' needs a constant exponent`);
+    const e = Number(p.data[0]);
+    const x = input(n, 0);
+    const dx = e === 2 ? g.mul(x, 2) : g.mul(g.pow(x, e - 1), e);
+    return [sumTo(g, g.mul(gy, dx), x.shape), null];
+  },
   Sqrt: (g, n, gy) => [g.div(g.mul(gy, 0.5), n.output)],
   Reciprocal: (g, n, gy) => [g.neg(g.mul(gy, g.mul(n.output, n.output)))],
   Tanh: (g, n, gy) => [g.mul(gy, g.sub(1, g.mul(n.output, n.output)))],

@@ -212,6 +212,13 @@ export class GraphBuilder {
   div(a: Operand, b: Operand): Tensor {
     return this.binary("Div", a, b);
   }
+  /**
+   * x^p for a constant exponent. `pow(centered, 2)` in a norm's variance (instead of `mul(centered, centered)`) is the
+   * pattern onnxruntime's LayerNormFusion turns into one LayerNormalization node.
+   */
+  pow(x: Tensor, p: number): Tensor {
+    return this.binary("Pow", x, p);
+  }
   /** Elementwise minimum (gradient flows to the smaller operand; ties go to `a`). */
   min(a: Operand, b: Operand): Tensor {
     return this.binary("Min", a, b);

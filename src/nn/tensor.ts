@@ -11,6 +11,7 @@ export type OpType =
   | "Sub"
   | "Mul"
   | "Div"
+  | "Pow"
   | "Min"
   | "Neg"
   | "Exp"

@@ -55,6 +55,7 @@ const cases: { [K in OpType]: Case[] } = {
   Neg: un((g, x) => g.neg(x)),
   Exp: un((g, x) => g.exp(x)),
   Log: un((g, x) => g.log(x), "positive"),
+  Pow: [...un((g, x) => g.pow(x, 2)), ...un((g, x) => g.pow(x, 3)), ...un((g, x) => g.pow(x, -0.5), "positive")],
   Sqrt: un((g, x) => g.sqrt(x), "positive"),
   Reciprocal: un((g, x) => g.reciprocal(x), "positive"),
   Tanh: un((g, x) => g.tanh(x)),

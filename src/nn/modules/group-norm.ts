@@ -22,7 +22,7 @@ export class GroupNorm implements Module {
       const b = x.shape[0] as number;
       const xg = g.reshape(x, [b, -1, this.groups, c / this.groups]);
       const centered = g.sub(xg, g.reduceMean(xg, [1, 3], true));
-      const variance = g.reduceMean(g.mul(centered, centered), [1, 3], true);
+      const variance = g.reduceMean(g.pow(centered, 2), [1, 3], true);
       const normed = g.reshape(g.div(centered, g.sqrt(g.add(variance, this.eps))), x.shape);
       const gamma = g.param("weight", [c], { kind: "const", value: 1 }, false);
       const beta = g.param("bias", [c], { kind: "const", value: 0 }, false);

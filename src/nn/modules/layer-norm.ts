@@ -15,7 +15,7 @@ export class LayerNorm implements Module {
   apply(g: GraphBuilder, x: Tensor): Tensor {
     return g.scope(this.name, () => {
       const centered = g.sub(x, g.reduceMean(x, [-1], true));
-      const variance = g.reduceMean(g.mul(centered, centered), [-1], true);
+      const variance = g.reduceMean(g.pow(centered, 2), [-1], true);
       const normed = g.div(centered, g.sqrt(g.add(variance, this.eps)));
       const gamma = g.param("weight", [this.features], { kind: "const", value: 1 }, false);
       const beta = g.param("bias", [this.features], { kind: "const", value: 0 }, false);
