@@ -1,5 +1,6 @@
 // `npm run bench -- policy [--quick] [--reps N]`: latency from observation to a 160-number chunk (encoder + all DDIM
-// steps), per policy and per DDIM step count (1, 5, 10, 16), per-step graph loop vs one unrolled graph; MatMul FLOPs
+// steps; the default path, the unrolled sampler graph where a model has one), per policy and per DDIM step count
+// (1, 5, 10, 16; the per-step graph loop, whose slope is the cost of one denoising step); MatMul FLOPs
 // of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/ when present,
 // otherwise the configs/ presets with seeded random weights (latency does not depend on the weight values).
 import { existsSync, mkdtempSync } from "node:fs";
@@ -138,11 +139,13 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const { dir, shipped } = modelDir(name, POLICIES[name], tmp);
     const config = readPolicyModel(dir).config;
     const steps = config.scheduler.inferenceSteps;
-    const lat = await latency(dir, reps, {});
+    const lat = await latency(dir, reps, {}); // the default path: the unrolled graph where there is one
     const flops = inferenceFlops(config, steps);
     const entry: Record<string, unknown> = {
       shipped,
       ddim_steps: config.objective === "regression" ? 0 : steps,
+      sampling:
+        config.objective === "regression" ? "one pass" : readPolicyModel(dir).files.sampler ? "unrolled" : "loop",
       latency_ms_median: lat.median,
       latency_ms_p95: lat.p95,
       gflop_per_inference: Number((flops / 1e9).toFixed(4)),
@@ -156,7 +159,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       const counts = quick ? [1, 10] : [1, 5, 10, 16];
       for (const k of counts) {
         process.stderr.write(`${name}: ${k} DDIM steps\n`);
-        const l = await latency(dir, reps, { steps: k });
+        const l = await latency(dir, reps, { steps: k, mode: "loop" });
         medians.push(l.median);
         bySteps[String(k)] = {
           latency_ms_median: l.median,
@@ -169,9 +172,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       entry.denoiser_step_ms = Number(
         (((medians.at(-1) as number) - (medians[0] as number)) / ((counts.at(-1) as number) - 1)).toFixed(2),
       );
-      process.stderr.write(`${name}: unrolled graph\n`);
-      const u = await latency(dir, reps, { mode: "unrolled" });
-      entry.unrolled = { ddim_steps: steps, latency_ms_median: u.median, latency_ms_p95: u.p95 };
+      entry.loop = bySteps[String(steps)] ?? null;
     }
     process.stderr.write(`${name}: training step\n`);
     entry.train_samples_per_s_batch64 = Number((await trainingSamplesPerSecond(config, 64, quick ? 2 : 5)).toFixed(1));

@@ -17,7 +17,11 @@ import { MinMaxNormalizer } from "./normalizer.ts";
 
 /** How a loaded policy samples. */
 export interface SamplingOptions {
-  /** "loop": one denoiser run per step (default); "unrolled": the single sampler graph (DDIM at the trained steps). */
+  /**
+   * "unrolled": the single sampler graph (DDIM at the trained steps), the default where the model has one and the
+   * step count is the trained one: one run instead of one per step, ≈ 20% faster (README, Policies). "loop": one
+   * denoiser run per step, any step count.
+   */
   mode?: "loop" | "unrolled";
   /** DDIM steps (default the model's config.scheduler.inferenceSteps); loop mode only. */
   inferenceSteps?: number;
@@ -65,7 +69,8 @@ export class DiffusionPolicy implements Policy {
   /** Privileged policies (config.observeScene): the scene state's normalizer, else null. */
   private readonly sceneNorm: MinMaxNormalizer | null;
   private readonly sampler: DdimSampler | DdpmSampler | null;
-  private readonly mode: "loop" | "unrolled";
+  /** How chunks are sampled (SamplingOptions.mode). */
+  readonly mode: "loop" | "unrolled";
   private rng = new Rng(0);
   // Scratch buffers (not reentrant: await each predictChunk before the next).
   private readonly stateRaw: Float32Array;
@@ -101,9 +106,16 @@ export class DiffusionPolicy implements Policy {
     this.stateBuf = new Float32Array(c.obsSteps * ds);
     this.imageBufs = model.cameras.map((cam) => new Float32Array(c.obsSteps * cam.height * cam.width * 3));
     this.x = new Float32Array(c.predSteps * dx);
-    this.mode = options.mode ?? "loop";
-    if (this.mode === "unrolled" && (!graphs.sampler || c.objective !== "diffusion")) {
+    const steps = options.inferenceSteps ?? c.scheduler.inferenceSteps;
+    const hasSampler = graphs.sampler !== null && c.objective === "diffusion";
+    this.mode = options.mode ?? (hasSampler && steps === c.scheduler.inferenceSteps ? "unrolled" : "loop");
+    if (this.mode === "unrolled" && !hasSampler) {
       throw new DuetError(`${label}: no unrolled sampler graph in this model; use mode "loop"`);
+    }
+    if (this.mode === "unrolled" && steps !== c.scheduler.inferenceSteps) {
+      throw new DuetError(
+        `${label}: the unrolled sampler graph runs the trained ${c.scheduler.inferenceSteps} DDIM steps, not ${steps}; use mode "loop"`,
+      );
     }
     const schedule = new NoiseSchedule(c.scheduler);
     this.sampler =

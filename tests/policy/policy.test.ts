@@ -286,6 +286,38 @@ describe("DiffusionPolicy at run time", () => {
     expect(await chunk(1, 1)).toEqual(await chunk(1)); // 1 is the default
   });
 
+  it("the unrolled sampler graph gives the per-step loop's chunk", async () => {
+    for (const policy of [
+      {},
+      { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 2 } },
+    ] as PolicyConfigInput[]) {
+      const dir = makeModel(policy);
+      const chunk = async (mode: "loop" | "unrolled"): Promise<Float32Array> => {
+        const p = await loadPolicy(dir, { mode });
+        p.reset(7);
+        return (await p.predictChunk([observation(0, 2), observation(0, 3)])).actions;
+      };
+      const loop = await chunk("loop");
+      const unrolled = await chunk("unrolled");
+      expect(unrolled.length).toBe(loop.length);
+      let worst = 0;
+      for (let i = 0; i < loop.length; i++) worst = Math.max(worst, Math.abs(loop[i]! - unrolled[i]!));
+      expect(worst).toBeLessThan(1e-4);
+      expect(Math.max(...Array.from(loop, Math.abs))).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it("samples with the unrolled graph by default, the loop for another step count or on request", async () => {
+    const dir = makeModel();
+    expect((await loadPolicy(dir)).mode).toBe("unrolled");
+    expect((await loadPolicy(dir, { inferenceSteps: 5 })).mode).toBe("loop");
+    expect((await loadPolicy(dir, { mode: "loop" })).mode).toBe("loop");
+    await expect(loadPolicy(dir, { mode: "unrolled", inferenceSteps: 5 })).rejects.toThrow(
+      /runs the trained 2 DDIM steps, not 5; use mode "loop"/,
+    );
+    expect((await loadPolicy(makeModel({ objective: "regression" }))).mode).toBe("loop");
+  });
+
   it("a Ta override longer than the model's chunk is refused before anything loads", () => {
     const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
     expect(() => trainedPolicy(makeModel(), env, { actionSteps: 11 })).toThrow(
