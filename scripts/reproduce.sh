@@ -4,8 +4,10 @@
 #
 #   scripts/reproduce.sh [CONFIG] [MODEL_DIR]      (npm run reproduce: configs/bottle-cap-unet.json → runs/reproduce/)
 #
-# ≈ 6 min recording 300 episodes (2 workers) + ≈ 55–60 min training (6000 steps of the 64/128/256 U-Net on three
-# cameras, ≈ 110–130 samples/s with the cores to itself) + ≈ 6 min evaluation on the 2-core machine. The dataset goes
+# ≈ 6 min recording 300 episodes (2 workers) + ≈ 65–95 min training (12 000 steps of the 64/128/256 U-Net on three
+# cameras at To = 1: ≈ 200 samples/s with the cores to itself on a fast day, 133 median on 2026-12-03 with tests
+# sharing the cores for part of the run) + ≈ 6–8 min evaluation on the 2-core machine: 80–110 min in all, so over
+# the 90-minute budget on a slow day. 6000 steps (train.steps) halve the training and gave 66/100 at To = 2. The dataset goes
 # to DATA (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with
 # --resume, training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
 set -euo pipefail
