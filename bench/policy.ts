@@ -1,6 +1,6 @@
 // `npm run bench -- policy [--quick] [--reps N]`: latency from observation to a 160-number chunk (encoder + all DDIM
 // steps; the default path, the unrolled sampler graph where a model has one), per policy and per DDIM step count
-// (1, 5, 10, 16; the per-step graph loop, whose slope is the cost of one denoising step); MatMul FLOPs
+// (1, 5, 10, 16; always the per-step graph loop, whose slope is the cost of one denoising step); MatMul FLOPs
 // of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/ when present,
 // otherwise the configs/ presets with seeded random weights (latency does not depend on the weight values).
 import { existsSync, mkdtempSync } from "node:fs";
@@ -92,7 +92,7 @@ async function latency(dir: string, reps: number, opts: { steps?: number; mode?:
     await policy.predictChunk(history);
     ms.push(performance.now() - t0);
   }
-  return stats(ms);
+  return { ...stats(ms), mode: policy.mode };
 }
 
 function network(config: PolicyConfig): PolicyNetwork {
@@ -139,13 +139,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     const { dir, shipped } = modelDir(name, POLICIES[name], tmp);
     const config = readPolicyModel(dir).config;
     const steps = config.scheduler.inferenceSteps;
-    const lat = await latency(dir, reps, {}); // the default path: the unrolled graph where there is one
+    const lat = await latency(dir, reps, {}); // the default path: what loadPolicy chooses
     const flops = inferenceFlops(config, steps);
     const entry: Record<string, unknown> = {
       shipped,
       ddim_steps: config.objective === "regression" ? 0 : steps,
-      sampling:
-        config.objective === "regression" ? "one pass" : readPolicyModel(dir).files.sampler ? "unrolled" : "loop",
+      sampling: config.objective === "regression" ? "one pass" : lat.mode,
       latency_ms_median: lat.median,
       latency_ms_p95: lat.p95,
       gflop_per_inference: Number((flops / 1e9).toFixed(4)),
@@ -172,7 +171,6 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       entry.denoiser_step_ms = Number(
         (((medians.at(-1) as number) - (medians[0] as number)) / ((counts.at(-1) as number) - 1)).toFixed(2),
       );
-      entry.loop = bySteps[String(steps)] ?? null;
     }
     process.stderr.write(`${name}: training step\n`);
     entry.train_samples_per_s_batch64 = Number((await trainingSamplesPerSecond(config, 64, quick ? 2 : 5)).toFixed(1));

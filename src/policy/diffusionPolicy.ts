@@ -19,7 +19,7 @@ import { MinMaxNormalizer } from "./normalizer.ts";
 export interface SamplingOptions {
   /**
    * "unrolled": the single sampler graph (DDIM at the trained steps), the default where the model has one and the
-   * step count is the trained one: one run instead of one per step, ≈ 20% faster (README, Policies). "loop": one
+   * step count is the trained one: one run instead of one per step, 10–27% faster in the bench runs (README, Policies). "loop": one
    * denoiser run per step, any step count.
    */
   mode?: "loop" | "unrolled";

@@ -22,7 +22,7 @@ describe("plotCurves", () => {
     expect(inkIn(png, 0, 24, 0, 270)).toBeGreaterThan(30); // loss tick labels, well left of the left axis
     expect(inkIn(png, 0, 720, 274, 300)).toBeGreaterThan(200); // step labels under both panels
     expect(inkIn(png, 400, 720, 0, 19)).toBe(0); // nothing above the panels
-    // the legend swatches carry the curves' colours
+    // the three curves (and their legend swatches) are drawn in their colours
     const colours = new Set<string>();
     for (let i = 0; i < png.data.length; i += 3) colours.add(`${png.data[i]},${png.data[i + 1]},${png.data[i + 2]}`);
     for (const c of ["31,119,180", "255,127,14", "44,160,44"]) expect(colours.has(c)).toBe(true);

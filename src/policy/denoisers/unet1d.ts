@@ -91,7 +91,7 @@ export class ConditionalUnet1d implements Denoiser {
       step = new Linear("step_fc0", dsed, 4 * dsed).apply(g, step);
       step = new Linear("step_fc1", 4 * dsed, dsed).apply(g, mish(g, step));
       const global = g.concat([step, g.reshape(cond, [b, obsSteps * obsDim])], 1); // B, dsed + To·Dobs
-      // Every FiLM layer reads Mish(global): computed once here, not once per residual block (7 nodes each).
+      // Every FiLM layer reads Mish(global): computed once here, not once per residual block (8 nodes each).
       const filmIn = mish(g, global);
 
       let x = this.paddedHorizon > tp ? g.pad(sample, [0, 0, 0, 0, this.paddedHorizon - tp, 0]) : sample;
