@@ -1,6 +1,7 @@
 // duet sim: run a policy on a scenario for N seeded episodes and report the success rate.
 import type { Command } from "commander";
 import { DuetError, wilson95 } from "../core/index.ts";
+import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import type { EpisodeOutcome } from "../runner/rollout.ts";
@@ -75,10 +76,10 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
   const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
   if (args.instruction !== undefined) {
     taskFor(scenario, args.instruction);
-    if (args.policy !== "expert") {
+    if (args.policy !== "expert" && readPolicyModel(args.policy).config.language === null) {
       throw new DuetError(
-        `--instruction: ${args.policy} does not read instructions (no trained duet policy is language-conditioned ` +
-          `yet); with --policy expert it chooses each episode's task`,
+        `--instruction: ${args.policy} does not read instructions (its policy.language is null: it was trained ` +
+          `without them); use a language-conditioned policy, or --policy expert`,
       );
     }
   }
@@ -151,7 +152,7 @@ export function registerSim(program: Command): void {
     .option("--live <url>", "stream the run to a running `duet view` (e.g. http://127.0.0.1:8080)")
     .option(
       "--instruction <text>",
-      "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task",
+      "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task; read by the expert and by language-conditioned policies",
     )
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {

@@ -25,6 +25,11 @@ export interface Observation {
   environmentState?: Float32Array;
   /** Mono sound of the control period that ended at `time`, at AUDIO_SAMPLE_RATE (16 kHz); absent without audio. */
   audio?: Float32Array;
+  /**
+   * What the episode asks, in words (the simulator's task instruction, recorded as the LeRobot `task`); read by
+   * language-conditioned policies only. Absent where nobody gave one.
+   */
+  instruction?: string;
 }
 
 /**

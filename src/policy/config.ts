@@ -1,5 +1,6 @@
 // The policy configuration (stored in model.json and in training configs), with Diffusion Policy's defaults.
 import { z } from "zod";
+import { textEncoderConfigSchema } from "../vision/index.ts";
 import { schedulerConfigSchema } from "./noiseSchedule.ts";
 import { denoiserConfigSchema, encoderRefSchema } from "./registry.ts";
 
@@ -43,6 +44,13 @@ export const policyConfigSchema = z
      * is told where things are?) and the teacher a camera policy could be distilled from.
      */
     observeScene: z.boolean().default(false),
+    /**
+     * Condition on the episode's instruction (the LeRobot `task` in recordings, `Observation.instruction` at run
+     * time): a byte-level causal text encoder (vision's TextTransformer, these options) trained with the policy, its
+     * features joined to every observation step's (default null: no instruction read). The instruction is what tells
+     * a multi-task policy which task, and which hand holds; the images alone cannot.
+     */
+    language: textEncoderConfigSchema.nullable().default(null),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
     /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */

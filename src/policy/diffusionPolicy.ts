@@ -8,6 +8,7 @@
 //   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
 import { DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Executor, TensorData } from "../runtime/index.ts";
+import { ByteTokenizer } from "../vision/index.ts";
 import { DdimSampler } from "./ddim.ts";
 import { DdpmSampler } from "./ddpm.ts";
 import type { PolicyModel } from "./modelFile.ts";
@@ -78,6 +79,9 @@ export class DiffusionPolicy implements Policy {
   private readonly sceneRaw: Float32Array;
   private readonly sceneBuf: Float32Array;
   private readonly imageBufs: Float32Array[];
+  /** Language-conditioned policies: the tokenizer and the instruction the token feeds hold now. */
+  private readonly tokenizer: ByteTokenizer | null;
+  private instruction: string | null = null;
   private readonly x: Float32Array;
   private readonly tBuf = new Float32Array(1);
   private readonly feeds: Record<string, TensorData> = {};
@@ -133,6 +137,7 @@ export class DiffusionPolicy implements Policy {
         dims: [1, c.obsSteps, cam.height, cam.width, 3],
       };
     });
+    this.tokenizer = c.language ? new ByteTokenizer(c.language.maxTokens) : null;
   }
 
   /** Diffusion steps one chunk takes (1 for regression). */
@@ -220,6 +225,22 @@ export class DiffusionPolicy implements Policy {
     }
   }
 
+  /** Tokenize the latest observation's instruction into the feeds (again only when it changed). */
+  private readInstruction(obs: Observation, tokenizer: ByteTokenizer): void {
+    const text = obs.instruction;
+    if (text === undefined) {
+      throw new DuetError(
+        `${this.label}: the observation carries no instruction, and this policy is language-conditioned ` +
+          `(config.language): it needs to be told the task (duet sim/eval --instruction, or a multi-task scenario); no action taken`,
+      );
+    }
+    if (text === this.instruction) return;
+    const t = tokenizer.batch([text]);
+    this.feeds[IO.instructionIds] = { data: t.ids, dims: t.dims };
+    this.feeds[IO.instructionEos] = { data: t.eos, dims: t.dims };
+    this.instruction = text;
+  }
+
   /** Validate the observations, fill the input buffers, run the encoder graph → cond `1,To,Dobs`. */
   private async encode(history: readonly Observation[]): Promise<TensorData> {
     const to = this.obsHorizon;
@@ -241,6 +262,7 @@ export class DiffusionPolicy implements Policy {
         this.stateRaw[k * ds + j] = v;
       }
       if (this.sceneNorm) this.readScene(obs, age, k);
+      if (k === to - 1 && this.tokenizer) this.readInstruction(obs, this.tokenizer);
       this.model.cameras.forEach((cam, i) => {
         const frame = obs.images[cam.name];
         if (!frame) {

@@ -195,6 +195,10 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
   if (c.observeScene) encWant[IO.environment] = [1, c.obsSteps, m.environmentNames?.length ?? 0];
   for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
+  if (c.language) {
+    encWant[IO.instructionIds] = [1, c.language.maxTokens];
+    encWant[IO.instructionEos] = [1, c.language.maxTokens];
+  }
   const condDecl = encoder.outputs.find((o) => o.name === IO.cond);
   const condShape = condDecl ? condDecl.shape.map(Number) : [];
   const issues = [

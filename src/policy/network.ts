@@ -1,6 +1,7 @@
 // One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
 // unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
 import { DuetError } from "../core/index.ts";
+import { TextTransformer } from "../vision/index.ts";
 import {
   GraphBuilder,
   Linear,
@@ -33,6 +34,9 @@ export const IO = {
   pred: "pred",
   /** Privileged policies (config.observeScene): the observation steps' environment state, normalized, `B,To,De`. */
   environment: "environment",
+  /** Language-conditioned policies (config.language): the instruction's token ids `B,T` (int64) and EOS mask `B,T`. */
+  instructionIds: "instruction_ids",
+  instructionEos: "instruction_eos",
   /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
   scene: "scene",
   /** Validation only: the scene auxiliary loss on its own. */
@@ -104,6 +108,7 @@ export class PolicyNetwork {
       encoder,
       config.observeState,
       shape.sceneDim ?? 0,
+      config.language ? new TextTransformer(config.language, `${source}: policy.language`) : null,
     );
     if (config.observeScene !== this.observer.sceneDim > 0) {
       throw new DuetError(
@@ -121,14 +126,22 @@ export class PolicyNetwork {
     this.schedule = new NoiseSchedule(config.scheduler);
   }
 
-  /** Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged) and per camera `B,To,H,W,3`. */
+  /**
+   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3` and the
+   * instruction's tokens `B,T` (language-conditioned).
+   */
   private obsInputs(g: GraphBuilder, b: number): Tensor {
     const to = this.config.obsSteps;
     const state = g.input(IO.state, [b, to, this.shape.stateDim]);
     const de = this.observer.sceneDim;
     const scene = de > 0 ? g.input(IO.environment, [b, to, de]) : null;
     const images = this.shape.cameras.map((c) => g.input(imageInput(c.name), [b, to, c.height, c.width, 3]));
-    return this.observer.apply(g, state, scene, images);
+    const t = this.config.language?.maxTokens;
+    const instruction =
+      t === undefined
+        ? null
+        : { ids: g.input(IO.instructionIds, [b, t], { dtype: "int64" }), eos: g.input(IO.instructionEos, [b, t]) };
+    return this.observer.apply(g, state, scene, images, instruction);
   }
 
   /**
@@ -170,11 +183,10 @@ export class PolicyNetwork {
   /** mse(Linear(image features of the latest frame), scene input `B,dim`). */
   private sceneLoss(g: GraphBuilder, b: number, cond: Tensor, dim: number): Tensor {
     const to = this.config.obsSteps;
-    const first = (this.config.observeState ? this.shape.stateDim : 0) + this.observer.sceneDim;
-    const width = this.obsDim - first;
+    const { imageOffset: first, imageDim: width } = this.observer;
     if (width === 0) throw new DuetError("train.sceneLoss needs cameras: it reads the scene from image features");
     const target = g.input(IO.scene, [b, dim]);
-    const features = g.reshape(g.slice(cond, [1, 2], [to - 1, first], [to, this.obsDim]), [b, width]);
+    const features = g.reshape(g.slice(cond, [1, 2], [to - 1, first], [to, first + width]), [b, width]);
     return g.scope("aux", () => mseLoss(g, new Linear("scene", width, dim).apply(g, features), target));
   }
 

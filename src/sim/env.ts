@@ -229,6 +229,7 @@ export class SimEnv implements Env {
       images: this.options.cameras ? this.options.cameras.render(w) : {},
       environmentState: environmentState(w),
       ...(this.audio && { audio: this.audio.take() }),
+      instruction: this.task.instruction,
     };
   }
 }

@@ -4,6 +4,7 @@ import type { Rng } from "../core/index.ts";
 import type { WindowBuffers, WindowSampler } from "../data/index.ts";
 import { IO, imageInput, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
+import { ByteTokenizer, type TokenBatch } from "../vision/index.ts";
 import { toRelative } from "./relative.ts";
 
 export interface BatchOptions {
@@ -20,7 +21,8 @@ export interface BatchOptions {
 /**
  * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
  * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
- * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`.
+ * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`; language-conditioned policies,
+ * instruction_ids / instruction_eos `B,T` (each window's episode task, tokenized once per episode).
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -37,6 +39,9 @@ export class BatchAssembler {
   private readonly scene: Float32Array;
   private readonly sceneRow: Float32Array;
   private readonly observedScene: Float32Array;
+  /** Language-conditioned: each episode's task tokens (one row), and the batch's. */
+  private readonly episodeTokens: readonly TokenBatch[];
+  private readonly tokens: TokenBatch | null;
 
   constructor(
     readonly network: PolicyNetwork,
@@ -74,6 +79,13 @@ export class BatchAssembler {
         dims: [b, c.obsSteps, cam.height, cam.width, 3],
       };
     });
+    const tokenizer = c.language ? new ByteTokenizer(c.language.maxTokens) : null;
+    this.episodeTokens = tokenizer ? sampler.dataset.episodes.map((e) => tokenizer.batch([e.tasks[0] ?? ""])) : [];
+    this.tokens = tokenizer ? tokenizer.batch(Array.from({ length: b }, () => ".")) : null;
+    if (this.tokens) {
+      this.feeds[IO.instructionIds] = { data: this.tokens.ids, dims: this.tokens.dims };
+      this.feeds[IO.instructionEos] = { data: this.tokens.eos, dims: this.tokens.dims };
+    }
     this.feeds[IO.target] = { data: this.x0, dims: [b, c.predSteps, dx] };
     if (c.objective === "diffusion") {
       this.feeds[IO.noise] = { data: this.noise, dims: [b, c.predSteps, dx] };
@@ -96,6 +108,11 @@ export class BatchAssembler {
     for (let b = 0; b < this.batchSize; b++) {
       this.sampler.fill(rng.int(this.sampler.length), w);
       if (c.actions === "relative") toRelative(w, to);
+      if (this.tokens) {
+        const e = this.episodeTokens[w.episode] as TokenBatch;
+        this.tokens.ids.set(e.ids, b * e.dims[1]);
+        this.tokens.eos.set(e.eos, b * e.dims[1]);
+      }
       this.stateNorm.normalize(w.state, this.state, b * to * ds);
       this.options.observedScene?.normalize(w.environment, this.observedScene, b * w.environment.length);
       if (augment && this.options.stateNoise > 0) {

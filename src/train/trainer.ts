@@ -32,6 +32,7 @@ import {
   type ModelInfo,
 } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
+import { ByteTokenizer } from "../vision/index.ts";
 import { BatchAssembler } from "./batch.ts";
 import { relativeActionRange } from "./relative.ts";
 import type { TrainConfig } from "./config.ts";
@@ -145,6 +146,28 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
       expected: `false, or a dataset with ${ENVIRONMENT_KEY} (recorded in simulation)`,
       received: "true",
     });
+  if (p.language) {
+    // every task must tokenize: a language-conditioned policy learns nothing from a window it cannot read
+    const tokenizer = new ByteTokenizer(p.language.maxTokens);
+    for (const ep of ds.episodes) {
+      const task = ep.tasks[0];
+      let why: string | null = task === undefined ? "no task" : null;
+      if (task !== undefined) {
+        try {
+          tokenizer.normalize(task);
+        } catch (err) {
+          why = (err as Error).message;
+        }
+      }
+      if (why !== null) {
+        issues.push({
+          path: `meta/episodes episode ${ep.episodeIndex} task`,
+          expected: `an instruction the text encoder reads (policy.language.maxTokens ${p.language.maxTokens})`,
+          received: why,
+        });
+      }
+    }
+  }
   const scene = config.train.sceneLoss > 0 || p.observeScene;
   for (const key of [STATE_KEY, ACTION_KEY, ...(scene ? [ENVIRONMENT_KEY] : [])]) {
     if (!stats[key])

@@ -75,6 +75,8 @@ export interface TinyData {
   environment?: (e: number, t: number) => number[];
   /** Whether episode e is recorded as successful (default: all are). */
   success?: (e: number) => boolean;
+  /** Episode e's task, its instruction (default "unscrew the cap"). */
+  task?: (e: number) => string;
 }
 
 /** A dataset of `n` episodes of `T` frames (default: `observation` and `actionAt`). */
@@ -98,7 +100,7 @@ export async function writeTinyDataset(
     }
     w.addEpisode(
       b.finish({
-        task: "unscrew the cap",
+        task: data.task?.(e) ?? "unscrew the cap",
         success: data.success?.(e) ?? true,
         mode: e % 2 ? "left" : "right",
         seed: e,

@@ -1,0 +1,100 @@
+// Language-conditioned policies (policy.language): the instruction is an input that picks between demonstrations the
+// observations cannot tell apart, and what cannot be read is refused before anything trains or moves.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Observation } from "../../src/core/index.ts";
+import { loadPolicy } from "../../src/policy/index.ts";
+import { train, trainConfigSchema } from "../../src/train/index.ts";
+import { sim } from "../../src/cli/sim.ts";
+import { actionAt, observation, oneEpisodeConfig, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
+
+const LEFT = "hold the bottle in your left hand";
+const RIGHT = "hold the bottle in your right hand";
+const LANGUAGE = { maxTokens: 48, dim: 32, depth: 1, heads: 2, featureDim: 16 };
+
+/** Two episodes with the same observations and opposite actions; only the task text tells them apart. */
+const twoTasks = {
+  observation: (_e: number, t: number) => observation(0, t),
+  action: (e: number, t: number, j: number) => (e === 0 ? 1 : -1) * actionAt(0, t, j),
+  task: (e: number) => (e === 0 ? LEFT : RIGHT),
+};
+
+function told(o: Observation, instruction: string): Observation {
+  return { ...o, instruction };
+}
+
+let dataset = "";
+let model = "";
+beforeAll(async () => {
+  dataset = await writeTinyDataset(2, 16, tempDir("duet-lang-"), twoTasks);
+  model = tempDir("duet-lang-model-");
+  const config = trainConfigSchema.parse(
+    oneEpisodeConfig({ language: LANGUAGE, scheduler: { prediction: "sample" } }, { steps: 300 }),
+  );
+  await train({ dataset, config, out: model });
+}, 300_000);
+
+describe("language-conditioned policy", () => {
+  it("follows the instruction: the same observations give each instruction's own demonstration", async () => {
+    const policy = await loadPolicy(model);
+    for (const [instruction, sign] of [
+      [LEFT, 1],
+      [RIGHT, -1],
+    ] as const) {
+      const errors: number[] = [];
+      for (const t of [2, 5]) {
+        policy.reset(t);
+        const chunk = await policy.predictChunk([
+          told(observation(0, t - 1), instruction),
+          told(observation(0, t), instruction),
+        ]);
+        for (let k = 0; k < 10; k++)
+          for (let j = 0; j < 16; j++) errors.push(Math.abs(chunk.actions[k * 16 + j]! - sign * actionAt(0, t + k, j)));
+      }
+      // the two demonstrations are up to 1.0 apart; averaging them would be off by about 0.3 on average
+      expect(errors.reduce((a, e) => a + e, 0) / errors.length).toBeLessThan(0.05);
+    }
+  });
+
+  it("refuses an observation without an instruction, and one the text encoder cannot read", async () => {
+    const policy = await loadPolicy(model);
+    await expect(policy.predictChunk([observation(0, 4), observation(0, 5)])).rejects.toThrow(
+      /carries no instruction, and this policy is language-conditioned \(config\.language\).*no action taken/,
+    );
+    await expect(policy.predictChunk([told(observation(0, 5), "x".repeat(60))])).rejects.toThrow(
+      /is 60 UTF-8 bytes; the text encoder takes at most 46/,
+    );
+    await expect(policy.predictChunk([told(observation(0, 5), "left\u0007")])).rejects.toThrow(/a control character/);
+  });
+
+  it("refuses to train on a task the text encoder cannot read, naming the episode", async () => {
+    const long = await writeTinyDataset(2, 16, tempDir("duet-lang-long-"), {
+      ...twoTasks,
+      task: (e) => (e === 1 ? `${RIGHT} and then ${RIGHT}` : LEFT),
+    });
+    const config = trainConfigSchema.parse(oneEpisodeConfig({ language: LANGUAGE }, { steps: 2 }));
+    await expect(train({ dataset: long, config, out: tempDir("duet-lang-refused-") })).rejects.toThrow(
+      /meta\/episodes episode 1 task: expected an instruction the text encoder reads \(policy\.language\.maxTokens 48\), received instruction .* is 78 UTF-8 bytes/,
+    );
+  });
+
+  it("duet sim --instruction refuses a policy trained without instructions", async () => {
+    const plain = tempDir("duet-plain-");
+    await train({
+      dataset,
+      config: trainConfigSchema.parse(oneEpisodeConfig({}, { steps: 2 })),
+      out: plain,
+    });
+    const args = {
+      scenario: "scenarios/multi-task.json",
+      policy: plain,
+      episodes: 1,
+      seed: 0,
+      workers: 1,
+      mode: undefined,
+      cameras: false,
+      json: true,
+      instruction: "unscrew the cap",
+    };
+    await expect(sim(args)).rejects.toThrow(/does not read instructions \(its policy\.language is null/);
+  });
+});
