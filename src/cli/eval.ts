@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
 import { intArg } from "./args.ts";
-import { sim, type SimSummary } from "./sim.ts";
+import { GOAL_HELP, sim, type SimSummary } from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 
 /** First seed of evaluation episodes: far from the seeds demonstrations are recorded with (0, 1, 2, …). */
@@ -16,6 +16,7 @@ interface EvalArgs extends TuningArgs {
   workers: number;
   replay?: string;
   instruction?: string;
+  goal?: string;
   json: boolean;
 }
 
@@ -40,6 +41,7 @@ export function registerEval(program: Command): void {
     .option("--workers <k>", "parallel worker threads", intArg(1), 1)
     .option("--replay <dir>", "save episode replays for `duet view`")
     .option("--instruction <text>", "multi-task scenarios: every episode asks this (as duet sim --instruction)")
+    .option("--goal <png>", GOAL_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {
     await evaluatePolicy(opts);

@@ -22,6 +22,7 @@ interface SimArgs extends TuningArgs {
   frames?: string;
   live?: string;
   instruction?: string;
+  goal?: string;
   json: boolean;
 }
 
@@ -72,6 +73,9 @@ export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
   return { ...rates(outcomes), per_task, per_episode: [...outcomes] };
 }
 
+export const GOAL_HELP =
+  "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
+
 export async function sim(args: SimArgs): Promise<SimSummary> {
   const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
   if (args.instruction !== undefined) {
@@ -83,9 +87,15 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
       );
     }
   }
+  if (args.goal !== undefined && (args.policy === "expert" || readPolicyModel(args.policy).config.goal === null)) {
+    throw new DuetError(
+      `--goal: ${args.policy} does not read goal pictures (only policies trained with policy.goal do)`,
+    );
+  }
   const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras, tuning: tuningOf(args) };
   if (args.mode) job.mode = args.mode;
   if (args.instruction !== undefined) job.instruction = args.instruction;
+  if (args.goal !== undefined) job.goal = args.goal;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
   if (args.live) job.liveUrl = args.live;
@@ -154,6 +164,7 @@ export function registerSim(program: Command): void {
       "--instruction <text>",
       "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task; read by the expert and by language-conditioned policies",
     )
+    .option("--goal <png>", GOAL_HELP)
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {
     await sim(opts);

@@ -30,6 +30,8 @@ export interface Observation {
    * language-conditioned policies only. Absent where nobody gave one.
    */
   instruction?: string;
+  /** A picture of the episode's task done (a camera frame); read by goal-conditioned policies only. */
+  goal?: CameraFrame;
 }
 
 /**

@@ -51,6 +51,17 @@ export const policyConfigSchema = z
      * a multi-task policy which task, and which hand holds; the images alone cannot.
      */
     language: textEncoderConfigSchema.nullable().default(null),
+    /**
+     * Condition on a goal picture (`Observation.goal` at run time; in training the last frame of the window's
+     * episode): a frame of `camera`, one of the policy's cameras, through that camera's encoder (the same weights,
+     * so goal and view share a feature space), its features joined to every observation step's (default null).
+     * The image-goal alternative to an instruction: it shows what "done" looks like, including which hand holds.
+     */
+    goal: z
+      .object({ camera: z.string().min(1) })
+      .strict()
+      .nullable()
+      .default(null),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
     /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */

@@ -82,6 +82,9 @@ export class DiffusionPolicy implements Policy {
   /** Language-conditioned policies: the tokenizer and the instruction the token feeds hold now. */
   private readonly tokenizer: ByteTokenizer | null;
   private instruction: string | null = null;
+  /** Goal-conditioned policies: the goal camera and its picture's buffer `1,H,W,3`. */
+  private readonly goalCamera: { name: string; width: number; height: number } | null;
+  private readonly goalBuf: Float32Array;
   private readonly x: Float32Array;
   private readonly tBuf = new Float32Array(1);
   private readonly feeds: Record<string, TensorData> = {};
@@ -138,6 +141,14 @@ export class DiffusionPolicy implements Policy {
       };
     });
     this.tokenizer = c.language ? new ByteTokenizer(c.language.maxTokens) : null;
+    const goal = c.goal;
+    this.goalCamera = goal ? (model.cameras.find((cam) => cam.name === goal.camera) ?? null) : null;
+    if (goal && !this.goalCamera) {
+      throw new DuetError(`${label}: config.goal.camera "${goal.camera}" is not one of the model's cameras`);
+    }
+    const gc = this.goalCamera;
+    this.goalBuf = new Float32Array(gc ? gc.height * gc.width * 3 : 0);
+    if (gc) this.feeds[IO.goal] = { data: this.goalBuf, dims: [1, gc.height, gc.width, 3] };
   }
 
   /** Diffusion steps one chunk takes (1 for regression). */
@@ -241,6 +252,23 @@ export class DiffusionPolicy implements Policy {
     this.instruction = text;
   }
 
+  /** Copy the latest observation's goal picture into its feed, refusing a missing or mis-sized one. */
+  private readGoal(obs: Observation, cam: { name: string; width: number; height: number }): void {
+    const goal = obs.goal;
+    if (!goal) {
+      throw new DuetError(
+        `${this.label}: the observation carries no goal picture, and this policy is goal-conditioned (config.goal): ` +
+          `give it a ${cam.width}x${cam.height} frame of camera "${cam.name}" showing the task done (duet sim/eval --goal); no action taken`,
+      );
+    }
+    if (goal.width !== cam.width || goal.height !== cam.height || goal.data.length !== cam.width * cam.height * 3) {
+      throw new DuetError(
+        `${this.label}: the goal picture is ${goal.width}x${goal.height} (${goal.data.length} bytes), expected a ${cam.width}x${cam.height} RGB frame of camera "${cam.name}"`,
+      );
+    }
+    for (let p = 0; p < goal.data.length; p++) this.goalBuf[p] = (goal.data[p] as number) / 127.5 - 1;
+  }
+
   /** Validate the observations, fill the input buffers, run the encoder graph → cond `1,To,Dobs`. */
   private async encode(history: readonly Observation[]): Promise<TensorData> {
     const to = this.obsHorizon;
@@ -263,6 +291,7 @@ export class DiffusionPolicy implements Policy {
       }
       if (this.sceneNorm) this.readScene(obs, age, k);
       if (k === to - 1 && this.tokenizer) this.readInstruction(obs, this.tokenizer);
+      if (k === to - 1 && this.goalCamera) this.readGoal(obs, this.goalCamera);
       this.model.cameras.forEach((cam, i) => {
         const frame = obs.images[cam.name];
         if (!frame) {

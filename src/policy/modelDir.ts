@@ -195,6 +195,8 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
   if (c.observeScene) encWant[IO.environment] = [1, c.obsSteps, m.environmentNames?.length ?? 0];
   for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
+  const goalCam = c.goal ? m.cameras.find((cam) => cam.name === c.goal?.camera) : undefined;
+  if (goalCam) encWant[IO.goal] = [1, goalCam.height, goalCam.width, 3];
   if (c.language) {
     encWant[IO.instructionIds] = [1, c.language.maxTokens];
     encWant[IO.instructionEos] = [1, c.language.maxTokens];

@@ -16,7 +16,7 @@ import type { PolicyConfig } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import type { Denoiser } from "./denoisers/denoiser.ts";
 import { NoiseSchedule } from "./noiseSchedule.ts";
-import { ObservationEncoder, type CameraShape } from "./observer.ts";
+import { ObservationEncoder, type CameraShape, type EpisodeConditioning } from "./observer.ts";
 import { createDenoiser, createEncoder } from "./registry.ts";
 
 /** Graph input and output names shared by training, export and the runtime. */
@@ -37,6 +37,8 @@ export const IO = {
   /** Language-conditioned policies (config.language): the instruction's token ids `B,T` (int64) and EOS mask `B,T`. */
   instructionIds: "instruction_ids",
   instructionEos: "instruction_eos",
+  /** Goal-conditioned policies (config.goal): the goal picture `B,H,W,3` in [−1, 1]. */
+  goal: "goal_image",
   /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
   scene: "scene",
   /** Validation only: the scene auxiliary loss on its own. */
@@ -85,6 +87,8 @@ export class PolicyNetwork {
   readonly sampleDim: number;
   /** Dobs: features per observation step. */
   readonly obsDim: number;
+  /** The camera of the goal picture (config.goal), else null. */
+  readonly goalCamera: CameraShape | null;
 
   constructor(
     readonly config: PolicyConfig,
@@ -109,6 +113,7 @@ export class PolicyNetwork {
       config.observeState,
       shape.sceneDim ?? 0,
       config.language ? new TextTransformer(config.language, `${source}: policy.language`) : null,
+      config.goal?.camera ?? null,
     );
     if (config.observeScene !== this.observer.sceneDim > 0) {
       throw new DuetError(
@@ -116,6 +121,8 @@ export class PolicyNetwork {
       );
     }
     this.obsDim = this.observer.featureDim;
+    const goal = config.goal?.camera;
+    this.goalCamera = goal === undefined ? null : (shape.cameras.find((c) => c.name === goal) ?? null);
     this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);
     this.denoiser = createDenoiser(config.denoiser, {
       horizon: config.predSteps,
@@ -127,8 +134,8 @@ export class PolicyNetwork {
   }
 
   /**
-   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3` and the
-   * instruction's tokens `B,T` (language-conditioned).
+   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3`, the
+   * goal picture `B,H,W,3` (goal-conditioned) and the instruction's tokens `B,T` (language-conditioned).
    */
   private obsInputs(g: GraphBuilder, b: number): Tensor {
     const to = this.config.obsSteps;
@@ -136,12 +143,17 @@ export class PolicyNetwork {
     const de = this.observer.sceneDim;
     const scene = de > 0 ? g.input(IO.environment, [b, to, de]) : null;
     const images = this.shape.cameras.map((c) => g.input(imageInput(c.name), [b, to, c.height, c.width, 3]));
+    const episode: EpisodeConditioning = {};
     const t = this.config.language?.maxTokens;
-    const instruction =
-      t === undefined
-        ? null
-        : { ids: g.input(IO.instructionIds, [b, t], { dtype: "int64" }), eos: g.input(IO.instructionEos, [b, t]) };
-    return this.observer.apply(g, state, scene, images, instruction);
+    if (t !== undefined) {
+      episode.instruction = {
+        ids: g.input(IO.instructionIds, [b, t], { dtype: "int64" }),
+        eos: g.input(IO.instructionEos, [b, t]),
+      };
+    }
+    const goal = this.goalCamera;
+    if (goal) episode.goal = g.input(IO.goal, [b, goal.height, goal.width, 3]);
+    return this.observer.apply(g, state, scene, images, episode);
   }
 
   /**

@@ -1,6 +1,7 @@
 // Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state
 // (unless the policy leaves the state out), for privileged policies the normalized scene state and, for
-// language-conditioned policies, the instruction's text features (the same at every observation step).
+// goal-conditioned and language-conditioned policies, the goal picture's and the instruction's features (the same at
+// every observation step).
 import { DuetError } from "../core/index.ts";
 import type { GraphBuilder, Tensor } from "../nn/index.ts";
 import type { ImageEncoder, TextTransformer } from "../vision/index.ts";
@@ -18,12 +19,18 @@ export interface InstructionTokens {
   eos: Tensor;
 }
 
+/** Per-episode conditioning: the goal picture `B,H,W,3` of the goal camera, the instruction's tokens. */
+export interface EpisodeConditioning {
+  goal?: Tensor;
+  instruction?: InstructionTokens;
+}
+
 /**
  * `state: B,To,Ds`, `scene: B,To,De` (or null), per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1,
- * vision's default preprocessing) and the instruction's tokens (or null) → `B,To,Dobs`,
- * Dobs = Ds + De + Σ_cameras F + Fl (Ds counts only with `observeState`; without it the state input is accepted and
- * ignored; Fl only with a text encoder). Each camera has its own encoder weights (scope `obs.<camera>`), the text
- * encoder its own (scope `obs.language`).
+ * vision's default preprocessing), the goal picture and the instruction's tokens → `B,To,Dobs`,
+ * Dobs = Ds + De + Σ_cameras F + Fg + Fl (Ds counts only with `observeState`; without it the state input is accepted
+ * and ignored; Fg = F with a goal camera, Fl with a text encoder). Each camera has its own encoder weights (scope
+ * `obs.<camera>`; the goal picture goes through its camera's), the text encoder its own (scope `obs.language`).
  */
 export class ObservationEncoder {
   readonly featureDim: number;
@@ -41,6 +48,8 @@ export class ObservationEncoder {
     readonly sceneDim = 0,
     /** The instruction's encoder (null: the policy reads no instruction). */
     readonly text: TextTransformer | null = null,
+    /** The camera whose goal picture the policy reads (null: none). */
+    readonly goalCamera: string | null = null,
   ) {
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
@@ -57,9 +66,18 @@ export class ObservationEncoder {
       }
     }
     if (!observeState && cameras.length === 0) throw new DuetError("policy: without the state there must be a camera");
+    if (goalCamera !== null && !cameras.some((c) => c.name === goalCamera)) {
+      throw new DuetError(
+        `policy.goal.camera: "${goalCamera}" is not one of the policy's cameras (${cameras.map((c) => c.name).join(", ") || "none"}); the goal picture goes through that camera's encoder`,
+      );
+    }
     this.imageOffset = (observeState ? stateDim : 0) + sceneDim;
     this.imageDim = cameras.length * (encoder?.featureDim ?? 0);
-    this.featureDim = this.imageOffset + this.imageDim + (text?.featureDim ?? 0);
+    this.featureDim =
+      this.imageOffset +
+      this.imageDim +
+      (goalCamera !== null ? (encoder?.featureDim ?? 0) : 0) +
+      (text?.featureDim ?? 0);
   }
 
   apply(
@@ -67,10 +85,15 @@ export class ObservationEncoder {
     state: Tensor,
     scene: Tensor | null,
     images: readonly Tensor[],
-    instruction: InstructionTokens | null = null,
+    episode: EpisodeConditioning = {},
   ): Tensor {
-    if ((instruction === null) !== (this.text === null)) {
-      throw new DuetError(`policy: instruction tokens ${instruction ? "given to" : "missing for"} the observer`);
+    if ((episode.instruction === undefined) !== (this.text === null)) {
+      throw new DuetError(
+        `policy: instruction tokens ${episode.instruction ? "given to" : "missing for"} the observer`,
+      );
+    }
+    if ((episode.goal === undefined) !== (this.goalCamera === null)) {
+      throw new DuetError(`policy: a goal picture ${episode.goal ? "given to" : "missing for"} the observer`);
     }
     return g.scope("obs", () => {
       const b = state.shape[0] as number;
@@ -84,9 +107,18 @@ export class ObservationEncoder {
         const f = g.scope(cam.name, () => enc.apply(g, flat));
         parts.push(g.reshape(f, [b, to, enc.featureDim]));
       });
+      const perEpisode = (f: Tensor): Tensor => {
+        const d = f.shape[1] as number;
+        return g.expand(g.reshape(f, [b, 1, d]), [b, to, d]);
+      };
+      const { goal, instruction } = episode;
+      if (this.goalCamera !== null && goal) {
+        const enc = this.encoder as ImageEncoder;
+        parts.push(perEpisode(g.scope(this.goalCamera, () => enc.apply(g, goal))));
+      }
       if (this.text && instruction) {
-        const f = g.scope("language", () => (this.text as TextTransformer).apply(g, instruction.ids, instruction.eos));
-        parts.push(g.expand(g.reshape(f, [b, 1, this.text.featureDim]), [b, to, this.text.featureDim]));
+        const text = this.text;
+        parts.push(perEpisode(g.scope("language", () => text.apply(g, instruction.ids, instruction.eos))));
       }
       return parts.length === 1 ? (parts[0] as Tensor) : g.concat(parts, 2);
     });

@@ -1,6 +1,16 @@
 // A simulation job: scenario + policy + outputs, as plain data so worker threads can rebuild it.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACTION_DIM, DuetError, type ActionChunk, type Arm, type Observation, type Policy } from "../core/index.ts";
+import {
+  ACTION_DIM,
+  DuetError,
+  decodePng,
+  type ActionChunk,
+  type Arm,
+  type CameraFrame,
+  type Observation,
+  type Policy,
+} from "../core/index.ts";
 import { loadPolicy, readPolicyModel, type DiffusionPolicy, type SamplingOptions } from "../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
 import { LiveClient, liveStepHook } from "./live.ts";
@@ -27,6 +37,11 @@ export interface SimJob {
   tuning?: PolicyTuning;
   /** Every episode asks this (a multi-task scenario's phrasing) instead of drawing its task. */
   instruction?: string;
+  /**
+   * Goal-conditioned policies: a PNG file shown as every episode's goal picture. Unset: each episode's goal is the
+   * last frame of the scripted expert doing the same episode (same seed and task), as in training.
+   */
+  goal?: string;
 }
 
 /** Run-time settings of a trained policy that do not change its weights. */
@@ -38,7 +53,33 @@ export interface PolicyTuning extends Pick<SamplingOptions, "inferenceSteps" | "
 /** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
 function createPolicy(job: SimJob, env: SimEnv): Policy {
   if (job.policy === "expert") return createExpert(env, job.mode ? { mode: job.mode } : {});
-  return trainedPolicy(job.policy, env, job.tuning);
+  const camera = readPolicyModel(job.policy).config.goal?.camera;
+  const goals = camera === undefined ? undefined : goalSource(job, camera);
+  return trainedPolicy(job.policy, env, job.tuning, goals);
+}
+
+/** Where a goal-conditioned policy's goal pictures come from: a PNG file, or the expert's own episode. */
+export type GoalSource = (seed: number) => Promise<CameraFrame>;
+
+/** The job's goal pictures for `camera`: job.goal's PNG, or the last frame of the expert's episode of each seed. */
+function goalSource(job: SimJob, camera: string): GoalSource {
+  if (job.goal !== undefined) {
+    const frame = decodePng(new Uint8Array(readFileSync(job.goal)), `--goal ${job.goal}`);
+    return () => Promise.resolve(frame);
+  }
+  const env = createEnv(job.scenario, {
+    cameras: true,
+    ...(job.instruction !== undefined && { instruction: job.instruction }),
+  });
+  if (!env.cameras.includes(camera)) {
+    throw new DuetError(`${job.scenario} has no camera "${camera}" for the goal picture (config.goal.camera)`);
+  }
+  const expert = createExpert(env, {});
+  return async (seed) => {
+    let last: Observation | null = null;
+    await runEpisode(env, expert, seed, { onStep: (_s, _o, _a, r) => (last = r.observation) });
+    return ((last as Observation | null) ?? env.reset(seed)).images[camera] as CameraFrame;
+  };
 }
 
 /**
@@ -46,7 +87,7 @@ function createPolicy(job: SimJob, env: SimEnv): Policy {
  * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
  * action size, camera set or control rate. Chunks are cut to Ta (receding horizon): the model's, or `tuning`'s.
  */
-export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}): Policy {
+export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}, goals?: GoalSource): Policy {
   const model = readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
   const { actionSteps, ...sampling } = tuning;
   if (actionSteps !== undefined && actionSteps > model.config.predSteps) {
@@ -56,6 +97,7 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
   }
   let loaded: Promise<DiffusionPolicy> | null = null;
   let pendingSeed: number | null = 0;
+  let goal: CameraFrame | undefined;
   const load = (): Promise<DiffusionPolicy> =>
     (loaded ??= loadPolicy(dir, {
       ...sampling,
@@ -73,9 +115,13 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
     },
     async predictChunk(history: readonly Observation[]): Promise<ActionChunk> {
       const p = await load();
-      if (pendingSeed !== null) p.reset(pendingSeed);
+      if (pendingSeed !== null) {
+        p.reset(pendingSeed);
+        if (goals) goal = await goals(pendingSeed);
+      }
       pendingSeed = null;
-      const chunk = await p.predictChunk(history);
+      const shown = goal;
+      const chunk = await p.predictChunk(shown ? history.map((o) => ({ ...o, goal: shown })) : history);
       const ta = Math.min(actionSteps ?? p.actionHorizon, chunk.horizon);
       return { actions: chunk.actions.subarray(0, ta * chunk.dim), horizon: ta, dim: chunk.dim };
     },

@@ -22,7 +22,8 @@ export interface BatchOptions {
  * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
  * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
  * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`; language-conditioned policies,
- * instruction_ids / instruction_eos `B,T` (each window's episode task, tokenized once per episode).
+ * instruction_ids / instruction_eos `B,T` (each window's episode task, tokenized once per episode); goal-conditioned
+ * policies, goal_image `B,H,W,3` (the last frame of each window's episode, shifted like the views).
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -42,6 +43,7 @@ export class BatchAssembler {
   /** Language-conditioned: each episode's task tokens (one row), and the batch's. */
   private readonly episodeTokens: readonly TokenBatch[];
   private readonly tokens: TokenBatch | null;
+  private readonly goal: Float32Array;
 
   constructor(
     readonly network: PolicyNetwork,
@@ -86,6 +88,9 @@ export class BatchAssembler {
       this.feeds[IO.instructionIds] = { data: this.tokens.ids, dims: this.tokens.dims };
       this.feeds[IO.instructionEos] = { data: this.tokens.eos, dims: this.tokens.dims };
     }
+    const gc = network.goalCamera;
+    this.goal = new Float32Array(gc ? b * gc.height * gc.width * 3 : 0);
+    if (gc) this.feeds[IO.goal] = { data: this.goal, dims: [b, gc.height, gc.width, 3] };
     this.feeds[IO.target] = { data: this.x0, dims: [b, c.predSteps, dx] };
     if (c.objective === "diffusion") {
       this.feeds[IO.noise] = { data: this.noise, dims: [b, c.predSteps, dx] };
@@ -133,14 +138,19 @@ export class BatchAssembler {
         this.options.scene.normalize(this.sceneRow, this.scene, b * this.sceneRow.length);
       }
       cameras.forEach((cam, i) => {
-        const s = augment ? this.options.imageShift : 0;
-        const dy = s > 0 ? rng.int(2 * s + 1) - s : 0;
-        const dxp = s > 0 ? rng.int(2 * s + 1) - s : 0;
+        const [dy, dxp] = drawShift(rng, augment ? this.options.imageShift : 0);
         const src = w.images[cam.name] as Uint8Array;
         const dst = this.images[i] as Float32Array;
         const hw3 = cam.height * cam.width * 3;
         for (let k = 0; k < to; k++) shiftImage(src, k * hw3, dst, (b * to + k) * hw3, cam.height, cam.width, dy, dxp);
       });
+      const gc = net.goalCamera;
+      if (gc) {
+        const [dy, dxp] = drawShift(rng, augment ? this.options.imageShift : 0);
+        const last = (ds0.episodes[w.episode] as { length: number }).length - 1;
+        const hw3 = gc.height * gc.width * 3;
+        shiftImage(ds0.frame(gc.name, w.episode, last), 0, this.goal, b * hw3, gc.height, gc.width, dy, dxp);
+      }
       if (c.objective === "diffusion") {
         const t = rng.int(net.schedule.trainSteps);
         const ab = net.schedule.alphaBar(t);
@@ -152,6 +162,11 @@ export class BatchAssembler {
     }
     return this.feeds;
   }
+}
+
+/** A random image shift of at most `s` pixels along each axis, [dy, dx] (no draw when `s` is 0). */
+function drawShift(rng: Rng, s: number): [number, number] {
+  return s > 0 ? [rng.int(2 * s + 1) - s, rng.int(2 * s + 1) - s] : [0, 0];
 }
 
 /** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (vision's default [−1, 1] preprocessing), one H,W,3 image. */
