@@ -89,7 +89,10 @@ ${c.scheduler.noiseScale !== undefined ? `, starting from noise of standard devi
     : "network"
 }, \
 observer \`${JSON.stringify(c.encoder)}\` on the ${model.cameras.map((x) => x.name).join(", ") || "no"} camera(s)\
-${c.observeState ? " plus the 16 joint positions" : " (the joint state is not an input)"}; ${c.actions} actions; \
+${c.observeState ? " plus the 16 joint positions" : " (the joint state is not an input)"}\
+${c.observeScene ? ", the simulator's scene state (privileged: simulation only)" : ""}\
+${c.goal ? `, a goal picture of the ${c.goal.camera} camera` : ""}\
+${c.language ? `, the episode's instruction (text encoder ${JSON.stringify(c.language)})` : ""}; ${c.actions} actions; \
 To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.actionSteps}. ${prov.parameters} parameters. \
 Files: ${Object.values(model.files).join(", ")}, model.json (config, normalizer, provenance), train/ (config.json, \
 log.jsonl, curves.png; the checkpoint is not shipped).
