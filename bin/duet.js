@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Launcher: runs the TypeScript CLI through tsx. It re-executes node once with the malloc tunables that halve
 // onnxruntime training steps on these VMs (see DESIGN.md) and with `--import tsx` so worker threads inherit it.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -13,5 +13,13 @@ const env = {
   GLIBC_TUNABLES:
     process.env.GLIBC_TUNABLES ?? "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295",
 };
-const result = spawnSync(process.execPath, ["--import", "tsx", entry, ...args], { stdio: "inherit", env });
-process.exit(result.status ?? 1);
+const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], { stdio: "inherit", env });
+// `kill PID` reaches only this launcher: pass it on, or the command would go on running orphaned (a training run
+// would keep writing its checkpoints). Ctrl-C reaches both through the terminal's process group.
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => {
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  } else process.exit(code ?? 1);
+});
