@@ -52,7 +52,12 @@ export interface ActionChunk {
 
 /** Anything that maps observation history to an action chunk: the diffusion policy, a scripted expert, a replay. */
 export interface Policy {
-  /** `history`: the last To observations, oldest first. */
+  /**
+   * Observations the policy wants in `history` (default 2): To, or more for one that hears (the sound of every
+   * control period since, which the last To observations alone do not carry).
+   */
+  readonly historySteps?: number;
+  /** `history`: the last `historySteps` observations, oldest first. */
   predictChunk(history: readonly Observation[]): Promise<ActionChunk>;
   /** Forget internal state at an episode boundary. */
   reset(seed: number): void;

@@ -1,6 +1,7 @@
 // The policy configuration (stored in model.json and in training configs), with Diffusion Policy's defaults.
 import { z } from "zod";
-import { textEncoderConfigSchema } from "../vision/index.ts";
+import { DuetError } from "../core/index.ts";
+import { SoundWindow, textEncoderConfigSchema } from "../vision/index.ts";
 import { schedulerConfigSchema } from "./noiseSchedule.ts";
 import { denoiserConfigSchema, encoderRefSchema } from "./registry.ts";
 
@@ -45,6 +46,12 @@ export const policyConfigSchema = z
      */
     observeScene: z.boolean().default(false),
     /**
+     * With observeScene: the scene-state entries the policy reads, by name (default null: all of them). Leaving some
+     * out hides them: the audio ablation's policies read the bottle but nothing of the cap or the thread
+     * (configs/README.md).
+     */
+    sceneEntries: z.array(z.string().min(1)).min(1).nullable().default(null),
+    /**
      * Condition on the episode's instruction (the LeRobot `task` in recordings, `Observation.instruction` at run
      * time): a byte-level causal text encoder (vision's TextTransformer, these options) trained with the policy, its
      * features joined to every observation step's (default null: no instruction read). The instruction is what tells
@@ -59,6 +66,24 @@ export const policyConfigSchema = z
      */
     goal: z
       .object({ camera: z.string().min(1) })
+      .strict()
+      .nullable()
+      .default(null),
+    /**
+     * Hear (`Observation.audio` at run time, `observation.audio` in recordings): the log-mel spectrogram of the last
+     * `window` control periods of sound (vision's SoundWindow) through a spectrogram transformer trained with the
+     * policy (vision's AudioEncoder: patch, dim, depth, heads, featureDim), its features joined to every observation
+     * step's (default null: deaf). Sound tells what cameras may not see: thread clicks while turning, the release.
+     */
+    audio: z
+      .object({
+        window: z.int().min(1).max(50).default(10),
+        patch: z.int().min(1).default(16),
+        dim: z.int().min(1).default(64),
+        depth: z.int().min(1).max(12).default(2),
+        heads: z.int().min(1).default(4),
+        featureDim: z.int().min(1).default(64),
+      })
       .strict()
       .nullable()
       .default(null),
@@ -96,6 +121,9 @@ export const policyConfigSchema = z
         message: "true when there is no encoder: without the state and cameras the policy would see nothing",
       });
     }
+    if (c.sceneEntries !== null && !c.observeScene) {
+      ctx.addIssue({ code: "custom", path: ["sceneEntries"], message: "null unless observeScene is true" });
+    }
     if (c.scheduler.inferenceSteps > c.scheduler.trainSteps) {
       ctx.addIssue({
         code: "custom",
@@ -106,3 +134,33 @@ export const policyConfigSchema = z
   });
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
 export type PolicyConfigInput = z.input<typeof policyConfigSchema>;
+
+/**
+ * Where the entries a privileged policy reads sit among the scene state's `names` (every entry without
+ * config.sceneEntries). An entry the scene state lacks throws, naming it and `source`.
+ */
+export function sceneIndices(config: PolicyConfig, names: readonly string[], source: string): number[] {
+  const wanted = config.sceneEntries ?? names;
+  const missing = wanted.filter((n) => !names.includes(n));
+  if (missing.length > 0) {
+    throw new DuetError(
+      `${source}: policy.sceneEntries names ${missing.join(", ")}, not in the scene state (${names.join(", ")})`,
+    );
+  }
+  return wanted.map((n) => names.indexOf(n));
+}
+
+/** The sound window a hearing policy (config.audio) hears, `samples` per control period; null for a deaf one. */
+export function soundWindowOf(config: PolicyConfig, samples: number): SoundWindow | null {
+  return config.audio ? new SoundWindow(config.audio.window, samples, config.audio.patch) : null;
+}
+
+/** The picked entries of every row: out[k·n + i] = full[k·N + idx[i]] for every row k (n = idx.length, N = full.length / rows). */
+export function pickEntries(full: Float32Array, idx: readonly number[], out: Float32Array): void {
+  const n = idx.length;
+  if (n === 0) return;
+  const rows = out.length / n;
+  const width = full.length / rows;
+  for (let k = 0; k < rows; k++)
+    for (let i = 0; i < n; i++) out[k * n + i] = full[k * width + (idx[i] as number)] as number;
+}

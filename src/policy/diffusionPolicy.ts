@@ -6,9 +6,10 @@
 //   chunk:          a[t] a[t+1] … a[t+9]          (predictChunk)
 //   execute:        a[t] … a[t+7], then plan again from o[t+8]   (the runner, Ta = actionHorizon)
 //   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
-import { DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
+import { AUDIO_SAMPLE_RATE, DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Executor, TensorData } from "../runtime/index.ts";
-import { ByteTokenizer } from "../vision/index.ts";
+import { ByteTokenizer, type SoundWindow } from "../vision/index.ts";
+import { pickEntries, sceneIndices, soundWindowOf } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import { DdpmSampler } from "./ddpm.ts";
 import type { PolicyModel } from "./modelFile.ts";
@@ -65,6 +66,8 @@ export class DiffusionPolicy implements Policy {
   readonly predictionHorizon: number;
   /** Ta: actions to execute before planning again (the runner's actionHorizon). */
   readonly actionHorizon: number;
+  /** Observations `predictChunk` wants in its history: To, or the sound window's periods for a hearing policy. */
+  readonly historySteps: number;
   private readonly stateNorm: MinMaxNormalizer;
   private readonly actionNorm: MinMaxNormalizer;
   /** Privileged policies (config.observeScene): the scene state's normalizer, else null. */
@@ -77,7 +80,14 @@ export class DiffusionPolicy implements Policy {
   private readonly stateRaw: Float32Array;
   private readonly stateBuf: Float32Array;
   private readonly sceneRaw: Float32Array;
+  /** The whole scene state normalized, and the entries the policy reads (config.sceneEntries) at `sceneIdx`. */
+  private readonly sceneFull: Float32Array;
+  private readonly sceneIdx: readonly number[];
   private readonly sceneBuf: Float32Array;
+  /** Hearing policies: the sound window, its normalisation and its spectrogram feed `1,rows,mels`. */
+  private readonly sound: SoundWindow | null;
+  private readonly audioNorm: { mean: number; std: number };
+  private readonly audioBuf: Float32Array;
   private readonly imageBufs: Float32Array[];
   /** Language-conditioned policies: the tokenizer and the instruction the token feeds hold now. */
   private readonly tokenizer: ByteTokenizer | null;
@@ -104,9 +114,17 @@ export class DiffusionPolicy implements Policy {
     this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
     const env = model.normalizer.environment;
     this.sceneNorm = c.observeScene && env ? new MinMaxNormalizer(env) : null;
-    const de = this.sceneNorm?.dim ?? 0;
-    this.sceneRaw = new Float32Array(c.obsSteps * de);
+    const deFull = this.sceneNorm?.dim ?? 0;
+    this.sceneIdx = this.sceneNorm ? sceneIndices(c, model.environmentNames ?? [], label) : [];
+    const de = this.sceneIdx.length;
+    this.sceneRaw = new Float32Array(c.obsSteps * deFull);
+    this.sceneFull = new Float32Array(c.obsSteps * deFull);
     this.sceneBuf = new Float32Array(c.obsSteps * de);
+    this.sound = soundWindowOf(c, AUDIO_SAMPLE_RATE / model.fps);
+    this.historySteps = Math.max(c.obsSteps, c.audio?.window ?? 0);
+    this.audioNorm = model.normalizer.audio ?? { mean: 0, std: 1 };
+    this.audioBuf = new Float32Array(this.sound?.size ?? 0);
+    if (this.sound) this.feeds[IO.audio] = { data: this.audioBuf, dims: [1, this.sound.rows, this.sound.mels] };
     const ds = model.stateNames.length;
     const dx = model.actionNames.length + (c.predictStates ? ds : 0);
     this.stateRaw = new Float32Array(c.obsSteps * ds);
@@ -236,6 +254,31 @@ export class DiffusionPolicy implements Policy {
     }
   }
 
+  /**
+   * The sound of the last `window` observations (fewer: silence before them) → the spectrogram feed, refusing an
+   * observation without sound, with another number of samples, or with a non-finite one.
+   */
+  private readAudio(history: readonly Observation[], sound: SoundWindow): void {
+    const { periods, samples, wave } = sound;
+    wave.fill(0);
+    for (let k = 0; k < periods; k++) {
+      const obs = history[history.length - periods + k];
+      if (!obs) continue;
+      const age = periods - 1 - k;
+      const a = obs.audio;
+      if (!a || a.length !== samples) {
+        throw new DuetError(
+          `${this.label}: observation t-${age} has ${a ? `${a.length} audio samples` : "no audio"}, expected ${samples} (one control period at ${AUDIO_SAMPLE_RATE} Hz): this policy hears (config.audio); run the simulator with audio; no action taken`,
+        );
+      }
+      const bad = a.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0)
+        throw new DuetError(`${this.label}: observation t-${age} audio sample ${bad} is ${a[bad]}; no action taken`);
+      wave.set(a, k * samples);
+    }
+    sound.write(this.audioBuf, 0, this.audioNorm.mean, this.audioNorm.std);
+  }
+
   /** Tokenize the latest observation's instruction into the feeds (again only when it changed). */
   private readInstruction(obs: Observation, tokenizer: ByteTokenizer): void {
     const text = obs.instruction;
@@ -311,7 +354,11 @@ export class DiffusionPolicy implements Policy {
       });
     }
     this.stateNorm.normalize(this.stateRaw, this.stateBuf);
-    this.sceneNorm?.normalize(this.sceneRaw, this.sceneBuf);
+    if (this.sceneNorm) {
+      this.sceneNorm.normalize(this.sceneRaw, this.sceneFull);
+      pickEntries(this.sceneFull, this.sceneIdx, this.sceneBuf);
+    }
+    if (this.sound) this.readAudio(history, this.sound);
     const out = await this.graphs.encoder.run(this.feeds);
     const cond = out[IO.cond];
     if (!cond) throw new DuetError(`${this.label}: encoder output '${IO.cond}' missing`);

@@ -2,9 +2,10 @@
 // temp + rename (model.json last, so a directory with a model.json is complete); loaded with every problem named.
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuetError, ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
+import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../nn/index.ts";
 import { Session, type DeclaredValue } from "../runtime/index.ts";
+import { soundWindowOf } from "./config.ts";
 import { DiffusionPolicy, type SamplingOptions } from "./diffusionPolicy.ts";
 import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./modelFile.ts";
 import { IO, PolicyNetwork, imageInput } from "./network.ts";
@@ -67,6 +68,8 @@ export interface PolicyExpectations {
   controlHz?: number;
   /** Environment-state entries the environment reports (null: none, as on a real robot). */
   environmentNames?: readonly string[] | null;
+  /** Whether the environment's observations carry sound (Observation.audio). */
+  audio?: boolean;
 }
 
 export interface LoadPolicyOptions extends SamplingOptions {
@@ -113,6 +116,13 @@ function expectationIssues(m: PolicyModel, e: PolicyExpectations): Issue[] {
         received: `${m.environmentNames?.length ?? 0} entries`,
       });
     }
+  }
+  if (m.config.audio && e.audio === false) {
+    issues.push({
+      path: "config.audio",
+      expected: "null: this environment's observations carry no sound",
+      received: `a sound window of ${m.config.audio.window} control periods (a hearing policy)`,
+    });
   }
   if (e.cameras !== undefined) {
     const have = new Map(e.cameras.map((c) => [c.name, c]));
@@ -193,7 +203,10 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   const ds = m.stateNames.length;
   const dx = m.actionNames.length + (c.predictStates ? ds : 0);
   const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
-  if (c.observeScene) encWant[IO.environment] = [1, c.obsSteps, m.environmentNames?.length ?? 0];
+  if (c.observeScene)
+    encWant[IO.environment] = [1, c.obsSteps, c.sceneEntries?.length ?? m.environmentNames?.length ?? 0];
+  const sound = soundWindowOf(c, AUDIO_SAMPLE_RATE / m.fps);
+  if (sound) encWant[IO.audio] = [1, sound.rows, sound.mels];
   for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
   const goalCam = c.goal ? m.cameras.find((cam) => cam.name === c.goal?.camera) : undefined;
   if (goalCam) encWant[IO.goal] = [1, goalCam.height, goalCam.width, 3];

@@ -24,7 +24,10 @@ export const policyModelSchema = z
     fps: z.int().positive(),
     stateNames: z.array(z.string()).min(1),
     actionNames: z.array(z.string()).min(1),
-    /** With config.observeScene: the environment-state entries the policy observes, in input order. */
+    /**
+     * With config.observeScene: the environment-state entries observations carry, in order (the policy reads those
+     * config.sceneEntries names, or all).
+     */
     environmentNames: z.array(z.string()).min(1).optional(),
     /** Cameras the policy looks through, in input order. */
     cameras: z.array(cameraShapeSchema),
@@ -33,7 +36,15 @@ export const policyModelSchema = z
      * "relative" the action range is that of the offsets a[t+k] − s[t] over the dataset's windows (with
      * config.actionRange "per-step" one range per chunk step: predSteps × the action names, row-major).
      */
-    normalizer: z.object({ state: rangeSchema, action: rangeSchema, environment: rangeSchema.optional() }).strict(),
+    normalizer: z
+      .object({
+        state: rangeSchema,
+        action: rangeSchema,
+        environment: rangeSchema.optional(),
+        /** With config.audio: the spectrogram's scalar normalisation x → (x − mean) / std (training windows). */
+        audio: z.object({ mean: z.number(), std: z.number().positive() }).strict().optional(),
+      })
+      .strict(),
     /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
     files: z
       .object({ encoder: z.string().min(1), denoiser: z.string().min(1), sampler: z.string().min(1).nullable() })
@@ -70,6 +81,17 @@ export const policyModelSchema = z
           "one per environment name",
         );
       }
+    }
+    if (m.config.audio && !m.normalizer.audio) {
+      ctx.addIssue({ code: "custom", path: ["normalizer", "audio"], message: "mean and std (config.audio is set)" });
+    }
+    const unknown = (m.config.sceneEntries ?? []).filter((n) => !(m.environmentNames ?? []).includes(n));
+    if (unknown.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["config", "sceneEntries"],
+        message: `names among environmentNames; ${unknown.join(", ")} are not`,
+      });
     }
     if (m.config.actions === "relative") {
       check(

@@ -1,7 +1,7 @@
 // One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
 // unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
 import { DuetError } from "../core/index.ts";
-import { TextTransformer } from "../vision/index.ts";
+import { AudioEncoder, TextTransformer, type SoundWindow, type VitConfigInput } from "../vision/index.ts";
 import {
   GraphBuilder,
   Linear,
@@ -12,7 +12,7 @@ import {
   type Tensor,
   type WeightPrecision,
 } from "../nn/index.ts";
-import type { PolicyConfig } from "./config.ts";
+import { soundWindowOf, type PolicyConfig } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import type { Denoiser } from "./denoisers/denoiser.ts";
 import { NoiseSchedule } from "./noiseSchedule.ts";
@@ -37,6 +37,8 @@ export const IO = {
   /** Language-conditioned policies (config.language): the instruction's token ids `B,T` (int64) and EOS mask `B,T`. */
   instructionIds: "instruction_ids",
   instructionEos: "instruction_eos",
+  /** Hearing policies (config.audio): the sound window's normalized log-mel spectrogram `B,rows,mels`. */
+  audio: "audio_spectrogram",
   /** Goal-conditioned policies (config.goal): the goal picture `B,H,W,3` in [−1, 1]. */
   goal: "goal_image",
   /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
@@ -44,6 +46,11 @@ export const IO = {
   /** Validation only: the scene auxiliary loss on its own. */
   sceneLoss: "scene_loss",
 } as const;
+
+/** The spectrogram transformer's options of config.audio (all but the window). */
+function encoderOptions({ window: _window, ...options }: NonNullable<PolicyConfig["audio"]>): VitConfigInput {
+  return options;
+}
 
 export function imageInput(camera: string): string {
   return IO.imagePrefix + camera;
@@ -59,6 +66,8 @@ export interface PolicyShape {
   cameras: readonly CameraShape[];
   /** De: environment-state entries the policy observes (config.observeScene; default 0). */
   sceneDim?: number;
+  /** Hearing policies (config.audio): sound samples per control period. */
+  audioSamples?: number;
 }
 
 /** The training graph and what feeds it. */
@@ -89,6 +98,8 @@ export class PolicyNetwork {
   readonly obsDim: number;
   /** The camera of the goal picture (config.goal), else null. */
   readonly goalCamera: CameraShape | null;
+  /** What a hearing policy (config.audio) hears: its sound window, else null. */
+  readonly sound: SoundWindow | null;
 
   constructor(
     readonly config: PolicyConfig,
@@ -105,6 +116,18 @@ export class PolicyNetwork {
         `${source}: policy.actions "relative" pairs state and action entries, but there are ${shape.stateDim} state and ${shape.actionDim} action entries`,
       );
     }
+    const a = config.audio;
+    if (a && shape.audioSamples === undefined) {
+      throw new DuetError(`${source}: policy.audio is set but the data has no sound (observation.audio)`);
+    }
+    this.sound = soundWindowOf(config, shape.audioSamples ?? 0);
+    const hearing =
+      a && this.sound
+        ? new AudioEncoder(
+            { ...encoderOptions(a), height: this.sound.rows, width: this.sound.mels },
+            `${source}: policy.audio`,
+          )
+        : null;
     this.observer = new ObservationEncoder(
       shape.stateDim,
       config.obsSteps,
@@ -114,6 +137,7 @@ export class PolicyNetwork {
       shape.sceneDim ?? 0,
       config.language ? new TextTransformer(config.language, `${source}: policy.language`) : null,
       config.goal?.camera ?? null,
+      hearing,
     );
     if (config.observeScene !== this.observer.sceneDim > 0) {
       throw new DuetError(
@@ -135,7 +159,8 @@ export class PolicyNetwork {
 
   /**
    * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3`, the
-   * goal picture `B,H,W,3` (goal-conditioned) and the instruction's tokens `B,T` (language-conditioned).
+   * goal picture `B,H,W,3` (goal-conditioned), the instruction's tokens `B,T` (language-conditioned) and the sound
+   * window's spectrogram `B,rows,mels` (hearing).
    */
   private obsInputs(g: GraphBuilder, b: number): Tensor {
     const to = this.config.obsSteps;
@@ -153,6 +178,7 @@ export class PolicyNetwork {
     }
     const goal = this.goalCamera;
     if (goal) episode.goal = g.input(IO.goal, [b, goal.height, goal.width, 3]);
+    if (this.sound) episode.audio = g.input(IO.audio, [b, this.sound.rows, this.sound.mels]);
     return this.observer.apply(g, state, scene, images, episode);
   }
 

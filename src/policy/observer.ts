@@ -1,10 +1,10 @@
 // Observation features: each camera's To frames through an ImageEncoder, concatenated with the normalized state
 // (unless the policy leaves the state out), for privileged policies the normalized scene state and, for
-// goal-conditioned and language-conditioned policies, the goal picture's and the instruction's features (the same at
-// every observation step).
+// goal-conditioned, language-conditioned and hearing policies, the goal picture's, the instruction's and the sound
+// window's features (the same at every observation step).
 import { DuetError } from "../core/index.ts";
 import type { GraphBuilder, Tensor } from "../nn/index.ts";
-import type { ImageEncoder, TextTransformer } from "../vision/index.ts";
+import type { AudioEncoder, ImageEncoder, TextTransformer } from "../vision/index.ts";
 
 /** A camera the policy looks through: name and frame size. */
 export interface CameraShape {
@@ -19,18 +19,23 @@ export interface InstructionTokens {
   eos: Tensor;
 }
 
-/** Per-episode conditioning: the goal picture `B,H,W,3` of the goal camera, the instruction's tokens. */
+/**
+ * Conditioning joined to every observation step: the goal picture `B,H,W,3` of the goal camera and the instruction's
+ * tokens (per episode), the sound window's spectrogram `B,rows,mels` (per control step).
+ */
 export interface EpisodeConditioning {
   goal?: Tensor;
   instruction?: InstructionTokens;
+  audio?: Tensor;
 }
 
 /**
  * `state: B,To,Ds`, `scene: B,To,De` (or null), per camera `images: B,To,H,W,3` (float32 in [−1, 1]: v/127.5 − 1,
- * vision's default preprocessing), the goal picture and the instruction's tokens → `B,To,Dobs`,
- * Dobs = Ds + De + Σ_cameras F + Fg + Fl (Ds counts only with `observeState`; without it the state input is accepted
- * and ignored; Fg = F with a goal camera, Fl with a text encoder). Each camera has its own encoder weights (scope
- * `obs.<camera>`; the goal picture goes through its camera's), the text encoder its own (scope `obs.language`).
+ * vision's default preprocessing), the goal picture, the instruction's tokens and the sound's spectrogram → `B,To,Dobs`,
+ * Dobs = Ds + De + Σ_cameras F + Fg + Fl + Fa (Ds counts only with `observeState`; without it the state input is
+ * accepted and ignored; Fg = F with a goal camera, Fl with a text encoder, Fa with an audio encoder). Each camera has
+ * its own encoder weights (scope `obs.<camera>`; the goal picture goes through its camera's), the text encoder its own
+ * (scope `obs.language`), the audio encoder its own (scope `obs.audio`).
  */
 export class ObservationEncoder {
   readonly featureDim: number;
@@ -50,6 +55,8 @@ export class ObservationEncoder {
     readonly text: TextTransformer | null = null,
     /** The camera whose goal picture the policy reads (null: none). */
     readonly goalCamera: string | null = null,
+    /** The sound window's encoder (null: the policy does not hear). */
+    readonly hearing: AudioEncoder | null = null,
   ) {
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
@@ -77,7 +84,8 @@ export class ObservationEncoder {
       this.imageOffset +
       this.imageDim +
       (goalCamera !== null ? (encoder?.featureDim ?? 0) : 0) +
-      (text?.featureDim ?? 0);
+      (text?.featureDim ?? 0) +
+      (hearing?.featureDim ?? 0);
   }
 
   apply(
@@ -91,6 +99,9 @@ export class ObservationEncoder {
       throw new DuetError(
         `policy: instruction tokens ${episode.instruction ? "given to" : "missing for"} the observer`,
       );
+    }
+    if ((episode.audio === undefined) !== (this.hearing === null)) {
+      throw new DuetError(`policy: a spectrogram ${episode.audio ? "given to" : "missing for"} the observer`);
     }
     if ((episode.goal === undefined) !== (this.goalCamera === null)) {
       throw new DuetError(`policy: a goal picture ${episode.goal ? "given to" : "missing for"} the observer`);
@@ -107,18 +118,22 @@ export class ObservationEncoder {
         const f = g.scope(cam.name, () => enc.apply(g, flat));
         parts.push(g.reshape(f, [b, to, enc.featureDim]));
       });
-      const perEpisode = (f: Tensor): Tensor => {
+      const everyStep = (f: Tensor): Tensor => {
         const d = f.shape[1] as number;
         return g.expand(g.reshape(f, [b, 1, d]), [b, to, d]);
       };
-      const { goal, instruction } = episode;
+      const { goal, instruction, audio } = episode;
       if (this.goalCamera !== null && goal) {
         const enc = this.encoder as ImageEncoder;
-        parts.push(perEpisode(g.scope(this.goalCamera, () => enc.apply(g, goal))));
+        parts.push(everyStep(g.scope(this.goalCamera, () => enc.apply(g, goal))));
       }
       if (this.text && instruction) {
         const text = this.text;
-        parts.push(perEpisode(g.scope("language", () => text.apply(g, instruction.ids, instruction.eos))));
+        parts.push(everyStep(g.scope("language", () => text.apply(g, instruction.ids, instruction.eos))));
+      }
+      if (this.hearing && audio) {
+        const hearing = this.hearing;
+        parts.push(everyStep(g.scope("audio", () => hearing.apply(g, audio))));
       }
       return parts.length === 1 ? (parts[0] as Tensor) : g.concat(parts, 2);
     });

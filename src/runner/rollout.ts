@@ -23,7 +23,10 @@ export type StepHook = (step: number, observation: Observation, action: Float32A
 
 /** Options for `runEpisode`. */
 export interface RolloutOptions {
-  /** To: observations passed to the policy (default 2). The first observation is repeated to fill the history. */
+  /**
+   * Observations passed to the policy (default: the policy's historySteps, else 2). The first observation is repeated
+   * to fill the history.
+   */
   obsHorizon?: number;
   /** Ta: actions executed from each chunk before planning again (default: the whole chunk). */
   actionHorizon?: number;
@@ -44,7 +47,7 @@ export async function runEpisode(
   options: RolloutOptions = {},
 ): Promise<EpisodeOutcome> {
   const start = performance.now();
-  const To = options.obsHorizon ?? 2;
+  const To = options.obsHorizon ?? policy.historySteps ?? 2;
   let observation = env.reset(seed);
   policy.reset(seed);
   const history: Observation[] = Array.from({ length: To }, () => observation);

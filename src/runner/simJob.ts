@@ -11,7 +11,13 @@ import {
   type Observation,
   type Policy,
 } from "../core/index.ts";
-import { loadPolicy, readPolicyModel, type DiffusionPolicy, type SamplingOptions } from "../policy/index.ts";
+import {
+  loadPolicy,
+  readPolicyModel,
+  type DiffusionPolicy,
+  type PolicyModel,
+  type SamplingOptions,
+} from "../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
 import { LiveClient, liveStepHook } from "./live.ts";
 import { ReplayRecorder, writeFrames } from "./replay.ts";
@@ -51,9 +57,9 @@ export interface PolicyTuning extends Pick<SamplingOptions, "inferenceSteps" | "
 }
 
 /** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
-function createPolicy(job: SimJob, env: SimEnv): Policy {
-  if (job.policy === "expert") return createExpert(env, job.mode ? { mode: job.mode } : {});
-  const camera = readPolicyModel(job.policy).config.goal?.camera;
+function createPolicy(job: SimJob, env: SimEnv, model: PolicyModel | null): Policy {
+  if (model === null) return createExpert(env, job.mode ? { mode: job.mode } : {});
+  const camera = model.config.goal?.camera;
   const goals = camera === undefined ? undefined : goalSource(job, camera);
   return trainedPolicy(job.policy, env, job.tuning, goals);
 }
@@ -107,9 +113,11 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
         cameras: env.cameras.map((name) => ({ name })),
         controlHz: env.controlHz,
         environmentNames: env.environmentNames,
+        audio: env.hears,
       },
     }));
   return {
+    historySteps: Math.max(model.config.obsSteps, model.config.audio?.window ?? 0),
     reset(s: number): void {
       pendingSeed = s;
     },
@@ -130,11 +138,14 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
 
 /** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
 export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcome> {
+  // a missing or invalid model.json fails now, with the file and field named
+  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
   const env = createEnv(job.scenario, {
     cameras: job.cameras || job.framesDir !== undefined,
     ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...(model?.config.audio && { audio: true }),
   });
-  const policy = createPolicy(job, env);
+  const policy = createPolicy(job, env, model);
   return async (seed) => {
     // one connection per episode, closed after it, so a finished run never waits on the viewer
     const live = job.liveUrl ? await LiveClient.connect(job.liveUrl) : null;

@@ -77,6 +77,11 @@ export class SimEnv implements Env {
   private readonly actuation = new Float64Array(ACTION_DIM);
   private actuationRng = new Rng(0);
   private audio: ContactAudio | null = null;
+
+  /** Whether observations carry sound (SimEnvOptions.audio). */
+  get hears(): boolean {
+    return this.options.audio === true;
+  }
   private episodeTask: EpisodeTask | null = null;
   private readonly fixedTask: EpisodeTask | null;
 

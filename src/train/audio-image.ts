@@ -9,11 +9,11 @@
 // all of them by embedding similarity: Recall@1, Recall@5 and the median rank against chance (1/N, 5/N, (N+1)/2).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIO_SAMPLE_RATE, DuetError, Rng } from "../core/index.ts";
+import { DuetError, Rng } from "../core/index.ts";
 import { Dataset } from "../data/index.ts";
 import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
-import { AudioEncoder, ImagePreprocessor, LogMelSpectrogram, type VitConfigInput } from "../vision/index.ts";
+import { AudioEncoder, ImagePreprocessor, SoundWindow, type VitConfigInput } from "../vision/index.ts";
 import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
 
 export interface AudioImageOptions {
@@ -96,21 +96,17 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   const gallery = Array.from({ length: n }, () => heldPairs.splice(rng.int(heldPairs.length), 1)[0]!);
 
   // Spectrograms of every pair, then one scalar normalisation from the training ones.
-  const mel = new LogMelSpectrogram();
-  const wave = new Float32Array(window * samples);
-  const frames = mel.frames(wave.length);
-  const shape = new AudioEncoder({ height: Math.min(96, frames), ...options.audio });
-  const [rows, mels] = [shape.height, shape.width];
+  const sound = new SoundWindow(window, samples, new AudioEncoder(options.audio).config.patch);
+  const { rows, mels, wave } = sound;
   const spectrogramsOf = (pairs: readonly Pair[]): Float32Array => {
-    const out = new Float32Array(pairs.length * rows * mels);
+    const out = new Float32Array(pairs.length * sound.size);
     pairs.forEach((p, i) => {
       wave.fill(0);
       for (let k = 0; k < window; k++) {
         const t = p.t - window + 1 + k;
         if (t >= 0) ds.readAudio(p.episode, t, wave, k * samples);
       }
-      const s = mel.compute(wave, AUDIO_SAMPLE_RATE).data;
-      out.set(s.subarray((frames - rows) * mels), i * rows * mels); // the most recent frames
+      sound.write(out, i * sound.size);
     });
     return out;
   };
@@ -159,7 +155,7 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   await imageSession.release();
   const d = trainImages.dim;
 
-  const encoder = new AudioEncoder({ height: rows, featureDim: d, ...options.audio });
+  const encoder = new AudioEncoder({ ...options.audio, height: rows, width: mels, featureDim: d });
   const embedAudio = (graph: GraphBuilder, batch: number) =>
     graph.scope("audio", () => encoder.apply(graph, graph.input("spectrograms", [batch, rows, mels])));
   const b = options.batch ?? 32;

@@ -2,9 +2,10 @@
 // and the diffusion inputs (noise, timesteps, √ᾱ, √(1−ᾱ)). One seeded Rng drives everything, so resume is exact.
 import type { Rng } from "../core/index.ts";
 import type { WindowBuffers, WindowSampler } from "../data/index.ts";
-import { IO, imageInput, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
+import { IO, imageInput, pickEntries, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
-import { ByteTokenizer, type TokenBatch } from "../vision/index.ts";
+import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../vision/index.ts";
+import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
 
 export interface BatchOptions {
@@ -14,8 +15,13 @@ export interface BatchOptions {
   stateNoise: number;
   /** Feed `scene` (the latest frame's environment state, normalized by this) for the scene auxiliary loss. */
   scene?: MinMaxNormalizer;
-  /** Privileged policies (config.observeScene): normalizes the observation steps' environment state. */
-  observedScene?: MinMaxNormalizer;
+  /**
+   * Privileged policies (config.observeScene): normalizes the observation steps' environment state, of which the
+   * policy reads the entries at `indices` (config.sceneEntries).
+   */
+  observedScene?: { norm: MinMaxNormalizer; indices: readonly number[] };
+  /** Hearing policies (config.audio): every episode's sound windows and their normalisation. */
+  audio?: EpisodeSounds;
 }
 
 /**
@@ -23,7 +29,8 @@ export interface BatchOptions {
  * Feeds: state `B,To,Ds`, image_<cam> `B,To,H,W,3`, x0 `B,Tp,Dx`, and for diffusion noise `B,Tp,Dx`, timestep `B`,
  * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`; language-conditioned policies,
  * instruction_ids / instruction_eos `B,T` (each window's episode task, tokenized once per episode); goal-conditioned
- * policies, goal_image `B,H,W,3` (the last frame of each window's episode, shifted like the views).
+ * policies, goal_image `B,H,W,3` (the last frame of each window's episode, shifted like the views); hearing policies,
+ * audio_spectrogram `B,rows,mels` (the sound window ending at the window's latest observation).
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -40,6 +47,8 @@ export class BatchAssembler {
   private readonly scene: Float32Array;
   private readonly sceneRow: Float32Array;
   private readonly observedScene: Float32Array;
+  private readonly sceneFull: Float32Array;
+  private readonly audio: Float32Array;
   /** Language-conditioned: each episode's task tokens (one row), and the batch's. */
   private readonly episodeTokens: readonly TokenBatch[];
   private readonly tokens: TokenBatch | null;
@@ -69,8 +78,12 @@ export class BatchAssembler {
     const de = options.scene?.dim ?? 0;
     this.scene = new Float32Array(b * de);
     this.sceneRow = new Float32Array(de);
-    const deo = options.observedScene?.dim ?? 0;
+    const deo = options.observedScene?.indices.length ?? 0;
     this.observedScene = new Float32Array(b * c.obsSteps * deo);
+    this.sceneFull = new Float32Array(c.obsSteps * (options.observedScene?.norm.dim ?? 0));
+    const sound = network.sound;
+    this.audio = new Float32Array(sound ? b * sound.size : 0);
+    if (sound) this.feeds[IO.audio] = { data: this.audio, dims: [b, sound.rows, sound.mels] };
     if (deo > 0) this.feeds[IO.environment] = { data: this.observedScene, dims: [b, c.obsSteps, deo] };
     this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
     if (options.scene) this.feeds[IO.scene] = { data: this.scene, dims: [b, de] };
@@ -119,7 +132,18 @@ export class BatchAssembler {
         this.tokens.eos.set(e.eos, b * e.dims[1]);
       }
       this.stateNorm.normalize(w.state, this.state, b * to * ds);
-      this.options.observedScene?.normalize(w.environment, this.observedScene, b * w.environment.length);
+      const observed = this.options.observedScene;
+      if (observed) {
+        observed.norm.normalize(w.environment, this.sceneFull);
+        const n = observed.indices.length;
+        pickEntries(this.sceneFull, observed.indices, this.observedScene.subarray(b * to * n, (b + 1) * to * n));
+      }
+      const heard = this.options.audio;
+      if (heard && net.sound) {
+        const rows = (heard.sounds[w.episode] as EpisodeSound).rows(w.frame);
+        const o = b * net.sound.size;
+        for (let i = 0; i < rows.length; i++) this.audio[o + i] = ((rows[i] as number) - heard.mean) / heard.std;
+      }
       if (augment && this.options.stateNoise > 0) {
         for (let i = b * to * ds; i < (b + 1) * to * ds; i++)
           this.state[i] = (this.state[i] as number) + this.options.stateNoise * rng.normal();

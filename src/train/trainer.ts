@@ -8,7 +8,17 @@
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ACTION_KEY, DuetError, ENVIRONMENT_KEY, Rng, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
+import {
+  ACTION_KEY,
+  AUDIO_KEY,
+  AUDIO_SAMPLE_RATE,
+  DuetError,
+  ENVIRONMENT_KEY,
+  Rng,
+  STATE_KEY,
+  ValidationError,
+  type Issue,
+} from "../core/index.ts";
 import { Dataset, WindowSampler, splitEpisodes } from "../data/index.ts";
 import {
   Ema,
@@ -27,6 +37,7 @@ import {
   MinMaxNormalizer,
   PolicyNetwork,
   exportPolicy,
+  sceneIndices,
   type CameraShape,
   type FeatureRange,
   type ModelInfo,
@@ -34,6 +45,7 @@ import {
 import { Session } from "../runtime/index.ts";
 import { ByteTokenizer } from "../vision/index.ts";
 import { BatchAssembler } from "./batch.ts";
+import { hearEpisodes, type EpisodeSounds } from "./hearing.ts";
 import { relativeActionRange } from "./relative.ts";
 import type { TrainConfig } from "./config.ts";
 import { plotCurves, type Curves } from "./plot.ts";
@@ -146,6 +158,27 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
       expected: `false, or a dataset with ${ENVIRONMENT_KEY} (recorded in simulation)`,
       received: "true",
     });
+  if (p.observeScene && p.sceneEntries && ds.spec.environmentNames) {
+    const names = ds.spec.environmentNames;
+    p.sceneEntries.forEach((n, i) => {
+      if (!names.includes(n))
+        issues.push({
+          path: `policy.sceneEntries.${i}`,
+          expected: `an entry of the dataset's scene state (${names.join(", ")})`,
+          received: JSON.stringify(n),
+        });
+    });
+  }
+  if (p.audio) {
+    const want = AUDIO_SAMPLE_RATE / spec.fps;
+    if (spec.audioSamples !== want)
+      issues.push({
+        path: "policy.audio",
+        expected: `null, or a dataset with ${AUDIO_KEY} of ${want} samples per frame (duet record --audio)`,
+        received:
+          spec.audioSamples === undefined ? "a dataset without sound" : `${spec.audioSamples} samples per frame`,
+      });
+  }
   if (p.language) {
     // every task must tokenize: a language-conditioned policy learns nothing from a window it cannot read
     const tokenizer = new ByteTokenizer(p.language.maxTokens);
@@ -247,9 +280,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const spec = dataset.spec;
   const p = config.policy;
   const sceneNames = p.observeScene ? (spec.environmentNames ?? []) : [];
+  const sceneIdx = p.observeScene ? sceneIndices(p, sceneNames, source) : [];
   const network = new PolicyNetwork(
     p,
-    { stateDim: spec.stateNames.length, actionDim: spec.actionNames.length, cameras, sceneDim: sceneNames.length },
+    {
+      stateDim: spec.stateNames.length,
+      actionDim: spec.actionNames.length,
+      cameras,
+      sceneDim: sceneIdx.length,
+      ...(p.audio && { audioSamples: AUDIO_SAMPLE_RATE / spec.fps }),
+    },
     source,
   );
   // one range for the scene state, whether it is the auxiliary target, the privileged input or both
@@ -258,6 +298,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const used = dataset.episodes.filter((e) => e.success || !ts.successfulOnly).map((e) => e.episodeIndex);
   if (used.length === 0)
     throw new DuetError(`${options.dataset}: no successful episode to learn from (train.successfulOnly is on)`);
+  let heard: EpisodeSounds | null = null;
+  if (network.sound) {
+    await dataset.load(used);
+    heard = hearEpisodes(dataset, used, network.sound);
+  }
   const normalizer = {
     state: { min: [...stateStats.min], max: [...stateStats.max] },
     action:
@@ -265,6 +310,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         ? await relativeActionRange(dataset, used, p.obsSteps, p.predSteps, p.actionRange === "per-step")
         : { min: [...actionStats.min], max: [...actionStats.max] },
     ...(p.observeScene && sceneStateRange && { environment: sceneStateRange }),
+    ...(heard && { audio: { mean: heard.mean, std: heard.std } }),
   };
   const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
   const windowOpts = {
@@ -286,7 +332,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
     ...(sceneNorm && ts.sceneLoss > 0 && { scene: sceneNorm }),
-    ...(sceneNorm && p.observeScene && { observedScene: sceneNorm }),
+    ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
+    ...(heard && { audio: heard }),
   };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 

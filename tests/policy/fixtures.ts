@@ -77,6 +77,8 @@ export interface TinyData {
   success?: (e: number) => boolean;
   /** Episode e's task, its instruction (default "unscrew the cap"). */
   task?: (e: number) => string;
+  /** Optional sound of episode e at step t (recorded as observation.audio; the same length at every step). */
+  audio?: (e: number, t: number) => Float32Array;
 }
 
 /** A dataset of `n` episodes of `T` frames (default: `observation` and `actionAt`). */
@@ -87,14 +89,22 @@ export async function writeTinyDataset(
   data: TinyData = { observation, action: actionAt },
 ): Promise<string> {
   const env = data.environment;
-  const spec = env ? { ...SPEC, environmentNames: env(0, 0).map((_, i) => `scene_${i}`) } : SPEC;
+  const spec: DatasetSpec = {
+    ...SPEC,
+    ...(env && { environmentNames: env(0, 0).map((_, i) => `scene_${i}`) }),
+    ...(data.audio && { audioSamples: data.audio(0, 0).length }),
+  };
   const w = await DatasetWriter.open(root, { spec });
   for (let e = 0; e < n; e++) {
     const b = new EpisodeBuilder(spec);
     for (let t = 0; t < T; t++) {
       const obs = data.observation(e, t);
       b.addFrame(
-        env ? { ...obs, environmentState: Float32Array.from(env(e, t)) } : obs,
+        {
+          ...obs,
+          ...(env && { environmentState: Float32Array.from(env(e, t)) }),
+          ...(data.audio && { audio: data.audio(e, t) }),
+        },
         Float32Array.from({ length: ACTION_DIM }, (_, j) => data.action(e, t, j)),
       );
     }

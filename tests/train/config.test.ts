@@ -2,8 +2,9 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { PolicyNetwork } from "../../src/policy/index.ts";
+import { PolicyNetwork, sceneIndices } from "../../src/policy/index.ts";
 import { ENVIRONMENT_NAMES } from "../../src/sim/index.ts";
+import { AUDIO_SAMPLE_RATE } from "../../src/core/index.ts";
 import { loadTrainConfig } from "../../src/train/index.ts";
 import { tempDir } from "../policy/fixtures.ts";
 import { writeFileSync } from "node:fs";
@@ -21,13 +22,14 @@ describe("configs/", () => {
     );
   });
   for (const f of files) {
-    it(`${f} validates and builds its networks for the bottle-cap cameras and scene state`, () => {
+    it(`${f} validates and builds its networks for the bottle-cap cameras, scene state and sound`, () => {
       const c = loadTrainConfig(join("configs", f));
       const net = new PolicyNetwork(c.policy, {
         stateDim: 16,
         actionDim: 16,
         cameras: c.policy.encoder ? CAMERAS.filter((cam) => (c.policy.cameras ?? [cam.name]).includes(cam.name)) : [],
-        sceneDim: c.policy.observeScene ? ENVIRONMENT_NAMES.length : 0,
+        sceneDim: c.policy.observeScene ? sceneIndices(c.policy, ENVIRONMENT_NAMES, f).length : 0,
+        ...(c.policy.audio && { audioSamples: AUDIO_SAMPLE_RATE / 10 }),
       });
       expect(net.sampleDim).toBe(16);
       expect(net.denoiserGraph().outputs.get("pred")?.shape).toEqual([1, 10, 16]);

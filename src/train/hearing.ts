@@ -1,0 +1,41 @@
+// What a hearing policy (policy.audio) trains on: every used episode's sound windows, computed once (vision's
+// EpisodeSound: one spectrogram per episode, a row slice per frame), and the scalar normalisation of the log-mel values.
+import { DuetError } from "../core/index.ts";
+import type { Dataset } from "../data/index.ts";
+import { EpisodeSound, type SoundWindow } from "../vision/index.ts";
+
+export interface EpisodeSounds {
+  /** By episode index; undefined for an episode not used. */
+  sounds: readonly (EpisodeSound | undefined)[];
+  /** x → (x − mean) / std over every row of every used episode's spectrogram (leading silence included). */
+  mean: number;
+  std: number;
+}
+
+/** The sound windows of `episodes` of an (already loaded) dataset that records audio. */
+export function hearEpisodes(ds: Dataset, episodes: readonly number[], window: SoundWindow): EpisodeSounds {
+  const samples = ds.spec.audioSamples;
+  if (samples !== window.samples) {
+    throw new DuetError(
+      `${ds.root}: ${samples ?? "no"} audio samples per frame, the policy's sound window takes ${window.samples}`,
+    );
+  }
+  const sounds: EpisodeSound[] = [];
+  let sum = 0;
+  let sq = 0;
+  let n = 0;
+  for (const e of episodes) {
+    const length = (ds.episodes[e] as { length: number }).length;
+    const audio = new Float32Array(length * samples);
+    for (let t = 0; t < length; t++) ds.readAudio(e, t, audio, t * samples);
+    const sound = new EpisodeSound(window, audio);
+    sounds[e] = sound;
+    for (const v of sound.all()) {
+      sum += v;
+      sq += v * v;
+      n++;
+    }
+  }
+  const mean = sum / n;
+  return { sounds, mean, std: Math.sqrt(Math.max(1e-12, sq / n - mean * mean)) };
+}
