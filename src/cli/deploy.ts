@@ -35,7 +35,7 @@ function parseUrl(url: string): string {
 export async function deploy(args: DeployArgs): Promise<void> {
   const url = parseUrl(args.url);
   const ri = loadRobotInterface(args.robotInterface);
-  const policy = resolveDeployPolicy(args.policy);
+  const { policy, ...horizons } = await resolveDeployPolicy(args.policy, ri);
   const clock = createClock();
   const bridge = createRosBridge(ri.spec, url, clock);
   const safety = new SafetyLayer(slotLimits(ri.robot), ri.spec.safety, ri.spec.control_hz);
@@ -46,6 +46,7 @@ export async function deploy(args: DeployArgs): Promise<void> {
   bridge.on("log", print);
   const controller = new DeployController({
     policy,
+    ...horizons,
     bridge,
     safety,
     clock,

@@ -100,6 +100,9 @@ export interface LockstepOptions {
   clock: LockstepClock;
   /** Publish camera frames each period (the interface's cameras). */
   cameras: boolean;
+  /** The deploy loop's To and Ta (its defaults otherwise), as `duet deploy` sets them for a trained policy. */
+  obsSteps?: number;
+  actionSteps?: number;
 }
 
 /** Runs episodes of a policy on the sim-backed robot through the bridge, one control period at a time. */
@@ -172,6 +175,8 @@ export class LockstepRig {
       clock,
       watchdogMs: spec.safety.watchdog_ms,
       maxCommandAgeMs: spec.max_age_ms.joint_states,
+      ...(this.o.obsSteps !== undefined && { obsSteps: this.o.obsSteps }),
+      ...(this.o.actionSteps !== undefined && { actionSteps: this.o.actionSteps }),
       log,
     });
     let ticks = 0;

@@ -2,9 +2,9 @@
 // protocol and unscrews the cap, as often as the same policy run directly in simulation; recording through the bridge
 // produces a dataset that validates.
 //
-// The policy is the scripted expert (until a trained one ships). The expert is PRIVILEGED: it reads the simulator's
-// world (bottle and cap poses, thread turns, grasps), so it is created on the very SimEnv that the sim-backed robot
-// steps behind the server. Its targets still travel the whole deploy path: DeployController → SafetyLayer → RosBridge
+// The policy is the scripted expert (a trained one takes the same path in ./deploy-trained.e2e.test.ts). The expert
+// is PRIVILEGED: it reads the simulator's world (bottle and cap poses, thread turns, grasps), so it is created on the
+// very SimEnv that the sim-backed robot steps behind the server. Its targets still travel the whole deploy path: DeployController → SafetyLayer → RosBridge
 // → roslib → ws → test server → the robot's controllers; the robot's joint states travel back the same way and are
 // what the controller observes (the expert ignores them, a trained policy would not).
 // Lockstep timing (virtual clock, real messages) is explained in ./lockstep.ts.

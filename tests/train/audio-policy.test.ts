@@ -99,7 +99,7 @@ describe("hearing policy", () => {
     Object.assign(scenario, { robot: resolve("robots/panda-pair.json"), time_limit_s: 2 });
     const file = join(tempDir("duet-hear-scenario-"), "short.json");
     writeFileSync(file, JSON.stringify(scenario));
-    expect((await prepareJob({ scenario: file, policy: model })(0)).steps).toBe(20);
+    expect((await prepareJob({ scenario: file, policy: model, cameras: false })(0)).steps).toBe(20);
     // rollouts hand a policy the history it asks for: To = 2 here, but 3 periods of sound
     expect(trainedPolicy(model, createEnv(file, { cameras: false, audio: true })).historySteps).toBe(3);
   });
