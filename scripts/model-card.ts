@@ -90,7 +90,8 @@ ${c.scheduler.noiseScale !== undefined ? `, starting from noise of standard devi
 }, \
 observer \`${JSON.stringify(c.encoder)}\` on the ${model.cameras.map((x) => x.name).join(", ") || "no"} camera(s)\
 ${c.observeState ? " plus the 16 joint positions" : " (the joint state is not an input)"}\
-${c.observeScene ? ", the simulator's scene state (privileged: simulation only)" : ""}\
+${c.observeScene ? `, the simulator's scene state (${c.sceneEntries ? `entries ${c.sceneEntries.join(", ")}; ` : ""}privileged: simulation only)` : ""}\
+${c.audio ? `, the sound of the last ${c.audio.window} control periods (spectrogram transformer ${JSON.stringify(c.audio)})` : ""}\
 ${c.goal ? `, a goal picture of the ${c.goal.camera} camera` : ""}\
 ${c.language ? `, the episode's instruction (text encoder ${JSON.stringify(c.language)})` : ""}; ${c.actions} actions; \
 To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.actionSteps}. ${prov.parameters} parameters. \

@@ -255,16 +255,14 @@ export class DiffusionPolicy implements Policy {
   }
 
   /**
-   * The sound of the last `window` observations (fewer: silence before them) → the spectrogram feed, refusing an
+   * The sound of the last `window` observations (fewer: the oldest repeated, as in training) → the spectrogram feed, refusing an
    * observation without sound, with another number of samples, or with a non-finite one.
    */
   private readAudio(history: readonly Observation[], sound: SoundWindow): void {
     const { periods, samples, wave } = sound;
-    wave.fill(0);
     for (let k = 0; k < periods; k++) {
-      const obs = history[history.length - periods + k];
-      if (!obs) continue;
-      const age = periods - 1 - k;
+      const obs = history[Math.max(0, history.length - periods + k)] as Observation;
+      const age = Math.min(periods - 1 - k, history.length - 1);
       const a = obs.audio;
       if (!a || a.length !== samples) {
         throw new DuetError(

@@ -7,7 +7,7 @@ import { EpisodeSound, type SoundWindow } from "../vision/index.ts";
 export interface EpisodeSounds {
   /** By episode index; undefined for an episode not used. */
   sounds: readonly (EpisodeSound | undefined)[];
-  /** x → (x − mean) / std over every row of every used episode's spectrogram (leading silence included). */
+  /** x → (x − mean) / std over every row of every used episode's spectrogram (the repeated first period included). */
   mean: number;
   std: number;
 }

@@ -3,7 +3,8 @@
 // training batches of audio-conditioned policies and their runtime, so the three see the same input.
 //
 // An episode's windows overlap: the window ending at period t is the stretch [t − periods + 1, t] of the episode's
-// sound (silence before its start). With the hop dividing the period, every window's frames are frames of the whole
+// sound, the first period repeated before its start (as rollouts and the deploy loop repeat the first observation
+// to fill a history). With the hop dividing the period, every window's frames are frames of the whole
 // episode's spectrogram, so `EpisodeSound` computes that once and hands out row slices (the same numbers as
 // `SoundWindow.write` on each window; tests/train/audio-policy.test.ts checks it).
 import { AUDIO_SAMPLE_RATE, DuetError } from "../core/index.ts";
@@ -69,8 +70,10 @@ export class EpisodeSound {
       );
     }
     this.hopsPerPeriod = samples / hop;
-    const stream = new Float32Array((periods - 1) * samples + audio.length); // silence before the first period
-    stream.set(audio, (periods - 1) * samples);
+    const lead = (periods - 1) * samples;
+    const stream = new Float32Array(lead + audio.length);
+    for (let k = 0; k < periods - 1; k++) stream.set(audio.subarray(0, samples), k * samples); // the first, repeated
+    stream.set(audio, lead);
     this.spectrogram = mel.compute(stream, AUDIO_SAMPLE_RATE).data;
   }
 
