@@ -150,6 +150,11 @@ export function sceneIndices(config: PolicyConfig, names: readonly string[], sou
   return wanted.map((n) => names.indexOf(n));
 }
 
+/** Observations a policy with this config wants in its history: To, or the sound window's periods if longer. */
+export function historyStepsOf(config: PolicyConfig): number {
+  return Math.max(config.obsSteps, config.audio?.window ?? 0);
+}
+
 /** The sound window a hearing policy (config.audio) hears, `samples` per control period; null for a deaf one. */
 export function soundWindowOf(config: PolicyConfig, samples: number): SoundWindow | null {
   return config.audio ? new SoundWindow(config.audio.window, samples, config.audio.patch) : null;

@@ -9,7 +9,7 @@
 import { AUDIO_SAMPLE_RATE, DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Executor, TensorData } from "../runtime/index.ts";
 import { ByteTokenizer, type SoundWindow } from "../vision/index.ts";
-import { pickEntries, sceneIndices, soundWindowOf } from "./config.ts";
+import { historyStepsOf, pickEntries, sceneIndices, soundWindowOf } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import { DdpmSampler } from "./ddpm.ts";
 import type { PolicyModel } from "./modelFile.ts";
@@ -121,7 +121,7 @@ export class DiffusionPolicy implements Policy {
     this.sceneFull = new Float32Array(c.obsSteps * deFull);
     this.sceneBuf = new Float32Array(c.obsSteps * de);
     this.sound = soundWindowOf(c, AUDIO_SAMPLE_RATE / model.fps);
-    this.historySteps = Math.max(c.obsSteps, c.audio?.window ?? 0);
+    this.historySteps = historyStepsOf(c);
     this.audioNorm = model.normalizer.audio ?? { mean: 0, std: 1 };
     this.audioBuf = new Float32Array(this.sound?.size ?? 0);
     if (this.sound) this.feeds[IO.audio] = { data: this.audioBuf, dims: [1, this.sound.rows, this.sound.mels] };

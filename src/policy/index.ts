@@ -22,7 +22,7 @@ export {
   DENOISER_NAMES,
 } from "./registry.ts";
 export type { DenoiserConfig, EncoderRef, EncoderEntry } from "./registry.ts";
-export { pickEntries, policyConfigSchema, sceneIndices, soundWindowOf } from "./config.ts";
+export { historyStepsOf, pickEntries, policyConfigSchema, sceneIndices, soundWindowOf } from "./config.ts";
 export type { PolicyConfig, PolicyConfigInput } from "./config.ts";
 export { ObservationEncoder } from "./observer.ts";
 export type { CameraShape } from "./observer.ts";

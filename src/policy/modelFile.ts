@@ -1,6 +1,7 @@
 // models/NAME/model.json: everything needed to run a trained policy besides the ONNX graphs — config, normalizer
 // ranges, cameras, horizons (To/Tp/Ta in `config`), robot and provenance. Validated with zod when loaded.
 import { z } from "zod";
+import { AUDIO_SAMPLE_RATE } from "../core/index.ts";
 import { policyConfigSchema } from "./config.ts";
 import { rangeSchema } from "./normalizer.ts";
 
@@ -81,6 +82,13 @@ export const policyModelSchema = z
           "one per environment name",
         );
       }
+    }
+    if (m.config.audio && AUDIO_SAMPLE_RATE % m.fps !== 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fps"],
+        message: `a divisor of ${AUDIO_SAMPLE_RATE} (config.audio: a whole number of sound samples per control period); found ${m.fps}`,
+      });
     }
     if (m.config.audio && !m.normalizer.audio) {
       ctx.addIssue({ code: "custom", path: ["normalizer", "audio"], message: "mean and std (config.audio is set)" });

@@ -12,6 +12,7 @@ import {
   type Policy,
 } from "../core/index.ts";
 import {
+  historyStepsOf,
   loadPolicy,
   readPolicyModel,
   type DiffusionPolicy,
@@ -117,7 +118,7 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
       },
     }));
   return {
-    historySteps: Math.max(model.config.obsSteps, model.config.audio?.window ?? 0),
+    historySteps: historyStepsOf(model.config),
     reset(s: number): void {
       pendingSeed = s;
     },

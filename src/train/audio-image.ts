@@ -13,7 +13,13 @@ import { DuetError, Rng } from "../core/index.ts";
 import { Dataset } from "../data/index.ts";
 import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
-import { AudioEncoder, ImagePreprocessor, SoundWindow, type VitConfigInput } from "../vision/index.ts";
+import {
+  AudioEncoder,
+  ImagePreprocessor,
+  SoundWindow,
+  scalarNormalisation,
+  type VitConfigInput,
+} from "../vision/index.ts";
 import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
 
 export interface AudioImageOptions {
@@ -112,14 +118,7 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   };
   const trainSpecs = spectrogramsOf(trainPairs);
   const gallerySpecs = spectrogramsOf(gallery);
-  let sum = 0;
-  let sq = 0;
-  for (const v of trainSpecs) {
-    sum += v;
-    sq += v * v;
-  }
-  const mean = sum / trainSpecs.length;
-  const std = Math.sqrt(Math.max(1e-12, sq / trainSpecs.length - mean * mean));
+  const { mean, std } = scalarNormalisation([trainSpecs]);
   for (const a of [trainSpecs, gallerySpecs]) for (let i = 0; i < a.length; i++) a[i] = ((a[i] as number) - mean) / std;
 
   // The frozen anchor: image embeddings of every pair's frame.

@@ -2,7 +2,7 @@
 // EpisodeSound: one spectrogram per episode, a row slice per frame), and the scalar normalisation of the log-mel values.
 import { DuetError } from "../core/index.ts";
 import type { Dataset } from "../data/index.ts";
-import { EpisodeSound, type SoundWindow } from "../vision/index.ts";
+import { EpisodeSound, scalarNormalisation, type SoundWindow } from "../vision/index.ts";
 
 export interface EpisodeSounds {
   /** By episode index; undefined for an episode not used. */
@@ -21,21 +21,11 @@ export function hearEpisodes(ds: Dataset, episodes: readonly number[], window: S
     );
   }
   const sounds: EpisodeSound[] = [];
-  let sum = 0;
-  let sq = 0;
-  let n = 0;
   for (const e of episodes) {
     const length = (ds.episodes[e] as { length: number }).length;
     const audio = new Float32Array(length * samples);
     for (let t = 0; t < length; t++) ds.readAudio(e, t, audio, t * samples);
-    const sound = new EpisodeSound(window, audio);
-    sounds[e] = sound;
-    for (const v of sound.all()) {
-      sum += v;
-      sq += v * v;
-      n++;
-    }
+    sounds[e] = new EpisodeSound(window, audio);
   }
-  const mean = sum / n;
-  return { sounds, mean, std: Math.sqrt(Math.max(1e-12, sq / n - mean * mean)) };
+  return { sounds, ...scalarNormalisation(episodes.map((e) => (sounds[e] as EpisodeSound).all())) };
 }

@@ -32,4 +32,4 @@ export type { TextEncoderConfig, TextEncoderConfigInput } from "./text-encoder.t
 export { LogMelSpectrogram, AudioError, spectrogramConfigSchema } from "./spectrogram.ts";
 export type { Spectrogram, SpectrogramConfig, SpectrogramConfigInput } from "./spectrogram.ts";
 export { AudioEncoder, AUDIO_DEFAULTS } from "./audio-encoder.ts";
-export { SoundWindow, EpisodeSound } from "./sound-window.ts";
+export { SoundWindow, EpisodeSound, scalarNormalisation } from "./sound-window.ts";

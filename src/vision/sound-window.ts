@@ -1,6 +1,7 @@
 // What a hearing model takes: the log-mel spectrogram of the last `periods` control periods of sound, as the most
 // recent `rows` frames, normalised by one scalar mean and std. One definition for the audio–image binding, the
-// training batches of audio-conditioned policies and their runtime, so the three see the same input.
+// training batches of audio-conditioned policies and their runtime (the binding pads an episode's first windows with
+// silence, the policies as described next).
 //
 // An episode's windows overlap: the window ending at period t is the stretch [t − periods + 1, t] of the episode's
 // sound, the first period repeated before its start (as rollouts and the deploy loop repeat the first observation
@@ -51,6 +52,23 @@ export class SoundWindow {
     const from = (this.frames - this.rows) * this.mels;
     for (let i = 0; i < this.size; i++) out[offset + i] = ((s[from + i] as number) - mean) / std;
   }
+}
+
+/** Scalar mean and std of all values of `parts` (the std at least 1e-6): the spectrogram normalisation. */
+export function scalarNormalisation(parts: Iterable<Float32Array>): { mean: number; std: number } {
+  let sum = 0;
+  let sq = 0;
+  let n = 0;
+  for (const a of parts) {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i] as number;
+      sum += v;
+      sq += v * v;
+    }
+    n += a.length;
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(1e-12, sq / n - mean * mean)) };
 }
 
 /** Every window of one episode's sound (`audio: T,S`, one period per frame): raw log-mel rows, sliced per frame. */

@@ -1,7 +1,7 @@
 // Hearing policies (policy.audio) and privileged policies that read only some scene entries (policy.sceneEntries):
 // the sound is an input that picks between demonstrations the other observations cannot tell apart, the training
 // windows' spectrograms are those the runtime computes, and what cannot be heard or read is refused.
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AUDIO_SAMPLE_RATE, Rng, type Observation } from "../../src/core/index.ts";
@@ -116,6 +116,16 @@ describe("hearing policy", () => {
     nan.audio![7] = Number.NaN;
     await expect(policy.predictChunk([heard(0, 4), nan])).rejects.toThrow(
       /observation t-0 audio sample 7 is NaN; no action taken/,
+    );
+  });
+
+  it("refuses a hearing model whose control rate does not divide the audio rate", () => {
+    const dir = tempDir("duet-hear-fps-");
+    cpSync(model, dir, { recursive: true });
+    const file = join(dir, "model.json");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), fps: 30 }));
+    expect(() => readPolicyModel(dir)).toThrow(
+      /fps: expected a divisor of 16000 \(config\.audio: a whole number of sound samples per control period\); found 30/,
     );
   });
 
