@@ -15,6 +15,7 @@ interface TrainArgs {
   out: string;
   resume: boolean;
   initFrom?: string;
+  observerFrom?: string;
   weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
@@ -31,10 +32,11 @@ function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Eval
   };
 }
 
-/** A resumed or warm-restarted run keeps the commands that made it so far (model.json provenance.earlier_commands,
- * oldest first): those of the run in --out (resume) or of the run it starts from (--init-from). */
+/** A resumed, warm-restarted or frozen-observer run keeps the commands that made it so far (model.json
+ * provenance.earlier_commands, oldest first): those of the run in --out (resume), of the run it starts from
+ * (--init-from) or of the run whose observer it freezes (--observer-from). */
 function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
-  const from = args.resume ? args.out : args.initFrom;
+  const from = args.resume ? args.out : (args.initFrom ?? args.observerFrom);
   if (from === undefined || !existsSync(join(from, "model.json"))) return {};
   const prov = readPolicyModel(from).provenance as { command?: string; earlier_commands?: string[] };
   return { earlier_commands: [...(prov.earlier_commands ?? []), ...(prov.command ? [prov.command] : [])] };
@@ -43,22 +45,33 @@ function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
 export async function trainCommand(args: TrainArgs): Promise<void> {
   const config = loadTrainConfig(args.config);
   const cameras = config.policy.encoder !== null;
-  const bar = progressBar("train", config.train.steps);
+  // created when training starts: a frozen observer's features are computed first, with their own bar
+  let bar: ReturnType<typeof progressBar> | undefined;
   let status = "";
+  let featureBar: ReturnType<typeof progressBar> | undefined;
   const log = (line: string): void => {
     process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${line}\n`);
   };
   const onEvent = (e: TrainEvent): void => {
     switch (e.kind) {
       case "start":
+        bar = progressBar("train", config.train.steps);
         log(
           `${e.params} parameters; ${e.trainWindows} training windows, ${e.valWindows} validation; from step ${e.step}`,
         );
         break;
       case "step":
         status = `loss ${e.loss.toFixed(4)} lr ${e.lr.toExponential(2)} ${e.samplesPerSecond.toFixed(0)} samples/s`;
-        bar.update(e.step, status);
+        bar?.update(e.step, status);
         if (!process.stderr.isTTY) log(`step ${e.step}: ${status}`);
+        break;
+      case "features":
+        featureBar ??= progressBar("observer features", e.total);
+        featureBar.update(e.done);
+        if (e.done === e.total) {
+          featureBar.stop();
+          log(`observer features of ${e.total} camera frames computed`);
+        }
         break;
       case "val":
         log(
@@ -83,12 +96,13 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     out: args.out,
     resume: args.resume,
     ...(args.initFrom !== undefined && { initFrom: args.initFrom }),
+    ...(args.observerFrom !== undefined && { observerFrom: args.observerFrom }),
     weights: args.weights,
     onEvent,
     ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
     provenance: { command: `duet ${process.argv.slice(2).join(" ")}`, ...earlierCommands(args) },
   });
-  bar.stop();
+  bar?.stop();
   if (result.trainedSteps === 0) {
     console.log(`nothing left to train (step ${result.step} of ${config.train.steps}); re-exported ${result.modelDir}`);
     return;
@@ -113,6 +127,10 @@ export function registerTrain(program: Command): void {
     .option(
       "--init-from <dir>",
       "start a new run from the weights of the run in <dir> (same network; its train/checkpoint.safetensors): a warm restart with a fresh schedule, to train a finished model longer or fine-tune it",
+    )
+    .option(
+      "--observer-from <dir>",
+      "train on the frozen camera encoders of the run in <dir> (same policy.encoder; its train/checkpoint.safetensors): each frame's features are computed once and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
     )
     .addOption(
       new Option(

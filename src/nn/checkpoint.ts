@@ -2,7 +2,7 @@
 // (step, RNG state, architecture signature). Written to a temp file then renamed; loading refuses bad files.
 import { closeSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { DuetError, ValidationError, type Issue } from "../core/index.ts";
-import type { ParamLayout } from "./params.ts";
+import { ParamLayout } from "./params.ts";
 
 export const CHECKPOINT_FORMAT = "duet-checkpoint-v1";
 
@@ -81,8 +81,13 @@ interface HeaderEntry {
   data_offsets: [number, number];
 }
 
-/** Read a checkpoint for `layout`; throws (naming the file) when it is truncated, of another architecture, or has NaNs. */
-export function loadCheckpoint(path: string, layout: ParamLayout): Checkpoint {
+/** The safetensors header of a checkpoint file and the bytes after it; refuses files that are not checkpoints. */
+function readHeader(path: string): {
+  buf: Buffer;
+  n: number;
+  header: Record<string, unknown>;
+  meta: Record<string, string>;
+} {
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -104,6 +109,30 @@ export function loadCheckpoint(path: string, layout: ParamLayout): Checkpoint {
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new DuetError(`${path}: metadata.format is ${JSON.stringify(meta.format)}, expected "${CHECKPOINT_FORMAT}"`);
   }
+  return { buf, n, header, meta };
+}
+
+/** A checkpoint's free-form metadata (`Checkpoint.extra`), read without knowing its network. */
+export function checkpointMetadata(path: string): Record<string, string> {
+  return readHeader(path).meta;
+}
+
+/** The parameters a checkpoint holds, as the layout it was saved with (to read a checkpoint of another network). */
+export function checkpointLayout(path: string): ParamLayout {
+  const { header } = readHeader(path);
+  const optim = new Set<string>(Object.values(OPTIM));
+  const entries = Object.entries(header)
+    .filter(([k]) => k !== "__metadata__" && !optim.has(k))
+    .map(([name, h]) => ({ name, h: h as HeaderEntry }))
+    .sort((a, b) => a.h.data_offsets[0] - b.h.data_offsets[0]);
+  return new ParamLayout(
+    entries.map(({ name, h }) => ({ name, shape: h.shape, init: { kind: "const", value: 0 }, decay: false })),
+  );
+}
+
+/** Read a checkpoint for `layout`; throws (naming the file) when it is truncated, of another architecture, or has NaNs. */
+export function loadCheckpoint(path: string, layout: ParamLayout): Checkpoint {
+  const { buf, n, header, meta } = readHeader(path);
   const data = buf.subarray(8 + n);
   const entries = Object.entries(header).filter(([k]) => k !== "__metadata__") as [string, HeaderEntry][];
   const end = Math.max(0, ...entries.map(([, e]) => e.data_offsets[1]));

@@ -29,7 +29,13 @@ export { cosineWithWarmup } from "./schedule.ts";
 export type { CosineSchedule } from "./schedule.ts";
 export { Ema, emaDecay } from "./ema.ts";
 export type { EmaOptions } from "./ema.ts";
-export { saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT } from "./checkpoint.ts";
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  checkpointLayout,
+  checkpointMetadata,
+  CHECKPOINT_FORMAT,
+} from "./checkpoint.ts";
 export type { Checkpoint } from "./checkpoint.ts";
 export type { Module } from "./modules/module.ts";
 export { gelu, mish, silu, activate } from "./modules/activations.ts";

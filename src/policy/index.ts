@@ -26,7 +26,7 @@ export { historyStepsOf, pickEntries, policyConfigSchema, sceneIndices, soundWin
 export type { PolicyConfig, PolicyConfigInput } from "./config.ts";
 export { ObservationEncoder } from "./observer.ts";
 export type { CameraShape } from "./observer.ts";
-export { PolicyNetwork, IO, imageInput } from "./network.ts";
+export { PolicyNetwork, IO, featureInput, imageInput } from "./network.ts";
 export type { PolicyShape, TrainingLossGraph } from "./network.ts";
 export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./modelFile.ts";
 export type { PolicyModel } from "./modelFile.ts";

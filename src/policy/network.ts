@@ -24,6 +24,8 @@ export const IO = {
   state: "state",
   /** Per camera: `image_<name>`. */
   imagePrefix: "image_",
+  /** Training on a frozen observer (`obsInputs` with `frozenObserver`), per camera: `features_<name>` `B,To,F`. */
+  featurePrefix: "features_",
   cond: "cond",
   sample: "sample",
   timestep: "timestep",
@@ -54,6 +56,10 @@ function encoderOptions({ window: _window, ...options }: NonNullable<PolicyConfi
 
 export function imageInput(camera: string): string {
   return IO.imagePrefix + camera;
+}
+
+export function featureInput(camera: string): string {
+  return IO.featurePrefix + camera;
 }
 
 /** What the data says about the policy's inputs and outputs. */
@@ -158,16 +164,22 @@ export class PolicyNetwork {
   }
 
   /**
-   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3`, the
-   * goal picture `B,H,W,3` (goal-conditioned), the instruction's tokens `B,T` (language-conditioned) and the sound
-   * window's spectrogram `B,rows,mels` (hearing).
+   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3` (or,
+   * `frozenObserver`, the camera encoder's features `B,To,F`: the encoder is not in the graph), the goal picture
+   * `B,H,W,3` (goal-conditioned), the instruction's tokens `B,T` (language-conditioned) and the sound window's
+   * spectrogram `B,rows,mels` (hearing).
    */
-  private obsInputs(g: GraphBuilder, b: number): Tensor {
+  private obsInputs(g: GraphBuilder, b: number, frozenObserver = false): Tensor {
     const to = this.config.obsSteps;
     const state = g.input(IO.state, [b, to, this.shape.stateDim]);
     const de = this.observer.sceneDim;
     const scene = de > 0 ? g.input(IO.environment, [b, to, de]) : null;
-    const images = this.shape.cameras.map((c) => g.input(imageInput(c.name), [b, to, c.height, c.width, 3]));
+    const f = this.observer.encoder?.featureDim ?? 0;
+    const images = this.shape.cameras.map((c) =>
+      frozenObserver
+        ? g.input(featureInput(c.name), [b, to, f])
+        : g.input(imageInput(c.name), [b, to, c.height, c.width, 3]),
+    );
     const episode: EpisodeConditioning = {};
     const t = this.config.language?.maxTokens;
     if (t !== undefined) {
@@ -179,7 +191,7 @@ export class PolicyNetwork {
     const goal = this.goalCamera;
     if (goal) episode.goal = g.input(IO.goal, [b, goal.height, goal.width, 3]);
     if (this.sound) episode.audio = g.input(IO.audio, [b, this.sound.rows, this.sound.mels]);
-    return this.observer.apply(g, state, scene, images, episode);
+    return this.observer.apply(g, state, scene, images, episode, frozenObserver);
   }
 
   /**
@@ -189,13 +201,16 @@ export class PolicyNetwork {
    * Output `pred` is the network's prediction. Set `training` for dropout.
    * With `scene`: input scene `B,De`, and loss += weight · mse(head(image features of the latest frame), scene), the
    * head (`aux.scene`) a Linear layer that only the training graph has.
+   * With `frozenObserver` the cameras come in as their encoder's features (`features_<camera>` `B,To,F`) and the graph
+   * has no camera-encoder parameters: the denoiser trains on a fixed observer (train/frozenObserver.ts).
    */
-  trainingLoss(b: number, training = true, scene?: SceneLossOptions): TrainingLossGraph {
+  trainingLoss(b: number, training = true, scene?: SceneLossOptions, frozenObserver = false): TrainingLossGraph {
+    if (frozenObserver && scene) throw new DuetError("train.sceneLoss trains the observer; a frozen one has none");
     const g = new GraphBuilder();
     g.training = training;
     const tp = this.config.predSteps;
     const dx = this.sampleDim;
-    const cond = this.obsInputs(g, b);
+    const cond = this.obsInputs(g, b, frozenObserver);
     const x0 = g.input(IO.target, [b, tp, dx]);
     let pred: Tensor;
     let loss: Tensor;
@@ -226,6 +241,19 @@ export class PolicyNetwork {
     const target = g.input(IO.scene, [b, dim]);
     const features = g.reshape(g.slice(cond, [1, 2], [to - 1, first], [to, first + width]), [b, width]);
     return g.scope("aux", () => mseLoss(g, new Linear("scene", width, dim).apply(g, features), target));
+  }
+
+  /** One camera's encoder on its own (batch `n`, scope `obs.<camera>` as in the policy): image `n,H,W,3` → `n,F`. */
+  cameraFeatureGraph(camera: CameraShape, n: number): GraphBuilder {
+    const enc = this.observer.encoder;
+    if (!enc) throw new DuetError("policy: no image encoder");
+    const g = new GraphBuilder();
+    const x = g.input(imageInput(camera.name), [n, camera.height, camera.width, 3]);
+    g.output(
+      featureInput(camera.name),
+      g.scope("obs", () => g.scope(camera.name, () => enc.apply(g, x))),
+    );
+    return g;
   }
 
   /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */

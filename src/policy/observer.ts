@@ -94,6 +94,8 @@ export class ObservationEncoder {
     scene: Tensor | null,
     images: readonly Tensor[],
     episode: EpisodeConditioning = {},
+    /** `images` are already the camera encoder's features `B,To,F` (training on a frozen observer). */
+    imageFeatures = false,
   ): Tensor {
     if ((episode.instruction === undefined) !== (this.text === null)) {
       throw new DuetError(
@@ -114,6 +116,10 @@ export class ObservationEncoder {
       this.cameras.forEach((cam, i) => {
         const enc = this.encoder as ImageEncoder;
         const x = images[i] as Tensor;
+        if (imageFeatures) {
+          parts.push(x);
+          return;
+        }
         const flat = g.reshape(x, [b * to, cam.height, cam.width, 3]);
         const f = g.scope(cam.name, () => enc.apply(g, flat));
         parts.push(g.reshape(f, [b, to, enc.featureDim]));

@@ -2,9 +2,17 @@
 // and the diffusion inputs (noise, timesteps, √ᾱ, √(1−ᾱ)). One seeded Rng drives everything, so resume is exact.
 import type { Rng } from "../core/index.ts";
 import type { WindowBuffers, WindowSampler } from "../data/index.ts";
-import { IO, imageInput, pickEntries, type MinMaxNormalizer, type PolicyNetwork } from "../policy/index.ts";
+import {
+  IO,
+  featureInput,
+  imageInput,
+  pickEntries,
+  type MinMaxNormalizer,
+  type PolicyNetwork,
+} from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
 import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../vision/index.ts";
+import type { FeatureCache } from "./frozenObserver.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
 
@@ -22,6 +30,11 @@ export interface BatchOptions {
   observedScene?: { norm: MinMaxNormalizer; indices: readonly number[] };
   /** Hearing policies (config.audio): every episode's sound windows and their normalisation. */
   audio?: EpisodeSounds;
+  /**
+   * Training on a frozen observer: each camera's features come from this cache (`features_<camera>` `B,To,F`)
+   * instead of its frames (the windows then carry none; no image shift).
+   */
+  features?: FeatureCache;
 }
 
 /**
@@ -30,7 +43,8 @@ export interface BatchOptions {
  * sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`, scene `B,De`; language-conditioned policies,
  * instruction_ids / instruction_eos `B,T` (each window's episode task, tokenized once per episode); goal-conditioned
  * policies, goal_image `B,H,W,3` (the last frame of each window's episode, shifted like the views); hearing policies,
- * audio_spectrogram `B,rows,mels` (the sound window ending at the window's latest observation).
+ * audio_spectrogram `B,rows,mels` (the sound window ending at the window's latest observation); on a frozen
+ * observer, features_<cam> `B,To,F` instead of image_<cam>.
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -85,14 +99,14 @@ export class BatchAssembler {
     this.audio = new Float32Array(sound ? b * sound.size : 0);
     if (sound) this.feeds[IO.audio] = { data: this.audio, dims: [b, sound.rows, sound.mels] };
     if (deo > 0) this.feeds[IO.environment] = { data: this.observedScene, dims: [b, c.obsSteps, deo] };
-    this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * cam.height * cam.width * 3));
+    const f = options.features?.dim;
+    this.images = cameras.map((cam) => new Float32Array(b * c.obsSteps * (f ?? cam.height * cam.width * 3)));
     if (options.scene) this.feeds[IO.scene] = { data: this.scene, dims: [b, de] };
     if (c.observeState) this.feeds[IO.state] = { data: this.state, dims: [b, c.obsSteps, ds] };
     cameras.forEach((cam, i) => {
-      this.feeds[imageInput(cam.name)] = {
-        data: this.images[i] as Float32Array,
-        dims: [b, c.obsSteps, cam.height, cam.width, 3],
-      };
+      const data = this.images[i] as Float32Array;
+      if (f !== undefined) this.feeds[featureInput(cam.name)] = { data, dims: [b, c.obsSteps, f] };
+      else this.feeds[imageInput(cam.name)] = { data, dims: [b, c.obsSteps, cam.height, cam.width, 3] };
     });
     const tokenizer = c.language ? new ByteTokenizer(c.language.maxTokens) : null;
     this.episodeTokens = tokenizer ? sampler.dataset.episodes.map((e) => tokenizer.batch([e.tasks[0] ?? ""])) : [];
@@ -161,10 +175,17 @@ export class BatchAssembler {
         ds0.readEnvironment(w.episode, w.frame, this.sceneRow);
         this.options.scene.normalize(this.sceneRow, this.scene, b * this.sceneRow.length);
       }
+      const cache = this.options.features;
       cameras.forEach((cam, i) => {
+        const dst = this.images[i] as Float32Array;
+        if (cache) {
+          // the observation steps' frames, the first repeated before the episode start (as WindowSampler does)
+          for (let k = 0; k < to; k++)
+            cache.read(cam, w.episode, Math.max(0, w.frame - (to - 1) + k), dst, (b * to + k) * cache.dim);
+          return;
+        }
         const [dy, dxp] = drawShift(rng, augment ? this.options.imageShift : 0);
         const src = w.images[cam.name] as Uint8Array;
-        const dst = this.images[i] as Float32Array;
         const hw3 = cam.height * cam.width * 3;
         for (let k = 0; k < to; k++) shiftImage(src, k * hw3, dst, (b * to + k) * hw3, cam.height, cam.width, dy, dxp);
       });
@@ -194,7 +215,7 @@ function drawShift(rng: Rng, s: number): [number, number] {
 }
 
 /** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (vision's default [−1, 1] preprocessing), one H,W,3 image. */
-function shiftImage(
+export function shiftImage(
   src: Uint8Array,
   so: number,
   dst: Float32Array,

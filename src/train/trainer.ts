@@ -7,7 +7,7 @@
 //   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   ACTION_KEY,
   AUDIO_KEY,
@@ -26,6 +26,7 @@ import {
   ParamLayout,
   TrainingGraph,
   buildTrainingGraph,
+  checkpointMetadata,
   cosineWithWarmup,
   loadCheckpoint,
   saveCheckpoint,
@@ -45,6 +46,7 @@ import {
 import { Session } from "../runtime/index.ts";
 import { ByteTokenizer } from "../vision/index.ts";
 import { BatchAssembler } from "./batch.ts";
+import { FeatureCache, loadFrozenObserver, withObserver, type FrozenObserver } from "./frozenObserver.ts";
 import { hearEpisodes, type EpisodeSounds } from "./hearing.ts";
 import { relativeActionRange } from "./relative.ts";
 import type { TrainConfig } from "./config.ts";
@@ -55,6 +57,8 @@ export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>
 
 export type TrainEvent =
   | { kind: "start"; step: number; totalSteps: number; params: number; trainWindows: number; valWindows: number }
+  /** Computing a frozen observer's features (`--observer-from`): `done` of `total` camera frames. */
+  | { kind: "features"; done: number; total: number }
   | { kind: "step"; step: number; loss: number; lr: number; samplesPerSecond: number }
   | { kind: "val"; step: number; loss: number; sceneLoss?: number }
   | { kind: "eval"; step: number; successRate: number }
@@ -75,6 +79,13 @@ export interface TrainOptions {
    * and EMA carry over, the optimizer moments, learning-rate schedule, data order and step count start afresh — a warm
    * restart, to train a finished model longer or fine-tune it on other data. */
   initFrom?: string;
+  /**
+   * Train on the frozen camera encoders of another run (`DIR/train/checkpoint.safetensors`, the same policy.encoder):
+   * their EMA weights are exported unchanged, every frame's features are computed once, and only the rest of the
+   * policy trains — at about the speed of a state-only policy, without image shifts or the scene loss (both train
+   * the observer).
+   */
+  observerFrom?: string;
   evaluate?: Evaluator;
   onEvent?: (event: TrainEvent) => void;
   /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
@@ -261,6 +272,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (options.resume && !existsSync(ckptPath)) {
     throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
   }
+  if (options.resume) {
+    const frozenFrom = checkpointMetadata(ckptPath).observer_from;
+    if ((frozenFrom && resolve(frozenFrom)) !== (options.observerFrom && resolve(options.observerFrom))) {
+      throw new DuetError(
+        frozenFrom
+          ? `${ckptPath}: was trained on the frozen observer of ${frozenFrom}; resume with --observer-from ${frozenFrom}`
+          : `${ckptPath}: trained its own observer; resume without --observer-from`,
+      );
+    }
+  }
   if (initPath !== null && !existsSync(initPath)) {
     throw new DuetError(
       `${options.initFrom}: cannot start from it (${CHECKPOINT_FILE} is missing; the models in git ship without ` +
@@ -268,8 +289,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     );
   }
 
-  // Decoded frames of the policy's cameras stay in memory (100 episodes of one 96×96 camera ≈ 440 MB).
-  const dataset = await Dataset.open(options.dataset, { imageCacheMb: TRAIN_IMAGE_CACHE_MB });
+  // Decoded frames of the policy's cameras stay in memory (100 episodes of one 96×96 camera ≈ 440 MB); a frozen
+  // observer reads each frame once.
+  const frozen = options.observerFrom !== undefined;
+  const dataset = await Dataset.open(options.dataset, { imageCacheMb: frozen ? 64 : TRAIN_IMAGE_CACHE_MB });
   const { cameras, issues } = datasetIssues(dataset, config);
   if (issues.length > 0) {
     throw new ValidationError(`${source}: does not match the dataset ${options.dataset} — training refused`, issues);
@@ -292,6 +315,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     },
     source,
   );
+  const observer: FrozenObserver | null =
+    options.observerFrom !== undefined
+      ? loadFrozenObserver(options.observerFrom, join(options.observerFrom, CHECKPOINT_FILE), network, source)
+      : null;
   // one range for the scene state, whether it is the auxiliary target, the privileged input or both
   const sceneStateRange =
     ts.sceneLoss > 0 || p.observeScene ? sceneRange(stats[ENVIRONMENT_KEY] as FeatureRange) : null;
@@ -316,7 +343,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const windowOpts = {
     obsSteps: p.obsSteps,
     actionSteps: p.predSteps,
-    cameras: cameras.map((c) => c.name),
+    cameras: observer ? [] : cameras.map((c) => c.name),
     environment: p.observeScene,
   };
   const trainSampler = await WindowSampler.create(dataset, { ...windowOpts, episodes: split.train });
@@ -327,18 +354,26 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const stateNorm = new MinMaxNormalizer(normalizer.state);
   const actionNorm = new MinMaxNormalizer(normalizer.action);
   const sceneNorm = sceneStateRange ? new MinMaxNormalizer(sceneStateRange) : undefined;
-  const scene = sceneNorm && ts.sceneLoss > 0 ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
+  const scene = sceneNorm && ts.sceneLoss > 0 && !observer ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
+  const features = observer
+    ? await FeatureCache.compute(dataset, used, network, observer, {
+        precision: options.weights ?? "float32",
+        threads: ts.threads,
+        onProgress: (done, total) => options.onEvent?.({ kind: "features", done, total }),
+      })
+    : null;
   const augment = {
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
-    ...(sceneNorm && ts.sceneLoss > 0 && { scene: sceneNorm }),
+    ...(scene && sceneNorm && { scene: sceneNorm }),
     ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
     ...(heard && { audio: heard }),
+    ...(features && { features }),
   };
   const batches = new BatchAssembler(network, trainSampler, ts.batchSize, stateNorm, actionNorm, augment);
 
   // Training graph: forward + loss → autodiff → AdamW, one ONNX model.
-  const { g, loss } = network.trainingLoss(ts.batchSize, true, scene);
+  const { g, loss } = network.trainingLoss(ts.batchSize, true, scene, observer !== null);
   const program = buildTrainingGraph(g, loss, {
     weightDecay: ts.weightDecay,
     ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
@@ -350,7 +385,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let validate: (() => Promise<{ loss: number; scene: number | null }>) | null = null;
   if (valSampler && valSampler.length > 0) {
     const vb = Math.min(ts.batchSize, valSampler.length);
-    const v = network.trainingLoss(vb, false, scene);
+    const v = network.trainingLoss(vb, false, scene, observer !== null);
     const params = v.g.input("params", [layout.total], { batchAxis: null });
     v.g.output("loss", v.actionLoss);
     if (v.sceneLoss) v.g.output(IO.sceneLoss, v.sceneLoss);
@@ -403,6 +438,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (!ck.m || !ck.v || !ck.ema || !ck.rng)
       throw new DuetError(`${ckptPath}: lacks optimizer/EMA/RNG state; cannot resume exactly`);
+
     trainer = new TrainingGraph(program, session, { params: ck.params, m: ck.m, v: ck.v, step: ck.step });
     ema = new Ema(ck.ema, { power: ts.ema.power, maxValue: ts.ema.maxValue });
     ema.steps = ck.step;
@@ -454,12 +490,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       wall_s: Math.round(wall()),
       parameters: layout.total,
       ...(initFrom && { init_from: initFrom }),
+      ...(observer && { observer_from: { model: observer.from, steps: observer.steps, wall_s: observer.wall_s } }),
       created: new Date().toISOString(),
       ...options.provenance,
     },
   });
   const exportNow = (step: number): void => {
-    exportPolicy(out, network, layout, ema.averaged, modelInfo(step), options.weights ?? "float32");
+    const w = observer ? withObserver(observer, layout, ema.averaged) : { layout, params: ema.averaged };
+    exportPolicy(out, network, w.layout, w.params, modelInfo(step), options.weights ?? "float32");
   };
   const checkpoint = (step: number): void => {
     const s = trainer.state;
@@ -476,6 +514,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         wall_s: String(wall()),
         dataset: options.dataset,
         ...(initFrom && { init_from: JSON.stringify(initFrom) }),
+        ...(observer && { observer_from: observer.from }),
       },
     });
     exportNow(step);

@@ -87,6 +87,27 @@ describe("model card", () => {
     }
   });
 
+  it("names the run whose frozen observer a run trained on, and the training time of both", () => {
+    const file = join(model, "model.json");
+    const before = readFileSync(file, "utf8");
+    const m = JSON.parse(before) as { provenance: Record<string, unknown> };
+    m.provenance.earlier_commands = ["duet train --dataset T --config C0 --out M0"];
+    m.provenance.command = "duet train --dataset T --config C --out M --observer-from M0";
+    m.provenance.observer_from = { model: "M0", steps: 4000, wall_s: 1500 };
+    const wall = m.provenance.wall_s as number;
+    writeFileSync(file, JSON.stringify(m));
+    try {
+      expect(card(model, "--record", "duet record …").status).toBe(0);
+      const text = readFileSync(join(model, "README.md"), "utf8");
+      expect(text).toMatch(/--config C0 --out M0\n {4}node bin\/duet.js train .* --observer-from M0/);
+      expect(text).toContain(
+        `The camera encoders are those of \`M0\` (4000 steps, 1500 s), frozen: each frame's features were computed once and only the rest of the policy trained here; ${1500 + wall} s of training in all.`,
+      );
+    } finally {
+      writeFileSync(file, before);
+    }
+  });
+
   it("refuses without --record or without eval.json", () => {
     const noRecord = card(model);
     expect(noRecord.status).not.toBe(0);

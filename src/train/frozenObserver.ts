@@ -1,0 +1,166 @@
+// Training a denoiser on a frozen observer: the camera encoders come from an earlier run (its EMA weights, what it
+// exported) and stay fixed, so every frame's features are computed once and a training step costs what a state-only
+// step costs. The earlier run trains the observer (with the scene loss and image shifts); this one trains the
+// denoiser for longer than joint training could afford (README, Policies).
+import { existsSync } from "node:fs";
+import { DuetError, ValidationError, type Issue } from "../core/index.ts";
+import type { Dataset } from "../data/index.ts";
+import { ParamLayout, checkpointLayout, loadCheckpoint, type WeightPrecision } from "../nn/index.ts";
+import { PolicyNetwork, featureInput, imageInput, type CameraShape } from "../policy/index.ts";
+import { Session } from "../runtime/index.ts";
+import { shiftImage } from "./batch.ts";
+
+/** The camera encoders of an earlier run: their parameters (`obs.<camera>.…`) as their own layout, and values. */
+export interface FrozenObserver {
+  /** The run directory they came from. */
+  from: string;
+  /** Optimizer steps that run had taken, and its training wall time (s). */
+  steps: number;
+  wall_s: number;
+  layout: ParamLayout;
+  params: Float32Array;
+}
+
+/** The camera-encoder parameters of `network`, every camera's, as one layout. */
+function observerLayout(network: PolicyNetwork): ParamLayout {
+  return new ParamLayout(
+    network.shape.cameras.flatMap((c) => ParamLayout.of(network.cameraFeatureGraph(c, 1)).entries),
+  );
+}
+
+/**
+ * The EMA camera encoders of the run in `from` (its checkpoint at `path`) for `network`: refused, naming what
+ * differs, unless that run had the same encoder config and a parameter of the same shape for each camera's encoder.
+ * `source` names the config in errors.
+ */
+export function loadFrozenObserver(from: string, path: string, network: PolicyNetwork, source: string): FrozenObserver {
+  const p = network.config;
+  if (!p.encoder || network.shape.cameras.length === 0)
+    throw new DuetError(`--observer-from ${from}: ${source} has no cameras, so there is no observer to freeze`);
+  if (p.goal)
+    throw new DuetError(`--observer-from ${from}: ${source} reads a goal picture; a frozen observer does not take one`);
+  if (!existsSync(path))
+    throw new DuetError(
+      `--observer-from ${from}: ${path} is missing (the models in git ship without their checkpoints; ` +
+        "start from a run trained on this machine)",
+    );
+  const srcLayout = checkpointLayout(path);
+  const ck = loadCheckpoint(path, srcLayout);
+  if (!ck.ema) throw new DuetError(`${path}: has no EMA weights to take the observer from`);
+  let srcEncoder: unknown;
+  try {
+    srcEncoder = (JSON.parse(ck.extra.config ?? "null") as { policy?: { encoder?: unknown } } | null)?.policy?.encoder;
+  } catch {
+    srcEncoder = undefined;
+  }
+  const issues: Issue[] = [];
+  if (JSON.stringify(srcEncoder) !== JSON.stringify(p.encoder))
+    issues.push({ path: "policy.encoder", expected: JSON.stringify(p.encoder), received: JSON.stringify(srcEncoder) });
+  const layout = observerLayout(network);
+  const have = new Map(srcLayout.entries.map((e) => [e.name, e]));
+  for (const e of layout.entries) {
+    const s = have.get(e.name);
+    if (!s || s.shape.join(",") !== e.shape.join(","))
+      issues.push({
+        path: e.name,
+        expected: `[${e.shape.join(",")}]`,
+        received: s ? `[${s.shape.join(",")}]` : "nothing (that run has no such camera encoder)",
+      });
+  }
+  if (issues.length > 0)
+    throw new ValidationError(`--observer-from ${from}: its observer is not the one ${source} asks for`, issues);
+  const params = new Float32Array(layout.total);
+  for (const e of layout.entries) params.set(srcLayout.view(ck.ema, e.name), e.offset);
+  return { from, steps: ck.step, wall_s: Math.round(Number(ck.extra.wall_s ?? 0)), layout, params };
+}
+
+/** The full policy's weights: the frozen observer's and the trained ones (`layout`, `params`), side by side. */
+export function withObserver(
+  observer: FrozenObserver,
+  layout: ParamLayout,
+  params: Float32Array,
+): { layout: ParamLayout; params: Float32Array } {
+  const all = new Float32Array(observer.layout.total + layout.total);
+  all.set(observer.params);
+  all.set(params, observer.layout.total);
+  return { layout: new ParamLayout([...observer.layout.entries, ...layout.entries]), params: all };
+}
+
+/** Frames per encoder run while caching. */
+const CACHE_BATCH = 64;
+
+/** Every frame's features for each camera (`frames × F`, episodes one after another), computed once. */
+export class FeatureCache {
+  private constructor(
+    /** F: features per camera and frame. */
+    readonly dim: number,
+    /** Episode index → its first row. */
+    private readonly firstRow: ReadonlyMap<number, number>,
+    private readonly rows: Readonly<Record<string, Float32Array>>,
+  ) {}
+
+  /**
+   * Run the frozen encoders (with their weights stored at `precision`, as the exported encoder will have them)
+   * over every frame of `episodes`. `onProgress(done, total)` after each batch of frames.
+   */
+  static async compute(
+    dataset: Dataset,
+    episodes: readonly number[],
+    network: PolicyNetwork,
+    observer: FrozenObserver,
+    options: { precision: WeightPrecision; threads: number; onProgress?: (done: number, total: number) => void },
+  ): Promise<FeatureCache> {
+    await dataset.load(episodes);
+    const dim = network.observer.encoder?.featureDim ?? 0;
+    const firstRow = new Map<number, number>();
+    const frames: [number, number][] = [];
+    for (const e of episodes) {
+      firstRow.set(e, frames.length);
+      const len = (dataset.episodes[e] as { length: number }).length;
+      for (let t = 0; t < len; t++) frames.push([e, t]);
+    }
+    const cameras = network.shape.cameras;
+    const total = frames.length * cameras.length;
+    const rows: Record<string, Float32Array> = {};
+    let done = 0;
+    for (const cam of cameras) {
+      const model = PolicyNetwork.compile(
+        network.cameraFeatureGraph(cam, CACHE_BATCH),
+        observer.layout,
+        observer.params,
+        options.precision,
+      );
+      const session = await Session.create(model.bytes, {
+        intraOpThreads: options.threads,
+        label: `${cam.name} encoder`,
+      });
+      const out = new Float32Array(frames.length * dim);
+      const hw3 = cam.height * cam.width * 3;
+      const images = new Float32Array(CACHE_BATCH * hw3);
+      for (let start = 0; start < frames.length; start += CACHE_BATCH) {
+        const n = Math.min(CACHE_BATCH, frames.length - start);
+        for (let i = 0; i < n; i++) {
+          const [e, t] = frames[start + i] as [number, number];
+          shiftImage(dataset.frame(cam.name, e, t), 0, images, i * hw3, cam.height, cam.width, 0, 0);
+        }
+        const result = await session.run({
+          [imageInput(cam.name)]: { data: images, dims: [CACHE_BATCH, cam.height, cam.width, 3] },
+        });
+        const f = result[featureInput(cam.name)]?.data as Float32Array;
+        out.set(f.subarray(0, n * dim), start * dim);
+        done += n;
+        options.onProgress?.(done, total);
+      }
+      rows[cam.name] = out;
+    }
+    return new FeatureCache(dim, firstRow, rows);
+  }
+
+  /** Copy camera `camera`'s features of frame `t` of episode `episode` into `dst` at `offset`. */
+  read(camera: CameraShape, episode: number, t: number, dst: Float32Array, offset: number): void {
+    const row = this.firstRow.get(episode);
+    const data = this.rows[camera.name];
+    if (row === undefined || !data) throw new RangeError(`no cached features for ${camera.name} episode ${episode}`);
+    dst.set(data.subarray((row + t) * this.dim, (row + t + 1) * this.dim), offset);
+  }
+}
