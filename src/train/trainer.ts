@@ -316,7 +316,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     source,
   );
   const observer: FrozenObserver | null =
-    options.observerFrom !== undefined
+    frozen && options.observerFrom !== undefined
       ? loadFrozenObserver(options.observerFrom, join(options.observerFrom, CHECKPOINT_FILE), network, source)
       : null;
   // one range for the scene state, whether it is the auxiliary target, the privileged input or both
@@ -438,7 +438,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     }
     if (!ck.m || !ck.v || !ck.ema || !ck.rng)
       throw new DuetError(`${ckptPath}: lacks optimizer/EMA/RNG state; cannot resume exactly`);
-
     trainer = new TrainingGraph(program, session, { params: ck.params, m: ck.m, v: ck.v, step: ck.step });
     ema = new Ema(ck.ema, { power: ts.ema.power, maxValue: ts.ema.maxValue });
     ema.steps = ck.step;
