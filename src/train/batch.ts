@@ -15,6 +15,7 @@ import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../vision/ind
 import type { FeatureCache } from "./frozenObserver.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
+import { shiftImage } from "./shiftImage.ts";
 
 export interface BatchOptions {
   /** Image shift augmentation (pixels; 0 = off). */
@@ -212,28 +213,4 @@ export class BatchAssembler {
 /** A random image shift of at most `s` pixels along each axis, [dy, dx] (no draw when `s` is 0). */
 function drawShift(rng: Rng, s: number): [number, number] {
   return s > 0 ? [rng.int(2 * s + 1) - s, rng.int(2 * s + 1) - s] : [0, 0];
-}
-
-/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (vision's default [−1, 1] preprocessing), one H,W,3 image. */
-export function shiftImage(
-  src: Uint8Array,
-  so: number,
-  dst: Float32Array,
-  d0: number,
-  h: number,
-  w: number,
-  dy: number,
-  dx: number,
-): void {
-  for (let y = 0; y < h; y++) {
-    const sy = Math.min(h - 1, Math.max(0, y + dy));
-    for (let x = 0; x < w; x++) {
-      const sx = Math.min(w - 1, Math.max(0, x + dx));
-      const s = so + (sy * w + sx) * 3;
-      const d = d0 + (y * w + x) * 3;
-      dst[d] = (src[s] as number) / 127.5 - 1;
-      dst[d + 1] = (src[s + 1] as number) / 127.5 - 1;
-      dst[d + 2] = (src[s + 2] as number) / 127.5 - 1;
-    }
-  }
 }

@@ -8,7 +8,7 @@ import type { Dataset } from "../data/index.ts";
 import { ParamLayout, checkpointLayout, loadCheckpoint, type WeightPrecision } from "../nn/index.ts";
 import { PolicyNetwork, featureInput, imageInput, type CameraShape } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
-import { shiftImage } from "./batch.ts";
+import { shiftImage } from "./shiftImage.ts";
 
 /** The camera encoders of an earlier run: their parameters (`obs.<camera>.…`) as their own layout, and values. */
 export interface FrozenObserver {
