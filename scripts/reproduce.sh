@@ -34,8 +34,18 @@ if [ "$have" -lt "$EPISODES" ]; then
     --expert-noise 0.015 --workers 2 --out "$DATA" "${resume[@]}"
 fi
 
+# OBSERVER_CONFIG (optional): first train that config's observer jointly with a policy (into OBSERVER_MODEL, default
+# MODEL-observer; resuming a finished run only re-exports it, so a second CONFIG can share it), then CONFIG on that
+# observer frozen (duet train --observer-from), at about state-only speed.
+frozen=()
+if [ -n "${OBSERVER_CONFIG:-}" ]; then
+  OBSERVER_MODEL=${OBSERVER_MODEL:-$MODEL-observer}
+  if [ -f "$OBSERVER_MODEL/train/checkpoint.safetensors" ]; then resume=(--resume); else resume=(); fi
+  duet train --dataset "$DATA" --config "$OBSERVER_CONFIG" --out "$OBSERVER_MODEL" --weights float16 "${resume[@]}"
+  frozen=(--observer-from "$OBSERVER_MODEL")
+fi
 if [ -f "$MODEL/train/checkpoint.safetensors" ]; then resume=(--resume); else resume=(); fi
-duet train --dataset "$DATA" --config "$CONFIG" --out "$MODEL" --weights float16 "${resume[@]}"
+duet train --dataset "$DATA" --config "$CONFIG" --out "$MODEL" --weights float16 "${frozen[@]}" "${resume[@]}"
 
 duet eval --policy "$MODEL" --scenario scenarios/bottle-cap.json --episodes 100 --seed 1000000 \
   --workers 2 --json > "$MODEL/eval.json"
