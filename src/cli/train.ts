@@ -130,7 +130,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       "--observer-from <dir>",
-      "train on the frozen camera encoders of the run in <dir> (same policy.encoder; its train/checkpoint.safetensors): each frame's features are computed once and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
+      "train on the frozen camera encoders of <dir> (same policy.encoder): a training run (its train/checkpoint.safetensors, EMA weights) or an exported model such as models/bottle-cap-unet (its encoder.onnx); each frame's features are computed once and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
     )
     .addOption(
       new Option(

@@ -8,6 +8,8 @@ export type { ParamEntry } from "./params.ts";
 export { toOnnx, float16Bits, OPSET, BATCH_DIM } from "./onnx.ts";
 export type { OnnxModel, ValueSpec, EmitOptions, ParamSource, WeightPrecision } from "./onnx.ts";
 export { inferenceModel } from "./inference.ts";
+export { readOnnxParams, float16Value } from "./onnxParams.ts";
+export type { StoredParam } from "./onnxParams.ts";
 export type { InferenceOptions } from "./inference.ts";
 export { backward, gradRules, sumTo } from "./autodiff.ts";
 export type { GradRule } from "./autodiff.ts";

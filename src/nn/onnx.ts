@@ -33,7 +33,10 @@ export interface EmitOptions {
 export type WeightPrecision = "float32" | "float16";
 
 /** ONNX TensorProto code of float16 (the builder's graphs never compute in it; only stored weights use it). */
-const ONNX_FLOAT16 = 10;
+export const ONNX_FLOAT16 = 10;
+
+/** Name suffix of a parameter's float16 initializer (NAME/f16, cast to NAME). */
+export const F16_SUFFIX = "/f16";
 
 /** IEEE 754 half-precision bits of `x`, rounded to nearest even (overflow → ±Infinity, underflow → subnormal / 0). */
 export function float16Bits(x: number): number {
@@ -189,8 +192,8 @@ export function toOnnx(g: GraphBuilder, options: EmitOptions): OnnxModel {
     if (params.mode === "initializers") {
       const values = params.values.subarray(e.offset, e.offset + e.size);
       if ((params.precision ?? "float32") === "float16") {
-        writeTensor(gw, 5, `${p.name}/f16`, "float16", p.shape, float16Bytes(values));
-        writeNode("Cast", `${p.name}/Cast`, [`${p.name}/f16`], p.name, [{ name: "to", i: ONNX_DTYPE.float32 }]);
+        writeTensor(gw, 5, p.name + F16_SUFFIX, "float16", p.shape, float16Bytes(values));
+        writeNode("Cast", `${p.name}/Cast`, [p.name + F16_SUFFIX], p.name, [{ name: "to", i: ONNX_DTYPE.float32 }]);
       } else {
         writeTensor(gw, 5, p.name, "float32", p.shape, bytesOf(values));
       }

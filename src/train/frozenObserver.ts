@@ -2,11 +2,19 @@
 // exported) and stay fixed, so every frame's features are computed once and a training step costs what a state-only
 // step costs. The earlier run trains the observer (with the scene loss and image shifts); this one trains the
 // denoiser for longer than joint training could afford (README, Policies).
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { DuetError, ValidationError, type Issue } from "../core/index.ts";
 import type { Dataset } from "../data/index.ts";
-import { ParamLayout, checkpointLayout, loadCheckpoint, type WeightPrecision } from "../nn/index.ts";
-import { PolicyNetwork, featureInput, imageInput, type CameraShape } from "../policy/index.ts";
+import { ParamLayout, checkpointLayout, loadCheckpoint, readOnnxParams, type WeightPrecision } from "../nn/index.ts";
+import {
+  MODEL_FILE,
+  PolicyNetwork,
+  featureInput,
+  imageInput,
+  readPolicyModel,
+  type CameraShape,
+} from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import { shiftImage } from "./shiftImage.ts";
 
@@ -28,10 +36,57 @@ function observerLayout(network: PolicyNetwork): ParamLayout {
   );
 }
 
+/** Where frozen encoder weights come from: their encoder config, parameters by name, and the run's steps and time. */
+interface ObserverSource {
+  encoder: unknown;
+  param: (name: string) => { shape: readonly number[]; values: Float32Array } | undefined;
+  steps: number;
+  wall_s: number;
+}
+
+/** A training run's checkpoint at `path`: its EMA weights, as its export has them. */
+function checkpointSource(path: string): ObserverSource {
+  const layout = checkpointLayout(path);
+  const ck = loadCheckpoint(path, layout);
+  const ema = ck.ema;
+  if (!ema) throw new DuetError(`${path}: has no EMA weights to take the observer from`);
+  let encoder: unknown;
+  try {
+    encoder = (JSON.parse(ck.extra.config ?? "null") as { policy?: { encoder?: unknown } } | null)?.policy?.encoder;
+  } catch {
+    encoder = undefined;
+  }
+  const entries = new Map(layout.entries.map((e) => [e.name, e]));
+  return {
+    encoder,
+    param: (name) => {
+      const e = entries.get(name);
+      return e && { shape: e.shape, values: layout.view(ema, e.name) };
+    },
+    steps: ck.step,
+    wall_s: Math.round(Number(ck.extra.wall_s ?? 0)),
+  };
+}
+
+/** An exported model directory (model.json + its encoder graph): what a shipped model offers without its checkpoint. */
+function modelSource(dir: string): ObserverSource {
+  const model = readPolicyModel(dir);
+  const file = join(dir, model.files.encoder);
+  const params = readOnnxParams(readFileSync(file), file);
+  const prov = model.provenance as { steps?: unknown; wall_s?: unknown };
+  return {
+    encoder: model.config.encoder,
+    param: (name) => params.get(name),
+    steps: Number(prov.steps ?? 0),
+    wall_s: Math.round(Number(prov.wall_s ?? 0)),
+  };
+}
+
 /**
- * The EMA camera encoders of the run in `from` (its checkpoint at `path`) for `network`: refused, naming what
- * differs, unless that run had the same encoder config and a parameter of the same shape for each camera's encoder.
- * `source` names the config in errors.
+ * The camera encoders of `from` for `network`: a training run's EMA weights (its checkpoint at `path`) or, where
+ * there is no checkpoint (the models in git ship without one), an exported model's encoder graph. Refused, naming
+ * what differs, unless the source had the same encoder config and a parameter of the same shape for each camera's
+ * encoder. `source` names the config in errors.
  */
 export function loadFrozenObserver(from: string, path: string, network: PolicyNetwork, source: string): FrozenObserver {
   const p = network.config;
@@ -39,27 +94,19 @@ export function loadFrozenObserver(from: string, path: string, network: PolicyNe
     throw new DuetError(`--observer-from ${from}: ${source} has no cameras, so there is no observer to freeze`);
   if (p.goal)
     throw new DuetError(`--observer-from ${from}: ${source} reads a goal picture; a frozen observer does not take one`);
-  if (!existsSync(path))
+  let src: ObserverSource;
+  if (existsSync(path)) src = checkpointSource(path);
+  else if (existsSync(join(from, MODEL_FILE))) src = modelSource(from);
+  else
     throw new DuetError(
-      `--observer-from ${from}: ${path} is missing (the models in git ship without their checkpoints; ` +
-        "start from a run trained on this machine)",
+      `--observer-from ${from}: neither ${path} (a training run) nor ${join(from, MODEL_FILE)} (an exported model) is there`,
     );
-  const srcLayout = checkpointLayout(path);
-  const ck = loadCheckpoint(path, srcLayout);
-  if (!ck.ema) throw new DuetError(`${path}: has no EMA weights to take the observer from`);
-  let srcEncoder: unknown;
-  try {
-    srcEncoder = (JSON.parse(ck.extra.config ?? "null") as { policy?: { encoder?: unknown } } | null)?.policy?.encoder;
-  } catch {
-    srcEncoder = undefined;
-  }
   const issues: Issue[] = [];
-  if (JSON.stringify(srcEncoder) !== JSON.stringify(p.encoder))
-    issues.push({ path: "policy.encoder", expected: JSON.stringify(p.encoder), received: JSON.stringify(srcEncoder) });
+  if (JSON.stringify(src.encoder) !== JSON.stringify(p.encoder))
+    issues.push({ path: "policy.encoder", expected: JSON.stringify(p.encoder), received: JSON.stringify(src.encoder) });
   const layout = observerLayout(network);
-  const have = new Map(srcLayout.entries.map((e) => [e.name, e]));
   for (const e of layout.entries) {
-    const s = have.get(e.name);
+    const s = src.param(e.name);
     if (!s || s.shape.join(",") !== e.shape.join(","))
       issues.push({
         path: e.name,
@@ -70,8 +117,8 @@ export function loadFrozenObserver(from: string, path: string, network: PolicyNe
   if (issues.length > 0)
     throw new ValidationError(`--observer-from ${from}: its observer is not the one ${source} asks for`, issues);
   const params = new Float32Array(layout.total);
-  for (const e of layout.entries) params.set(srcLayout.view(ck.ema, e.name), e.offset);
-  return { from, steps: ck.step, wall_s: Math.round(Number(ck.extra.wall_s ?? 0)), layout, params };
+  for (const e of layout.entries) params.set((src.param(e.name) as { values: Float32Array }).values, e.offset);
+  return { from, steps: src.steps, wall_s: src.wall_s, layout, params };
 }
 
 /** The full policy's weights: the frozen observer's and the trained ones (`layout`, `params`), side by side. */

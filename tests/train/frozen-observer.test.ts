@@ -1,10 +1,10 @@
 // Training on a frozen observer (`duet train --observer-from RUN`): a tiny camera policy trains its observer, a
 // second run trains only the rest on cached features, and the exported policy carries the first run's encoder.
-import { readFileSync } from "node:fs";
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Dataset } from "../../src/data/index.ts";
-import { checkpointLayout, loadCheckpoint } from "../../src/nn/index.ts";
+import { checkpointLayout, float16Bits, float16Value, loadCheckpoint } from "../../src/nn/index.ts";
 import { IO, PolicyNetwork, imageInput, loadPolicy } from "../../src/policy/index.ts";
 import { Session } from "../../src/runtime/index.ts";
 import { FeatureCache, loadFrozenObserver } from "../../src/train/frozenObserver.ts";
@@ -105,10 +105,36 @@ describe("training on a frozen observer", () => {
     ).rejects.toThrow("trained its own observer; resume without --observer-from");
   });
 
-  it("refuses a run without a checkpoint, another encoder, and a policy without cameras", async () => {
+  it("takes the observer from an exported model without its checkpoint (a shipped model), float16 weights widened", async () => {
+    const c = config({ steps: 10, valEvery: 0 });
+    // the observer run re-exported with float16 weights, then only model.json and encoder.onnx kept
+    const half = tempDir("duet-observer-f16-");
+    cpSync(observerRun, half, { recursive: true });
+    await train({ dataset, config: config(), out: half, resume: true, weights: "float16" });
+    const shipped = tempDir("duet-shipped-");
+    for (const f of ["model.json", "encoder.onnx"]) copyFileSync(join(half, f), join(shipped, f));
+    const net = new PolicyNetwork(c.policy, shape);
+    const fromModel = loadFrozenObserver(shipped, join(shipped, CHECKPOINT_FILE), net, "test config");
+    const fromRun = loadFrozenObserver(observerRun, join(observerRun, CHECKPOINT_FILE), net, "test config");
+    expect(fromModel.steps).toBe(20);
+    expect(fromModel.layout.entries).toEqual(fromRun.layout.entries);
+    // each weight is the checkpoint's EMA weight rounded to the nearest half
+    expect([...fromModel.params]).toEqual([...fromRun.params].map((v) => float16Value(float16Bits(v))));
+    expect(fromModel.params.some((v, i) => v !== fromRun.params[i])).toBe(true);
+    const out = tempDir("duet-frozen-");
+    await train({ dataset, config: c, out, observerFrom: shipped, weights: "float16" });
+    expect([...(await encode(out, 3, 2))]).toEqual([...(await encode(shipped, 3, 2))]);
+
+    writeFileSync(join(shipped, "encoder.onnx"), Buffer.from([0x3a, 0x40, 1, 2]));
+    expect(() => loadFrozenObserver(shipped, join(shipped, CHECKPOINT_FILE), net, "test config")).toThrow(
+      /encoder.onnx: truncated protobuf/,
+    );
+  });
+
+  it("refuses a directory with neither a checkpoint nor a model, another encoder, and a policy without cameras", async () => {
     const c = config();
     await expect(train({ dataset, config: c, out: tempDir(), observerFrom: tempDir("duet-empty-") })).rejects.toThrow(
-      /train\/checkpoint.safetensors is missing/,
+      /neither .*train\/checkpoint.safetensors \(a training run\) nor .*model.json \(an exported model\) is there/,
     );
     const other = config({}, { encoder: { name: "test-flat", featureDim: 4, size: CAM } });
     const err = await train({ dataset, config: other, out: tempDir(), observerFrom: observerRun }).catch((e) => e);

@@ -1,0 +1,52 @@
+// Reading parameters back out of exported graphs: float16 bits decode exactly, and a graph's initializers come back
+// by parameter name with their shapes, whichever precision stored them.
+import { describe, expect, it } from "vitest";
+import {
+  GraphBuilder,
+  Linear,
+  ParamLayout,
+  float16Bits,
+  float16Value,
+  inferenceModel,
+  readOnnxParams,
+} from "../../src/nn/index.ts";
+
+describe("readOnnxParams", () => {
+  it("float16Value inverts float16Bits for every half that is not NaN", () => {
+    for (let h = 0; h < 0x10000; h++) {
+      const v = float16Value(h);
+      if (Number.isNaN(v)) expect(h & 0x7c00).toBe(0x7c00);
+      else expect(float16Bits(v)).toBe(h);
+    }
+    expect(float16Value(0x3c00)).toBe(1);
+    expect(float16Value(0xc000)).toBe(-2);
+    expect(float16Value(0x0001)).toBe(2 ** -24);
+  });
+
+  it("reads each parameter back by name, exactly in float32 and rounded to halves in float16", () => {
+    const g = new GraphBuilder();
+    const x = g.input("x", [2, 3]);
+    g.output("y", new Linear("fc", 3, 4).apply(g, x));
+    const layout = ParamLayout.of(g);
+    const values = layout.init(7);
+    for (const precision of ["float32", "float16"] as const) {
+      const read = readOnnxParams(inferenceModel(g, values, { precision }).bytes, "test.onnx");
+      expect([...read.keys()].sort()).toEqual(layout.entries.map((e) => e.name).sort());
+      for (const e of layout.entries) {
+        const p = read.get(e.name);
+        expect(p?.shape).toEqual(e.shape);
+        const want = [...layout.view(values, e.name)];
+        expect([...(p?.values ?? [])]).toEqual(
+          precision === "float32" ? want.map(Math.fround) : want.map((v) => float16Value(float16Bits(v))),
+        );
+      }
+    }
+  });
+
+  it("refuses bytes that are not an ONNX model", () => {
+    expect(() => readOnnxParams(new Uint8Array([0x08, 0x01]), "x.onnx")).toThrow(
+      "x.onnx: not an ONNX model (no graph)",
+    );
+    expect(() => readOnnxParams(new Uint8Array([0x3a, 0x09, 0x01]), "x.onnx")).toThrow("x.onnx: truncated protobuf");
+  });
+});
