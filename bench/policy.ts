@@ -1,8 +1,9 @@
-// `npm run bench -- policy [--quick] [--reps N]`: latency from observation to a 160-number chunk (encoder + all DDIM
-// steps; the default path, the unrolled sampler graph where a model has one), per policy and per DDIM step count
-// (1, 5, 10, 16; always the per-step graph loop, whose slope is the cost of one denoising step); MatMul FLOPs
-// of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/ when present,
-// otherwise the configs/ presets with seeded random weights (latency does not depend on the weight values).
+// `npm run bench -- policy [--quick] [--reps N] [--models DIR,DIR]`: latency from observation to a 160-number chunk
+// (encoder + all DDIM steps; the default path, the unrolled sampler graph where a model has one), per policy and per
+// DDIM step count (1, 5, 10, 16; always the per-step graph loop, whose slope is the cost of one denoising step);
+// MatMul FLOPs of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/
+// when present, otherwise the configs/ presets with seeded random weights (latency does not depend on the weight
+// values); with --models, those model directories instead (a run not shipped, say).
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -133,10 +134,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 10 : 50;
   const tmp = mkdtempSync(join(tmpdir(), "duet-bench-policy-"));
   const result: Record<string, unknown> = { reps, threads_per_graph: 1 };
-  const names = (quick ? ["bottle-cap-unet"] : Object.keys(POLICIES)) as (keyof typeof POLICIES)[];
+  // --models DIR,DIR: measure these model directories (e.g. a run not shipped) instead of the shipped ones
+  const modelsArg = args.indexOf("--models");
+  const extra = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",").filter((d) => d.length > 0) : [];
+  const names = extra.length > 0 ? extra : quick ? ["bottle-cap-unet"] : Object.keys(POLICIES);
   for (const name of names) {
     process.stderr.write(`${name}: exporting/loading\n`);
-    const { dir, shipped } = modelDir(name, POLICIES[name], tmp);
+    const { dir, shipped } =
+      name in POLICIES
+        ? modelDir(name, POLICIES[name as keyof typeof POLICIES], tmp)
+        : { dir: name, shipped: name.replace(/^\.\//, "").startsWith("models/") };
     const config = readPolicyModel(dir).config;
     const steps = config.scheduler.inferenceSteps;
     const lat = await latency(dir, reps, {}); // the default path: what loadPolicy chooses

@@ -1,0 +1,63 @@
+// Seed by seed comparison of two `duet eval --json` outputs on the same seeds: successes of each, the episodes only
+// one of them won, and the exact two-sided McNemar p-value (a binomial test on those discordant episodes).
+//
+//   node --import tsx scripts/compare-evals.ts A/eval.json B/eval.json
+//
+// Prints one JSON object: {a, b, episodes, a_successes, b_successes, only_a, only_b, mcnemar_p}.
+import { readFileSync } from "node:fs";
+
+interface Episode {
+  seed: number;
+  success: boolean;
+}
+
+function episodes(file: string): Map<number, boolean> {
+  const last = readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";
+  let parsed: { per_episode?: Episode[] };
+  try {
+    parsed = JSON.parse(last) as { per_episode?: Episode[] };
+  } catch {
+    throw new Error(`${file}: its last line is not JSON (expected the output of duet eval --json)`);
+  }
+  if (!Array.isArray(parsed.per_episode)) throw new Error(`${file}: no per_episode list (duet eval --json output)`);
+  return new Map(parsed.per_episode.map((e) => [e.seed, e.success]));
+}
+
+/** Exact two-sided binomial p-value of k successes in n trials at p = 1/2. */
+function mcnemar(k: number, n: number): number {
+  if (n === 0) return 1;
+  const lo = Math.min(k, n - k);
+  let tail = 0;
+  let c = 1; // C(n, 0)
+  for (let i = 0; i <= lo; i++) {
+    tail += c;
+    c = (c * (n - i)) / (i + 1);
+  }
+  return Math.min(1, (2 * tail) / 2 ** n);
+}
+
+const [fa, fb] = process.argv.slice(2);
+if (!fa || !fb) {
+  process.stderr.write("usage: node --import tsx scripts/compare-evals.ts A/eval.json B/eval.json\n");
+  process.exit(2);
+}
+const a = episodes(fa);
+const b = episodes(fb);
+const seeds = [...a.keys()].filter((s) => b.has(s));
+if (seeds.length !== a.size || seeds.length !== b.size)
+  throw new Error(
+    `${fa} and ${fb} do not cover the same seeds (${a.size} and ${b.size} episodes, ${seeds.length} shared)`,
+  );
+const onlyA = seeds.filter((s) => a.get(s) && !b.get(s)).length;
+const onlyB = seeds.filter((s) => !a.get(s) && b.get(s)).length;
+const result = {
+  a: fa,
+  b: fb,
+  episodes: seeds.length,
+  a_successes: seeds.filter((s) => a.get(s)).length,
+  b_successes: seeds.filter((s) => b.get(s)).length,
+  only_a: onlyA,
+  only_b: onlyB,
+  mcnemar_p: Number(mcnemar(onlyA, onlyA + onlyB).toPrecision(3)),
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
