@@ -23,17 +23,17 @@ function episodes(file: string): Map<number, boolean> {
   return new Map(parsed.per_episode.map((e) => [e.seed, e.success]));
 }
 
-/** Exact two-sided binomial p-value of k successes in n trials at p = 1/2. */
+/** Exact two-sided binomial p-value of k successes in n trials at p = 1/2 (terms summed in log space: any n). */
 function mcnemar(k: number, n: number): number {
   if (n === 0) return 1;
   const lo = Math.min(k, n - k);
   let tail = 0;
-  let c = 1; // C(n, 0)
+  let logC = 0; // ln C(n, 0)
   for (let i = 0; i <= lo; i++) {
-    tail += c;
-    c = (c * (n - i)) / (i + 1);
+    tail += Math.exp(logC - n * Math.LN2);
+    logC += Math.log(n - i) - Math.log(i + 1);
   }
-  return Math.min(1, (2 * tail) / 2 ** n);
+  return Math.min(1, 2 * tail);
 }
 
 const [fa, fb] = process.argv.slice(2);

@@ -87,12 +87,17 @@ export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, Sto
     const { name, dims, dtype, raw } = tensorOf(f.body, what);
     if (!raw) continue;
     const n = dims.reduce((p, q) => p * q, 1);
+    const width = dtype === ONNX_DTYPE.float32 ? 4 : dtype === ONNX_FLOAT16 ? 2 : 0;
+    if (width > 0 && raw.byteLength !== width * n)
+      throw new DuetError(
+        `${what}: initializer ${name} holds ${raw.byteLength} bytes, expected ${width * n} for shape [${dims.join(",")}]`,
+      );
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    if (dtype === ONNX_DTYPE.float32 && raw.byteLength === 4 * n) {
+    if (dtype === ONNX_DTYPE.float32) {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = view.getFloat32(4 * i, true);
       out.set(name, { shape: dims, values });
-    } else if (dtype === ONNX_FLOAT16 && raw.byteLength === 2 * n && name.endsWith(F16_SUFFIX)) {
+    } else if (dtype === ONNX_FLOAT16 && name.endsWith(F16_SUFFIX)) {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = float16Value(view.getUint16(2 * i, true));
       out.set(name.slice(0, -F16_SUFFIX.length), { shape: dims, values });

@@ -72,6 +72,8 @@ function checkpointSource(path: string): ObserverSource {
 function modelSource(dir: string): ObserverSource {
   const model = readPolicyModel(dir);
   const file = join(dir, model.files.encoder);
+  if (!existsSync(file))
+    throw new DuetError(`--observer-from ${dir}: ${file} is missing (listed in ${MODEL_FILE}); re-export the model`);
   const params = readOnnxParams(readFileSync(file), file);
   const prov = model.provenance as { steps?: unknown; wall_s?: unknown };
   return {

@@ -43,6 +43,21 @@ describe("readOnnxParams", () => {
     }
   });
 
+  it("refuses an initializer whose bytes do not fill its shape", () => {
+    const g = new GraphBuilder();
+    g.output("y", new Linear("fc", 3, 4).apply(g, g.input("x", [2, 3])));
+    const layout = ParamLayout.of(g);
+    const bytes = inferenceModel(g, layout.init(7), { precision: "float16" }).bytes;
+    // the first initializer is fc.weight/f16 (float16, [3,4]: 24 bytes), its dims packed as 0a 02 03 04: claim [3,5]
+    const at = bytes.findIndex((_, i) => [0x0a, 0x02, 0x03, 0x04].every((v, j) => bytes[i + j] === v));
+    expect(at).toBeGreaterThan(0);
+    const bad = Uint8Array.from(bytes);
+    bad[at + 3] = 5;
+    expect(() => readOnnxParams(bad, "x.onnx")).toThrow(
+      "x.onnx: initializer fc.weight/f16 holds 24 bytes, expected 30 for shape [3,5]",
+    );
+  });
+
   it("refuses bytes that are not an ONNX model", () => {
     expect(() => readOnnxParams(new Uint8Array([0x08, 0x01]), "x.onnx")).toThrow(
       "x.onnx: not an ONNX model (no graph)",
