@@ -1,6 +1,8 @@
-// duet export zarr: a dataset → diffusion_policy's zarr replay-buffer layout.
+// duet export zarr: a dataset → diffusion_policy's zarr replay-buffer layout; duet export policy: a model directory's
+// graphs rewritten with this version's graph code.
 import type { Command } from "commander";
 import { Dataset, exportZarr } from "../data/index.ts";
+import { reexportPolicy } from "../policy/index.ts";
 import { progressBar } from "./progress.ts";
 
 export function registerExport(program: Command): void {
@@ -29,5 +31,20 @@ export function registerExport(program: Command): void {
       } finally {
         bar.stop();
       }
+    });
+  exp
+    .command("policy")
+    .description(
+      "Rewrite a trained policy's ONNX graphs with this version's graph code (faster graphs reach the models in " +
+        "models/, which ship without training checkpoints). The weights are read back out of the model's own graphs " +
+        "and keep their precision; the chunks it computes do not change. model.json is written last.",
+    )
+    .argument("<dir>", "model directory, e.g. models/bottle-cap-unet")
+    .argument("[out]", "where to write the model (default: in place)")
+    .action((dir: string, out?: string) => {
+      const to = out ?? dir;
+      const t0 = performance.now();
+      reexportPolicy(dir, to);
+      process.stdout.write(`${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 }

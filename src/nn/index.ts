@@ -54,5 +54,5 @@ export type { AttentionOptions } from "./modules/attention.ts";
 export { Mlp } from "./modules/mlp.ts";
 export { Embedding, sinusoidalEmbedding } from "./modules/embedding.ts";
 export { dropout } from "./modules/dropout.ts";
-export { Film } from "./modules/film.ts";
+export { Film, type FilmCondition } from "./modules/film.ts";
 export { PatchEmbed } from "./modules/patch-embed.ts";

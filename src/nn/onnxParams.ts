@@ -1,7 +1,7 @@
 // Read the parameters back out of an exported inference graph (initializers, float32 or float16), by parameter name:
 // what lets a shipped model's weights be reused where its training checkpoint is not shipped (train --observer-from).
 import { DuetError } from "../core/index.ts";
-import { F16_SUFFIX, ONNX_FLOAT16 } from "./onnx.ts";
+import { F16_SUFFIX, ONNX_FLOAT16, type WeightPrecision } from "./onnx.ts";
 import { ONNX_DTYPE } from "./tensor.ts";
 
 /** float32 value of IEEE 754 half-precision bits `h`. */
@@ -71,6 +71,8 @@ function tensorOf(
 export interface StoredParam {
   shape: number[];
   values: Float32Array;
+  /** How the graph stored it. */
+  precision: WeightPrecision;
 }
 
 /**
@@ -96,11 +98,11 @@ export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, Sto
     if (dtype === ONNX_DTYPE.float32) {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = view.getFloat32(4 * i, true);
-      out.set(name, { shape: dims, values });
+      out.set(name, { shape: dims, values, precision: "float32" });
     } else if (dtype === ONNX_FLOAT16 && name.endsWith(F16_SUFFIX)) {
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = float16Value(view.getUint16(2 * i, true));
-      out.set(name.slice(0, -F16_SUFFIX.length), { shape: dims, values });
+      out.set(name.slice(0, -F16_SUFFIX.length), { shape: dims, values, precision: "float16" });
     }
   }
   return out;

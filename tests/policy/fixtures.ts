@@ -6,8 +6,15 @@ import { join } from "node:path";
 import { z } from "zod";
 import { ACTION_DIM, SLOT_NAMES, type Observation, type Policy } from "../../src/core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
-import { Linear, type GraphBuilder, type Tensor } from "../../src/nn/index.ts";
-import { registerEncoder } from "../../src/policy/index.ts";
+import { Linear, ParamLayout, type GraphBuilder, type Tensor, type WeightPrecision } from "../../src/nn/index.ts";
+import {
+  PolicyNetwork,
+  exportPolicy,
+  policyConfigSchema,
+  registerEncoder,
+  type ModelInfo,
+  type PolicyConfigInput,
+} from "../../src/policy/index.ts";
 import type { TrainConfigInput } from "../../src/train/index.ts";
 import type { ImageEncoder } from "../../src/vision/encoder.ts";
 
@@ -173,4 +180,39 @@ export async function chunkErrors(policy: Policy): Promise<number[]> {
       for (let j = 0; j < 16; j++) errors.push(Math.abs((chunk.actions[k * 16 + j] as number) - actionAt(0, t + k, j)));
   }
   return errors;
+}
+
+// Tiny policy model directories (the policy and re-export tests).
+export const SHAPE = { stateDim: 16, actionDim: 16, cameras: [{ name: "front", height: CAM, width: CAM }] };
+export const INFO: ModelInfo = {
+  robotType: SPEC.robotType,
+  fps: 10,
+  stateNames: SPEC.stateNames,
+  actionNames: SPEC.actionNames,
+  cameras: SHAPE.cameras,
+  normalizer: {
+    state: { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] },
+    action: { min: Array(16).fill(-0.5) as number[], max: Array(16).fill(0.5) as number[] },
+  },
+  provenance: { test: true },
+};
+const ENCODER = { name: "test-flat", featureDim: 8, size: CAM };
+
+export const TINY: PolicyConfigInput = {
+  encoder: ENCODER,
+  denoiser: { name: "unet", downDims: [16, 32], groups: 8, stepEmbedDim: 16 },
+  scheduler: { inferenceSteps: 2 },
+};
+
+export function network(policy: PolicyConfigInput = {}): PolicyNetwork {
+  return new PolicyNetwork(policyConfigSchema.parse({ ...TINY, ...policy }), SHAPE);
+}
+
+/** A model directory with seeded random weights. */
+export function makeModel(policy: PolicyConfigInput = {}, precision: WeightPrecision = "float32"): string {
+  const net = network(policy);
+  const layout = ParamLayout.of(net.trainingLoss(2).g);
+  const dir = tempDir("duet-model-");
+  exportPolicy(dir, net, layout, layout.init(5), INFO, precision);
+  return dir;
 }

@@ -4,56 +4,20 @@ import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/core/index.ts";
-import { ParamLayout, float16Bits, type WeightPrecision } from "../../src/nn/index.ts";
+import { ParamLayout, float16Bits } from "../../src/nn/index.ts";
 import {
   IO,
   PolicyNetwork,
   dropElapsed,
-  exportPolicy,
   imageInput,
   loadPolicy,
   policyConfigSchema,
-  type ModelInfo,
   type PolicyConfigInput,
 } from "../../src/policy/index.ts";
 import { trainedPolicy } from "../../src/runner/simJob.ts";
 import { Session } from "../../src/runtime/index.ts";
 import { createEnv } from "../../src/sim/index.ts";
-import { CAM, SPEC, observation, tempDir } from "./fixtures.ts";
-
-const SHAPE = { stateDim: 16, actionDim: 16, cameras: [{ name: "front", height: CAM, width: CAM }] };
-const INFO: ModelInfo = {
-  robotType: SPEC.robotType,
-  fps: 10,
-  stateNames: SPEC.stateNames,
-  actionNames: SPEC.actionNames,
-  cameras: SHAPE.cameras,
-  normalizer: {
-    state: { min: Array(16).fill(-1) as number[], max: Array(16).fill(1) as number[] },
-    action: { min: Array(16).fill(-0.5) as number[], max: Array(16).fill(0.5) as number[] },
-  },
-  provenance: { test: true },
-};
-const ENCODER = { name: "test-flat", featureDim: 8, size: CAM };
-
-const TINY: PolicyConfigInput = {
-  encoder: ENCODER,
-  denoiser: { name: "unet", downDims: [16, 32], groups: 8, stepEmbedDim: 16 },
-  scheduler: { inferenceSteps: 2 },
-};
-
-function network(policy: PolicyConfigInput = {}): PolicyNetwork {
-  return new PolicyNetwork(policyConfigSchema.parse({ ...TINY, ...policy }), SHAPE);
-}
-
-/** A model directory with seeded random weights. */
-function makeModel(policy: PolicyConfigInput = {}, precision: WeightPrecision = "float32"): string {
-  const net = network(policy);
-  const layout = ParamLayout.of(net.trainingLoss(2).g);
-  const dir = tempDir("duet-model-");
-  exportPolicy(dir, net, layout, layout.init(5), INFO, precision);
-  return dir;
-}
+import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir } from "./fixtures.ts";
 
 function randn(rng: Rng, n: number, s = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);

@@ -5,6 +5,7 @@ import {
   Conv1d,
   Film,
   GroupNorm,
+  type FilmCondition,
   Linear,
   Upsample1d,
   mish,
@@ -57,6 +58,8 @@ function convBlock(g: GraphBuilder, name: string, x: Tensor, cin: number, cout: 
 export class ConditionalUnet1d implements Denoiser {
   /** Padded time length inside the net. */
   readonly paddedHorizon: number;
+  /** Mish of the flattened observation features, per cond tensor of the unrolled sampler graph. */
+  private readonly observationInputs = new WeakMap<Tensor, Tensor>();
 
   constructor(
     readonly config: UnetConfig,
@@ -70,12 +73,13 @@ export class ConditionalUnet1d implements Denoiser {
     this.paddedHorizon = Math.ceil(dims.horizon / m) * m;
   }
 
-  /** cond: the Mish-activated FiLM input. */
-  private resBlock(g: GraphBuilder, name: string, x: Tensor, cond: Tensor, cin: number, cout: number): Tensor {
-    const { kernel: k, groups } = this.config;
+  /** cond: the Mish-activated FiLM input, [step embedding, observation features]. */
+  private resBlock(g: GraphBuilder, name: string, x: Tensor, cond: FilmCondition, cin: number, cout: number): Tensor {
+    const { kernel: k, groups, stepEmbedDim } = this.config;
+    const condDim = stepEmbedDim + this.dims.obsSteps * this.dims.obsDim;
     return g.scope(name, () => {
       let h = convBlock(g, "block0", x, cin, cout, k, groups);
-      h = new Film("film", cond.shape[1] as number, cout).apply(g, h, cond);
+      h = new Film("film", condDim, cout).apply(g, h, cond);
       h = convBlock(g, "block1", h, cout, cout, k, groups);
       const skip = cin === cout ? x : new Conv1d("residual", cin, cout, 1).apply(g, x);
       return g.add(h, skip);
@@ -90,9 +94,20 @@ export class ConditionalUnet1d implements Denoiser {
       let step = sinusoidalEmbedding(g, timestep, dsed);
       step = new Linear("step_fc0", dsed, 4 * dsed).apply(g, step);
       step = new Linear("step_fc1", 4 * dsed, dsed).apply(g, mish(g, step));
-      const global = g.concat([step, g.reshape(cond, [b, obsSteps * obsDim])], 1); // B, dsed + To·Dobs
-      // Every FiLM layer reads Mish(global): computed once here, not once per residual block (8 nodes each).
-      const filmIn = mish(g, global);
+      // Every FiLM layer reads Mish([step, observation]) = [Mish(step), Mish(observation)]: computed once here, not
+      // once per residual block. With a constant timestep (each step of the unrolled sampler graph) in two parts, so
+      // that onnxruntime folds the step's FiLM projections into constants and the observation's are built once per
+      // graph (Film); with a timestep input (training, the per-step graph) whole: one projection per layer.
+      const obs = () => g.reshape(cond, [b, obsSteps * obsDim]);
+      let filmIn: FilmCondition;
+      if (timestep.kind === "const") {
+        let fixed = this.observationInputs.get(cond);
+        if (!fixed) {
+          fixed = mish(g, obs());
+          this.observationInputs.set(cond, fixed);
+        }
+        filmIn = { varying: mish(g, step), fixed };
+      } else filmIn = mish(g, g.concat([step, obs()], 1));
 
       let x = this.paddedHorizon > tp ? g.pad(sample, [0, 0, 0, 0, this.paddedHorizon - tp, 0]) : sample;
       const dims = [dx, ...downDims];

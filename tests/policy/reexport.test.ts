@@ -1,0 +1,59 @@
+// Re-exporting a model directory with this version's graph code, its weights read back out of its own graphs: the
+// chunks do not change, float16 weights stay float16, and a model.json that does not describe the stored weights, or
+// a missing graph, is refused before anything is written.
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadPolicy, reexportPolicy } from "../../src/policy/index.ts";
+import { makeModel, observation, tempDir } from "./fixtures.ts";
+
+async function chunk(dir: string): Promise<Float32Array> {
+  const p = await loadPolicy(dir);
+  p.reset(3);
+  return (await p.predictChunk([observation(0, 2), observation(0, 3)])).actions;
+}
+
+describe("reexportPolicy", () => {
+  it("rewrites the graphs with the same chunk, model.json and weight precision", async () => {
+    const dir = makeModel({}, "float16");
+    const out = join(tempDir(), "again");
+    const model = reexportPolicy(dir, out);
+    expect(readdirSync(out).sort()).toEqual(["denoiser.onnx", "encoder.onnx", "model.json", "sampler.onnx"]);
+    expect(model).toEqual(JSON.parse(readFileSync(join(dir, "model.json"), "utf8")));
+    for (const f of ["encoder.onnx", "denoiser.onnx", "sampler.onnx"]) {
+      const ratio = statSync(join(out, f)).size / statSync(join(dir, f)).size;
+      expect([f, ratio > 0.9 && ratio < 1.1]).toEqual([f, true]); // float16 weights, not widened to float32
+    }
+    const [a, b] = [await chunk(dir), await chunk(out)];
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it("refuses weights that do not fit model.json, naming each parameter, and writes nothing", () => {
+    const dir = makeModel();
+    const file = join(dir, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as { config: { denoiser: { downDims: number[] } } };
+    m.config.denoiser.downDims = [16, 48];
+    writeFileSync(file, JSON.stringify(m));
+    const before = statSync(join(dir, "sampler.onnx")).mtimeMs;
+    const err = String(
+      (() => {
+        try {
+          reexportPolicy(dir);
+        } catch (e) {
+          return e;
+        }
+      })(),
+    );
+    expect(err).toMatch(/the stored weights do not fit the network .*model.json describes/);
+    expect(err).toMatch(/denoiser\.down1\.res0\.block0\.conv\.weight: expected \[80,48\], received \[80,32\]/);
+    expect(statSync(join(dir, "sampler.onnx")).mtimeMs).toBe(before);
+  });
+
+  it("refuses a model whose denoiser graph is missing", () => {
+    const dir = makeModel();
+    rmSync(join(dir, "denoiser.onnx"));
+    expect(() => reexportPolicy(dir)).toThrow(/denoiser.onnx is missing \(listed in model.json\)/);
+  });
+});
