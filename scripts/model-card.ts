@@ -44,6 +44,8 @@ interface Provenance {
   init_from?: { model: string; steps: number; wall_s: number };
   /** Set when the run trained on the frozen observer of another run (duet train --observer-from). */
   observer_from?: { model: string; steps: number; wall_s: number };
+  /** Set when the graphs were rewritten after training (duet export policy): when. */
+  graphs_rewritten?: string;
 }
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { record: { type: "string" } } });
@@ -128,7 +130,14 @@ ${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wa
     : ""
 }Seed ${prov.seed}, ${prov.steps} steps of ${batchSize} windows, wall time ${prov.wall_s} s on the 2-core machine \
 (median ${median(steps.map((e) => e.samplesPerSecond ?? 0))?.toFixed(0)} samples/s). Final training loss \
-${steps.at(-1)?.loss?.toFixed(4)}, validation loss ${vals.at(-1)?.loss?.toFixed(4) ?? "n/a"}. Curves: train/curves.png.
+${steps.at(-1)?.loss?.toFixed(4)}, validation loss ${vals.at(-1)?.loss?.toFixed(4) ?? "n/a"}. Curves: train/curves.png.\
+${
+  prov.graphs_rewritten
+    ? `\n\nThe graphs were rewritten with this version's graph code on ${prov.graphs_rewritten.slice(0, 10)} (\`node bin/duet.js \
+export policy ${dir}\`: the same weights, read back out of the model's own graphs; chunks equal to about 1e-6). The \
+evaluation below ran on the rewritten graphs.`
+    : ""
+}
 
 ## Evaluation
 

@@ -1,5 +1,5 @@
 // Run-time overrides of a trained policy's sampling (`duet sim` and `duet eval`): DDIM steps, the initial noise's
-// scale, and Ta. Defaults are what the model's model.json says.
+// scale, Ta and temporal ensembling. Defaults are what the model's model.json says.
 import type { Command } from "commander";
 import type { PolicyTuning } from "../runner/simJob.ts";
 import { intArg, numberArg } from "./args.ts";
@@ -8,6 +8,7 @@ export interface TuningArgs {
   ddimSteps?: number;
   noiseScale?: number;
   actionSteps?: number;
+  ensemble?: number;
 }
 
 export function addTuningOptions(command: Command): Command {
@@ -18,7 +19,12 @@ export function addTuningOptions(command: Command): Command {
       "trained policies: standard deviation of the noise each chunk starts from (default: the model's scheduler.noiseScale, else 1; below 1 samples nearer the modes)",
       numberArg(0, 10),
     )
-    .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1));
+    .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1))
+    .option(
+      "--ensemble <beta>",
+      "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default 0: off)",
+      numberArg(0, 0.95),
+    );
 }
 
 export function tuningOf(args: TuningArgs): PolicyTuning {
@@ -26,5 +32,6 @@ export function tuningOf(args: TuningArgs): PolicyTuning {
     ...(args.ddimSteps !== undefined && { inferenceSteps: args.ddimSteps }),
     ...(args.noiseScale !== undefined && { noiseScale: args.noiseScale }),
     ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
+    ...(args.ensemble !== undefined && { ensemble: args.ensemble }),
   };
 }

@@ -6,6 +6,8 @@
 //   chunk:          a[t] a[t+1] … a[t+9]          (predictChunk)
 //   execute:        a[t] … a[t+7], then plan again from o[t+8]   (the runner, Ta = actionHorizon)
 //   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
+//   ensemble β:     a[t+j] ← (1−β)·a[t+j] + β·a'[t+j] where the previous chunk a' (itself blended) covers t+j, its
+//                   steps matched by observation time, so the same code blends in simulation and on the robot.
 import { AUDIO_SAMPLE_RATE, DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Executor, TensorData } from "../runtime/index.ts";
 import { ByteTokenizer, type SoundWindow } from "../vision/index.ts";
@@ -34,6 +36,12 @@ export interface SamplingOptions {
    * inference ran are dropped from the returned chunk (at least one is kept). Unset: nothing is dropped (simulation).
    */
   clock?: () => number;
+  /**
+   * Temporal ensembling (as in ACT, recursively): each chunk's actions are blended with the previous chunk's at the
+   * same times, weight β on the previous (in [0, 1); default 0, off). Consecutive chunks start from independent noise,
+   * so their plans for the same instant differ; the blend averages that out.
+   */
+  ensemble?: number;
 }
 
 /** The graphs a policy runs. `sampler` may be null (no unrolled graph exported). */
@@ -76,6 +84,8 @@ export class DiffusionPolicy implements Policy {
   /** How chunks are sampled (SamplingOptions.mode). */
   readonly mode: "loop" | "unrolled";
   private rng = new Rng(0);
+  /** The last chunk returned (absolute targets, blended) and its observation time, for `ensemble`. */
+  private previous: { time: number; actions: Float32Array } | null = null;
   // Scratch buffers (not reentrant: await each predictChunk before the next).
   private readonly stateRaw: Float32Array;
   private readonly stateBuf: Float32Array;
@@ -176,6 +186,7 @@ export class DiffusionPolicy implements Policy {
 
   reset(seed: number): void {
     this.rng = new Rng(seed);
+    this.previous = null;
   }
 
   /** `history`: the last To observations, oldest first (fewer: the oldest is repeated). → Tp,Da absolute targets. */
@@ -221,7 +232,22 @@ export class DiffusionPolicy implements Policy {
     if (!actions.every(Number.isFinite)) throw new DuetError(`${this.label}: the network produced non-finite actions`);
     const chunk: ActionChunk = { actions, horizon: rows, dim: da };
     const last = history.at(-1) as Observation;
+    this.blend(actions, last.time);
     return this.options.clock ? dropElapsed(chunk, this.options.clock() - last.time, this.model.fps) : chunk;
+  }
+
+  /** `ensemble`: blend `actions` (starting at `time`) with the previous chunk where it covers the same steps. */
+  private blend(actions: Float32Array, time: number): void {
+    const beta = this.options.ensemble ?? 0;
+    if (beta <= 0) return;
+    const da = this.model.actionNames.length;
+    const prev = this.previous;
+    if (prev) {
+      const k = Math.round((time - prev.time) * this.model.fps);
+      for (let i = Math.max(0, -k) * da; i < actions.length && i + k * da < prev.actions.length; i++)
+        actions[i] = (1 - beta) * (actions[i] as number) + beta * (prev.actions[i + k * da] as number);
+    }
+    this.previous = { time, actions: Float32Array.from(actions) };
   }
 
   private async denoise(x: Float32Array, cond: TensorData): Promise<Float32Array> {

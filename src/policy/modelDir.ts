@@ -238,6 +238,7 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   if (options.mode) sampling.mode = options.mode;
   if (options.inferenceSteps !== undefined) sampling.inferenceSteps = options.inferenceSteps;
   if (options.noiseScale !== undefined) sampling.noiseScale = options.noiseScale;
+  if (options.ensemble !== undefined) sampling.ensemble = options.ensemble;
   if (options.clock) sampling.clock = options.clock;
   return new DiffusionPolicy(m, { encoder, denoiser, sampler }, sampling, dir);
 }

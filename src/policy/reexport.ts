@@ -59,5 +59,7 @@ export function reexportPolicy(from: string, to = from): PolicyModel {
     throw new ValidationError(`${from}: the stored weights do not fit the network ${source} describes`, issues);
   const precision = [...stored.values()].some((p) => p.precision === "float16") ? "float16" : "float32";
   const { format: _format, files: _files, config: _config, ...info } = m;
+  // the model's card says its graphs were rewritten after training, and when
+  info.provenance = { ...m.provenance, graphs_rewritten: new Date().toISOString() };
   return exportPolicy(to, network, layout, values, info, precision);
 }

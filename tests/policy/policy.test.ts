@@ -282,6 +282,32 @@ describe("DiffusionPolicy at run time", () => {
     expect((await loadPolicy(makeModel({ objective: "regression" }))).mode).toBe("loop");
   });
 
+  it("ensembling blends each chunk with the previous one's actions for the same times, and reset forgets it", async () => {
+    const dir = makeModel();
+    const plain = await loadPolicy(dir);
+    const blended = await loadPolicy(dir, { ensemble: 0.25 });
+    const at = (t: number) => [observation(0, t - 1), observation(0, t)];
+    const run = async (p: typeof plain, ts: number[]) => {
+      p.reset(7);
+      const out: Float32Array[] = [];
+      for (const t of ts) out.push(Float32Array.from((await p.predictChunk(at(t))).actions));
+      return out;
+    };
+    const [a1, a2] = (await run(plain, [2, 5])) as [Float32Array, Float32Array];
+    const [b1, b2] = (await run(blended, [2, 5])) as [Float32Array, Float32Array];
+    expect(Array.from(b1)).toEqual(Array.from(a1)); // nothing before the first chunk
+    const da = 16;
+    let worst = 0;
+    for (let i = 0; i < b2.length; i++) {
+      // chunk 2 starts 3 steps after chunk 1: its step j meets chunk 1's step j + 3 (steps 7–9 have no earlier plan)
+      const want = i < 7 * da ? 0.75 * a2[i]! + 0.25 * a1[i + 3 * da]! : a2[i]!;
+      worst = Math.max(worst, Math.abs(b2[i]! - want));
+    }
+    expect(worst).toBeLessThan(1e-6);
+    expect(Math.max(...Array.from(b2, (v, i) => Math.abs(v - a2[i]!)))).toBeGreaterThan(1e-4);
+    expect(Array.from((await run(blended, [5]))[0]!)).toEqual(Array.from((await run(plain, [5]))[0]!));
+  });
+
   it("a Ta override longer than the model's chunk is refused before anything loads", () => {
     const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
     expect(() => trainedPolicy(makeModel(), env, { actionSteps: 11 })).toThrow(
