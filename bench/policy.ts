@@ -3,7 +3,9 @@
 // DDIM step count (1, 5, 10, 16; always the per-step graph loop, whose slope is the cost of one denoising step);
 // MatMul FLOPs of one inference and the implied GFLOP/s; training samples/s. Policies: the shipped models in models/
 // when present, otherwise the configs/ presets with seeded random weights (latency does not depend on the weight
-// values); with --models, those model directories instead (a run not shipped, say).
+// values); with --models, those model directories instead (a run not shipped, say). `--ab A,B` instead times two
+// model directories alternately, chunk by chunk, in one process (say a model before and after `duet export policy`):
+// medians and the median of the per-pair ratios B/A, which the machine's drift cancels out of.
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ import {
   exportPolicy,
   loadPolicy,
   readPolicyModel,
+  type DiffusionPolicy,
   type PolicyConfig,
 } from "../src/policy/index.ts";
 import { Session, type TensorData } from "../src/runtime/index.ts";
@@ -96,6 +99,29 @@ async function latency(dir: string, reps: number, opts: { steps?: number; mode?:
   return { ...stats(ms), mode: policy.mode };
 }
 
+/** `--ab A,B`: chunks from A and B alternately on the same observations; medians and the median B/A ratio. */
+async function alternate(a: string, b: string, reps: number): Promise<Record<string, unknown>> {
+  const policies = [await loadPolicy(a), await loadPolicy(b)];
+  const rng = new Rng(1);
+  const cams = (policies[0] as DiffusionPolicy).model.cameras.map((c) => c.name);
+  const history = [observation(rng, 0, cams), observation(rng, 1, cams)];
+  const ms: [number[], number[]] = [[], []];
+  for (let i = -3; i < reps; i++) {
+    for (const p of policies) p.reset(i);
+    for (const [k, p] of policies.entries()) {
+      const t0 = performance.now();
+      await p.predictChunk(history);
+      if (i >= 0) ms[k]?.push(performance.now() - t0);
+    }
+  }
+  const ratios = ms[1].map((t, i) => t / (ms[0][i] as number));
+  return {
+    a: { dir: a, ...stats(ms[0]) },
+    b: { dir: b, ...stats(ms[1]) },
+    ratio_b_over_a_median: stats(ratios).median,
+  };
+}
+
 function network(config: PolicyConfig): PolicyNetwork {
   return new PolicyNetwork(config, { stateDim: 16, actionDim: 16, cameras: config.encoder ? CAMERAS : [] });
 }
@@ -132,6 +158,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const quick = args.includes("--quick");
   const repsArg = args.indexOf("--reps");
   const reps = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 10 : 50;
+  const abArg = args.indexOf("--ab");
+  if (abArg >= 0) {
+    const [a, b] = (args[abArg + 1] ?? "").split(",");
+    if (!a || !b) throw new Error("--ab takes two model directories: --ab A,B");
+    return { reps, threads_per_graph: 1, ...(await alternate(a, b, reps)) };
+  }
   const tmp = mkdtempSync(join(tmpdir(), "duet-bench-policy-"));
   const result: Record<string, unknown> = { reps, threads_per_graph: 1 };
   // --models DIR,DIR: measure these model directories (e.g. a run not shipped) instead of the shipped ones
