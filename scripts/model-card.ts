@@ -44,8 +44,8 @@ interface Provenance {
   init_from?: { model: string; steps: number; wall_s: number };
   /** Set when the run trained on the frozen observer of another run (duet train --observer-from). */
   observer_from?: { model: string; steps: number; wall_s: number };
-  /** Set when the graphs were rewritten after training (duet export policy): when. */
-  graphs_rewritten?: string;
+  /** Set when the graphs were rewritten after training (duet export policy): when, and settings changed [from, to]. */
+  rewritten?: { time: string; settings: Record<string, [unknown, unknown]> };
 }
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { record: { type: "string" } } });
@@ -98,7 +98,8 @@ ${c.observeScene ? `, the simulator's scene state (${c.sceneEntries ? `entries $
 ${c.audio ? `, the sound of the last ${c.audio.window} control periods (spectrogram transformer ${JSON.stringify(c.audio)})` : ""}\
 ${c.goal ? `, a goal picture of the ${c.goal.camera} camera` : ""}\
 ${c.language ? `, the episode's instruction (text encoder ${JSON.stringify(c.language)})` : ""}; ${c.actions} actions; \
-To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.actionSteps}. ${prov.parameters} parameters. \
+To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.actionSteps}\
+${c.ensemble > 0 ? `, temporal ensembling ${c.ensemble} (each chunk blended with the previous one's plan)` : ""}. ${prov.parameters} parameters. \
 Files: ${Object.values(model.files).join(", ")}, model.json (config, normalizer, provenance), train/ (config.json, \
 log.jsonl, curves.png; the checkpoint is not shipped).
 
@@ -132,10 +133,14 @@ ${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wa
 (median ${median(steps.map((e) => e.samplesPerSecond ?? 0))?.toFixed(0)} samples/s). Final training loss \
 ${steps.at(-1)?.loss?.toFixed(4)}, validation loss ${vals.at(-1)?.loss?.toFixed(4) ?? "n/a"}. Curves: train/curves.png.\
 ${
-  prov.graphs_rewritten
-    ? `\n\nThe graphs were rewritten with this version's graph code on ${prov.graphs_rewritten.slice(0, 10)} (\`node bin/duet.js \
-export policy ${dir}\`: the same weights, read back out of the model's own graphs; chunks equal to about 1e-6). The \
-evaluation below ran on the rewritten graphs.`
+  prov.rewritten
+    ? `\n\nThe graphs were rewritten with this version's graph code on ${prov.rewritten.time.slice(0, 10)} (\`node bin/duet.js \
+export policy ${dir}${Object.entries(prov.rewritten.settings)
+        .map(([k, [, to]]) => ` --${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${String(to)}`)
+        .join("")}\`: the same weights, read back out of the model's own graphs; chunks equal to about 1e-6)\
+${Object.entries(prov.rewritten.settings)
+  .map(([k, [from, to]]) => `; ${k} ${String(from)} → ${String(to)}`)
+  .join("")}. The evaluation below ran on the rewritten model.`
     : ""
 }
 

@@ -2,7 +2,8 @@
 // graphs rewritten with this version's graph code.
 import type { Command } from "commander";
 import { Dataset, exportZarr } from "../data/index.ts";
-import { reexportPolicy } from "../policy/index.ts";
+import { reexportPolicy, type RunSettings } from "../policy/index.ts";
+import { intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 
 export function registerExport(program: Command): void {
@@ -36,15 +37,24 @@ export function registerExport(program: Command): void {
     .command("policy")
     .description(
       "Rewrite a trained policy's ONNX graphs with this version's graph code (faster graphs reach the models in " +
-        "models/, which ship without training checkpoints). The weights are read back out of the model's own graphs " +
-        "and keep their precision; the chunks it computes do not change. model.json is written last.",
+        "models/, which ship without training checkpoints), optionally changing how its chunks are executed. The " +
+        "weights are read back out of the model's own graphs and keep their precision; the chunks it computes do not " +
+        "change. model.json is written last; its provenance says what changed, and when.",
     )
     .argument("<dir>", "model directory, e.g. models/bottle-cap-unet")
     .argument("[out]", "where to write the model (default: in place)")
-    .action((dir: string, out?: string) => {
+    .option("--action-steps <n>", "set config.actionSteps, Ta: actions executed per chunk", intArg(1))
+    .option(
+      "--ensemble <beta>",
+      "set config.ensemble: each chunk blended with the previous one's plan for the same steps, weight beta on the previous",
+      numberArg(0, 0.95),
+    )
+    .action((dir: string, out: string | undefined, opts: RunSettings) => {
       const to = out ?? dir;
       const t0 = performance.now();
-      reexportPolicy(dir, to);
-      process.stdout.write(`${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      const m = reexportPolicy(dir, to, opts);
+      process.stdout.write(
+        `${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ta ${m.config.actionSteps}, ensemble ${m.config.ensemble}\n`,
+      );
     });
 }

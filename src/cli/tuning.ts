@@ -22,7 +22,7 @@ export function addTuningOptions(command: Command): Command {
     .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1))
     .option(
       "--ensemble <beta>",
-      "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default 0: off)",
+      "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default: the model's config.ensemble, else 0: off)",
       numberArg(0, 0.95),
     );
 }

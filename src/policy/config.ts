@@ -16,6 +16,13 @@ export const policyConfigSchema = z
     /** Ta: actions executed from each chunk before planning again (default 8; ≤ Tp). */
     actionSteps: z.int().min(1).max(64).default(8),
     /**
+     * Temporal ensembling at run time (as in ACT, recursively): each chunk's actions are blended with the previous
+     * chunk's plan for the same instants, weight `ensemble` on the previous (default 0: off). Consecutive chunks start
+     * from independent noise, so their plans for one instant differ; replanning every step (actionSteps 1) with the
+     * blend averages that out: the shipped U-Net went from 77 to 96 of 100 held-out episodes (README, Policies).
+     */
+    ensemble: z.number().min(0).max(0.95).default(0),
+    /**
      * "absolute": a chunk holds joint targets. "relative": offsets from the latest observed state, a[t+k] − s[t]
      * (state entry j pairs with action entry j), added back at run time. Relative chunks spare the network
      * reproducing the arm's configuration: fed recorded observations, an absolute U-Net's first target was off by

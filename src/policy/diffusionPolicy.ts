@@ -37,9 +37,8 @@ export interface SamplingOptions {
    */
   clock?: () => number;
   /**
-   * Temporal ensembling (as in ACT, recursively): each chunk's actions are blended with the previous chunk's at the
-   * same times, weight β on the previous (in [0, 1); default 0, off). Consecutive chunks start from independent noise,
-   * so their plans for the same instant differ; the blend averages that out.
+   * Temporal ensembling: each chunk's actions blended with the previous chunk's at the same times, weight β on the
+   * previous (default: the model's config.ensemble).
    */
   ensemble?: number;
 }
@@ -238,7 +237,7 @@ export class DiffusionPolicy implements Policy {
 
   /** `ensemble`: blend `actions` (starting at `time`) with the previous chunk where it covers the same steps. */
   private blend(actions: Float32Array, time: number): void {
-    const beta = this.options.ensemble ?? 0;
+    const beta = this.options.ensemble ?? this.model.config.ensemble;
     if (beta <= 0) return;
     const da = this.model.actionNames.length;
     const prev = this.previous;

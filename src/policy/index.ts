@@ -34,4 +34,5 @@ export { DiffusionPolicy, dropElapsed } from "./diffusionPolicy.ts";
 export type { SamplingOptions, PolicyGraphs } from "./diffusionPolicy.ts";
 export { exportPolicy, loadPolicy, readPolicyModel } from "./modelDir.ts";
 export { networkOf, reexportPolicy } from "./reexport.ts";
+export type { RunSettings } from "./reexport.ts";
 export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./modelDir.ts";

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, type Issue } from "../core/index.ts";
 import { ParamLayout, readOnnxParams, type StoredParam } from "../nn/index.ts";
+import { policyConfigSchema, type PolicyConfig } from "./config.ts";
 import { MODEL_FILE, type PolicyModel } from "./modelFile.ts";
 import { exportPolicy, readPolicyModel } from "./modelDir.ts";
 import { PolicyNetwork } from "./network.ts";
@@ -26,14 +27,30 @@ export function networkOf(m: PolicyModel, source: string): PolicyNetwork {
   );
 }
 
+/** Run-time settings a rewrite may change: they select how chunks are executed, not what the network computes. */
+export type RunSettings = Partial<Pick<PolicyConfig, "actionSteps" | "ensemble">>;
+
 /**
  * Rewrite the graphs of the model in `from` into `to` (default: in place; model.json is written last, so an
- * interrupted run leaves the old model.json beside whole graph files). Refused, naming each parameter, when the stored
- * weights do not fit the network model.json describes. Returns the new model.json contents.
+ * interrupted run leaves the old model.json beside whole graph files), with `settings` changed in its config. Refused,
+ * naming each parameter, when the stored weights do not fit the network model.json describes, and naming the field
+ * when a setting is out of range. Returns the new model.json contents; its provenance says when the graphs were
+ * rewritten and which settings changed from what.
  */
-export function reexportPolicy(from: string, to = from): PolicyModel {
-  const m = readPolicyModel(from);
+export function reexportPolicy(from: string, to = from, settings: RunSettings = {}): PolicyModel {
+  const read = readPolicyModel(from);
   const source = join(from, MODEL_FILE);
+  const parsed = policyConfigSchema.safeParse({ ...read.config, ...settings });
+  if (!parsed.success)
+    throw new ValidationError(
+      `${from}: the settings asked for`,
+      parsed.error.issues.map((i) => ({
+        path: i.path.join("."),
+        expected: i.message,
+        received: JSON.stringify(settings),
+      })),
+    );
+  const m: PolicyModel = { ...read, config: parsed.data };
   const stored = new Map<string, StoredParam>();
   for (const file of [m.files.encoder, m.files.denoiser]) {
     const path = join(from, file);
@@ -59,7 +76,14 @@ export function reexportPolicy(from: string, to = from): PolicyModel {
     throw new ValidationError(`${from}: the stored weights do not fit the network ${source} describes`, issues);
   const precision = [...stored.values()].some((p) => p.precision === "float16") ? "float16" : "float32";
   const { format: _format, files: _files, config: _config, ...info } = m;
-  // the model's card says its graphs were rewritten after training, and when
-  info.provenance = { ...m.provenance, graphs_rewritten: new Date().toISOString() };
+  // the model's card says its graphs were rewritten after training, when, and which settings changed
+  const before = (read.provenance.rewritten as { settings?: Record<string, [unknown, unknown]> } | undefined)?.settings;
+  const changed: Record<string, [unknown, unknown]> = { ...before };
+  for (const k of Object.keys(settings) as (keyof RunSettings)[]) {
+    const v = settings[k];
+    if (v === undefined || v === read.config[k]) continue;
+    changed[k] = [changed[k]?.[0] ?? read.config[k], v]; // from what it was trained with
+  }
+  info.provenance = { ...read.provenance, rewritten: { time: new Date().toISOString(), settings: changed } };
   return exportPolicy(to, network, layout, values, info, precision);
 }

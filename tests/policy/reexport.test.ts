@@ -20,7 +20,8 @@ describe("reexportPolicy", () => {
     const model = reexportPolicy(dir, out);
     expect(readdirSync(out).sort()).toEqual(["denoiser.onnx", "encoder.onnx", "model.json", "sampler.onnx"]);
     const before = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as { provenance: object };
-    expect(model).toEqual({ ...before, provenance: { ...before.provenance, graphs_rewritten: expect.any(String) } });
+    const rewritten = { time: expect.any(String), settings: {} };
+    expect(model).toEqual({ ...before, provenance: { ...before.provenance, rewritten } });
     for (const f of ["encoder.onnx", "denoiser.onnx", "sampler.onnx"]) {
       const ratio = statSync(join(out, f)).size / statSync(join(dir, f)).size;
       expect([f, ratio > 0.9 && ratio < 1.1]).toEqual([f, true]); // float16 weights, not widened to float32
@@ -29,6 +30,19 @@ describe("reexportPolicy", () => {
     let worst = 0;
     for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it("changes how chunks run (Ta, ensembling), recording what each setting was trained with", () => {
+    const dir = makeModel();
+    const once = reexportPolicy(dir, dir, { actionSteps: 1, ensemble: 0.5 });
+    expect([once.config.actionSteps, once.config.ensemble]).toEqual([1, 0.5]);
+    const twice = reexportPolicy(dir, dir, { ensemble: 0.75 });
+    expect(twice.config.actionSteps).toBe(1);
+    expect(twice.provenance.rewritten).toEqual({
+      time: expect.any(String),
+      settings: { actionSteps: [8, 1], ensemble: [0, 0.75] },
+    });
+    expect(() => reexportPolicy(dir, dir, { actionSteps: 11 })).toThrow(/actionSteps: expected ≤ predSteps \(10\)/);
   });
 
   it("refuses weights that do not fit model.json, naming each parameter, and writes nothing", () => {
