@@ -25,7 +25,8 @@ import { loadTrainConfig } from "../src/train/index.ts";
 
 const CAMERAS = ["front", "left_wrist", "right_wrist"].map((name) => ({ name, height: 96, width: 96 }));
 const POLICIES = {
-  "bottle-cap-unet": "configs/bottle-cap-unet.json",
+  "bottle-cap-unet": "configs/bottle-cap-unet-small-frozen.json",
+  "bottle-cap-unet-wide": "configs/bottle-cap-unet.json",
   "bottle-cap-transformer": "configs/bottle-cap-transformer.json",
   "bottle-cap-regression": "configs/bottle-cap-regression.json",
   "bottle-cap-unet-cnn": "configs/bottle-cap-unet-cnn.json",

@@ -2,17 +2,23 @@
 # Record the demonstrations and train a policy from nothing, evaluate it on 100 held-out seeds and write its model
 # card: the commands behind models/ and the README's Policies table.
 #
-#   scripts/reproduce.sh [CONFIG] [MODEL_DIR]      (npm run reproduce: configs/bottle-cap-unet.json → runs/reproduce/)
+#   scripts/reproduce.sh                        (npm run reproduce: the shipped models/bottle-cap-unet → runs/reproduce/)
+#   scripts/reproduce.sh [CONFIG] [MODEL_DIR]   (any config; OBSERVER_CONFIG=… first trains an observer to freeze)
 #
-# ≈ 6 min recording 300 episodes (2 workers) + ≈ 65–95 min training (12 000 steps of the 64/128/256 U-Net on three
-# cameras at To = 1: ≈ 200 samples/s with the cores to itself on a fast day, 133 median on 2026-12-03 with tests
-# sharing the cores for part of the run) + ≈ 6–8 min evaluation on the 2-core machine: 80–110 min in all, so over
-# the 90-minute budget on a slow day. 6000 steps (train.steps) halve the training and gave 66/100 at To = 2. The dataset goes
-# to DATA (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with
-# --resume, training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
+# With no arguments, the shipped U-Net's two stages: configs/bottle-cap-observer.json (4000 steps of the 64/128/256
+# U-Net on three cameras, trained for its observer: 1189 s on 2026-12-06) into runs/reproduce/observer, then
+# configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
+# thread beside another training), evaluated with its Ta = 1 and temporal ensembling. With ≈ 6 min recording 300
+# episodes (2 workers) and ≈ 6–10 min evaluating: ≈ 55–65 min in all on the 2-core machine. The dataset goes to DATA
+# (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with --resume,
+# training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${1:-configs/bottle-cap-unet.json}
+if [ $# -eq 0 ]; then
+  OBSERVER_CONFIG=${OBSERVER_CONFIG-configs/bottle-cap-observer.json}
+  OBSERVER_MODEL=${OBSERVER_MODEL:-runs/reproduce/observer}
+fi
+CONFIG=${1:-configs/bottle-cap-unet-small-frozen.json}
 MODEL=${2:-runs/reproduce/$(basename "$CONFIG" .json)}
 DATA=${DATA:-runs/reproduce/dataset}
 mkdir -p "$(dirname "$DATA")" "$(dirname "$MODEL")"
@@ -34,11 +40,15 @@ if [ "$have" -lt "$EPISODES" ]; then
     --expert-noise 0.015 --workers 2 --out "$DATA" "${resume[@]}"
 fi
 
-# OBSERVER_CONFIG (optional): first train that config's observer jointly with a policy (into OBSERVER_MODEL, default
-# MODEL-observer; resuming a finished run only re-exports it, so a second CONFIG can share it), then CONFIG on that
-# observer frozen (duet train --observer-from), at about state-only speed. The shipped transformer was made so:
-#   OBSERVER_CONFIG=configs/bottle-cap-observer.json bash scripts/reproduce.sh configs/bottle-cap-transformer-frozen.json
-# (2026-12-06: the observer 1189 s, the transformer 2639 s on one thread beside another training; README, Policies).
+# OBSERVER_CONFIG (set by default above; empty to train CONFIG alone): first train that config's observer jointly
+# with a policy (into OBSERVER_MODEL, default MODEL-observer; resuming a finished run only re-exports it, so a second
+# CONFIG can share it), then CONFIG on that observer frozen (duet train --observer-from), at about state-only speed.
+# The shipped transformer was made so:
+#   OBSERVER_CONFIG=configs/bottle-cap-observer.json OBSERVER_MODEL=runs/reproduce/observer \
+#     bash scripts/reproduce.sh configs/bottle-cap-transformer-frozen.json
+# (2026-12-06: the observer 1189 s, the transformer 2639 s on one thread beside another training; README, Policies),
+# and models/bottle-cap-unet-wide, trained jointly (12 000 steps, 5765 s on 2026-12-03):
+#   bash scripts/reproduce.sh configs/bottle-cap-unet.json
 frozen=()
 if [ -n "${OBSERVER_CONFIG:-}" ]; then
   OBSERVER_MODEL=${OBSERVER_MODEL:-$MODEL-observer}

@@ -26,7 +26,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** The bottle-cap scenario cut to 3 s (30 control steps: six chunks of Ta = 5). */
+/** The bottle-cap scenario cut to 3 s (30 control steps, a chunk each: Ta = 1, blended with the previous plan). */
 function shortScenario(): string {
   const s = JSON.parse(readFileSync("scenarios/bottle-cap.json", "utf8")) as Record<string, unknown>;
   Object.assign(s, { robot: resolve("robots/panda-pair.json"), time_limit_s: 3 });
@@ -44,7 +44,7 @@ describe("a trained policy through the bridge", () => {
 
     const ri = loadRobotInterface(resolve("tests/bridge/sim-panda-pair.json"));
     const { policy, obsSteps, actionSteps } = await resolveDeployPolicy(MODEL, ri);
-    expect([obsSteps, actionSteps]).toEqual([1, 5]);
+    expect([obsSteps, actionSteps]).toEqual([1, 1]);
     server = await RosbridgeTestServer.start({ rosVersion: 2 });
     const robot = new SimBackedRobot(server, ri.spec, createEnv(scenario));
     const traced = new TracedPolicy(policy);

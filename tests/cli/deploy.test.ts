@@ -34,7 +34,7 @@ describe("duet deploy --policy", () => {
 
   it("loads a trained model with its horizons when it fits the robot interface, and refuses one that does not", async () => {
     const { policy, obsSteps, actionSteps } = await resolveDeployPolicy("models/bottle-cap-unet", withSimCameras(ROS2));
-    expect([obsSteps, actionSteps]).toEqual([1, 5]);
+    expect([obsSteps, actionSteps]).toEqual([1, 1]);
     const frame = { width: 96, height: 96, data: new Uint8Array(96 * 96 * 3).fill(90) };
     const images = { front: frame, left_wrist: frame, right_wrist: frame };
     const chunk = await policy.predictChunk([{ time: 0, state: new Float32Array(16), images }]);
