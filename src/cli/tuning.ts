@@ -9,6 +9,7 @@ export interface TuningArgs {
   noiseScale?: number;
   actionSteps?: number;
   ensemble?: number;
+  episodeNoise?: boolean;
 }
 
 export function addTuningOptions(command: Command): Command {
@@ -24,6 +25,10 @@ export function addTuningOptions(command: Command): Command {
       "--ensemble <beta>",
       "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default: the model's config.ensemble, else 0: off)",
       numberArg(0, 0.95),
+    )
+    .option(
+      "--episode-noise",
+      "trained policies: start every chunk of an episode from the same noise (consecutive chunks keep to one mode)",
     );
 }
 
@@ -33,5 +38,6 @@ export function tuningOf(args: TuningArgs): PolicyTuning {
     ...(args.noiseScale !== undefined && { noiseScale: args.noiseScale }),
     ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
     ...(args.ensemble !== undefined && { ensemble: args.ensemble }),
+    ...(args.episodeNoise !== undefined && { episodeNoise: args.episodeNoise }),
   };
 }

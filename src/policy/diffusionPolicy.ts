@@ -41,6 +41,11 @@ export interface SamplingOptions {
    * previous (default: the model's config.ensemble).
    */
   ensemble?: number;
+  /**
+   * Start every chunk of an episode (between `reset`s) from the same noise instead of fresh noise: DDIM then maps
+   * similar observations to similar chunks, so consecutive chunks keep to one mode (default false).
+   */
+  episodeNoise?: boolean;
 }
 
 /** The graphs a policy runs. `sampler` may be null (no unrolled graph exported). */
@@ -85,6 +90,8 @@ export class DiffusionPolicy implements Policy {
   private rng = new Rng(0);
   /** The last chunk returned (absolute targets, blended) and its observation time, for `ensemble`. */
   private previous: { time: number; actions: Float32Array } | null = null;
+  /** `episodeNoise`: the episode's noise, drawn at its first chunk. */
+  private noise: Float32Array | null = null;
   // Scratch buffers (not reentrant: await each predictChunk before the next).
   private readonly stateRaw: Float32Array;
   private readonly stateBuf: Float32Array;
@@ -186,6 +193,7 @@ export class DiffusionPolicy implements Policy {
   reset(seed: number): void {
     this.rng = new Rng(seed);
     this.previous = null;
+    this.noise = null;
   }
 
   /** `history`: the last To observations, oldest first (fewer: the oldest is repeated). → Tp,Da absolute targets. */
@@ -201,7 +209,10 @@ export class DiffusionPolicy implements Policy {
       for (let i = 0; i < x.length; i++) x[i] = Math.max(-1, Math.min(1, x[i] as number));
     } else {
       const scale = this.options.noiseScale ?? this.model.config.scheduler.noiseScale ?? 1;
-      for (let i = 0; i < x.length; i++) x[i] = scale * this.rng.normal();
+      if (this.options.episodeNoise) {
+        const noise = (this.noise ??= Float32Array.from(x, () => this.rng.normal()));
+        for (let i = 0; i < x.length; i++) x[i] = scale * (noise[i] as number);
+      } else for (let i = 0; i < x.length; i++) x[i] = scale * this.rng.normal();
       if (this.mode === "unrolled") {
         const out = await (this.graphs.sampler as Executor).run({
           [IO.noise]: { data: x, dims: [1, rows, dx] },

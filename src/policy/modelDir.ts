@@ -239,6 +239,7 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
   if (options.inferenceSteps !== undefined) sampling.inferenceSteps = options.inferenceSteps;
   if (options.noiseScale !== undefined) sampling.noiseScale = options.noiseScale;
   if (options.ensemble !== undefined) sampling.ensemble = options.ensemble;
+  if (options.episodeNoise !== undefined) sampling.episodeNoise = options.episodeNoise;
   if (options.clock) sampling.clock = options.clock;
   return new DiffusionPolicy(m, { encoder, denoiser, sampler }, sampling, dir);
 }

@@ -308,6 +308,23 @@ describe("DiffusionPolicy at run time", () => {
     expect(Array.from((await run(blended, [5]))[0]!)).toEqual(Array.from((await run(plain, [5]))[0]!));
   });
 
+  it("episodeNoise starts every chunk of an episode from one draw: the same observation gives the same chunk", async () => {
+    const dir = makeModel();
+    const history = [observation(0, 2), observation(0, 3)];
+    const twice = async (episodeNoise: boolean, seed: number) => {
+      const p = await loadPolicy(dir, { episodeNoise });
+      p.reset(seed);
+      const a = Array.from((await p.predictChunk(history)).actions);
+      return [a, Array.from((await p.predictChunk(history)).actions)] as const;
+    };
+    const [a, b] = await twice(true, 7);
+    expect(b).toEqual(a);
+    const [c, d] = await twice(false, 7);
+    expect(c).toEqual(a); // the episode's draw is the first chunk's
+    expect(d).not.toEqual(c);
+    expect((await twice(true, 8))[0]).not.toEqual(a); // another episode, another draw
+  });
+
   it("a Ta override longer than the model's chunk is refused before anything loads", () => {
     const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
     expect(() => trainedPolicy(makeModel(), env, { actionSteps: 11 })).toThrow(
