@@ -52,7 +52,10 @@ export interface SimJob {
 }
 
 /** Run-time settings of a trained policy that do not change its weights. */
-export interface PolicyTuning extends Pick<SamplingOptions, "inferenceSteps" | "noiseScale" | "ensemble" | "episodeNoise"> {
+export interface PolicyTuning extends Pick<
+  SamplingOptions,
+  "inferenceSteps" | "noiseScale" | "ensemble" | "episodeNoise"
+> {
   /** Ta: actions executed from each chunk before planning again (at most the chunk's Tp). */
   actionSteps?: number;
 }
