@@ -8,8 +8,8 @@
 # With no arguments, the shipped U-Net's two stages: configs/bottle-cap-observer.json (4000 steps of the 64/128/256
 # U-Net on three cameras, trained for its observer: 1189 s on 2026-12-06) into runs/reproduce/observer, then
 # configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
-# thread beside another training), evaluated with its Ta = 1 and temporal ensembling. With ≈ 6 min recording 300
-# episodes (2 workers) and ≈ 6–10 min evaluating: ≈ 55–65 min in all on the 2-core machine. The dataset goes to DATA
+# thread beside another training), evaluated with its Ta = 1 and temporal ensembling. Measured from nothing on
+# 2026-12-06: 3416 s in all (observer 1936 s while sharing the cores for part of it, U-Net 1021 s), 92/100. The dataset goes to DATA
 # (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with --resume,
 # training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
 set -euo pipefail
