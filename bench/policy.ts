@@ -17,7 +17,6 @@ import {
   exportPolicy,
   loadPolicy,
   readPolicyModel,
-  type DiffusionPolicy,
   type PolicyConfig,
 } from "../src/policy/index.ts";
 import { Session, type TensorData } from "../src/runtime/index.ts";
@@ -102,9 +101,10 @@ async function latency(dir: string, reps: number, opts: { steps?: number; mode?:
 
 /** `--ab A,B`: chunks from A and B alternately on the same observations; medians and the median B/A ratio. */
 async function alternate(a: string, b: string, reps: number): Promise<Record<string, unknown>> {
-  const policies = [await loadPolicy(a), await loadPolicy(b)];
+  const first = await loadPolicy(a);
+  const policies = [first, await loadPolicy(b)];
   const rng = new Rng(1);
-  const cams = (policies[0] as DiffusionPolicy).model.cameras.map((c) => c.name);
+  const cams = first.model.cameras.map((c) => c.name);
   const history = [observation(rng, 0, cams), observation(rng, 1, cams)];
   const ms: [number[], number[]] = [[], []];
   for (let i = -3; i < reps; i++) {

@@ -137,7 +137,7 @@ ${
     ? `\n\nThe graphs were rewritten with this version's graph code on ${prov.rewritten.time.slice(0, 10)} (\`node bin/duet.js \
 export policy ${dir}${Object.entries(prov.rewritten.settings)
         .map(([k, [, to]]) => ` --${k.replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)} ${String(to)}`)
-        .join("")}\`: the same weights, read back out of the model's own graphs; chunks equal to about 1e-6)\
+        .join("")}\`: the same weights, read back out of the model's own graphs, so chunks equal up to float rounding)\
 ${Object.entries(prov.rewritten.settings)
   .map(([k, [from, to]]) => `; ${k} ${String(from)} → ${String(to)}`)
   .join("")}. The evaluation below ran on the rewritten model.`

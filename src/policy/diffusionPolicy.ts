@@ -42,8 +42,8 @@ export interface SamplingOptions {
    */
   ensemble?: number;
   /**
-   * Start every chunk of an episode (between `reset`s) from the same noise instead of fresh noise: DDIM then maps
-   * similar observations to similar chunks, so consecutive chunks keep to one mode (default false).
+   * Start every chunk of an episode (between `reset`s) from the same noise instead of fresh noise: consecutive chunks
+   * then differ only by their observations (default false; it did not help the transformer, README, Policies).
    */
   episodeNoise?: boolean;
 }

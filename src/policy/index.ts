@@ -33,6 +33,6 @@ export type { PolicyModel } from "./modelFile.ts";
 export { DiffusionPolicy, dropElapsed } from "./diffusionPolicy.ts";
 export type { SamplingOptions, PolicyGraphs } from "./diffusionPolicy.ts";
 export { exportPolicy, loadPolicy, readPolicyModel } from "./modelDir.ts";
-export { networkOf, reexportPolicy } from "./reexport.ts";
+export { reexportPolicy } from "./reexport.ts";
 export type { RunSettings } from "./reexport.ts";
 export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./modelDir.ts";

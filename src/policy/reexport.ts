@@ -12,7 +12,7 @@ import { exportPolicy, readPolicyModel } from "./modelDir.ts";
 import { PolicyNetwork } from "./network.ts";
 
 /** The network a model directory's model.json describes. */
-export function networkOf(m: PolicyModel, source: string): PolicyNetwork {
+function networkOf(m: PolicyModel, source: string): PolicyNetwork {
   const c = m.config;
   return new PolicyNetwork(
     c,
