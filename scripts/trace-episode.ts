@@ -3,6 +3,7 @@
 // during the twist, a missed regrasp) beside the scripted expert on the same seed.
 //
 //   node --import tsx scripts/trace-episode.ts MODEL_DIR|expert SEED [--mode left|right] [--every 2] [--noise-scale S]
+//     [--action-steps TA] [--ensemble B]
 //
 // Columns (mm; a hand's frame: z is its approach, y the fingers' closing direction): step; per arm: bottle in the
 // hand's frame (x y z), gripper target, gripper opening, held object (B bottle, C cap, - none); cap in each hand's
@@ -19,21 +20,28 @@ const { values, positionals } = parseArgs({
     mode: { type: "string" },
     every: { type: "string", default: "2" },
     "noise-scale": { type: "string" },
+    "action-steps": { type: "string" },
+    ensemble: { type: "string" },
     scenario: { type: "string", default: "scenarios/bottle-cap.json" },
   },
 });
 const [which, seedArg] = positionals;
 if (!which || seedArg === undefined || !Number.isInteger(Number(seedArg))) {
   throw new Error(
-    "usage: scripts/trace-episode.ts MODEL_DIR|expert SEED [--mode left|right] [--every N] [--noise-scale S] [--scenario F]",
+    "usage: scripts/trace-episode.ts MODEL_DIR|expert SEED [--mode left|right] [--every N] [--noise-scale S] [--action-steps TA] [--ensemble B] [--scenario F]",
   );
 }
 const expert = which === "expert";
 const env = createEnv(values.scenario, { cameras: !expert });
-const noiseScale = values["noise-scale"] === undefined ? undefined : Number(values["noise-scale"]);
+const numeric = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const tuning = {
+  noiseScale: numeric(values["noise-scale"]),
+  actionSteps: numeric(values["action-steps"]),
+  ensemble: numeric(values.ensemble),
+};
 const policy: Policy = expert
   ? createExpert(env, values.mode ? { mode: values.mode as Arm } : {})
-  : trainedPolicy(which, env, noiseScale === undefined ? {} : { noiseScale });
+  : trainedPolicy(which, env, Object.fromEntries(Object.entries(tuning).filter(([, v]) => v !== undefined)));
 const names = env.environmentNames;
 const every = Number(values.every);
 const mm = (x: number): number => Math.round(1000 * x);
