@@ -3,7 +3,7 @@
 // (config, provenance: command, dataset, seed, steps, wall time), train/config.json, train/log.jsonl (losses,
 // samples/s) and eval.json (the `duet eval … --json` output). Every number in the card comes from those files; the
 // card only lays them out. scripts/reproduce.sh runs it with the record command it ran.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { readPolicyModel } from "../src/policy/index.ts";
@@ -14,7 +14,16 @@ interface Outcome {
   steps: number;
   holder: string;
 }
+interface Rates {
+  episodes: number;
+  successes: number;
+  wilson95: [number, number];
+}
 interface Summary {
+  /** Absent in evaluations made before the summary named them: the bottle-cap scenario, tasks drawn. */
+  scenario?: string;
+  instruction?: string | null;
+  per_task: Record<string, Rates & { named_hand: { episodes: number; used: number } }>;
   episodes: number;
   successes: number;
   success_rate: number;
@@ -64,7 +73,15 @@ if (typeof prov.command !== "string")
 const batchSize = (JSON.parse(readFileSync(join(dir, "train/config.json"), "utf8")) as { train: { batchSize: number } })
   .train.batchSize;
 const lastLine = (file: string): string => readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";
-const ev = JSON.parse(lastLine(join(dir, "eval.json"))) as Summary;
+// eval.json, the main evaluation, then any eval-*.json (e.g. one per instruction for a language-conditioned policy)
+const evalFiles = [
+  "eval.json",
+  ...readdirSync(dir)
+    .filter((f) => /^eval-.+\.json$/.test(f))
+    .sort(),
+];
+const readEval = (f: string): Summary => JSON.parse(lastLine(join(dir, f))) as Summary;
+const ev = readEval("eval.json");
 const log = readFileSync(join(dir, "train/log.jsonl"), "utf8")
   .trim()
   .split("\n")
@@ -75,17 +92,57 @@ const median = (xs: number[]): number | undefined => [...xs].sort((a, b) => a - 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const c = model.config;
 const diffusion = c.objective === "diffusion";
-const seeds = ev.per_episode.map((o) => o.seed);
-const modeRow = (mode: string, label: string): string => {
+const modeRow = (ev: Summary, mode: string, label: string): string => {
   const eps = ev.per_episode.filter((o) => o.holder === mode);
   const ok = eps.filter((o) => o.success).length;
   return `| ${label} | ${eps.length} (${pct(eps.length / ev.episodes)}) | ${ok} |`;
 };
+const interval = (r: Rates): string => `${pct(r.wilson95[0])}–${pct(r.wilson95[1])}`;
+const evaluation = (file: string): string => {
+  const ev = readEval(file);
+  const seeds = ev.per_episode.map((o) => o.seed);
+  const scenario = ev.scenario ?? "scenarios/bottle-cap.json";
+  const tasks = Object.entries(ev.per_task);
+  return `## Evaluation${ev.instruction ? `: "${ev.instruction}"` : tasks.length > 1 ? ": each episode's task drawn" : ""}
+
+    node bin/duet.js eval --policy ${dir} --scenario ${scenario} --episodes ${ev.episodes} --seed ${seeds[0]} --workers 2\
+${ev.instruction ? ` --instruction "${ev.instruction}"` : ""} --json > ${dir}/${file}
+
+${ev.episodes} episodes, seeds ${seeds[0]}–${seeds.at(-1)} (never used for recording): \
+**${ev.successes}/${ev.episodes} successes, ${pct(ev.success_rate)}**, Wilson 95% interval ${interval(ev)}.\
+${
+  ev.successes > 0
+    ? ` Successful episodes took a median of \
+${median(ev.per_episode.filter((o) => o.success).map((o) => o.steps))} control steps (10 per second).`
+    : ` Every episode ran to the ${Math.max(...ev.per_episode.map((o) => o.steps))}-step limit.`
+}
+${
+  tasks.length > 1 || tasks.some(([, t]) => t.named_hand.episodes > 0)
+    ? `
+| task | episodes | successes (Wilson 95%) | named hand used |
+| --- | --- | --- | --- |
+${tasks
+  .map(
+    ([task, t]) =>
+      `| ${task} | ${t.episodes} | ${t.successes} (${interval(t)}) | ${t.named_hand.episodes ? `${t.named_hand.used}/${t.named_hand.episodes}` : "—"} |`,
+  )
+  .join("\n")}
+`
+    : ""
+}
+| mode (which arm held the bottle${tasks.length > 1 ? "; for a handover, the giving arm" : ""}) | episodes | successes |
+| --- | --- | --- |
+${modeRow(ev, "left", "left holds")}
+${modeRow(ev, "right", "right holds")}
+${modeRow(ev, "none", "no arm held it")}
+`;
+};
+const evaluations = evalFiles.map(evaluation);
 const cmd = (command: string): string => command.replace(/^duet /, "node bin/duet.js ");
 
 const card = `# ${name}
 
-${diffusion ? "Diffusion" : "Regression (baseline)"} policy for the bottle-cap scenario: ${c.denoiser.name} \
+${diffusion ? "Diffusion" : "Regression (baseline)"} policy for \`${ev.scenario ?? "scenarios/bottle-cap.json"}\`: ${c.denoiser.name} \
 ${
   diffusion
     ? `denoiser (${c.scheduler.prediction} prediction, ${c.scheduler.inferenceSteps} DDIM steps\
@@ -144,25 +201,6 @@ ${Object.entries(prov.rewritten.settings)
     : ""
 }
 
-## Evaluation
-
-    node bin/duet.js eval --policy ${dir} --scenario scenarios/bottle-cap.json --episodes ${ev.episodes} --seed ${seeds[0]} --workers 2 --json > ${dir}/eval.json
-
-${ev.episodes} episodes, seeds ${seeds[0]}–${seeds.at(-1)} (never used for recording): \
-**${ev.successes}/${ev.episodes} successes, ${pct(ev.success_rate)}**, Wilson 95% interval \
-${pct(ev.wilson95[0])}–${pct(ev.wilson95[1])}.\
-${
-  ev.successes > 0
-    ? ` Successful episodes took a median of \
-${median(ev.per_episode.filter((o) => o.success).map((o) => o.steps))} control steps (10 per second).`
-    : ` Every episode ran to the ${Math.max(...ev.per_episode.map((o) => o.steps))}-step limit.`
-}
-
-| mode (which arm held the bottle) | episodes | successes |
-| --- | --- | --- |
-${modeRow("left", "left holds")}
-${modeRow("right", "right holds")}
-${modeRow("none", "no arm held it")}
-`;
+${evaluations.join("\n")}`;
 writeFileSync(join(dir, "README.md"), card);
 process.stderr.write(`wrote ${join(dir, "README.md")}\n`);

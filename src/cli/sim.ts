@@ -43,6 +43,9 @@ export interface TaskRates extends Rates {
 
 /** The `--json` summary. */
 export interface SimSummary extends Rates {
+  /** The scenario file, and the instruction every episode was given (null: each episode drew its task). */
+  scenario: string;
+  instruction: string | null;
   per_task: Record<string, TaskRates>;
   per_episode: EpisodeOutcome[];
 }
@@ -60,7 +63,10 @@ function rates(outcomes: readonly EpisodeOutcome[]): Rates {
   };
 }
 
-export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
+export function summarize(
+  outcomes: readonly EpisodeOutcome[],
+  job: Pick<SimJob, "scenario" | "instruction">,
+): SimSummary {
   const per_task: Record<string, TaskRates> = {};
   for (const task of new Set(outcomes.map((o) => o.task))) {
     const mine = outcomes.filter((o) => o.task === task);
@@ -70,7 +76,13 @@ export function summarize(outcomes: readonly EpisodeOutcome[]): SimSummary {
       named_hand: { episodes: named.length, used: named.filter((o) => o.holder === o.named_hand).length },
     };
   }
-  return { ...rates(outcomes), per_task, per_episode: [...outcomes] };
+  return {
+    scenario: job.scenario,
+    instruction: job.instruction ?? null,
+    ...rates(outcomes),
+    per_task,
+    per_episode: [...outcomes],
+  };
 }
 
 export const GOAL_HELP =
@@ -118,7 +130,7 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
     },
   });
   bar.stop();
-  const summary = summarize(outcomes);
+  const summary = summarize(outcomes, job);
   if (args.json) {
     console.log(JSON.stringify(summary));
   } else {

@@ -134,13 +134,16 @@ describe("duet sim --json", () => {
     const summary = JSON.parse(lines[lines.length - 1]!);
     expect(Object.keys(summary).sort()).toEqual([
       "episodes",
+      "instruction",
       "modes",
       "per_episode",
       "per_task",
+      "scenario",
       "success_rate",
       "successes",
       "wilson95",
     ]);
+    expect([summary.scenario, summary.instruction]).toEqual(["scenarios/bottle-cap-easy.json", null]);
     expect(summary.episodes).toBe(1);
     expect(summary.per_episode[0].seed).toBe(3);
     expect(summary.successes).toBe(1);
