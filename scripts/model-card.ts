@@ -142,7 +142,8 @@ const cmd = (command: string): string => command.replace(/^duet /, "node bin/due
 
 const card = `# ${name}
 
-${diffusion ? "Diffusion" : "Regression (baseline)"} policy for \`${ev.scenario ?? "scenarios/bottle-cap.json"}\`: ${c.denoiser.name} \
+${diffusion ? "Diffusion" : "Regression (baseline)"} policy for \`${ev.scenario ?? "scenarios/bottle-cap.json"}\`: ${c.denoiser.name}\
+${c.denoiser.name === "transformer" ? ` (${c.denoiser.causal ? "causal" : "bidirectional"} self-attention over the action tokens)` : ""} \
 ${
   diffusion
     ? `denoiser (${c.scheduler.prediction} prediction, ${c.scheduler.inferenceSteps} DDIM steps\
@@ -178,13 +179,17 @@ ${prov.earlier_commands?.length ? "\n(Later commands continued the run: `--resum
 ${
   prov.observer_from
     ? `The camera encoders are those of \`${prov.observer_from.model}\` (${prov.observer_from.steps} steps, ${prov.observer_from.wall_s} s), \
-frozen: each frame's features were computed once and only the rest of the policy trained here; \
-${prov.observer_from.wall_s + prov.wall_s} s of training in all. `
+frozen: each frame's features were computed once and only the rest of the policy trained here\
+${prov.init_from ? "" : `; ${prov.observer_from.wall_s + prov.wall_s} s of training in all`}. `
     : ""
 }${
   prov.init_from
-    ? `This run started from the weights of \`${prov.init_from.model}\` (${prov.init_from.steps} steps, ${prov.init_from.wall_s} s): \
-${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wall_s} s of training in all. `
+    ? `This run started from the weights of \`${prov.init_from.model}\`, which had trained ${prov.init_from.steps} steps in \
+${prov.init_from.wall_s} s itself${
+        (prov.earlier_commands ?? []).some((x) => x.includes("--init-from"))
+          ? " (after the earlier runs above it started from)"
+          : `: ${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wall_s} s of training in all`
+      }. `
     : ""
 }Seed ${prov.seed}, ${prov.steps} steps of ${batchSize} windows, wall time ${prov.wall_s} s on the 2-core machine \
 (median ${median(steps.map((e) => e.samplesPerSecond ?? 0))?.toFixed(0)} samples/s). Final training loss \

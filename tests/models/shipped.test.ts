@@ -36,12 +36,15 @@ describe("shipped models", () => {
       for (const f of readdirSync(dir)) {
         if (statSync(join(dir, f)).isFile()) expect([f, statSync(join(dir, f)).size < 20e6]).toEqual([f, true]);
       }
-      const ev = JSON.parse(readFileSync(join(dir, "eval.json"), "utf8").trim().split("\n").at(-1)!) as {
-        episodes: number;
-        successes: number;
-      };
       const card = readFileSync(join(dir, "README.md"), "utf8");
-      expect(card).toContain(`**${ev.successes}/${ev.episodes} successes`);
+      // eval.json and any eval-*.json (one per instruction for a language-conditioned policy)
+      for (const file of readdirSync(dir).filter((f) => /^eval(-.+)?\.json$/.test(f))) {
+        const ev = JSON.parse(readFileSync(join(dir, file), "utf8").trim().split("\n").at(-1)!) as {
+          episodes: number;
+          successes: number;
+        };
+        expect([file, card.includes(`**${ev.successes}/${ev.episodes} successes`)]).toEqual([file, true]);
+      }
       expect(card).toContain((readPolicyModel(dir).provenance.command as string).replace(/^duet /, ""));
     });
   }
