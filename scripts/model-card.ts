@@ -23,7 +23,7 @@ interface Summary {
   /** Absent in evaluations made before the summary named them: the bottle-cap scenario, tasks drawn. */
   scenario?: string;
   instruction?: string | null;
-  per_task: Record<string, Rates & { named_hand: { episodes: number; used: number } }>;
+  per_task?: Record<string, Rates & { named_hand: { episodes: number; used: number } }>;
   episodes: number;
   successes: number;
   success_rate: number;
@@ -102,7 +102,7 @@ const evaluation = (file: string): string => {
   const ev = readEval(file);
   const seeds = ev.per_episode.map((o) => o.seed);
   const scenario = ev.scenario ?? "scenarios/bottle-cap.json";
-  const tasks = Object.entries(ev.per_task);
+  const tasks = Object.entries(ev.per_task ?? {});
   return `## Evaluation${ev.instruction ? `: "${ev.instruction}"` : tasks.length > 1 ? ": each episode's task drawn" : ""}
 
     node bin/duet.js eval --policy ${dir} --scenario ${scenario} --episodes ${ev.episodes} --seed ${seeds[0]} --workers 2\
@@ -138,7 +138,7 @@ ${modeRow(ev, "none", "no arm held it")}
 `;
 };
 const evaluations = evalFiles.map(evaluation);
-const cmd = (command: string): string => command.replace(/^duet /, "node bin/duet.js ");
+const cmd = (command: string): string => command.replace(/(^|&& )duet /g, "$1node bin/duet.js ");
 
 const card = `# ${name}
 
@@ -184,12 +184,12 @@ ${prov.init_from ? "" : `; ${prov.observer_from.wall_s + prov.wall_s} s of train
     : ""
 }${
   prov.init_from
-    ? `This run started from the weights of \`${prov.init_from.model}\`, which had trained ${prov.init_from.steps} steps in \
-${prov.init_from.wall_s} s itself${
-        (prov.earlier_commands ?? []).some((x) => x.includes("--init-from"))
-          ? " (after the earlier runs above it started from)"
-          : `: ${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wall_s} s of training in all`
-      }. `
+    ? `This run started from the weights of \`${prov.init_from.model}\` (${prov.init_from.steps} steps, ${prov.init_from.wall_s} s\
+${
+  (prov.earlier_commands ?? []).some((x) => x.includes("--init-from"))
+    ? " of its own, after the earlier runs above that it started from)"
+    : `): ${prov.init_from.steps + prov.steps} steps and ${prov.init_from.wall_s + prov.wall_s} s of training in all`
+}. `
     : ""
 }Seed ${prov.seed}, ${prov.steps} steps of ${batchSize} windows, wall time ${prov.wall_s} s on the 2-core machine \
 (median ${median(steps.map((e) => e.samplesPerSecond ?? 0))?.toFixed(0)} samples/s). Final training loss \
