@@ -33,11 +33,15 @@ if (!which || seedArg === undefined || !Number.isInteger(Number(seedArg))) {
 }
 const expert = which === "expert";
 const env = createEnv(values.scenario, { cameras: !expert });
-const numeric = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+const numeric = (flag: "noise-scale" | "action-steps" | "ensemble"): number | undefined => {
+  const v = values[flag];
+  if (v !== undefined && !Number.isFinite(Number(v))) throw new Error(`--${flag}: expected a number, got "${v}"`);
+  return v === undefined ? undefined : Number(v);
+};
 const tuning = {
-  noiseScale: numeric(values["noise-scale"]),
-  actionSteps: numeric(values["action-steps"]),
-  ensemble: numeric(values.ensemble),
+  noiseScale: numeric("noise-scale"),
+  actionSteps: numeric("action-steps"),
+  ensemble: numeric("ensemble"),
 };
 const policy: Policy = expert
   ? createExpert(env, values.mode ? { mode: values.mode as Arm } : {})

@@ -75,12 +75,15 @@ function modelSource(dir: string): ObserverSource {
   if (!existsSync(file))
     throw new DuetError(`--observer-from ${dir}: ${file} is missing (listed in ${MODEL_FILE}); re-export the model`);
   const params = readOnnxParams(readFileSync(file), file);
-  const prov = model.provenance as { steps?: unknown; wall_s?: unknown };
+  type Trained = { steps?: unknown; wall_s?: unknown };
+  const prov = model.provenance as Trained & { observer_from?: Trained };
+  // a model that itself trained on a frozen observer: its encoder's training is that observer's, not its own run's
+  const encoderRun = prov.observer_from ?? prov;
   return {
     encoder: model.config.encoder,
     param: (name) => params.get(name),
-    steps: Number(prov.steps ?? 0),
-    wall_s: Math.round(Number(prov.wall_s ?? 0)),
+    steps: Number(encoderRun.steps ?? 0),
+    wall_s: Math.round(Number(encoderRun.wall_s ?? 0)),
   };
 }
 

@@ -125,6 +125,13 @@ describe("training on a frozen observer", () => {
     await train({ dataset, config: c, out, observerFrom: shipped, weights: "float16" });
     expect([...(await encode(out, 3, 2))]).toEqual([...(await encode(shipped, 3, 2))]);
 
+    // a model trained on that frozen observer offers the same encoder, and reports the observer's training, not its own
+    const second = tempDir("duet-shipped-");
+    for (const f of ["model.json", "encoder.onnx"]) copyFileSync(join(out, f), join(second, f));
+    const secondRun = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as { provenance: { steps: number } };
+    expect(secondRun.provenance.steps).toBe(10);
+    expect(loadFrozenObserver(second, join(second, CHECKPOINT_FILE), net, "test config").steps).toBe(20);
+
     writeFileSync(join(shipped, "encoder.onnx"), Buffer.from([0x3a, 0x40, 1, 2]));
     expect(() => loadFrozenObserver(shipped, join(shipped, CHECKPOINT_FILE), net, "test config")).toThrow(
       /encoder.onnx: truncated protobuf/,
