@@ -247,6 +247,7 @@ export function capBody(s: Scenario): BodySpec {
         offset: [0, 0, 0],
         rotation: IDENTITY,
         color: COLORS.cap,
+        hidden: c.hidden,
       },
       {
         kind: "box",
@@ -254,6 +255,7 @@ export function capBody(s: Scenario): BodySpec {
         offset: [0, 0, c.height / 2 + 0.0005],
         rotation: IDENTITY,
         color: 0xffffff,
+        hidden: c.hidden,
       },
     ],
   };

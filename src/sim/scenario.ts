@@ -86,6 +86,8 @@ export const scenarioSchema = z.strictObject({
     release_turns: z.number().positive(),
     /** Thread friction torque (N·m) resisting loosening, sampled per episode (cap tightness). */
     friction_torque: positiveRange,
+    /** Not drawn (cameras and viewer alike): only touch and sound tell where it is and when it comes free. */
+    hidden: z.boolean().default(false),
   }),
   grasp: z
     .strictObject({

@@ -18,6 +18,26 @@ function rollout(seed: number, steps: number) {
   return { states, info };
 }
 
+/** Reset `file`'s scene with `seed`; the front camera's pixel at the projected centre of the cap's top, where the
+ * cap (red) shows unless hidden. */
+function capInFront(file: string, seed: number) {
+  const env = createEnv(file);
+  const obs = env.reset(seed);
+  const spec = env.scenario.cameras.find((c) => c.name === "front")!;
+  const cam = new THREE.PerspectiveCamera(spec.fov, spec.width / spec.height, 0.01, 5);
+  cam.position.set(...spec.position);
+  cam.up.set(...spec.up);
+  cam.lookAt(new THREE.Vector3(...spec.look_at));
+  cam.updateMatrixWorld();
+  const cap = env.world.cap.position;
+  const p = new THREE.Vector3(cap.x, cap.y, cap.z).project(cam);
+  const px = Math.floor(((p.x + 1) / 2) * spec.width);
+  const py = Math.floor(((1 - p.y) / 2) * spec.height);
+  const o = (py * spec.width + px) * 3;
+  const frame = obs.images.front!;
+  return { obs, capPixel: [frame.data[o]!, frame.data[o + 1]!, frame.data[o + 2]!] as const };
+}
+
 describe("SimEnv", () => {
   it("counts a cap taken off only while a gripper holds the bottle", () => {
     const env = createEnv("scenarios/bottle-cap.json", { cameras: false });
@@ -145,8 +165,7 @@ describe("SimEnv", () => {
   });
 
   it("renders every camera: frames are not blank and the cap shows where projection says", () => {
-    const env = createEnv("scenarios/bottle-cap.json");
-    const obs = env.reset(4);
+    const { obs, capPixel } = capInFront("scenarios/bottle-cap.json", 4);
     expect(Object.keys(obs.images).sort()).toEqual(["front", "left_wrist", "right_wrist"]);
     for (const frame of Object.values(obs.images)) {
       expect(frame.data.length).toBe(96 * 96 * 3);
@@ -155,22 +174,15 @@ describe("SimEnv", () => {
         distinct.add((frame.data[i]! << 16) | (frame.data[i + 1]! << 8) | frame.data[i + 2]!);
       expect(distinct.size).toBeGreaterThan(5);
     }
-    // project the cap's top centre with the front camera's parameters; the pixel there is red (the cap's colour)
-    const spec = env.scenario.cameras.find((c) => c.name === "front")!;
-    const cam = new THREE.PerspectiveCamera(spec.fov, spec.width / spec.height, 0.01, 5);
-    cam.position.set(...spec.position);
-    cam.up.set(...spec.up);
-    cam.lookAt(new THREE.Vector3(...spec.look_at));
-    cam.updateMatrixWorld();
-    const cap = env.world.cap.position;
-    const p = new THREE.Vector3(cap.x, cap.y, cap.z).project(cam);
-    const px = Math.floor(((p.x + 1) / 2) * spec.width);
-    const py = Math.floor(((1 - p.y) / 2) * spec.height);
-    const frame = obs.images.front!;
-    const o = (py * spec.width + px) * 3;
-    const [r, g, b] = [frame.data[o]!, frame.data[o + 1]!, frame.data[o + 2]!];
+    const [r, g, b] = capPixel;
     expect(r).toBeGreaterThan(120);
     expect(r).toBeGreaterThan(2 * g);
     expect(r).toBeGreaterThan(2 * b);
+  });
+
+  it("cap.hidden: the cameras do not see the cap (the audio ablation's scene)", () => {
+    const [r, g, b] = capInFront("scenarios/bottle-cap-hidden.json", 4).capPixel;
+    expect(r).toBeLessThan(2 * g);
+    expect(r).toBeLessThan(2 * b);
   });
 });
