@@ -132,6 +132,9 @@ export async function recordEpisode(
   const history: Observation[] = Array.from({ length: settings.obsSteps }, () => obs);
   let mode = "";
   for (;;) {
+    // A policy that answers at once (the scripted expert) never leaves the event loop, so a Ctrl-C handler or a timer
+    // could not fire until the recording ended; yield to it once per chunk where someone can abort.
+    if (signal) await new Promise<void>((resolve) => setImmediate(resolve));
     if (signal?.aborted) throw new EpisodeAborted();
     const chunk: ActionChunk = await policy.predictChunk(history);
     const Ta = Math.min(settings.actionsPerChunk ?? chunk.horizon, chunk.horizon);

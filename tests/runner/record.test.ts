@@ -81,6 +81,25 @@ describe("recordEpisodes", () => {
     expect([report.ok, report.episodes]).toEqual([true, 2]);
   });
 
+  it("stops on an abort from outside the loop (a Ctrl-C handler, a timer) while a one-thread recording runs", async () => {
+    const out = tempDir("duet-record-");
+    const controller = new AbortController();
+    const result = await recordEpisodes({
+      makeEnv: () => new FakeEnv(),
+      makePolicy: () => new FakePolicy(),
+      out,
+      episodes: 5,
+      seed: 0,
+      signal: controller.signal,
+      // scheduled on the event loop, as a signal handler is: it runs only if recording yields to the loop
+      onProgress: (p) => {
+        if (p.done === 1) setImmediate(() => controller.abort());
+      },
+    });
+    expect([result.aborted, result.recorded.length]).toEqual([true, 1]);
+    expect((await validateDataset(out)).episodes).toBe(1);
+  });
+
   it("rejects an env that never finishes instead of recording forever", async () => {
     const out = tempDir("duet-record-");
     await expect(
