@@ -13,6 +13,8 @@ export interface DatasetSummary {
   fps: number;
   features: Record<string, { dtype: string; shape: number[] }>;
   tasks: string[];
+  /** Task (a multi-task recording's instruction) → episodes that did it. */
+  episodes_per_task: Record<string, number>;
   successes: number;
   success_rate: number;
   wilson95: [number, number];
@@ -26,7 +28,11 @@ export async function datasetInfo(dir: string): Promise<DatasetSummary> {
   const n = ds.episodes.length;
   const successes = ds.episodes.filter((e) => e.success).length;
   const modes: Record<string, number> = {};
-  for (const e of ds.episodes) modes[e.mode || "unknown"] = (modes[e.mode || "unknown"] ?? 0) + 1;
+  const perTask: Record<string, number> = {};
+  for (const e of ds.episodes) {
+    modes[e.mode || "unknown"] = (modes[e.mode || "unknown"] ?? 0) + 1;
+    for (const t of e.tasks) perTask[t] = (perTask[t] ?? 0) + 1;
+  }
   const lengths = ds.episodes.map((e) => e.length);
   return {
     root: dir,
@@ -39,6 +45,7 @@ export async function datasetInfo(dir: string): Promise<DatasetSummary> {
       Object.entries(ds.info.features).map(([k, f]) => [k, { dtype: f.dtype, shape: f.shape }]),
     ),
     tasks: [...ds.tasks],
+    episodes_per_task: perTask,
     successes,
     success_rate: n ? successes / n : 0,
     wilson95: wilson95(successes, n),
@@ -63,7 +70,7 @@ export function formatInfo(s: DatasetSummary): string {
         .map(([m, k]) => `${m} ${k}`)
         .join(", ") || "(none)"
     }`,
-    `  tasks ${s.tasks.map((t) => JSON.stringify(t)).join(", ") || "(none)"}`,
+    `  tasks ${s.tasks.map((t) => `${JSON.stringify(t)} ${s.episodes_per_task[t] ?? 0}`).join(", ") || "(none)"}`,
     "  features:",
     ...Object.entries(s.features).map(
       ([k, f]) => `    ${k.padEnd(32)} ${f.dtype.padEnd(8)} ${JSON.stringify(f.shape)}`,

@@ -6,7 +6,7 @@ import { validateDataset } from "../../src/data/index.ts";
 import { writeFixture } from "../data/fixtures.ts";
 
 describe("duet dataset", () => {
-  it("info reports episodes, frames, fps, features, success rate and modes", async () => {
+  it("info reports episodes, frames, fps, features, success rate, modes and episodes per task", async () => {
     const root = await writeFixture(4);
     const s = await datasetInfo(root);
     expect(s).toMatchObject({
@@ -16,10 +16,12 @@ describe("duet dataset", () => {
       successes: 2,
       success_rate: 0.5,
       modes: { left: 2, right: 2 },
+      episodes_per_task: { "unscrew the cap": 3, "other task": 1 },
     });
     expect(s.features["observation.images.top"]).toEqual({ dtype: "image", shape: [6, 8, 3] });
     expect(s.episode_lengths).toEqual({ min: 4, mean: 5.5, max: 7 });
     expect(formatInfo(s)).toContain("success 2/4 = 50.0%");
+    expect(formatInfo(s)).toContain('"other task" 1');
   });
 
   it("validate's report lists each problem with file and field", async () => {
