@@ -61,7 +61,8 @@ describe("recordEpisodes", () => {
     expect((await validateDataset(out)).ok).toBe(true);
   });
 
-  it("stops on abort without committing the episode in progress", async () => {
+  /** Record up to 5 fake episodes; once `at` are committed, `abort` is handed the controller's abort to call. */
+  async function recordAborting(at: number, abort: (fire: () => void) => void) {
     const out = tempDir("duet-record-");
     const controller = new AbortController();
     const result = await recordEpisodes({
@@ -72,32 +73,24 @@ describe("recordEpisodes", () => {
       seed: 0,
       signal: controller.signal,
       onProgress: (p) => {
-        if (p.done === 2) controller.abort();
+        if (p.done === at) abort(() => controller.abort());
       },
     });
+    return { result, report: await validateDataset(out) };
+  }
+
+  it("stops on abort without committing the episode in progress", async () => {
+    const { result, report } = await recordAborting(2, (fire) => fire());
     expect(result.aborted).toBe(true);
     expect(result.recorded).toHaveLength(2);
-    const report = await validateDataset(out);
     expect([report.ok, report.episodes]).toEqual([true, 2]);
   });
 
   it("stops on an abort from outside the loop (a Ctrl-C handler, a timer) while a one-thread recording runs", async () => {
-    const out = tempDir("duet-record-");
-    const controller = new AbortController();
-    const result = await recordEpisodes({
-      makeEnv: () => new FakeEnv(),
-      makePolicy: () => new FakePolicy(),
-      out,
-      episodes: 5,
-      seed: 0,
-      signal: controller.signal,
-      // scheduled on the event loop, as a signal handler is: it runs only if recording yields to the loop
-      onProgress: (p) => {
-        if (p.done === 1) setImmediate(() => controller.abort());
-      },
-    });
+    // scheduled on the event loop, as a signal handler is: it runs only if recording yields to the loop
+    const { result, report } = await recordAborting(1, (fire) => setImmediate(fire));
     expect([result.aborted, result.recorded.length]).toEqual([true, 1]);
-    expect((await validateDataset(out)).episodes).toBe(1);
+    expect(report.episodes).toBe(1);
   });
 
   it("rejects an env that never finishes instead of recording forever", async () => {
