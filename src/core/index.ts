@@ -1,4 +1,5 @@
-// core: keys, shared types, errors, seeded RNG, validation at the boundary, small statistics.
+// core: keys, shared types (the graph-runner interface nn and runtime meet at among them), errors, seeded RNG,
+// validation at the boundary, small statistics, PNG frames, atomic file writes.
 export { ARMS, ARM_DOF, SLOTS_PER_ARM, ACTION_DIM, SLOT_NAMES, armOffset, otherArm } from "./keys.ts";
 export {
   STATE_KEY,
@@ -17,6 +18,8 @@ export { parseWith, loadJsonFile, readJsonWith } from "./validate.ts";
 export { wilson95 } from "./wilson.ts";
 export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";
-export { encodePng, decodePng } from "./png.ts";
+export { encodePng, decodePng, pngHeader } from "./png.ts";
+export { writeAtomic } from "./writeAtomic.ts";
+export type { Executor, TensorData } from "./executor.ts";
 export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";
 export type { Env, StepInfo, StepResult } from "./types.ts";

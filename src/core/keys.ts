@@ -30,7 +30,10 @@ export function otherArm(arm: Arm): Arm {
 /** Dataset feature keys (LeRobot naming). */
 export const STATE_KEY = "observation.state";
 export const ACTION_KEY = "action";
-/** Privileged scene state a simulator knows (object poses …): never a policy input, only a training target. */
+/**
+ * Privileged scene state a simulator knows (object poses …): the target of the scene auxiliary loss, and an input
+ * only of privileged policies (policy config `observeScene`), which therefore run in simulation only.
+ */
 export const ENVIRONMENT_KEY = "observation.environment_state";
 export const IMAGE_KEY_PREFIX = "observation.images.";
 export function imageKey(camera: string): string {

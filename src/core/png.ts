@@ -1,5 +1,6 @@
-// PNG encoding of camera frames (RGB uint8). In core because CameraFrame is a core type and both sim/cli (saving
-// rendered frames) and data (dataset images) need it, while data may not import sim.
+// PNG encoding of camera frames (RGB uint8), also how LeRobot/HF `image` features store them in parquet. In core
+// because CameraFrame is a core type and runner, viewer, train (saving rendered frames and plots) and data (dataset
+// images) all need it.
 import { PNG } from "pngjs";
 import { DuetError } from "./errors.ts";
 import type { CameraFrame } from "./types.ts";
@@ -48,4 +49,15 @@ export function decodePng(buffer: Uint8Array, source = "PNG"): CameraFrame {
     data[o + 2] = rgba[s + 2] as number;
   }
   return { width, height, data };
+}
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/** Width, height and colour type from a PNG header without decoding the pixels; null when not a PNG. */
+export function pngHeader(bytes: Uint8Array): { width: number; height: number; colorType: number } | null {
+  if (bytes.length < 33) return null;
+  for (let i = 0; i < 8; i++) if (bytes[i] !== SIGNATURE[i]) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (view.getUint32(12) !== 0x49484452) return null; // "IHDR"
+  return { width: view.getUint32(16), height: view.getUint32(20), colorType: bytes[25] as number };
 }

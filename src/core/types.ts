@@ -20,7 +20,8 @@ export interface Observation {
   images: Record<string, CameraFrame>;
   /**
    * Privileged scene state (a simulator's object poses, named by `Env.environmentNames`); absent on a real robot.
-   * Recorded as `observation.environment_state` for auxiliary training targets; policies never read it.
+   * Recorded as `observation.environment_state`: the target of the scene auxiliary loss, and read at run time only by
+   * privileged policies (policy config `observeScene`, simulation only); other policies never read it.
    */
   environmentState?: Float32Array;
   /** Mono sound of the control period that ended at `time`, at AUDIO_SAMPLE_RATE (16 kHz); absent without audio. */

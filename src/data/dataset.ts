@@ -8,7 +8,9 @@ import {
   ENVIRONMENT_KEY,
   STATE_KEY,
   ValidationError,
+  decodePng,
   imageKey,
+  pngHeader,
   type CameraFrame,
   type Issue,
 } from "../core/index.ts";
@@ -31,7 +33,6 @@ import {
 } from "./info.ts";
 import { episodeIssues, loadEpisodes, loadInfo, loadStats, loadTasks } from "./meta.ts";
 import { openParquet, readRows, rowCount } from "./parquet.ts";
-import { decodePng, pngHeader } from "./png.ts";
 import type { DatasetStats } from "./stats.ts";
 
 export interface OpenDatasetOptions {
@@ -386,7 +387,7 @@ export class Dataset {
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
     const png = (f.png[camera] as Uint8Array[])[offset + t] as Uint8Array;
-    const data = decodePng(png).data;
+    const data = decodePng(png, `${this.root}: episode ${episode} camera ${camera} frame ${t}`).data;
     this.cache.set(key, data);
     return data;
   }

@@ -1,7 +1,6 @@
 // An episode being recorded, kept aside in memory until it is complete; only then is it committed to the dataset.
-import { DuetError, type Observation } from "../core/index.ts";
+import { DuetError, encodePng, type Observation } from "../core/index.ts";
 import type { DatasetSpec } from "./info.ts";
-import { encodePng } from "./png.ts";
 import { ImageStatsAccumulator, type DatasetFeatureStats } from "./stats.ts";
 
 /** A complete episode, ready to commit. Frame t pairs the observation at step t with the action taken there. */

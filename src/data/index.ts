@@ -30,4 +30,3 @@ export { QUANTILES, aggregateStats, vectorStats } from "./stats.ts";
 export type { DatasetFeatureStats, DatasetStats } from "./stats.ts";
 export { nodeFs } from "./fs.ts";
 export type { DatasetFs } from "./fs.ts";
-export { encodePng, decodePng } from "./png.ts";

@@ -8,6 +8,7 @@ import {
   ENVIRONMENT_KEY,
   STATE_KEY,
   ValidationError,
+  decodePng,
   imageKey,
   parseWith,
 } from "../core/index.ts";
@@ -43,7 +44,6 @@ import {
   type DatasetSpec,
 } from "./info.ts";
 import { episodeIssues, loadEpisodes, loadInfo, loadTasks } from "./meta.ts";
-import { decodePng } from "./png.ts";
 import {
   ImageStatsAccumulator,
   aggregateStats,

@@ -1,7 +1,7 @@
 // Checkpoints in the safetensors format: every parameter by name, AdamW moments, EMA, and a JSON metadata header
 // (step, RNG state, architecture signature). Written to a temp file then renamed; loading refuses bad files.
-import { closeSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
-import { DuetError, ValidationError, type Issue } from "../core/index.ts";
+import { readFileSync } from "node:fs";
+import { DuetError, ValidationError, writeAtomic, type Issue } from "../core/index.ts";
 import { ParamLayout } from "./params.ts";
 
 export const CHECKPOINT_FORMAT = "duet-checkpoint-v1";
@@ -52,16 +52,11 @@ export function saveCheckpoint(path: string, layout: ParamLayout, ckpt: Checkpoi
   json += " ".repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    writeSync(fd, head);
-    writeSync(fd, Buffer.from(json));
-    for (const p of parts) writeSync(fd, new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeAtomic(path, [
+    head,
+    Buffer.from(json),
+    ...parts.map((p) => new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength)),
+  ]);
 }
 
 function* findNonFinite(layout: ParamLayout, c: Pick<Checkpoint, "params" | "m" | "v" | "ema">): Generator<string> {

@@ -1,11 +1,10 @@
 // The training graph: forward + backward + gradient-norm clipping + AdamW, fused into one ONNX model, and its runner.
-import { DuetError } from "../core/index.ts";
+import { DuetError, type Executor, type TensorData } from "../core/index.ts";
 import { backward } from "./autodiff.ts";
 import type { GraphBuilder } from "./graph.ts";
 import { toOnnx, type OnnxModel } from "./onnx.ts";
 import { ParamLayout } from "./params.ts";
 import type { Tensor } from "./tensor.ts";
-
 export interface AdamWOptions {
   /** Default 0.9. */
   beta1?: number;
@@ -108,17 +107,6 @@ export function buildTrainingGraph(g: GraphBuilder, loss: Tensor, options: AdamW
     params: { mode: "flat", layout, input: params },
   });
   return { model, layout, adamw: o, dataInputs, usesNoise };
-}
-
-/** A dense tensor (structurally the same as runtime's TensorData). */
-export interface TensorData {
-  data: Float32Array | BigInt64Array | Uint8Array;
-  dims: readonly number[];
-}
-
-/** What runs a model (runtime's Session satisfies this). */
-export interface Executor {
-  run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
 }
 
 /** A training step produced a NaN or infinite loss; parameters and optimizer state were left at the last good step. */

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { DuetError } from "../core/index.ts";
 import { SoundWindow, textEncoderConfigSchema } from "../vision/index.ts";
-import { schedulerConfigSchema } from "./noiseSchedule.ts";
+import { schedulerConfigSchema, type SchedulerConfig } from "./noiseSchedule.ts";
 import { denoiserConfigSchema, encoderRefSchema } from "./registry.ts";
 
 export const policyConfigSchema = z
@@ -20,7 +20,7 @@ export const policyConfigSchema = z
      * chunk's plan for the same instants, weight `ensemble` on the previous (default 0: off). Consecutive chunks start
      * from independent noise, so their plans for one instant differ; replanning every step (actionSteps 1) with the
      * blend averages that out: the shipped U-Net went from 62 to 93 of 100 held-out episodes, the wide one from 77 to 96
-     * (README, Policies).
+     * (docs/experiments).
      */
     ensemble: z.number().min(0).max(0.95).default(0),
     /**
@@ -43,7 +43,7 @@ export const policyConfigSchema = z
      * "relative" policy still adds its offsets to the latest state). With the state in view, trained U-Nets read the
      * bottle's place from the arm's own path instead of from the images: frames of another episode with the same
      * holder left their output unchanged (configs/README.md), and in closed loop they tipped the bottle. Leaving the
-     * state out did not make the observer localize either (README, Policies: 0/20, output still unchanged).
+     * state out did not make the observer localize either (docs/experiments: 0/20, output still unchanged).
      */
     observeState: z.boolean().default(true),
     /**
@@ -97,7 +97,7 @@ export const policyConfigSchema = z
       .default(null),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
-    /** Image encoder for every camera (`{ "name": …, …options }`, a registry entry, a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */
+    /** Image encoder for every camera (`{ "name": …, …options }`: a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */
     encoder: encoderRefSchema.nullable().default(null),
     /** Cameras to look through (default null: every camera of the dataset when an encoder is set). */
     cameras: z.array(z.string().min(1)).nullable().default(null),
@@ -142,6 +142,18 @@ export const policyConfigSchema = z
   });
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
 export type PolicyConfigInput = z.input<typeof policyConfigSchema>;
+
+/**
+ * The policy config fields only inference reads (how chunks are sampled and executed), as paths into the policy
+ * config: the network and its training do not depend on them, so a resumed (or finished, re-exported) training run
+ * may change them. The one list of them; a path that is not a config field does not compile.
+ */
+export const INFERENCE_ONLY_FIELDS = [
+  ["actionSteps"],
+  ["ensemble"],
+  ["scheduler", "inferenceSteps"],
+  ["scheduler", "noiseScale"],
+] as const satisfies readonly (readonly [keyof PolicyConfig] | readonly ["scheduler", keyof SchedulerConfig])[];
 
 /**
  * Where the entries a privileged policy reads sit among the scene state's `names` (every entry without

@@ -23,7 +23,7 @@ import { MinMaxNormalizer } from "./normalizer.ts";
 export interface SamplingOptions {
   /**
    * "unrolled": the single sampler graph (DDIM at the trained steps), the default where the model has one and the
-   * step count is the trained one: one run instead of one per step, 10–27% faster in the bench runs (README, Policies). "loop": one
+   * step count is the trained one: one run instead of one per step, 10–27% faster in the bench runs (docs/experiments). "loop": one
    * denoiser run per step, any step count.
    */
   mode?: "loop" | "unrolled";
@@ -43,7 +43,7 @@ export interface SamplingOptions {
   ensemble?: number;
   /**
    * Start every chunk of an episode (between `reset`s) from the same noise instead of fresh noise: consecutive chunks
-   * then differ only by their observations (default false; it did not help the transformer, README, Policies).
+   * then differ only by their observations (default false; it did not help the transformer, docs/experiments).
    */
   episodeNoise?: boolean;
 }

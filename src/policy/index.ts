@@ -12,17 +12,16 @@ export { ConditionalUnet1d, unetConfigSchema } from "./denoisers/unet1d.ts";
 export type { UnetConfig } from "./denoisers/unet1d.ts";
 export { TransformerDenoiser, transformerConfigSchema } from "./denoisers/transformer.ts";
 export type { TransformerConfig } from "./denoisers/transformer.ts";
+export { denoiserConfigSchema, encoderRefSchema, createDenoiser, createEncoder } from "./registry.ts";
+export type { DenoiserConfig, EncoderRef } from "./registry.ts";
 export {
-  denoiserConfigSchema,
-  encoderRefSchema,
-  createDenoiser,
-  createEncoder,
-  registerEncoder,
-  encoderNames,
-  DENOISER_NAMES,
-} from "./registry.ts";
-export type { DenoiserConfig, EncoderRef, EncoderEntry } from "./registry.ts";
-export { historyStepsOf, pickEntries, policyConfigSchema, sceneIndices, soundWindowOf } from "./config.ts";
+  INFERENCE_ONLY_FIELDS,
+  historyStepsOf,
+  pickEntries,
+  policyConfigSchema,
+  sceneIndices,
+  soundWindowOf,
+} from "./config.ts";
 export type { PolicyConfig, PolicyConfigInput } from "./config.ts";
 export { ObservationEncoder } from "./observer.ts";
 export type { CameraShape } from "./observer.ts";

@@ -1,20 +1,14 @@
 // A model directory: models/NAME/{model.json, encoder.onnx, denoiser.onnx, sampler.onnx}. Written file by file with
 // temp + rename (model.json last, so a directory with a model.json is complete); loaded with every problem named.
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
+import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, loadJsonFile, writeAtomic, type Issue } from "../core/index.ts";
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../nn/index.ts";
 import { Session, type DeclaredValue } from "../runtime/index.ts";
 import { soundWindowOf } from "./config.ts";
 import { DiffusionPolicy, type SamplingOptions } from "./diffusionPolicy.ts";
 import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./modelFile.ts";
 import { IO, PolicyNetwork, imageInput } from "./network.ts";
-
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
 
 /** What `exportPolicy` writes besides the graphs. */
 export type ModelInfo = Omit<PolicyModel, "format" | "files" | "config">;

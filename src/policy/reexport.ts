@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, type Issue } from "../core/index.ts";
 import { ParamLayout, readOnnxParams, type StoredParam } from "../nn/index.ts";
-import { policyConfigSchema, type PolicyConfig } from "./config.ts";
+import { policyConfigSchema, type INFERENCE_ONLY_FIELDS, type PolicyConfig } from "./config.ts";
 import { MODEL_FILE, type PolicyModel } from "./modelFile.ts";
 import { exportPolicy, readPolicyModel } from "./modelDir.ts";
 import { PolicyNetwork } from "./network.ts";
@@ -27,8 +27,13 @@ function networkOf(m: PolicyModel, source: string): PolicyNetwork {
   );
 }
 
-/** Run-time settings a rewrite may change: they select how chunks are executed, not what the network computes. */
-export type RunSettings = Partial<Pick<PolicyConfig, "actionSteps" | "ensemble">>;
+/**
+ * Run-time settings a rewrite may change: the top-level inference-only fields (INFERENCE_ONLY_FIELDS: actionSteps,
+ * ensemble); they select how chunks are executed, not what the network computes.
+ */
+export type RunSettings = Partial<
+  Pick<PolicyConfig, Extract<(typeof INFERENCE_ONLY_FIELDS)[number], readonly [unknown]>[0]>
+>;
 
 /**
  * Rewrite the graphs of the model in `from` into `to` (default: in place; model.json is written last, so an

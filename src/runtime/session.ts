@@ -1,15 +1,8 @@
 // The one module that touches onnxruntime-node: sessions with chosen threads and optimization level, validated runs.
 import * as ort from "onnxruntime-node";
-import { DuetError, ValidationError, type Issue } from "../core/index.ts";
-
+import { DuetError, ValidationError, type Executor, type Issue, type TensorData } from "../core/index.ts";
 /** Element type of a tensor crossing the session boundary. */
 export type TensorDType = "float32" | "int64" | "bool";
-
-/** A dense tensor: data plus dimensions (row-major). */
-export interface TensorData {
-  data: Float32Array | BigInt64Array | Uint8Array;
-  dims: readonly number[];
-}
 
 /** A declared input or output: name, element type, dims (a string is a symbolic dim such as "batch"). */
 export interface DeclaredValue {
@@ -25,11 +18,6 @@ export interface SessionOptions {
   optimization?: "disabled" | "basic" | "extended" | "all";
   /** Name used in error messages (default "model"). */
   label?: string;
-}
-
-/** Anything that runs a graph on named tensors (the interface nn's TrainingGraph depends on). */
-export interface Executor {
-  run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
 }
 
 function dtypeOf(data: TensorData["data"]): TensorDType {

@@ -37,7 +37,7 @@ export interface SimEnvOptions {
    * from the episode's seed. Recording the scripted expert with it is DART (Laskey et al. 2017): the expert computes
    * each command from its own last command, never from the measured joints, so the recorded actions lead back to its
    * path from the states the error pushed the arm into — corrections from states a policy's own errors lead to.
-   * Measured: a state-only policy trained on such data did worse than without (README, Policies), and the expert
+   * Measured: a state-only policy trained on such data did worse than without (docs/experiments), and the expert
    * itself tolerates only ≈ 0.002 rad (scripts/expert-tolerance.ts --actuation).
    */
   actuationNoise?: number;

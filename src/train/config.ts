@@ -41,7 +41,7 @@ export const trainSettingsSchema = z
      * `observation.environment_state` (a simulator's privileged scene state: where the bottle and the cap are, in the
      * world and in each hand's frame; min-max normalized) from that frame's image features, and w·mse joins the loss.
      * Meant to make the observer localize the bottle: the head learns the scene on held-out episodes (validation scene
-     * loss ≈ 0.002), but closed loop the policies did not improve (README, Policies). Needs a dataset recorded with
+     * loss ≈ 0.002), but closed loop the policies did not improve (docs/experiments). Needs a dataset recorded with
      * environment state; training only: the head is not exported.
      */
     sceneLoss: z.number().nonnegative().default(0),

@@ -1,7 +1,7 @@
 // Training a denoiser on a frozen observer: the camera encoders come from an earlier run (its EMA weights, what it
 // exported) and stay fixed, so every frame's features are computed once and a training step costs what a state-only
 // step costs. The earlier run trains the observer (with the scene loss and image shifts); this one trains the
-// denoiser for longer than joint training could afford (README, Policies).
+// denoiser for longer than joint training could afford (docs/experiments).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, ValidationError, type Issue } from "../core/index.ts";

@@ -34,6 +34,7 @@ import {
   type WeightPrecision,
 } from "../nn/index.ts";
 import {
+  INFERENCE_ONLY_FIELDS,
   IO,
   MinMaxNormalizer,
   PolicyNetwork,
@@ -239,14 +240,13 @@ function sceneRange(r: FeatureRange): FeatureRange {
   return { min, max };
 }
 
-/** Config fields that only inference reads: a resumed (or finished, re-exported) run may change them. */
-const INFERENCE_ONLY = ["policy.actionSteps", "policy.scheduler.inferenceSteps", "policy.scheduler.noiseScale"];
+/** Training-config paths of the fields only inference reads (policy's list): a resumed run may change them. */
+const INFERENCE_ONLY: readonly (readonly string[])[] = INFERENCE_ONLY_FIELDS.map((path) => ["policy", ...path]);
 
 /** `config` as JSON without its inference-only fields: what must match for an exact resume. */
 function trainingPart(config: unknown): string {
   const c = structuredClone(config) as Record<string, unknown>;
-  for (const path of INFERENCE_ONLY) {
-    const keys = path.split(".");
+  for (const keys of INFERENCE_ONLY) {
     const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
     if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[keys.at(-1) as string];
   }
@@ -433,7 +433,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (saved === null || trainingPart(saved) !== trainingPart(config)) {
       throw new DuetError(
         `${ckptPath}: was trained with another config than ${source}; resume with the same config (only ` +
-          `${INFERENCE_ONLY.join(", ")} may differ)`,
+          `${INFERENCE_ONLY.map((keys) => keys.join(".")).join(", ")} may differ)`,
       );
     }
     if (!ck.m || !ck.v || !ck.ema || !ck.rng)

@@ -1,5 +1,6 @@
 // Channels-last 2-D convolution as im2col (Pad + k² strided Slices + Concat + one MatMul): nn has no Conv2d, and
-// im2col over channels-last tensors is what beat onnxruntime's native Conv here (DESIGN.md, "Facts that matter").
+// im2col over channels-last tensors is what beat onnxruntime's native Conv here (docs/design.md, "Facts that
+// matter for speed").
 import { PatchEmbed, ShapeError, type GraphBuilder, type Module, type Tensor } from "../nn/index.ts";
 
 export interface Conv2dOptions {

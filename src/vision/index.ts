@@ -1,6 +1,5 @@
 // vision: observation encoders built with nn (ViT, tubelet ViT, CNN baseline; text and audio encoders for the shared
-// embedding space), camera composition, preprocessing and augmentation of camera frames, and the per-control-step
-// feature cache.
+// embedding space), camera composition, and preprocessing and augmentation of camera frames.
 export type { ImageEncoder } from "./encoder.ts";
 export type { ConditionedImageEncoder } from "./conditioned.ts";
 export { isConditioned, addGroupEmbedding, expectImages } from "./conditioned.ts";
@@ -23,7 +22,6 @@ export { preprocessConfigSchema } from "./preprocess-config.ts";
 export type { PreprocessConfig, PreprocessConfigInput } from "./preprocess-config.ts";
 export { ImagePreprocessor, newAugmentParams } from "./preprocess.ts";
 export type { AugmentParams } from "./preprocess.ts";
-export { FeatureCache } from "./feature-cache.ts";
 export { matmulFlops, encoderCost } from "./flops.ts";
 export { ByteTokenizer, InstructionError, TEXT_VOCAB, PAD_TOKEN, BOS_TOKEN, EOS_TOKEN } from "./tokenizer.ts";
 export type { TokenBatch } from "./tokenizer.ts";

@@ -1,6 +1,17 @@
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { Rng, ValidationError, parseWith, wilson95, SLOT_NAMES, ACTION_DIM } from "../../src/core/index.ts";
+import {
+  Rng,
+  ValidationError,
+  parseWith,
+  wilson95,
+  writeAtomic,
+  SLOT_NAMES,
+  ACTION_DIM,
+} from "../../src/core/index.ts";
 
 describe("Rng", () => {
   it("is deterministic per seed and resumable from its state", () => {
@@ -67,5 +78,19 @@ describe("keys", () => {
     expect(SLOT_NAMES[0]).toBe("left_joint1");
     expect(SLOT_NAMES[7]).toBe("left_gripper");
     expect(SLOT_NAMES[15]).toBe("right_gripper");
+  });
+});
+
+describe("writeAtomic", () => {
+  it("writes a string, bytes or parts in order, replaces the file whole and leaves no temp file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-atomic-"));
+    const file = join(dir, "a.bin");
+    writeAtomic(file, "old");
+    expect(readFileSync(file, "utf8")).toBe("old");
+    writeAtomic(file, Uint8Array.from([1, 2, 3]));
+    expect([...readFileSync(file)]).toEqual([1, 2, 3]);
+    writeAtomic(file, [Uint8Array.from([4]), new Uint8Array(0), Buffer.from("ab"), Uint8Array.from([5, 6])]);
+    expect([...readFileSync(file)]).toEqual([4, 97, 98, 5, 6]);
+    expect(readdirSync(dir)).toEqual(["a.bin"]);
   });
 });

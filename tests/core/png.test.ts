@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DuetError } from "../../src/core/index.ts";
-import { decodePng, encodePng } from "../../src/core/png.ts";
+import { decodePng, encodePng, pngHeader } from "../../src/core/png.ts";
 
 function gradient(width: number, height: number): Uint8Array {
   const data = new Uint8Array(width * height * 3);
@@ -21,6 +21,9 @@ describe("PNG frames", () => {
     expect([...bytes.subarray(1, 4)].map((c) => String.fromCharCode(c)).join("")).toBe("PNG");
     expect(bytes[25]).toBe(2); // IHDR colour type 2 = RGB, no alpha
     expect(decodePng(bytes)).toEqual(frame);
+    expect(pngHeader(bytes)).toEqual({ width: 7, height: 5, colorType: 2 });
+    expect(pngHeader(bytes.subarray(0, 32))).toBeNull(); // too short for a header
+    expect(pngHeader(Uint8Array.from(bytes, (b, i) => (i === 0 ? 0 : b)))).toBeNull(); // not the PNG signature
   });
 
   it("encodes a subarray view without reading outside it", () => {

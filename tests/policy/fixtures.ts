@@ -1,55 +1,30 @@
-// Test fixtures for policy and train: a tiny image encoder (registered as "test-flat"), a tiny 16-dim dataset with one
-// 8×8 camera written through src/data, and tiny configs.
+// Test fixtures for policy and train: a tiny image encoder (a one-patch ViT without blocks), a tiny 16-dim dataset with
+// one 8×8 camera written through src/data, and tiny configs.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { z } from "zod";
 import { ACTION_DIM, SLOT_NAMES, type Observation, type Policy } from "../../src/core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
-import { Linear, ParamLayout, type GraphBuilder, type Tensor, type WeightPrecision } from "../../src/nn/index.ts";
+import { ParamLayout, type WeightPrecision } from "../../src/nn/index.ts";
 import {
   PolicyNetwork,
   exportPolicy,
   policyConfigSchema,
-  registerEncoder,
+  type EncoderRef,
   type ModelInfo,
   type PolicyConfigInput,
 } from "../../src/policy/index.ts";
 import type { TrainConfigInput } from "../../src/train/index.ts";
-import type { ImageEncoder } from "../../src/vision/encoder.ts";
-
-/** Flatten + Linear: the smallest ImageEncoder. */
-export class FlatEncoder implements ImageEncoder {
-  readonly frames = 1;
-  constructor(
-    readonly featureDim: number,
-    readonly height: number,
-    readonly width: number,
-  ) {}
-  apply(g: GraphBuilder, images: Tensor): Tensor {
-    const n = images.shape[0] as number;
-    const flat = g.reshape(images, [n, this.height * this.width * 3]);
-    return new Linear("proj", this.height * this.width * 3, this.featureDim).apply(g, flat);
-  }
-}
-
-const flatSchema = z
-  .object({
-    name: z.literal("test-flat"),
-    featureDim: z.int().positive().default(8),
-    size: z.int().positive().default(8),
-  })
-  .strict();
-registerEncoder("test-flat", {
-  schema: flatSchema,
-  create: (c) => {
-    const o = flatSchema.parse(c);
-    return new FlatEncoder(o.featureDim, o.size, o.size);
-  },
-  describe: "flatten + linear (tests)",
-});
 
 export const CAM = 8;
+
+/**
+ * The smallest image encoder a policy config can name: a ViT whose one patch is the whole CAM×CAM frame and which has
+ * no transformer blocks, i.e. Linear(CAM·CAM·3 → 8) + position embedding → LayerNorm → Linear head (`featureDim`).
+ */
+export function tinyEncoder(featureDim = 8): EncoderRef {
+  return { name: "vit", height: CAM, width: CAM, patch: CAM, dim: 8, depth: 0, heads: 1, pool: "mean", featureDim };
+}
 export const SPEC: DatasetSpec = {
   fps: 10,
   robotType: "test_pair",
@@ -132,7 +107,7 @@ export async function writeTinyDataset(
 export function tinyConfig(overrides: { policy?: object; train?: object } = {}): TrainConfigInput {
   return {
     policy: {
-      encoder: { name: "test-flat", featureDim: 8, size: CAM },
+      encoder: tinyEncoder(),
       denoiser: { name: "unet", downDims: [64], groups: 8, stepEmbedDim: 16 },
       scheduler: { inferenceSteps: 4 },
       ...overrides.policy,
@@ -196,10 +171,8 @@ export const INFO: ModelInfo = {
   },
   provenance: { test: true },
 };
-const ENCODER = { name: "test-flat", featureDim: 8, size: CAM };
-
 export const TINY: PolicyConfigInput = {
-  encoder: ENCODER,
+  encoder: tinyEncoder(),
   denoiser: { name: "unet", downDims: [16, 32], groups: 8, stepEmbedDim: 16 },
   scheduler: { inferenceSteps: 2 },
 };

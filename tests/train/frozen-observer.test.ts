@@ -9,7 +9,7 @@ import { IO, PolicyNetwork, imageInput, loadPolicy } from "../../src/policy/inde
 import { Session } from "../../src/runtime/index.ts";
 import { FeatureCache, loadFrozenObserver } from "../../src/train/frozenObserver.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
-import { CAM, observation, tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
+import { CAM, observation, tempDir, tinyConfig, tinyEncoder, writeTinyDataset } from "../policy/fixtures.ts";
 
 let dataset = "";
 let observerRun = "";
@@ -65,10 +65,11 @@ describe("training on a frozen observer", () => {
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     const progress = events.flatMap((e) => (e.kind === "features" ? [e] : []));
     expect(progress.at(-1)).toEqual({ kind: "features", done: 64, total: 64 }); // 4 episodes × 16 frames, one camera
-    // the trained parameters are the earlier run's less its encoder (8 features from 8·8·3 pixels: 192·8 + 8)
+    // the trained parameters are the earlier run's less its encoder (8 features from one 8·8·3 patch: its projection
+    // 192·8 + 8, position 8, LayerNorm 2·8, head 8·8 + 8)
     const start = events.find((e) => e.kind === "start") as { params: number };
     const full = checkpointLayout(join(observerRun, CHECKPOINT_FILE)).total;
-    expect(full - start.params).toBe(192 * 8 + 8);
+    expect(full - start.params).toBe(192 * 8 + 8 + 8 + 2 * 8 + 8 * 8 + 8);
 
     // the exported encoder is the earlier run's; the denoiser is this run's
     expect([...(await encode(out, 1, 7))]).toEqual([...(await encode(observerRun, 1, 7))]);
@@ -143,11 +144,11 @@ describe("training on a frozen observer", () => {
     await expect(train({ dataset, config: c, out: tempDir(), observerFrom: tempDir("duet-empty-") })).rejects.toThrow(
       /neither .*train\/checkpoint.safetensors \(a training run\) nor .*model.json \(an exported model\) is there/,
     );
-    const other = config({}, { encoder: { name: "test-flat", featureDim: 4, size: CAM } });
+    const other = config({}, { encoder: tinyEncoder(4) });
     const err = await train({ dataset, config: other, out: tempDir(), observerFrom: observerRun }).catch((e) => e);
     expect(String(err)).toContain("its observer is not the one training config asks for");
     expect(String(err)).toContain("policy.encoder");
-    expect(String(err)).toContain("obs.front.proj.weight");
+    expect(String(err)).toContain("obs.front.head.weight");
     const blind = config({}, { encoder: null });
     await expect(train({ dataset, config: blind, out: tempDir(), observerFrom: observerRun })).rejects.toThrow(
       /has no cameras, so there is no observer to freeze/,

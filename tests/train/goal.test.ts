@@ -8,7 +8,15 @@ import { loadPolicy } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { sim } from "../../src/cli/sim.ts";
 import { prepareJob } from "../../src/runner/simJob.ts";
-import { CAM, actionAt, observation, oneEpisodeConfig, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
+import {
+  CAM,
+  actionAt,
+  observation,
+  oneEpisodeConfig,
+  tempDir,
+  tinyEncoder,
+  writeTinyDataset,
+} from "../policy/fixtures.ts";
 
 const T = 16;
 const flat = (v: number): CameraFrame => ({ width: CAM, height: CAM, data: new Uint8Array(CAM * CAM * 3).fill(v) });
@@ -25,7 +33,7 @@ const config = (train: object) =>
   trainConfigSchema.parse(
     oneEpisodeConfig(
       {
-        encoder: { name: "test-flat", featureDim: 8, size: CAM },
+        encoder: tinyEncoder(),
         goal: { camera: "front" },
         scheduler: { prediction: "sample" },
       },
@@ -75,9 +83,7 @@ describe("goal-conditioned policy", () => {
   });
 
   it("refuses a goal camera the policy does not look through", async () => {
-    const bad = trainConfigSchema.parse(
-      oneEpisodeConfig({ encoder: { name: "test-flat", featureDim: 8, size: CAM }, goal: { camera: "wrist" } }, {}),
-    );
+    const bad = trainConfigSchema.parse(oneEpisodeConfig({ encoder: tinyEncoder(), goal: { camera: "wrist" } }, {}));
     await expect(train({ dataset, config: bad, out: tempDir("duet-goal-bad-") })).rejects.toThrow(
       /policy\.goal\.camera: "wrist" is not one of the policy's cameras \(front\)/,
     );

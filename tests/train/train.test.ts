@@ -2,11 +2,12 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { decodePng } from "../../src/core/index.ts";
+import { decodePng, type Observation } from "../../src/core/index.ts";
 import { loadCheckpoint, ParamLayout } from "../../src/nn/index.ts";
 import { loadPolicy, PolicyNetwork } from "../../src/policy/index.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
 import {
+  CAM,
   actionAt,
   chunkErrors,
   observation,
@@ -135,7 +136,26 @@ describe("train", () => {
     ]);
     const lr = trainConfigSchema.parse(tinyConfig({ train: { steps: 20, valEvery: 0, lr: 0.5 } }));
     await expect(train({ dataset, config: lr, out: split, resume: true })).rejects.toThrow(
-      /was trained with another config than training config; resume with the same config \(only policy.actionSteps, policy.scheduler.inferenceSteps, policy.scheduler.noiseScale may differ\)/,
+      /was trained with another config than training config; resume with the same config \(only policy.actionSteps, policy.ensemble, policy.scheduler.inferenceSteps, policy.scheduler.noiseScale may differ\)/,
+    );
+  });
+
+  it("resumes with a changed ensemble (inference only); refuses a changed training field beside the inference ones", async () => {
+    const tiny = (policy: object) =>
+      trainConfigSchema.parse(
+        tinyConfig({ policy: { encoder: null, ...policy }, train: { steps: 4, valEvery: 0, checkpointEvery: 2 } }),
+      );
+    const out = tempDir("duet-model-");
+    await train({ dataset, config: tiny({}), out, stopAtStep: 2 });
+    const resumed = await train({ dataset, config: tiny({ ensemble: 0.5 }), out, resume: true });
+    expect([resumed.step, resumed.trainedSteps]).toEqual([4, 2]);
+    const m = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as { config: { ensemble: number } };
+    expect(m.config.ensemble).toBe(0.5);
+    // scheduler.prediction sits beside the inference-only scheduler fields but shapes training
+    await expect(
+      train({ dataset, config: tiny({ ensemble: 0.5, scheduler: { prediction: "sample" } }), out, resume: true }),
+    ).rejects.toThrow(
+      /was trained with another config than training config; resume with the same config \(only .*policy\.ensemble/,
     );
   });
 
@@ -230,9 +250,14 @@ describe("train", () => {
   });
 
   it("trains with the scene auxiliary loss: validation reports it apart, the head stays out of the export", async () => {
-    // The scene (step and episode) is what the fixture's images encode, so the head can learn it.
+    // The scene (step and episode) is what the images encode, plainly: every other byte brightens with the step, the
+    // rest with the episode; so the head can learn it.
+    const plain = (e: number, t: number): Observation => {
+      const data = new Uint8Array(CAM * CAM * 3).map((_, i) => (i % 2 ? 40 + 12 * t : 40 + 50 * e) + ((i * 5) % 16));
+      return { ...observation(e, t), images: { front: { width: CAM, height: CAM, data } } };
+    };
     const withScene = await writeTinyDataset(4, 16, tempDir("duet-scene-"), {
-      observation,
+      observation: plain,
       action: actionAt,
       environment: (e, t) => [t / 16, e / 4],
     });
