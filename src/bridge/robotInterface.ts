@@ -13,12 +13,19 @@ const topicName = z.string().regex(/^\/?[A-Za-z_~][A-Za-z0-9_/~]*$/, "a ROS name
  * - `position_controller`: publish `std_msgs/Float64MultiArray` on `topic` (data in `joints` order).
  * - `follow_joint_trajectory`: send a `control_msgs/FollowJointTrajectory` goal to `action` (ROS 2 action op;
  *   on ROS 1 the goal is published on `<action>/goal` as `control_msgs/FollowJointTrajectoryActionGoal`).
+ * The two trajectory kinds are STAMPED: `header.stamp` is the time the command was computed, so a ROS trajectory
+ * controller drops a command that arrives after `stamp + time_from_start` (it lies in the past) instead of executing
+ * it late. `Float64MultiArray` has no header: a command held up in a frozen server or network still takes effect when
+ * it arrives (see `isStamped` in ./commandMessages.ts and the deploy loop's shorter window for such interfaces).
  */
 export const commandSchema = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("joint_trajectory"),
     topic: topicName,
-    /** Seconds from now at which the single trajectory point should be reached (default: one control period). */
+    /**
+     * Seconds after the stamp at which the single trajectory point should be reached (default: one control period).
+     * At most one control period: a controller drops a command only once stamp + time_from_start has passed.
+     */
     time_from_start_s: z.number().positive().optional(),
   }),
   z.strictObject({ kind: z.literal("position_controller"), topic: topicName }),
@@ -42,7 +49,7 @@ const armSchema = z.strictObject({
 });
 
 const cameraSchema = z.strictObject({
-  /** A `sensor_msgs/CompressedImage` topic. */
+  /** The `sensor_msgs/CompressedImage` topic that feeds this camera name. */
   topic: topicName,
   /** Expected encoding; "auto" reads the `format` field and the magic bytes. */
   format: z.enum(["jpeg", "png", "auto"]).default("auto"),
@@ -62,7 +69,12 @@ export const robotInterfaceSchema = z
     /** `sensor_msgs/JointState` topics; messages are merged by joint name (never by index). */
     joint_states: z.array(z.strictObject({ topic: topicName })).min(1),
     arms: z.strictObject({ left: armSchema, right: armSchema }),
-    /** Camera name (as the policy knows it) → topic. May be empty. */
+    /**
+     * The camera MAPPING: each key is a camera name as a model reads it (the shipped models read `front`,
+     * `left_wrist`, `right_wrist`), each value the robot's topic that feeds it. Keyed by the model's names (rather than
+     * listing topics with a name inside) so that what a model needs is what this object must contain: a robot whose
+     * topics are named otherwise edits the topics here, not the model. May be empty (hold and replay need no camera).
+     */
     cameras: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, "a lowercase camera name"), cameraSchema).default({}),
     /** Size every camera frame is resized to (the policy's input). */
     image_size: z.strictObject({ width: z.number().int().positive(), height: z.number().int().positive() }),
@@ -72,18 +84,36 @@ export const robotInterfaceSchema = z
       .prefault({}),
     safety: z
       .strictObject({
-        /** Out-of-limit targets: "reject" drops the command (hold), "clamp" moves it inside and reports the slots. */
+        /**
+         * Targets beyond a position limit by more than its tolerance, and jumps beyond `max_step_rad` /
+         * `max_gripper_step_m`: "reject" holds (nothing sent until a command passes again), "clamp" moves them inside.
+         */
         limits: z.enum(["reject", "clamp"]).default("reject"),
         /** Margin kept inside the position limits (rad). */
         limit_margin_rad: z.number().nonnegative().default(0.01),
-        /** Largest change of any arm joint target between consecutive commands (rad). */
-        max_step_rad: z.number().positive().default(0.1),
-        /** Largest change of a gripper target between consecutive commands (m). */
-        max_gripper_step_m: z.number().positive().default(0.01),
-        /** Fraction of the description's velocity limits a command may use. */
-        velocity_scale: z.number().positive().max(1).default(0.5),
-        /** Speed of the ramp from the measured pose to the policy's command (rad/s; grippers use m/s ÷ 10). */
-        ramp_rad_per_s: z.number().positive().default(0.25),
+        /**
+         * A target beyond an arm joint's limit (less the margin) by at most this much is clamped to it and counted, in
+         * either mode: a position controller stops at the limit anyway (rad).
+         */
+        limit_tolerance_rad: z.number().nonnegative().default(0.02),
+        /** The same for the grippers' 0–max opening (m): the shipped models ask for up to ≈1 cm below closed. */
+        gripper_limit_tolerance_m: z.number().nonnegative().default(0.01),
+        /** Largest jump of any arm joint target from the previous command (rad); beyond it → `limits`. */
+        max_step_rad: z.number().positive().default(0.5),
+        /** Largest jump of a gripper target from the previous command (m); beyond it → `limits`. */
+        max_gripper_step_m: z.number().positive().default(0.05),
+        /**
+         * Fraction of the description's velocity limits: each command moves at most velocity · scale · period from
+         * the previous one (a faster target is rate-limited there and counted as clamped).
+         */
+        velocity_scale: z.number().positive().max(1).default(1),
+        /**
+         * Speed of the ramp from the measured pose to the policy's command after start, a hold or a reconnect (rad/s;
+         * grippers use m/s ÷ 10), never above the velocity bound. At or above the velocity limits (the default) the ramp
+         * is that bound: a slower one holds back a policy that keeps moving faster than it until the policy pauses
+         * (the shipped U-Net then drifts off what it learned); lower it for replays and bring-up.
+         */
+        ramp_rad_per_s: z.number().positive().default(3),
         /** Stale joint states or camera for this long → hold and stop sending (ms). */
         watchdog_ms: z.number().positive().default(200),
       })
@@ -101,10 +131,30 @@ export const robotInterfaceSchema = z
         reconnect_max_ms: z.number().int().positive().default(5000),
         /** Give up opening a socket after this long (ms). */
         connect_timeout_ms: z.number().int().positive().default(3000),
+        /**
+         * No command for this long after a connection opens (ms). duet advertises every command topic as the
+         * connection opens; a ROS 1 subscriber (the robot's controller) connects to the new publisher tens of ms later,
+         * and a message published before that is lost, or replayed late by rosbridge within the first second.
+         */
+        command_settle_ms: z.number().int().nonnegative().default(300),
       })
       .prefault({}),
   })
   .superRefine((ri, ctx) => {
+    const periodS = 1 / ri.control_hz;
+    for (const arm of ["left", "right"] as const)
+      for (const key of ["command", "gripper_command"] as const) {
+        const c = ri.arms[arm][key];
+        if (c.kind !== "position_controller" && c.time_from_start_s !== undefined && c.time_from_start_s > periodS)
+          ctx.addIssue({
+            code: "custom",
+            path: ["arms", arm, key, "time_from_start_s"],
+            message:
+              `at most one control period (1/control_hz = ${periodS} s), received ${c.time_from_start_s}: a ` +
+              "controller drops a late command only once stamp + time_from_start has passed, so a longer time would " +
+              "let a command take effect more than one period after it was computed (leave it out for one period)",
+          });
+      }
     const seen = new Map<string, string>();
     for (const arm of ["left", "right"] as const) {
       const names = [...ri.arms[arm].joints, ri.arms[arm].gripper_joint];

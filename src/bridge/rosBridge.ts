@@ -1,9 +1,10 @@
 // The robot as seen through rosbridge: observations assembled from the latest joint states (by name) and camera
 // frames, each younger than its configured age, and joint commands sent through the configured interfaces — only on
-// the connection epoch the observation came from.
+// the connection epoch the observation came from, stamped with the time they were sent (trajectory kinds), on topics
+// advertised when the connection opened and never within `connection.command_settle_ms` of that.
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset, type CameraFrame, type Observation } from "../core/index.ts";
 import type { Clock } from "./clock.ts";
-import { buildCommand, type OutgoingCommand } from "./commandMessages.ts";
+import { buildCommand, commandTopic, isStamped, type OutgoingCommand } from "./commandMessages.ts";
 import { decodeImage } from "./image.ts";
 import { JointStateMap, slotJointNames } from "./jointMap.ts";
 import { hasProblems, parseCompressedImage, parseJointState, type CompressedImageMsg } from "./messages.ts";
@@ -31,6 +32,13 @@ export interface RobotBridge {
   readonly cameras: readonly string[];
   readonly epoch: number;
   readonly connected: boolean;
+  /**
+   * Whether every command interface is stamped (trajectory kinds): the robot's controller then drops a command that
+   * arrives after its stamp + time_from_start. False when any is a Float64MultiArray position controller.
+   */
+  readonly stampedCommands: boolean;
+  /** Clock time (ms) the newest JointState message of the live connection arrived; -Infinity before one. */
+  readonly newestJointStateAt: number;
   /** Assemble an observation at clock time `now`. Non-reentrant: the returned state buffer is reused after 3 calls. */
   observe(now: number): ObserveResult;
   /** Send 16 joint targets (Da = 16) if `epoch` is still live; false if nothing was sent. */
@@ -61,10 +69,21 @@ interface CameraSlot {
   decodedAt: number;
 }
 
+/** Options of a RosBridge. */
+export interface RosBridgeOptions {
+  /**
+   * Whether this bridge commands the robot (default true): its command topics are advertised as each connection
+   * opens, and observations wait `connection.command_settle_ms` after it. A recorder only listens: false.
+   */
+  commands?: boolean;
+}
+
 /** The robot bridge over a RosLink. */
 export class RosBridge implements RobotBridge {
   readonly controlHz: number;
   readonly cameras: readonly string[];
+  readonly stampedCommands: boolean;
+  newestJointStateAt = -Infinity;
   readonly stats: BridgeStats = { jointStates: 0, frames: 0, badMessages: 0, commandsSent: 0, commandsRefused: 0 };
   private readonly joints: JointStateMap;
   private readonly cams: CameraSlot[];
@@ -75,12 +94,26 @@ export class RosBridge implements RobotBridge {
   private readonly logFns: ((line: string) => void)[] = [];
   private readonly lastLogged = new Map<string, number>();
   private readonly periodS: number;
+  private readonly commands: boolean;
+  /** Epoch whose joint-state stamps were compared with this machine's clock (once per connection). */
+  private clockCheckedEpoch = 0;
 
   constructor(
     private readonly spec: RobotInterface,
     private readonly link: RosLink,
     private readonly clock: Clock,
+    options: RosBridgeOptions = {},
   ) {
+    this.commands = options.commands ?? true;
+    this.stampedCommands = ARMS.every(
+      (a) => isStamped(spec.arms[a].command) && isStamped(spec.arms[a].gripper_command),
+    );
+    if (this.commands)
+      for (const arm of ARMS)
+        for (const iface of [spec.arms[arm].command, spec.arms[arm].gripper_command]) {
+          const t = commandTopic(iface, spec.ros_version);
+          if (t) link.advertise(t.topic, t.type);
+        }
     this.controlHz = spec.control_hz;
     this.periodS = 1 / spec.control_hz;
     this.cameras = Object.keys(spec.cameras);
@@ -144,6 +177,7 @@ export class RosBridge implements RobotBridge {
 
   private forgetInputs(): void {
     this.joints.clear();
+    this.newestJointStateAt = -Infinity;
     for (const cam of this.cams) {
       cam.raw = undefined;
       cam.frame = undefined;
@@ -160,7 +194,27 @@ export class RosBridge implements RobotBridge {
       return;
     }
     this.stats.jointStates++;
-    this.joints.apply(js, this.clock.now());
+    const now = this.clock.now();
+    this.joints.apply(js, now);
+    this.newestJointStateAt = now;
+    if (this.commands && this.stampedCommands && js.stamp !== undefined && js.stamp > 0) this.checkClock(js.stamp);
+  }
+
+  /**
+   * Stamped commands are judged by the robot's clock: if its joint states are stamped far from this machine's wall
+   * clock (unsynchronised clocks, or a robot on simulated time), every command would be dropped as late, or none.
+   * Said once per connection; the stamps are not adjusted (a joint state's stamp also carries its own delay).
+   */
+  private checkClock(stampS: number): void {
+    if (this.clockCheckedEpoch === this.link.epoch) return;
+    this.clockCheckedEpoch = this.link.epoch;
+    const skew = stampS - this.clock.wallSeconds();
+    if (Math.abs(skew) > 0.5)
+      this.log(
+        `joint states are stamped ${skew.toFixed(2)} s from this machine's clock: the robot's controllers judge the ` +
+          "stamps of duet's trajectory commands by their own clock, so they would drop every command (or none as " +
+          "late); synchronise the clocks (NTP/chrony) or use ROS wall time",
+      );
   }
 
   private onImage(topic: string, cam: CameraSlot, msg: unknown): void {
@@ -178,6 +232,13 @@ export class RosBridge implements RobotBridge {
   observe(now: number): ObserveResult {
     const epoch = this.link.epoch;
     if (!this.link.connected) return { ok: false, reason: "not connected", epoch };
+    const settle = this.spec.connection.command_settle_ms;
+    if (this.commands && now - this.link.connectedAt < settle)
+      return {
+        ok: false,
+        reason: `command topics advertised; waiting ${settle} ms (connection.command_settle_ms) for the robot's controllers to subscribe`,
+        epoch,
+      };
     const maxJ = this.spec.max_age_ms.joint_states;
     const stale = this.joints.staleJoints(now, maxJ);
     if (stale.length > 0) {
@@ -232,7 +293,10 @@ export class RosBridge implements RobotBridge {
     };
   }
 
-  /** The messages that command `targets` (Da = 16): per arm, one for the 7 joints and one for the gripper. */
+  /**
+   * The messages that command `targets` (Da = 16): per arm, one for the 7 joints and one for the gripper, stamped with
+   * the wall time now (the command has just been computed).
+   */
   commandMessages(targets: Float32Array): OutgoingCommand[] {
     const out: OutgoingCommand[] = [];
     const nowS = this.clock.wallSeconds();
@@ -263,7 +327,7 @@ export class RosBridge implements RobotBridge {
         return false;
       }
     }
-    if (epoch !== this.link.epoch || !this.link.connected) {
+    if (epoch !== this.link.epoch || !this.link.connected || !this.commands) {
       this.stats.commandsRefused++;
       return false;
     }

@@ -21,8 +21,3 @@ export function makeStamp(version: RosVersion, seconds: number): Ros1Stamp | Ros
   const nanos = Math.min(999_999_999, Math.round((seconds - whole) * 1e9));
   return version === 1 ? { secs: whole, nsecs: nanos } : { sec: whole, nanosec: nanos };
 }
-
-/** A zero stamp ("now" for trajectory headers) in the format of `version`. */
-export function zeroStamp(version: RosVersion): Ros1Stamp | Ros2Stamp {
-  return makeStamp(version, 0);
-}

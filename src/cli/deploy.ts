@@ -1,16 +1,39 @@
 // `duet deploy`: run a policy on real arms through rosbridge, behind the safety layer, with a live status line.
 // Keys: s or space = operator stop, r = resume (ramps from the measured pose), q or Ctrl-C = quit.
 import type { Command } from "commander";
-import { DuetError } from "../core/index.ts";
-import { SafetyLayer, createClock, createRosBridge, loadRobotInterface, slotLimits } from "../bridge/index.ts";
+import { ARMS, DuetError } from "../core/index.ts";
+import {
+  SafetyLayer,
+  createClock,
+  createRosBridge,
+  isStamped,
+  loadRobotInterface,
+  slotLimits,
+  type RobotInterface,
+} from "../bridge/index.ts";
 import { DeployController, type DeployStatus } from "../runner/deploy.ts";
 import { policyHelp, resolveDeployPolicy } from "./deployPolicy.ts";
+import { documented } from "./help.ts";
+import { intArg } from "./args.ts";
 
 interface DeployArgs {
   robotInterface: string;
   policy: string;
   url: string;
   dryRun?: boolean;
+  actionSteps?: number;
+}
+
+/**
+ * The interface fields whose commands carry no stamp (`position_controller`: std_msgs/Float64MultiArray), for the
+ * warning at start: for those, nothing on the robot can tell a late command from a fresh one.
+ */
+export function unstampedFields(spec: RobotInterface): string[] {
+  return ARMS.flatMap((arm) =>
+    (["command", "gripper_command"] as const)
+      .filter((key) => !isStamped(spec.arms[arm][key]))
+      .map((key) => `arms.${arm}.${key}`),
+  );
 }
 
 function formatMs(x: number): string {
@@ -35,7 +58,9 @@ function parseUrl(url: string): string {
 export async function deploy(args: DeployArgs): Promise<void> {
   const url = parseUrl(args.url);
   const ri = loadRobotInterface(args.robotInterface);
-  const { policy, ...horizons } = await resolveDeployPolicy(args.policy, ri);
+  const { policy, ...horizons } = await resolveDeployPolicy(args.policy, ri, {
+    ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
+  });
   const clock = createClock();
   const bridge = createRosBridge(ri.spec, url, clock);
   const safety = new SafetyLayer(slotLimits(ri.robot), ri.spec.safety, ri.spec.control_hz);
@@ -70,6 +95,13 @@ export async function deploy(args: DeployArgs): Promise<void> {
   print(
     `deploy ${args.policy} → ${url} (${ri.spec.name}, ${ri.spec.control_hz} Hz${args.dryRun ? ", DRY RUN: nothing is published" : ""}); keys: s/space stop, r resume, q quit`,
   );
+  const unstamped = unstampedFields(ri.spec);
+  if (unstamped.length > 0)
+    print(
+      `warning: ${unstamped.join(", ")} send std_msgs/Float64MultiArray, which carries no stamp: a command held up ` +
+        "in rosbridge or the network takes effect whenever it arrives. duet sends only while a joint state arrived " +
+        "within the last control period; use joint_trajectory (stamped) to have late commands dropped by the robot",
+    );
   await new Promise<void>((done) => {
     const quit = (): void => {
       controller.close();
@@ -95,13 +127,24 @@ export async function deploy(args: DeployArgs): Promise<void> {
 }
 
 export function registerDeploy(program: Command): void {
-  program
-    .command("deploy")
-    .description("run a policy on real arms through rosbridge, behind the safety layer")
+  documented(program.command("deploy"), {
+    summary: "Run a policy on real arms through rosbridge, behind the safety layer",
+    details:
+      "Reads joint states and cameras as the robot-interface file says, commands joint targets at the\n" +
+      "interface's rate, and holds on stale or bad inputs. Stop with Ctrl-C or a message on /duet/stop.\n" +
+      "Guide: docs/deploy.md.",
+    example:
+      "duet deploy --robot-interface robot-interfaces/panda-pair-ros1.json --policy hold --url ws://localhost:9090 --dry-run",
+  })
     .requiredOption("--robot-interface <file>", "robot-interface JSON (see robot-interfaces/)")
     .requiredOption("--policy <policy>", `policy to run: ${policyHelp()}`)
     .option("--url <url>", "rosbridge websocket URL", "ws://localhost:9090")
     .option("--dry-run", "compute and log commands without publishing")
+    .option(
+      "--action-steps <n>",
+      "Ta: chunk steps executed before the policy is asked again (default: a model's own Ta; a replay file's actionSteps, else every step of each chunk)",
+      intArg(1),
+    )
     .action(async (opts: DeployArgs) => {
       await deploy(opts);
     });

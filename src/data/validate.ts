@@ -1,7 +1,7 @@
 // `duet dataset validate`: check every file of a dataset against the LeRobot v3.0 layout and against each other,
 // collecting every problem (file, field, expected, received) instead of stopping at the first.
 import { join } from "node:path";
-import { AUDIO_KEY, DuetError, ValidationError, type Issue } from "../core/index.ts";
+import { AUDIO_KEY, DuetError, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
 import { commitPending, finishPendingCommit, liveWriter } from "./commit.ts";
 import { Dataset } from "./dataset.ts";
 import type { EpisodeMeta } from "./episodes.ts";
@@ -20,7 +20,7 @@ import {
 import { dataFiles, episodeIssues, episodesFiles, loadInfo, loadStats, loadTasks } from "./meta.ts";
 import { readEpisodesTable } from "./episodes.ts";
 import { openParquet, readRows } from "./parquet.ts";
-import { FRAME_INDEX_KEY, TIMESTAMP_KEY } from "./info.ts";
+import { EPISODE_INDEX_KEY, FRAME_INDEX_KEY, TIMESTAMP_KEY } from "./info.ts";
 import { aggregateStats, STAT_KEYS, type DatasetStats } from "./stats.ts";
 import { dataFileIssues, imageKeysOf } from "./datafile.ts";
 
@@ -35,6 +35,11 @@ export interface ValidationReport {
   episodes: number;
   frames: number;
   problems: Problem[];
+  /**
+   * Things that do not make the dataset invalid but are probably wrong: frame-to-frame jumps of observation.state far
+   * beyond a robot's speed (see `jumpWarnings`).
+   */
+  warnings: Problem[];
   /** Episodes whose frames cannot be read (their data file is damaged); the others remain readable. */
   damagedEpisodes: number[];
   /** True when an interrupted commit was finished (rolled forward) before checking. */
@@ -45,7 +50,24 @@ export interface ValidateOptions {
   fs?: DatasetFs;
   /** Also require these features (the robot and cameras a consumer expects). */
   expect?: DatasetSpec;
+  /** Speed limits for the jump warning (default DEFAULT_SPEED_LIMITS). */
+  speedLimits?: SpeedLimits;
 }
+
+/** Speed limits of a robot's state slots: arm joints (rad/s) and grippers (m/s per finger). */
+export interface SpeedLimits {
+  joint: number;
+  gripper: number;
+}
+
+/**
+ * duet's Panda pair (robots/panda-pair.json, the robot the shipped scenarios and interfaces describe): its fastest arm
+ * joint and its gripper. A dataset does not name its robot description, so these are the defaults.
+ */
+export const DEFAULT_SPEED_LIMITS: SpeedLimits = { joint: 2.61, gripper: 0.1 };
+
+/** A state change bigger than this many times (speed limit / fps) between two frames is warned about. */
+export const JUMP_FACTOR = 2;
 
 /** Timestamps must be frame_index / fps within this many seconds. */
 export const TIMESTAMP_TOLERANCE_S = 1e-4;
@@ -54,12 +76,14 @@ export const TIMESTAMP_TOLERANCE_S = 1e-4;
 export async function validateDataset(root: string, options: ValidateOptions = {}): Promise<ValidationReport> {
   const fs = options.fs ?? nodeFs();
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
   const report = (): ValidationReport => ({
     ok: problems.length === 0,
     root,
     episodes: info?.total_episodes ?? 0,
     frames: info?.total_frames ?? 0,
     problems,
+    warnings,
     damagedEpisodes: [...damaged].sort((a, b) => a - b),
     finishedCommit,
   });
@@ -150,6 +174,13 @@ export async function validateDataset(root: string, options: ValidateOptions = {
         await ds.load([(list[0] as EpisodeMeta).episodeIndex]);
       }
       await timestampProblems(fs, join(root, rel), info as DatasetInfo, problems);
+      await jumpWarnings(
+        fs,
+        join(root, rel),
+        info as DatasetInfo,
+        options.speedLimits ?? DEFAULT_SPEED_LIMITS,
+        warnings,
+      );
       return true;
     });
     if (ok !== true) for (const e of list) damaged.add(e.episodeIndex);
@@ -173,6 +204,54 @@ async function timestampProblems(fs: DatasetFs, file: string, info: DatasetInfo,
       });
     }
   });
+}
+
+/**
+ * Frame-to-frame jumps of observation.state far beyond the robot's speed (more than JUMP_FACTOR × limit / fps, per
+ * slot; a slot whose name contains "gripper" is a gripper): what a recording with a hidden gap looks like (steps
+ * skipped, timestamps kept even). Warnings, at most 10 per file plus a count: the frames are still readable.
+ */
+async function jumpWarnings(
+  fs: DatasetFs,
+  file: string,
+  info: DatasetInfo,
+  limits: SpeedLimits,
+  warnings: Problem[],
+): Promise<void> {
+  const feature = info.features[STATE_KEY];
+  if (!feature) return;
+  const names = Array.isArray(feature.names) ? feature.names : [];
+  const bound = (j: number): number =>
+    (JUMP_FACTOR * (/gripper/.test(names[j] ?? "") ? limits.gripper : limits.joint)) / info.fps;
+  const pq = openParquet(file, fs.readFile(file));
+  const rows = await readRows(pq, [STATE_KEY, EPISODE_INDEX_KEY, FRAME_INDEX_KEY]);
+  let found = 0;
+  let prev: { episode: number; frame: number; state: ArrayLike<number> } | undefined;
+  for (const row of rows) {
+    const cur = {
+      episode: Number(row[EPISODE_INDEX_KEY]),
+      frame: Number(row[FRAME_INDEX_KEY]),
+      state: row[STATE_KEY] as ArrayLike<number>,
+    };
+    if (prev && prev.episode === cur.episode && cur.frame === prev.frame + 1) {
+      for (let j = 0; j < cur.state.length; j++) {
+        const d = Math.abs((cur.state[j] as number) - (prev.state[j] as number));
+        if (!(d > bound(j))) continue;
+        if (found++ < 10)
+          warnings.push({
+            file,
+            path: `episode ${cur.episode} frame ${cur.frame} ${STATE_KEY}.${names[j] ?? j}`,
+            expected:
+              `a change of at most ${bound(j).toFixed(4)} from the previous frame (${JUMP_FACTOR} × the robot's ` +
+              `${/gripper/.test(names[j] ?? "") ? `${limits.gripper} m/s` : `${limits.joint} rad/s`} at ${info.fps} fps)`,
+            received: `${d.toFixed(4)}: a gap in the recording, or a robot faster than this one`,
+          });
+      }
+    }
+    prev = cur;
+  }
+  if (found > 10)
+    warnings.push({ file, path: STATE_KEY, expected: "no such jumps", received: `${found - 10} more jumps` });
 }
 
 function statsProblems(

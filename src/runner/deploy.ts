@@ -3,10 +3,19 @@
 // Timeline at the control rate (period P = 1/controlHz), To = observation steps, Ta = executed steps per chunk:
 //   tick k:   observe o[k] (inputs younger than max age, else HOLD: nothing sent)
 //             if no queued actions: chunk = policy(o[k-To+1..k]); queue a[k..k+Ta-1]
-//             send safety(a[k]) — only if o[k]'s connection epoch is still live and o[k] is still fresh
+//             send safety(a[k]) — only if o[k]'s connection epoch is still live and o[k] is still fresh; through
+//             an unstamped interface (Float64MultiArray) only if the newest joint state of that connection is
+//             younger than one period P: joint states stop arriving the moment the server or the network stalls, so
+//             at most ~one command can be caught in a stall and take effect late (stamped trajectory commands are
+//             dropped by the robot's controller once stamp + time_from_start ≤ one period has passed).
 //   drop:     queue, history and ramp are cleared at once; after reconnect the loop resumes only from
 //             observations of the new connection, ramping from the measured pose.
-// States: starting → running ⇄ hold (watchdog) · disconnected (link down) · stopped (operator) · closed.
+//   rejected: the safety layer refused a[k] → state hold with one log line; the policy keeps planning, nothing is
+//             sent, refusals are counted on the status line; once its commands have passed for half a second in a row
+//             the run resumes, ramping from the measured pose (a policy at the edge of a limit does not flap between
+//             sending and holding every other tick).
+// States: starting → running ⇄ hold (watchdog, or rejected commands) · disconnected (link down) · stopped
+// (operator) · closed.
 import { ACTION_DIM, type ActionChunk, type Observation, type Policy } from "../core/index.ts";
 import type { Clock, ObserveResult, RobotBridge, SafetyLayer } from "../bridge/index.ts";
 
@@ -40,10 +49,15 @@ export interface DeployStatus {
   commandsSent: number;
   /** Commands computed in dry-run mode. */
   commandsLogged: number;
-  /** Commands the safety layer rejected / clamped. */
+  /** Commands the safety layer rejected / clamped (a command with any slot clamped counts once). */
   rejected: number;
   clamped: number;
-  /** Commands not sent because the connection or observation went stale while the policy ran. */
+  /** Clamps per slot name (limits within tolerance, jumps in clamp mode, rate limiting). */
+  clampedSlots: Record<string, number>;
+  /**
+   * Commands not sent because the connection or observation went stale while the policy ran, or (unstamped
+   * interfaces) because no joint state arrived within the last control period.
+   */
   discarded: number;
   /** Ticks that found the previous one still running. */
   overruns: number;
@@ -57,6 +71,12 @@ export interface DeployStatus {
   /** Clock time (ms) the controller noticed the last disconnect, or NaN. */
   downNoticedAt: number;
 }
+
+/** After a rejection, commands must pass the safety checks for this long in a row before any is sent again (s). */
+const RESUME_AFTER_S = 0.5;
+
+/** Clamped commands are logged at most once per this many ms (with the count in between). */
+const CLAMP_REPORT_MS = 5000;
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
@@ -88,6 +108,15 @@ export class DeployController {
     discarded: 0,
     overruns: 0,
   };
+  private readonly clampedSlots: Record<string, number> = {};
+  /** Clamps since the last "clamped:" line, and when that was (clock ms): at most one line per CLAMP_REPORT_MS. */
+  private clampReport = { since: 0, at: -Infinity };
+  /** In hold because the safety layer rejected commands; how many since. */
+  private holdForRejection = false;
+  private rejectedInHold = 0;
+  /** Commands in a row that passed while holding for rejection; RESUME_AFTER_S of them resume. */
+  private passedInHold = 0;
+  private readonly resumeAfter: number;
   private ages = { joint: NaN, camera: NaN };
   private downNoticedAt = NaN;
   private readonly periodMs: number;
@@ -102,6 +131,7 @@ export class DeployController {
       ...options,
     };
     this.periodMs = 1000 / options.bridge.controlHz;
+    this.resumeAfter = Math.max(1, Math.round(RESUME_AFTER_S * options.bridge.controlHz));
     const { bridge } = options;
     bridge.on("down", (epoch, why) => this.onDown(epoch, why));
     bridge.on("up", (epoch) => this.o.log(`connected (epoch ${epoch}); waiting for fresh observations`));
@@ -119,6 +149,7 @@ export class DeployController {
       state: this.state,
       epoch: this.o.bridge.epoch,
       ...this.counters,
+      clampedSlots: { ...this.clampedSlots },
       latencyMsMedian: quantile(sorted, 0.5),
       latencyMsP95: quantile(sorted, 0.95),
       jointAgeMs: this.ages.joint,
@@ -157,6 +188,7 @@ export class DeployController {
   }
 
   private enter(state: DeployState, reason: string): void {
+    this.holdForRejection = false;
     if (state !== "running") {
       this.chunk = undefined;
       this.history = [];
@@ -190,6 +222,43 @@ export class DeployController {
     );
   }
 
+  /** Count a clamped command per slot; log it at once, then at most once per CLAMP_REPORT_MS with the count. */
+  private countClamps(clamped: readonly string[], now: number): void {
+    this.counters.clamped++;
+    for (const c of clamped) {
+      const slot = c.slice(0, c.indexOf(" "));
+      this.clampedSlots[slot] = (this.clampedSlots[slot] ?? 0) + 1;
+    }
+    const rep = this.clampReport;
+    rep.since++;
+    if (now - rep.at < CLAMP_REPORT_MS) return;
+    const more = rep.since > 1 ? ` (${rep.since} commands clamped since the last report)` : "";
+    this.o.log(`clamped: ${clamped.join("; ")}${more}`);
+    rep.since = 0;
+    rep.at = now;
+  }
+
+  /**
+   * A command the safety layer refused: hold, with ONE log line, until a command passes again. The policy keeps
+   * running on fresh observations meanwhile (nothing is sent); the status line counts the refusals.
+   */
+  private onRejected(why: readonly string[]): void {
+    if (!this.holdForRejection) {
+      // Not `enter`: the policy's history and chunk stay (it goes on planning); the ramp starts over.
+      const reason =
+        `command rejected by the safety layer: ${why.join("; ")}; nothing is sent until commands pass for ` +
+        `${RESUME_AFTER_S} s (safety in the robot-interface file)`;
+      this.o.log(`hold: ${reason}`);
+      this.state = "hold";
+      this.o.safety.reset();
+      this.holdForRejection = true;
+      this.rejectedInHold = 0;
+    }
+    this.rejectedInHold++;
+    this.passedInHold = 0;
+    this.reason = `${this.rejectedInHold} command(s) rejected, the latest: ${why.join("; ")}`;
+  }
+
   /** One control step (exposed for tests driving the loop by hand). */
   async tick(): Promise<void> {
     if (this.busy) {
@@ -214,16 +283,16 @@ export class DeployController {
     if (this.state === "stopped" || this.state === "closed") return;
     const now = clock.now();
     const r: ObserveResult = bridge.observe(now);
+    const commanding = this.state === "running" || this.holdForRejection;
     if (!r.ok) {
-      if (this.state === "running" && now - this.lastInputAt > this.o.watchdogMs)
-        this.enter("hold", `watchdog: ${r.reason}`);
+      if (commanding && now - this.lastInputAt > this.o.watchdogMs) this.enter("hold", `watchdog: ${r.reason}`);
       else if (this.state !== "running") this.reason = r.reason;
       return;
     }
     this.lastInputAt = r.newestInputAt;
     this.ages.joint = r.jointAgeMs;
     this.ages.camera = r.cameraAgeMs;
-    if (this.state !== "running") this.enter("running", `observations fresh on epoch ${r.epoch}`);
+    if (!commanding) this.enter("running", `observations fresh on epoch ${r.epoch}`);
     this.history.push(r.observation);
     if (this.history.length > this.o.obsSteps) this.history.shift();
     while (this.history.length < this.o.obsSteps) this.history.unshift(this.history[0] as Observation);
@@ -240,10 +309,11 @@ export class DeployController {
     // The world may have changed while the policy ran: same connection, still fresh, not stopped?
     const after = clock.now();
     if (
-      this.state !== "running" ||
+      (this.state !== "running" && !this.holdForRejection) ||
       bridge.epoch !== r.epoch ||
       !bridge.connected ||
-      after - r.newestInputAt > this.o.maxCommandAgeMs
+      after - r.newestInputAt > this.o.maxCommandAgeMs ||
+      (!bridge.stampedCommands && !(after - bridge.newestJointStateAt < this.periodMs))
     ) {
       this.counters.discarded++;
       return;
@@ -252,14 +322,24 @@ export class DeployController {
     const row = chunk.actions.subarray(this.chunkStep * chunk.dim, (this.chunkStep + 1) * chunk.dim);
     this.chunkStep++;
     const v = safety.filter(row, r.observation.state, this.out);
-    if (v.clamped.length > 0) {
-      this.counters.clamped++;
-      this.o.log(`clamped: ${v.clamped.join("; ")}`);
-    }
+    if (v.clamped.length > 0) this.countClamps(v.clamped, after);
     if (!v.ok) {
       this.counters.rejected++;
-      this.o.log(`rejected (holding): ${v.rejected.join("; ")}`);
+      this.onRejected(v.rejected);
       return;
+    }
+    if (this.holdForRejection) {
+      // Holding: this command passed, but only RESUME_AFTER_S of them in a row resume; until then nothing is sent
+      // and each is checked as a ramp from the measured pose again.
+      if (++this.passedInHold < this.resumeAfter) {
+        safety.reset();
+        return;
+      }
+      const n = this.rejectedInHold;
+      this.enter(
+        "running",
+        `commands passed the safety checks for ${RESUME_AFTER_S} s after ${n} rejected (ramping from the measured pose)`,
+      );
     }
     if (this.o.dryRun) {
       this.counters.commandsLogged++;

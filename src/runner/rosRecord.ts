@@ -11,6 +11,12 @@
 // Timeline at the control rate (period P):
 //   tick k: observe o[k]; stale or missing inputs → step k is not recorded (status says why), measured: o[k-1] too
 //   frames are committed only on stop: an episode becomes part of the dataset atomically, or not at all.
+// Gaps. Frames are stored with even timestamps (frame_index / fps), so an episode must never skip a step: a step that
+// cannot be recorded (stale or missing inputs, no fresh command, or a tick that came more than 2 P after the
+// previous one on an overloaded machine: a slot was dropped) ENDS the episode there. The part before the gap is committed if it has at
+// least `minFrames` frames (stored as not successful: it stops mid-task), else discarded; either way the terminal says
+// which, and recording goes on in a new episode from the next fresh step. A gap before the first frame only delays
+// the start.
 // Episode boundaries: `start()` / `stop()` / `discard()` / `redo()`, called by the terminal keys of `duet record` and
 // by std_msgs/Empty messages on the boundary topics (default /duet/record/{start,stop,discard}).
 // A disconnect ends the episode in progress WITHOUT committing it; after reconnecting the recorder waits for start.
@@ -103,6 +109,8 @@ export interface RosRecorderOptions {
   maxActionAgeMs?: number;
   /** Task description stored with each episode. Default "unscrew the bottle cap". */
   task?: string;
+  /** An episode cut at a gap is kept if it has at least this many frames. Default: one second (control_hz). */
+  minFrames?: number;
   /** One line per event. */
   log?: (line: string) => void;
 }
@@ -126,6 +134,9 @@ export class RosRecorder {
   private readonly actions: ActionSource;
   private readonly tap: CommandTap | null;
   private readonly maxActionAgeMs: number;
+  private readonly minFrames: number;
+  /** Clock time of the previous tick (a late tick is a gap). */
+  private lastTickAt = NaN;
   private readonly task: string;
   private readonly log: (line: string) => void;
   private readonly periodMs: number;
@@ -152,6 +163,9 @@ export class RosRecorder {
     this.log = o.log ?? (() => undefined);
     this.periodMs = 1000 / o.interface.control_hz;
     this.maxActionAgeMs = o.maxActionAgeMs ?? 2 * this.periodMs;
+    this.minFrames = o.minFrames ?? Math.ceil(o.interface.control_hz);
+    if (!Number.isInteger(this.minFrames) || this.minFrames < 1)
+      throw new DuetError(`minFrames must be a whole number ≥ 1, received ${this.minFrames}`);
     this.tap = this.actions === "commanded" ? new CommandTap(o.interface, o.link, o.clock, this.log) : null;
     const topics = o.topics === undefined ? boundaryTopics() : o.topics;
     if (topics) {
@@ -231,6 +245,18 @@ export class RosRecorder {
       this.enter("idle", `episode discarded: no complete frame was recorded (${source})`);
       return null;
     }
+    const meta = this.commit(builder, success);
+    if (!meta) return null;
+    this.enter(
+      "idle",
+      `episode ${meta.episodeIndex} committed: ${meta.length} frames, ${success ? "success" : "failure"} (${source})`,
+    );
+    if (this.recorded.length >= this.o.episodes) this.finish(null);
+    return meta;
+  }
+
+  /** Commit `builder` as an episode; null (and the session failed) if the write failed. */
+  private commit(builder: EpisodeBuilder, success: boolean): EpisodeMeta | null {
     let meta: EpisodeMeta;
     try {
       meta = this.o.writer.addEpisode(builder.finish({ task: this.task, success, mode: "", seed: NO_SEED }));
@@ -239,12 +265,41 @@ export class RosRecorder {
       return null;
     }
     this.recorded.push(meta);
-    this.enter(
-      "idle",
-      `episode ${meta.episodeIndex} committed: ${meta.length} frames, ${success ? "success" : "failure"} (${source})`,
-    );
-    if (this.recorded.length >= this.o.episodes) this.finish(null);
     return meta;
+  }
+
+  /**
+   * A step that cannot be recorded while recording: end the episode here (see the header). Returns false when the
+   * session ended (a failed commit).
+   */
+  private gap(reason: string): boolean {
+    this.skipped++;
+    this.skippedTotal++;
+    this.hasPending = false;
+    const builder = this.builder;
+    if (!builder || builder.frames === 0) {
+      if (reason !== this.reason) this.log(`step not recorded: ${reason}`);
+      this.reason = reason;
+      return true;
+    }
+    const frames = builder.frames;
+    this.builder = new EpisodeBuilder(this.spec);
+    if (frames >= this.minFrames) {
+      const meta = this.commit(builder, false);
+      if (!meta) return false;
+      this.log(
+        `gap (${reason}): episode ${meta.episodeIndex} ends there, committed with its ${frames} frames before the gap ` +
+          "(stored as not successful: it stops mid-task); recording goes on in a new episode from the next fresh step",
+      );
+    } else {
+      this.discarded++;
+      this.log(
+        `gap (${reason}): the ${frames} frames before it are discarded (fewer than ${this.minFrames}); recording goes ` +
+          "on in a new episode from the next fresh step",
+      );
+    }
+    this.reason = reason;
+    return true;
   }
 
   /** Drop the episode in progress. */
@@ -332,29 +387,30 @@ export class RosRecorder {
     );
   }
 
-  private skip(reason: string): void {
-    this.skipped++;
-    this.skippedTotal++;
-    this.hasPending = false;
-    if (reason !== this.reason) this.log(`step not recorded: ${reason}`);
-    this.reason = reason;
-  }
-
   /** One control tick (exposed for tests driving the recorder by hand). */
   tick(): void {
     const now = this.o.clock.now();
+    // A tick more than two periods after the previous one means the schedule dropped a slot (see `schedule`: a tick
+    // that falls more than a period behind is not made up), which even timestamps would hide.
+    const late = now - this.lastTickAt > 2 * this.periodMs;
+    const since = now - this.lastTickAt;
+    this.lastTickAt = now;
     const r = this.o.bridge.observe(now);
     if (r.ok) {
       this.ages.joint = r.jointAgeMs;
       this.ages.camera = r.cameraAgeMs;
     }
+    if (this.state === "recording" && this.builder && late && (this.builder.frames > 0 || this.hasPending)) {
+      const why = `this tick came ${since.toFixed(0)} ms after the previous one (period ${this.periodMs.toFixed(0)} ms): the machine is overloaded`;
+      if (!this.gap(why)) return;
+    }
     if (this.state === "recording" && this.builder) {
-      if (!r.ok) this.skip(r.reason);
+      if (!r.ok) this.gap(r.reason);
       else if (r.epoch !== this.episodeEpoch) {
         this.discard(`episode discarded: the connection changed (epoch ${this.episodeEpoch} → ${r.epoch})`);
       } else if (this.tap) {
         const why = this.tap.read(this.action, now, this.maxActionAgeMs);
-        if (why !== null) this.skip(why);
+        if (why !== null) this.gap(why);
         else {
           this.builder.addFrame(r.observation, this.action);
           this.reason = "recording";
@@ -396,7 +452,7 @@ export async function openRosRecording(
   if (options.actions === "commanded") commandTaps(spec); // refuses an interface that cannot be tapped, before any file
   const clock = options.clock ?? createClock();
   const link = createInterfaceLink(spec, url, clock);
-  const bridge = new RosBridge(spec, link, clock);
+  const bridge = new RosBridge(spec, link, clock, { commands: false }); // a recorder only listens
   const writer = await DatasetWriter.open(options.out, { spec: rosDatasetSpec(spec), resume: options.resume ?? false });
   try {
     const recorder = new RosRecorder({ ...options, bridge, link, clock, writer });

@@ -1,12 +1,15 @@
 // End to end over the rosbridge v2 protocol: the real bridge (roslib 2 over ws) and deploy loop against the test
-// server in ./rosbridgeServer.ts (the real rosbridge cannot run here; see that file for the facts it reproduces) with
-// a servoed two-arm robot behind it (./simRobot.ts).
+// server in ./rosbridgeServer.ts (the real rosbridge cannot run in CI; see that file for the facts it reproduces) with
+// a servoed two-arm robot behind it (./simRobot.ts), whose trajectory controllers drop a command that arrives after
+// its stamp + time_from_start, as ROS ones do. The fault tests (freeze, kill, late subscriber, stale inputs) check what
+// the robot then receives: no command takes effect more than one control period after it was computed.
 import { afterEach, describe, expect, it } from "vitest";
 import { ReplayPolicy } from "../../src/runner/replayPolicy.ts";
 import { HoldPolicy } from "../../src/runner/holdPolicy.ts";
 import { RosbridgeTestServer } from "./rosbridgeServer.ts";
 import { chunksMovingJoint1, sleep, startHarness, waitFor, type Harness } from "./harness.ts";
-import { homePose } from "./simRobot.ts";
+import { homePose, type RobotCommand } from "./simRobot.ts";
+import type { RobotInterface } from "../../src/bridge/index.ts";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -16,6 +19,25 @@ afterEach(async () => {
 
 const home = Array.from(homePose());
 const f32 = (x: number): number => Math.fround(x);
+
+/** Every arm and gripper command through a Float64MultiArray position controller (unstamped). */
+function unstamped(spec: RobotInterface): void {
+  for (const arm of ["left", "right"] as const) {
+    spec.arms[arm].command = { kind: "position_controller", topic: `/${arm}/position_joint_controller/command` };
+    spec.arms[arm].gripper_command = {
+      kind: "position_controller",
+      topic: `/${arm}/gripper_position_controller/command`,
+    };
+  }
+}
+
+/**
+ * The commands that took effect (not dropped as expired) more than `periodS` after they were computed: none may. A
+ * stamped command is judged by its stamp (the robot drops it later than stamp + time_from_start ≤ one period).
+ */
+function lateApplied(commands: readonly RobotCommand[], periodS: number): RobotCommand[] {
+  return commands.filter((c) => !c.expired && (c.stampS === undefined || c.wallS - c.stampS > periodS + 1e-3));
+}
 
 describe("deploy through rosbridge", () => {
   it("holds the measured pose (ROS 2, JointTrajectory, JPEG camera)", async () => {
@@ -30,13 +52,20 @@ describe("deploy through rosbridge", () => {
     expect(h.controller.status.state).toBe("running");
     expect(h.bridge.stats.frames).toBeGreaterThan(0);
     const traj = h.server.received.find((r) => r.topic === "/left/joint_trajectory_controller/joint_trajectory")
-      ?.msg as { points: { time_from_start: unknown }[] };
+      ?.msg as { header: { stamp: { sec: number; nanosec: number } }; points: { time_from_start: unknown }[] };
     expect(traj.points[0]?.time_from_start).toEqual({ sec: 0, nanosec: 50_000_000 });
+    // stamped with the time it was computed: a controller drops it once that + one period (50 ms) has passed
+    const stampS = traj.header.stamp.sec + traj.header.stamp.nanosec * 1e-9;
+    expect(Math.abs(stampS - Date.now() / 1000)).toBeLessThan(5);
+    expect(h.robot.commands.every((c) => c.stampS !== undefined && c.reachS === 0.05)).toBe(true);
+    // the command topics were advertised as the connection opened, not on the first publish
+    expect(h.server.log).toEqual([]);
   });
 
   it("replays chunks through a ROS 2 FollowJointTrajectory action, ramping from the measured pose", async () => {
     h = await startHarness(new ReplayPolicy(chunksMovingJoint1([0.04, 0.08, 0.12, 0.16, 0.2])), {
       interfaceFile: "panda-pair-ros2-action.json",
+      edit: (spec) => void (spec.safety.ramp_rad_per_s = 0.25),
     });
     const hh = h;
     await waitFor("left joint1 at 0.2", () => Math.abs((hh.robot.position[0] as number) - 0.2) < 1e-3, 8000);
@@ -49,12 +78,16 @@ describe("deploy through rosbridge", () => {
       prev = c.positions[0] as number;
     }
     expect(h.server.goals.some((g) => g.action === "/left/gripper_controller/follow_joint_trajectory")).toBe(true);
+    // goals carry the stamped trajectory too
+    expect(h.robot.commands.length).toBeGreaterThan(0);
+    expect(h.robot.commands.every((c) => c.stampS !== undefined && c.reachS === 0.05)).toBe(true);
   });
 
-  it("ROS 1: merges two JointState topics by name in reversed order, Float64MultiArray commands, PNG+JPEG cameras", async () => {
+  it("ROS 1: merges two JointState topics by name in reversed order, Float64MultiArray commands, three cameras", async () => {
     h = await startHarness(new ReplayPolicy(chunksMovingJoint1([0.05])), {
       interfaceFile: "panda-pair-ros1.json",
       robot: { order: "reversed" },
+      edit: unstamped,
     });
     const hh = h;
     await waitFor("left joint1 at 0.05", () => Math.abs((hh.robot.position[0] as number) - 0.05) < 1e-3, 8000);
@@ -93,26 +126,39 @@ describe("deploy through rosbridge", () => {
     expect(h.commands().length).toBe(nBefore);
     h.robot.jointStatesOn = true;
     await waitFor("running again", () => hh.controller.status.state === "running", 2000);
+    expect(lateApplied(h.robot.commands, 1 / h.spec.control_hz)).toEqual([]);
   });
 
-  it("a command beyond limits or with NaN never leaves the process", async () => {
-    const chunks = chunksMovingJoint1([0, 0], (row, k, s) => {
+  it("a command beyond limits or with NaN never leaves the process: hold with one line, resumed after 0.5 s of good ones", async () => {
+    // Ta = 8 steps of each chunk: chunk 0 step 3 NaN; chunk 1 step 5 beyond a limit; chunk 3 on (and the held final
+    // step) Infinity in every step
+    const chunks = chunksMovingJoint1([0, 0, 0, 0], (row, k, s) => {
       if (k === 0 && s === 3) row[2] = NaN;
-      if (k === 0 && s === 5) row[3] = 0.5; // joint4 upper limit −0.0698
-      if (k === 1) row[10] = Infinity;
+      if (k === 1 && s === 5) row[3] = 0.5; // joint4 upper limit −0.0698
+      if (k === 3) row[10] = Infinity;
     });
     h = await startHarness(new ReplayPolicy(chunks));
     const hh = h;
-    await waitFor("both rejections", () => hh.controller.status.rejected >= 10, 5000);
+    await waitFor("a long run of refusals", () => hh.controller.status.rejected >= 20, 8000);
     for (const c of h.commands()) {
       expect(c.positions.every((v) => Number.isFinite(v))).toBe(true);
       if (c.positions.length === 7) expect(c.positions[3]).toBeLessThan(-2);
     }
     expect(JSON.stringify(h.server.received)).not.toContain("null");
-    const lines = h.logs.map((l) => l.line);
-    expect(lines).toContain("rejected (holding): left_joint3 is NaN");
-    expect(lines).toContain("rejected (holding): left_joint4 0.5000 outside [-3.0618, -0.0798]");
-    expect(lines).toContain("rejected (holding): right_joint3 is Infinity");
+    const lines = h.logs.map((l) => l.line).filter((l) => /^(hold|running): /.test(l));
+    const hold = (why: string): string =>
+      `hold: command rejected by the safety layer: ${why}; nothing is sent until commands pass for 0.5 s (safety in the robot-interface file)`;
+    expect(lines).toEqual([
+      "running: observations fresh on epoch 1",
+      hold("left_joint3 is NaN"),
+      // 10 good commands in a row (0.5 s at 20 Hz) after the second refusal (joint4 0.5, while holding)
+      "running: commands passed the safety checks for 0.5 s after 2 rejected (ramping from the measured pose)",
+      // chunk 3 and the held final step: refused on every tick, said once, counted on the status line
+      hold("right_joint3 is Infinity"),
+    ]);
+    const s = h.controller.status;
+    expect(s.state).toBe("hold");
+    expect(s.reason).toBe(`${s.rejected - 2} command(s) rejected, the latest: right_joint3 is Infinity`);
     expect(h.server.log).toEqual([]);
   });
 
@@ -155,6 +201,7 @@ describe("deploy through rosbridge", () => {
     );
     expect(h.controller.status.commandsSent).toBeGreaterThan(sentBefore);
     expect(h.server.received.filter((r) => r.at < (measured?.at ?? 0))).toEqual([]);
+    expect(lateApplied(h.robot.commands, 1 / h.spec.control_hz)).toEqual([]);
   });
 
   it("operator stop on the ROS topic: nothing sent afterwards", async () => {
@@ -194,7 +241,7 @@ describe("deploy through rosbridge", () => {
     h.server.publish("/joint_states", { name: ["left_panda_joint1"], position: ["x"] });
     // The garbage frame must be the latest one when the loop decodes it (frames are decoded lazily, at observe).
     h.robot.camerasOn = false;
-    h.server.publish("/cameras/top/image_raw/compressed", {
+    h.server.publish(h.spec.cameras.front?.topic ?? "", {
       format: "jpeg",
       data: Buffer.from("garbage!").toString("base64"),
     });
@@ -214,9 +261,117 @@ describe("deploy through rosbridge", () => {
     expect(lines).toContain('/joint_states: JointState ignored: position.0: expected a finite number, received "x"');
     expect(
       lines.some((l) =>
-        l.startsWith("/cameras/top/image_raw/compressed: frame ignored: image data is neither PNG nor JPEG"),
+        l.startsWith(`${hh.spec.cameras.front?.topic}: frame ignored: image data is neither PNG nor JPEG`),
       ),
     ).toBe(true);
     expect(h.controller.status.state).toBe("running");
+  });
+
+  it("replays every step of each chunk with Ta = the chunk's length (what replay: files now resolve to), not 8 of 10", async () => {
+    // chunk k, step j: left joint1 = 0.01·(10k + j) — every command names the step it came from
+    const chunks = chunksMovingJoint1([0, 0, 0], (row, k, j) => void (row[0] = 0.01 * (10 * k + j)));
+    h = await startHarness(new ReplayPolicy(chunks), {
+      actionSteps: 10,
+      edit: (spec) => void (spec.safety.ramp_rad_per_s = 3),
+    });
+    const hh = h;
+    await waitFor("the last step", () => hh.commands().some((c) => c.positions[0] === f32(0.29)), 8000);
+    const steps = h
+      .commands()
+      .filter((c) => c.source.startsWith("/left/"))
+      .map((c) => Math.round((c.positions[0] as number) * 100));
+    expect(steps.slice(0, 30)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it("freeze (SIGSTOP-like) with stamped commands: commands held in the server arrive late and are dropped by the robot", async () => {
+    h = await startHarness(new HoldPolicy(), {
+      // a wide window (300 ms of joint-state age) so that commands are surely sent into the frozen server
+      edit: (spec) => void (spec.max_age_ms.joint_states = 300),
+    });
+    const hh = h;
+    await waitFor("running with commands", () => hh.robot.commands.length >= 20);
+    const frozenAt = performance.now();
+    h.server.freeze();
+    await waitFor("link down", () => hh.controller.status.state === "disconnected", 3000);
+    await sleep(1000);
+    const resumedAt = performance.now();
+    const resumedWallS = Date.now() / 1000;
+    h.server.resume();
+    await waitFor("running again", () => hh.controller.status.state === "running" && hh.bridge.epoch === 2, 5000);
+    await waitFor("commands after the freeze", () => hh.robot.commands.some((c) => c.at > resumedAt + 300), 5000);
+    const periodS = 1 / h.spec.control_hz;
+    const held = h.robot.commands.filter((c) => c.at >= resumedAt && (c.stampS ?? Infinity) < resumedWallS);
+    // commands computed before the resume reached the robot after it: 1 s or more late, and all of them dropped
+    expect(held.length).toBeGreaterThanOrEqual(4);
+    for (const c of held) expect([c.expired, c.wallS - (c.stampS as number) > 0.9]).toEqual([true, true]);
+    expect(lateApplied(h.robot.commands, periodS)).toEqual([]);
+    expect(h.robot.commands.every((c) => c.stampS !== undefined && (c.reachS as number) <= periodS)).toBe(true);
+    expect(h.controller.status.downNoticedAt - frozenAt).toBeLessThan(1000);
+  });
+
+  it("freeze with unstamped commands: only commands of the last control period can be caught in the server", async () => {
+    h = await startHarness(new HoldPolicy(), {
+      edit: (spec) => {
+        unstamped(spec);
+        spec.max_age_ms.joint_states = 300; // without the one-period rule, 300 ms of commands would be caught
+      },
+    });
+    const hh = h;
+    await waitFor("running with commands", () => hh.robot.commands.length >= 20);
+    const discardedBefore = h.controller.status.discarded;
+    h.server.freeze();
+    await waitFor("link down", () => hh.controller.status.state === "disconnected", 3000);
+    await sleep(500);
+    const resumedAt = performance.now();
+    h.server.resume();
+    await waitFor("running again", () => hh.controller.status.state === "running" && hh.bridge.epoch === 2, 5000);
+    // messages sent into the frozen server, processed on resume: the robot cannot tell they are old
+    const caught = h.server.received.filter((r) => r.sentAt < resumedAt && r.at >= resumedAt);
+    expect(caught.length % 4).toBe(0); // whole commands: both arms, joints and grippers
+    expect(caught.length / 4).toBeLessThanOrEqual(2);
+    // ticks inside the 300 ms window found no joint state within the last period and sent nothing
+    expect(h.controller.status.discarded).toBeGreaterThan(discardedBefore);
+  });
+
+  it("a late subscriber (ROS 1): command topics are advertised at connection and nothing is sent before the robot subscribed", async () => {
+    h = await startHarness(new HoldPolicy(), {
+      interfaceFile: "panda-pair-ros1.json",
+      server: { subscribeDelayMs: 150 }, // replayFirstSecond: on (ROS 1)
+    });
+    const hh = h;
+    await waitFor("commands", () => hh.robot.commands.length >= 40);
+    h.controller.close();
+    await sleep(50);
+    expect(h.spec.connection.command_settle_ms).toBeGreaterThan(150);
+    expect(h.server.lateSubscription).toEqual({ dropped: 0, replayed: 0 });
+    // every command sent reached the robot once, 50 ms apart (none lost, none bunched by a replay)
+    const left = h.robot.commands.filter((c) => c.topic === "/left/position_joint_trajectory_controller/command");
+    expect(left.length).toBe(h.controller.status.commandsSent);
+    expect(left[1]!.at - left[0]!.at).toBeGreaterThan(25);
+    expect(lateApplied(h.robot.commands, 1 / h.spec.control_hz)).toEqual([]);
+  });
+
+  it("the late subscriber, reproduced: without the settle time the first commands are replayed late (ROS 1) or lost (ROS 2)", async () => {
+    h = await startHarness(new HoldPolicy(), {
+      interfaceFile: "panda-pair-ros1.json",
+      server: { subscribeDelayMs: 700 },
+      edit: (spec) => void (spec.connection.command_settle_ms = 0),
+    });
+    const hh = h;
+    await waitFor("replayed", () => hh.server.lateSubscription.replayed > 0, 4000);
+    const first = h.robot.commands.filter((c) => c.topic === "/left/position_joint_trajectory_controller/command");
+    // replayed commands arrive together, up to a second after they were computed: the stamps let the robot drop them
+    expect(first.length).toBeGreaterThan(1);
+    expect(first[1]!.at - first[0]!.at).toBeLessThan(20);
+    expect(first[0]!.expired).toBe(true);
+    expect(lateApplied(h.robot.commands, 1 / h.spec.control_hz)).toEqual([]);
+    await h.close();
+    h = await startHarness(new HoldPolicy(), {
+      server: { subscribeDelayMs: 700 },
+      edit: (spec) => void (spec.connection.command_settle_ms = 0),
+    });
+    const h2 = h;
+    await waitFor("lost", () => h2.server.lateSubscription.dropped > 0, 4000);
+    expect(h2.server.log.some((l) => l.includes("no subscriber connected to the new publisher yet"))).toBe(true);
   });
 });

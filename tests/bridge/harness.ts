@@ -11,7 +11,7 @@ import {
   type RosBridge,
 } from "../../src/bridge/index.ts";
 import { DeployController } from "../../src/runner/deploy.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import { RosbridgeTestServer, type ServerOptions } from "./rosbridgeServer.ts";
 import { SimRobot, homePose, type SimRobotOptions } from "./simRobot.ts";
 
 export interface Harness {
@@ -62,6 +62,10 @@ export interface HarnessOptions {
   robot?: SimRobotOptions;
   dryRun?: boolean;
   port?: number;
+  /** The deploy loop's Ta (its default otherwise). */
+  actionSteps?: number;
+  /** Test-server behaviour (late subscription). */
+  server?: Omit<ServerOptions, "rosVersion" | "port">;
 }
 
 export async function startHarness(policy: Policy, options: HarnessOptions = {}): Promise<Harness> {
@@ -74,6 +78,7 @@ export async function startHarness(policy: Policy, options: HarnessOptions = {})
   const server = await RosbridgeTestServer.start({
     rosVersion: spec.ros_version,
     ...(options.port ? { port: options.port } : {}),
+    ...options.server,
   });
   const robot = new SimRobot(server, spec, options.robot);
   robot.attach(server);
@@ -91,6 +96,7 @@ export async function startHarness(policy: Policy, options: HarnessOptions = {})
     watchdogMs: spec.safety.watchdog_ms,
     maxCommandAgeMs: spec.max_age_ms.joint_states,
     dryRun: options.dryRun ?? false,
+    ...(options.actionSteps !== undefined && { actionSteps: options.actionSteps }),
     log,
   });
   const h: Harness = {
@@ -107,6 +113,7 @@ export async function startHarness(policy: Policy, options: HarnessOptions = {})
         if (c.kind !== "follow_joint_trajectory") topics.add(c.topic);
         else topics.add(`${c.action}/goal`);
       }
+      // what the arms' controllers were sent (a message held by a frozen server counts when it was processed)
       const fromMsg = (m: Record<string, unknown>): number[] => {
         const tr = (m.points ? m : ((m.goal as Record<string, unknown> | undefined)?.trajectory ?? m.trajectory)) as
           { points?: { positions: number[] }[] } | undefined;

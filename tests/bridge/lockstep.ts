@@ -238,13 +238,6 @@ export class LockstepRig {
       }
       if (changed) changedSteps++;
     });
-    const clampedSlots: Record<string, number> = {};
-    for (const l of logs)
-      if (l.line.startsWith("clamped: "))
-        for (const part of l.line.slice("clamped: ".length).split("; ")) {
-          const name = part.split(" ")[0] as string;
-          clampedSlots[name] = (clampedSlots[name] ?? 0) + 1;
-        }
     const s = controller.status;
     return {
       seed,
@@ -254,7 +247,7 @@ export class LockstepRig {
       turns: Number(last?.info.turns ?? 0),
       commandsSent: s.commandsSent,
       clamped: s.clamped,
-      clampedSlots,
+      clampedSlots: s.clampedSlots,
       ticksWithoutCommand,
       changedSteps,
       changedSlots,

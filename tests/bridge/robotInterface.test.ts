@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadRobotInterface, slotJointNames } from "../../src/bridge/index.ts";
+import { isStamped, loadRobotInterface, slotJointNames } from "../../src/bridge/index.ts";
 import { ValidationError } from "../../src/core/index.ts";
 
 const examples = ["panda-pair-ros2.json", "panda-pair-ros1.json", "panda-pair-ros2-action.json"];
@@ -19,6 +19,39 @@ describe("robot-interface files", () => {
     expect(ri.robot.joints[3]?.upper).toBeCloseTo(-0.0698, 6);
   });
 
+  it.each(examples)(
+    "%s feeds the shipped models' cameras at their size and rate, with stamped trajectory commands",
+    (name) => {
+      const { spec } = loadRobotInterface(resolve("robot-interfaces", name));
+      expect(Object.keys(spec.cameras).sort()).toEqual(["front", "left_wrist", "right_wrist"]);
+      expect([spec.image_size, spec.control_hz]).toEqual([{ width: 96, height: 96 }, 10]);
+      for (const arm of ["left", "right"] as const)
+        for (const c of [spec.arms[arm].command, spec.arms[arm].gripper_command]) {
+          expect(isStamped(c)).toBe(true);
+          if (c.kind !== "position_controller") expect(c.time_from_start_s).toBeUndefined(); // one control period
+        }
+      expect(spec.connection.command_settle_ms).toBeGreaterThan(0);
+    },
+  );
+
+  it("refuses a trajectory time_from_start longer than one control period, saying why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
+    const j = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2-action.json", "utf8")) as Record<string, any>;
+    j.robot = resolve("robots/panda-pair.json");
+    j.arms.left.command.time_from_start_s = 0.2;
+    j.arms.right.gripper_command.time_from_start_s = 0.1;
+    const file = join(dir, "slow.json");
+    writeFileSync(file, JSON.stringify(j));
+    let err: unknown;
+    try {
+      loadRobotInterface(file);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ValidationError).issues.map((i) => i.path)).toEqual(["arms.left.command.time_from_start_s"]);
+    expect((err as Error).message).toMatch(/at most one control period \(1\/control_hz = 0\.1 s\), received 0\.2/);
+  });
+
   it("reports every bad field of a broken file at once, with paths", () => {
     const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
     const good = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2.json", "utf8")) as Record<string, any>;
@@ -27,7 +60,7 @@ describe("robot-interface files", () => {
     good.arms.left.joints = good.arms.left.joints.slice(0, 6);
     good.arms.right.command = { kind: "velocity", topic: "/x" };
     good.arms.right.gripper_joint = "left_panda_finger_joint1";
-    good.cameras.top.format = "bmp";
+    good.cameras.front.format = "bmp";
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(good));
     let err: unknown;
@@ -38,7 +71,9 @@ describe("robot-interface files", () => {
     }
     expect(err).toBeInstanceOf(ValidationError);
     const paths = (err as ValidationError).issues.map((i) => i.path).sort();
-    expect(paths).toEqual(["arms.left.joints", "arms.right.command.kind", "cameras.top.format", "ros_version"].sort());
+    expect(paths).toEqual(
+      ["arms.left.joints", "arms.right.command.kind", "cameras.front.format", "ros_version"].sort(),
+    );
     expect((err as Error).message).toContain(file);
   });
 

@@ -90,4 +90,67 @@ describe("rosbridge test server", () => {
     ]);
     c.ws.close();
   });
+
+  it("freeze holds every frame (in, out, pings, new connections) and delivers all of it on resume", async () => {
+    server = await RosbridgeTestServer.start({ rosVersion: 1 });
+    const srv = server;
+    const pub = await client(server.url);
+    const sub = await client(server.url);
+    const heard: unknown[] = [];
+    server.onTopic("/cmd", (m) => heard.push(m));
+    sub.ws.send(JSON.stringify({ op: "subscribe", topic: "/cmd", type: "std_msgs/Float64MultiArray" }));
+    pub.ws.send(JSON.stringify({ op: "advertise", topic: "/cmd", type: "std_msgs/Float64MultiArray" }));
+    await waitFor("subscribed", () => srv.subscribers("/cmd") === 1, 2000);
+    server.freeze();
+    expect(server.frozen).toBe(true);
+    const sentAt = performance.now();
+    pub.ws.send(JSON.stringify({ op: "publish", topic: "/cmd", msg: { data: [7] } }));
+    server.publish("/cmd", { data: [8] }); // a ROS node's message to the subscribed client
+    let pong = false;
+    pub.ws.on("pong", () => (pong = true));
+    pub.ws.ping();
+    let opened = false;
+    const late = new WebSocket(server.url);
+    late.on("open", () => (opened = true));
+    await new Promise((r) => setTimeout(r, 300));
+    expect([heard, sub.inbox, pong, opened, server.received]).toEqual([[], [], false, false, []]);
+    const resumedAt = performance.now();
+    server.resume();
+    await waitFor("everything delivered", () => sub.inbox.length === 2 && pong && opened, 2000);
+    expect(heard).toEqual([{ data: [7] }]);
+    expect(sub.inbox).toEqual([
+      { op: "publish", topic: "/cmd", msg: { data: [8] } },
+      { op: "publish", topic: "/cmd", msg: { data: [7] } },
+    ]);
+    const r = server.received[0];
+    expect(r?.sentAt).toBeGreaterThanOrEqual(sentAt);
+    expect(r?.sentAt).toBeLessThan(resumedAt);
+    expect(r?.at).toBeGreaterThanOrEqual(resumedAt);
+    for (const c of [pub.ws, sub.ws, late]) c.close();
+  });
+
+  it("late subscription: before subscribeDelayMs a new publisher's messages are lost (ROS 2) or replayed (ROS 1)", async () => {
+    for (const rosVersion of [2, 1] as const) {
+      server = await RosbridgeTestServer.start({ rosVersion, subscribeDelayMs: 200 });
+      const heard: { m: unknown; at: number }[] = [];
+      server.onTopic("/cmd", (m) => heard.push({ m, at: performance.now() }));
+      const pub = await client(server.url);
+      pub.ws.send(JSON.stringify({ op: "advertise", topic: "/cmd", type: "std_msgs/Float64MultiArray" }));
+      pub.ws.send(JSON.stringify({ op: "publish", topic: "/cmd", msg: { data: [1] } }));
+      await new Promise((r) => setTimeout(r, 300));
+      pub.ws.send(JSON.stringify({ op: "publish", topic: "/cmd", msg: { data: [2] } }));
+      const srv = server;
+      await waitFor("second message", () => heard.some((h) => (h.m as { data: number[] }).data[0] === 2), 2000);
+      if (rosVersion === 2) {
+        expect(heard.map((h) => h.m)).toEqual([{ data: [2] }]);
+        expect(srv.lateSubscription).toEqual({ dropped: 1, replayed: 0 });
+      } else {
+        expect(heard.map((h) => h.m)).toEqual([{ data: [1] }, { data: [2] }]);
+        expect(srv.lateSubscription).toEqual({ dropped: 0, replayed: 1 });
+      }
+      pub.ws.close();
+      await server.kill();
+      server = undefined;
+    }
+  });
 });

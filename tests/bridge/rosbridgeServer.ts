@@ -9,16 +9,31 @@
 //   - a bare JSON number as a frame kills a ROS 1 connection (rosbridge 1.x crashes on `msg.get` of an int); ROS 2
 //     servers log it;
 //   - a publish only reaches subscribers of other clients and server-side listeners; nothing is queued for clients
-//     that are not connected.
+//     that are not connected;
+//   - LATE SUBSCRIPTION (`subscribeDelayMs`): a client's advertise creates a ROS publisher, and the graph's subscribers
+//     (the robot's controllers, other clients) connect to it only this long after; a message published before that
+//     is lost — except on ROS 1 (`replayFirstSecond`, default for ROS 1), where rosbridge keeps what a new publisher
+//     sent in its first second and replays it to a subscriber that connects in that second: the message arrives late,
+//     bunched with the next (observed on rosbridge 0.11.17: a first command lost in 2 of 9 starts, the first two 0–77
+//     ms apart);
+//   - FREEZE (`freeze()` … `resume()`, a server stopped with SIGSTOP): nothing is read, processed, answered or sent
+//     while frozen — incoming frames, pings (so the client's heartbeat fails), new connections and outgoing messages
+//     are all held, and on resume everything held is processed and delivered in order, including publishes from a
+//     client that gave up on the connection meanwhile (the kernel had them in the socket buffer). This is how a
+//     command reached a real robot 2–3 s after it was computed.
 // Not reproduced (duet does not use them): fragments, PNG/CBOR/BSON compression, authentication, set_level.
 import { WebSocketServer, WebSocket } from "ws";
 
-/** One message a client published, with the time (performance.now) and client it came from. */
+/**
+ * One message a client published: `at` when the ROS graph got it (performance.now), `sentAt` when its frame reached
+ * the server's socket (≈ when the client sent it; earlier than `at` only for frames held by a freeze).
+ */
 export interface Received {
   topic: string;
   type: string;
   msg: Record<string, unknown>;
   at: number;
+  sentAt: number;
   client: number;
 }
 
@@ -29,10 +44,20 @@ interface Subscription {
   lastSent: number;
 }
 
+/** A client's publisher on a topic, and whether the graph's subscribers have connected to it yet. */
+interface Advertisement {
+  type: string;
+  at: number;
+  /** false until `subscribeDelayMs` after the advertise: publishes before are lost (or held for the ROS 1 replay). */
+  connected: boolean;
+  /** ROS 1: messages of the first second kept for subscribers that connect in it. */
+  replay: Record<string, unknown>[];
+}
+
 interface Client {
   id: number;
   ws: WebSocket;
-  advertised: Map<string, string>;
+  advertised: Map<string, Advertisement>;
 }
 
 type Validator = (msg: Record<string, unknown>) => string | undefined;
@@ -70,6 +95,20 @@ export interface ServerOptions {
   /** 0 = any free port. */
   port?: number;
   rosVersion: 1 | 2;
+  /** Subscribers connect to a newly advertised publisher this long after its advertise (ms; default 0: at once). */
+  subscribeDelayMs?: number;
+  /** Replay a publisher's first second to subscribers that connect in it (default: true on ROS 1, false on ROS 2). */
+  replayFirstSecond?: boolean;
+  /** The time (ms) subscriptions' throttle_rate is measured in (default performance.now; lockstep runs: virtual). */
+  throttleClock?: () => number;
+}
+
+/** What the server holds while frozen. */
+interface Frozen {
+  frames: { c: Client; text: string; at: number }[];
+  out: { c: Client; text: string }[];
+  pings: { ws: WebSocket; data: Buffer }[];
+  upgrades: (() => void)[];
 }
 
 /** A rosbridge v2 server with a ROS graph of topics, services and actions handled in-process. */
@@ -86,25 +125,66 @@ export class RosbridgeTestServer {
   private readonly services = new Map<string, (args: unknown) => unknown>();
   private readonly actions = new Map<string, (args: Record<string, unknown>) => unknown>();
   private nextClient = 1;
+  /** Messages lost because no subscriber had connected to their publisher yet, and messages replayed late (ROS 1). */
+  readonly lateSubscription = { dropped: 0, replayed: 0 };
+  private readonly subscribeDelayMs: number;
+  private readonly replayFirstSecond: boolean;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly throttleClock: () => number;
 
   private constructor(
     private readonly wss: WebSocketServer,
     readonly port: number,
     readonly rosVersion: 1 | 2,
+    options: ServerOptions,
+    private readonly frozenRef: { frozen: Frozen | null },
   ) {
+    this.subscribeDelayMs = options.subscribeDelayMs ?? 0;
+    this.replayFirstSecond = options.replayFirstSecond ?? rosVersion === 1;
+    this.throttleClock = options.throttleClock ?? (() => performance.now());
     wss.on("connection", (ws) => this.accept(ws));
   }
 
   static start(options: ServerOptions): Promise<RosbridgeTestServer> {
+    const frozenRef: { frozen: Frozen | null } = { frozen: null };
     return new Promise((resolve, reject) => {
-      const wss = new WebSocketServer({ host: "127.0.0.1", port: options.port ?? 0 });
+      const wss = new WebSocketServer({
+        host: "127.0.0.1",
+        port: options.port ?? 0,
+        autoPong: false, // pongs are ours: a frozen server does not answer pings
+        verifyClient: (_info, done: (ok: boolean) => void) => {
+          if (frozenRef.frozen) frozenRef.frozen.upgrades.push(() => done(true));
+          else done(true);
+        },
+      });
       wss.once("error", reject);
       wss.once("listening", () => {
         const addr = wss.address();
         const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-        resolve(new RosbridgeTestServer(wss, port, options.rosVersion));
+        resolve(new RosbridgeTestServer(wss, port, options.rosVersion, options, frozenRef));
       });
     });
+  }
+
+  /** Whether the server is frozen. */
+  get frozen(): boolean {
+    return this.frozenRef.frozen !== null;
+  }
+
+  /** Stop the server like SIGSTOP: from now on nothing is read, answered or sent until `resume`. */
+  freeze(): void {
+    this.frozenRef.frozen ??= { frames: [], out: [], pings: [], upgrades: [] };
+  }
+
+  /** SIGCONT: deliver what was held for the clients, then process every frame held, in order. */
+  resume(): void {
+    const held = this.frozenRef.frozen;
+    if (!held) return;
+    this.frozenRef.frozen = null;
+    for (const o of held.out) if (o.c.ws.readyState === WebSocket.OPEN) o.c.ws.send(o.text);
+    for (const p of held.pings) if (p.ws.readyState === WebSocket.OPEN) p.ws.pong(p.data);
+    for (const u of held.upgrades) u();
+    for (const f of held.frames) this.handle(f.c, f.text, f.at);
   }
 
   get url(): string {
@@ -122,6 +202,9 @@ export class RosbridgeTestServer {
 
   /** Kill the server: every connection is cut without a close handshake, like a crashed process. */
   kill(): Promise<void> {
+    this.frozenRef.frozen = null;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     for (const c of this.clients) c.ws.terminate();
     this.clients.clear();
     return new Promise((resolve) => this.wss.close(() => resolve()));
@@ -129,7 +212,7 @@ export class RosbridgeTestServer {
 
   /** A ROS node publishes `msg` on `topic`: delivered to subscribed clients (honouring throttle_rate). */
   publish(topic: string, msg: unknown): void {
-    const now = performance.now();
+    const now = this.throttleClock();
     for (const s of this.subs.get(topic) ?? []) {
       if (s.throttleMs > 0 && now - s.lastSent < s.throttleMs) continue;
       s.lastSent = now;
@@ -158,12 +241,19 @@ export class RosbridgeTestServer {
   }
 
   private send(c: Client, msg: unknown): void {
-    if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(msg));
+    const frozen = this.frozenRef.frozen;
+    if (frozen) frozen.out.push({ c, text: JSON.stringify(msg) });
+    else if (c.ws.readyState === WebSocket.OPEN) c.ws.send(JSON.stringify(msg));
   }
 
   private accept(ws: WebSocket): void {
     const client: Client = { id: this.nextClient++, ws, advertised: new Map() };
     this.clients.add(client);
+    ws.on("ping", (data) => {
+      const frozen = this.frozenRef.frozen;
+      if (frozen) frozen.pings.push({ ws, data });
+      else ws.pong(data);
+    });
     ws.on("close", () => {
       this.clients.delete(client);
       for (const [topic, list] of this.subs)
@@ -172,10 +262,15 @@ export class RosbridgeTestServer {
           list.filter((s) => s.client !== client),
         );
     });
-    ws.on("message", (data) => this.handle(client, data.toString()));
+    ws.on("message", (data) => {
+      const frozen = this.frozenRef.frozen;
+      if (frozen) frozen.frames.push({ c: client, text: data.toString(), at: performance.now() });
+      else this.handle(client, data.toString(), performance.now());
+    });
   }
 
-  private handle(c: Client, text: string): void {
+  /** `sentAt`: when the frame reached the socket. */
+  private handle(c: Client, text: string, sentAt: number): void {
     let msg: unknown;
     try {
       msg = JSON.parse(text);
@@ -199,7 +294,7 @@ export class RosbridgeTestServer {
     switch (m.op) {
       case "advertise":
         if (typeof m.type !== "string") this.log.push(`[client ${c.id}] advertise ${topic}: missing type`);
-        else c.advertised.set(topic, m.type);
+        else if (!c.advertised.has(topic)) this.advertise(c, topic, m.type);
         return;
       case "unadvertise":
         c.advertised.delete(topic);
@@ -222,7 +317,7 @@ export class RosbridgeTestServer {
         );
         return;
       case "publish":
-        this.onPublish(c, topic, m.msg);
+        this.onPublish(c, topic, m.msg, sentAt);
         return;
       case "call_service": {
         const service = typeof m.service === "string" ? m.service : "";
@@ -258,9 +353,32 @@ export class RosbridgeTestServer {
     }
   }
 
-  private onPublish(c: Client, topic: string, msg: unknown): void {
-    const type = c.advertised.get(topic);
-    if (type === undefined) {
+  /** A new publisher: the graph's subscribers connect to it `subscribeDelayMs` later (see the header). */
+  private advertise(c: Client, topic: string, type: string): void {
+    const a: Advertisement = { type, at: performance.now(), connected: this.subscribeDelayMs <= 0, replay: [] };
+    c.advertised.set(topic, a);
+    if (a.connected) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      a.connected = true;
+      const replay = performance.now() - a.at <= 1000 ? a.replay : [];
+      this.lateSubscription.dropped += a.replay.length - replay.length;
+      a.replay = [];
+      for (const rec of replay) {
+        this.lateSubscription.replayed++;
+        this.log.push(
+          `[client ${c.id}] ${topic}: a message of the publisher's first second replayed to a late subscriber`,
+        );
+        this.deliver(c, topic, rec);
+      }
+    }, this.subscribeDelayMs);
+    this.timers.add(t);
+  }
+
+  private onPublish(c: Client, topic: string, msg: unknown, sentAt: number): void {
+    const ad = c.advertised.get(topic);
+    const type = ad?.type;
+    if (ad === undefined || type === undefined) {
       this.log.push(
         `[client ${c.id}] publish ${topic}: Cannot infer topic type for topic ${topic} as it is not yet advertised`,
       );
@@ -276,7 +394,20 @@ export class RosbridgeTestServer {
       return;
     }
     const rec = msg as Record<string, unknown>;
-    this.received.push({ topic, type, msg: rec, at: performance.now(), client: c.id });
+    this.received.push({ topic, type, msg: rec, at: performance.now(), sentAt, client: c.id });
+    if (!ad.connected) {
+      if (this.replayFirstSecond && performance.now() - ad.at < 1000) ad.replay.push(rec);
+      else {
+        this.lateSubscription.dropped++;
+        this.log.push(`[client ${c.id}] ${topic}: no subscriber connected to the new publisher yet — message lost`);
+      }
+      return;
+    }
+    this.deliver(c, topic, rec);
+  }
+
+  /** A publish of client `c` reaches the graph's listeners and the other clients' subscriptions. */
+  private deliver(c: Client, topic: string, rec: Record<string, unknown>): void {
     for (const fn of this.topicListeners.get(topic) ?? []) fn(rec);
     for (const s of this.subs.get(topic) ?? [])
       if (s.client !== c) this.send(s.client, { op: "publish", topic, msg: rec });

@@ -6,13 +6,15 @@
 //   - camera drivers: the sim's rendered frames as sensor_msgs/CompressedImage (PNG, base64 as rosbridge sends uint8[])
 //     on the topic of the interface camera with the same name;
 //   - controllers: listen on the interface's command topics (JointTrajectory / Float64MultiArray, or ROS 2
-//     FollowJointTrajectory goals) and keep the latest target per slot, mapped by joint name.
+//     FollowJointTrajectory goals) and keep the latest target per slot, mapped by joint name; a stamped trajectory
+//     whose stamp + time_from_start has passed on arrival (the robot's wall clock, `wallS`) is not executed, as ROS
+//     trajectory controllers do (counted in `expired`).
 // Time is the driver's (./lockstep.ts): `step()` advances the physics one control period with the latest targets,
 // like position controllers holding their last command for one period. Before the first command of an episode the
 // arms stand still and the sim does not advance (a robot waiting at its start pose).
-import { ACTION_DIM, type Observation, type StepResult } from "../../src/core/index.ts";
+import { ACTION_DIM, encodePng, type Observation, type StepResult } from "../../src/core/index.ts";
 import { makeStamp, slotJointNames, type RobotInterface } from "../../src/bridge/index.ts";
-import { encodePng } from "../../src/data/index.ts";
+import { trajectoryTiming } from "./simRobot.ts";
 import type { SimEnv } from "../../src/sim/index.ts";
 import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
 
@@ -27,6 +29,8 @@ export class SimBackedRobot {
   readonly refused: string[] = [];
   /** Targets each `step()` of the current episode applied (copies). */
   readonly applied: Float64Array[] = [];
+  /** Stamped commands that arrived after their stamp + time_from_start (not executed). */
+  expired = 0;
   private observation: Observation | undefined;
   private commanded = false;
   private readonly names: string[];
@@ -36,6 +40,8 @@ export class SimBackedRobot {
     private readonly server: RosbridgeTestServer,
     private readonly spec: RobotInterface,
     readonly env: SimEnv,
+    /** The robot's wall clock (s since the epoch), which stamped commands are judged by. */
+    private readonly wallS: () => number = () => Date.now() / 1000,
   ) {
     this.names = slotJointNames(spec);
     this.slotOf = new Map(this.names.map((n, i) => [n, i]));
@@ -131,6 +137,12 @@ export class SimBackedRobot {
   private listen(cmd: Command, joints: readonly string[]): void {
     const fromTrajectory = (source: string, tr: unknown): void => {
       const t = tr as { joint_names?: string[]; points?: { positions?: number[] }[] } | undefined;
+      const { stampS, reachS } = trajectoryTiming(tr);
+      if (stampS !== undefined && stampS + (reachS ?? 0) < this.wallS()) {
+        this.commandMessages++;
+        this.expired++;
+        return;
+      }
       this.setTargets(source, t?.joint_names ?? [], t?.points?.[0]?.positions);
     };
     if (cmd.kind === "position_controller")

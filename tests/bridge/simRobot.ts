@@ -1,10 +1,12 @@
 // The robot behind the test rosbridge server: 16 slots servoed toward the last command at their velocity limits,
-// publishing JointState (in a chosen joint order, optionally missing joints) and CompressedImage frames.
+// publishing JointState (in a chosen joint order, optionally missing joints) and CompressedImage frames. Its
+// trajectory controllers behave as ROS ones do with a stamped command: one whose header.stamp + time_from_start lies in
+// the past when it arrives is not executed (a zero stamp means "now"). Every command message is logged in `commands`.
 // A light stand-in for fast protocol and fault tests; ./simBackedRobot.ts puts the bottle-cap simulator itself there.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset } from "../../src/core/index.ts";
-import { slotJointNames, type RobotInterface } from "../../src/bridge/index.ts";
+import { slotJointNames, stampToSeconds, type RobotInterface } from "../../src/bridge/index.ts";
 import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
 
 export interface SimRobotOptions {
@@ -16,6 +18,28 @@ export interface SimRobotOptions {
   order?: "slot" | "reversed";
   /** Joint names never published. */
   omit?: string[];
+}
+
+/** One command message as the robot's controller saw it. */
+export interface RobotCommand {
+  /** Arrival (performance.now ms) and wall time (s since the epoch). */
+  at: number;
+  wallS: number;
+  topic: string;
+  positions: number[];
+  /** header.stamp (s; undefined: no header, or a zero stamp = "now") and the last point's time_from_start (s). */
+  stampS: number | undefined;
+  reachS: number | undefined;
+  /** stamp + time_from_start lay in the past on arrival: a ROS trajectory controller does not execute it. */
+  expired: boolean;
+}
+
+/** A JointTrajectory's stamp and the time_from_start of its last point, in seconds (stamp undefined when zero). */
+export function trajectoryTiming(tr: unknown): { stampS: number | undefined; reachS: number | undefined } {
+  const t = tr as { header?: { stamp?: unknown }; points?: { time_from_start?: unknown }[] } | undefined;
+  const stamp = stampToSeconds(t?.header?.stamp);
+  const last = t?.points?.[t.points.length - 1];
+  return { stampS: stamp === 0 ? undefined : stamp, reachS: stampToSeconds(last?.time_from_start) };
 }
 
 /** Panda home pose for both arms, grippers half open. */
@@ -36,6 +60,8 @@ export class SimRobot {
   /** Publishing joint states (false = the joint-state driver died). */
   jointStatesOn = true;
   camerasOn = true;
+  /** Every command message received (applied or not). */
+  readonly commands: RobotCommand[] = [];
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly names: string[];
   private readonly slotOf: Map<string, number>;
@@ -73,6 +99,23 @@ export class SimRobot {
     this.timers = [];
   }
 
+  /** Log a command; false when it expired (stamp + time_from_start before now) and must not be executed. */
+  private accept(topic: string, positions: unknown, timing: ReturnType<typeof trajectoryTiming>): boolean {
+    const wallS = Date.now() / 1000;
+    const { stampS, reachS } = timing;
+    const expired = stampS !== undefined && stampS + (reachS ?? 0) < wallS;
+    this.commands.push({
+      at: performance.now(),
+      wallS,
+      topic,
+      positions: Array.isArray(positions) ? (positions as number[]) : [],
+      stampS,
+      reachS,
+      expired,
+    });
+    return !expired;
+  }
+
   private setTargets(joints: readonly string[], positions: unknown): void {
     if (!Array.isArray(positions)) return;
     joints.forEach((n, i) => {
@@ -83,20 +126,24 @@ export class SimRobot {
   }
 
   private listen(cmd: RobotInterface["arms"]["left"]["command"], joints: readonly string[]): void {
-    const fromTrajectory = (tr: unknown): void => {
-      const t = tr as { joint_names?: string[]; points?: { positions?: number[] }[] };
-      this.setTargets(t.joint_names ?? [], t.points?.[0]?.positions);
+    const fromTrajectory = (topic: string, tr: unknown): void => {
+      const t = tr as { joint_names?: string[]; points?: { positions?: number[] }[] } | undefined;
+      if (this.accept(topic, t?.points?.[0]?.positions, trajectoryTiming(tr)))
+        this.setTargets(t?.joint_names ?? [], t?.points?.[0]?.positions);
     };
-    if (cmd.kind === "position_controller") this.server.onTopic(cmd.topic, (m) => this.setTargets(joints, m.data));
-    else if (cmd.kind === "joint_trajectory") this.server.onTopic(cmd.topic, (m) => fromTrajectory(m));
+    if (cmd.kind === "position_controller")
+      this.server.onTopic(cmd.topic, (m) => {
+        if (this.accept(cmd.topic, m.data, { stampS: undefined, reachS: undefined })) this.setTargets(joints, m.data);
+      });
+    else if (cmd.kind === "joint_trajectory") this.server.onTopic(cmd.topic, (m) => fromTrajectory(cmd.topic, m));
     else if (this.spec.ros_version === 2) {
       this.server.advertiseAction(cmd.action, (args) => {
-        fromTrajectory(args.trajectory);
+        fromTrajectory(cmd.action, args.trajectory);
         return { error_code: 0 };
       });
     } else
       this.server.onTopic(`${cmd.action}/goal`, (m) =>
-        fromTrajectory((m.goal as { trajectory?: unknown } | undefined)?.trajectory),
+        fromTrajectory(`${cmd.action}/goal`, (m.goal as { trajectory?: unknown } | undefined)?.trajectory),
       );
   }
 

@@ -1,30 +1,45 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { resolveDeployPolicy } from "../../src/cli/deployPolicy.ts";
-import { statusLine } from "../../src/cli/deploy.ts";
+import { interfaceEdits, resolveDeployPolicy } from "../../src/cli/deployPolicy.ts";
+import { statusLine, unstampedFields } from "../../src/cli/deploy.ts";
 import { HoldPolicy } from "../../src/runner/holdPolicy.ts";
 import { loadRobotInterface, type LoadedRobotInterface } from "../../src/bridge/index.ts";
 import type { Observation } from "../../src/core/index.ts";
+import { readPolicyModel } from "../../src/policy/index.ts";
 
-const ROS2 = loadRobotInterface("robot-interfaces/panda-pair-ros2.json"); // one camera, "top"
+const SHIPPED = ["panda-pair-ros1.json", "panda-pair-ros2.json", "panda-pair-ros2-action.json"];
+const ROS2 = loadRobotInterface("robot-interfaces/panda-pair-ros2.json");
 
-/** The ROS 2 interface with the simulator's three cameras (the shipped policies' inputs) at 96×96. */
-function withSimCameras(ri: LoadedRobotInterface): LoadedRobotInterface {
-  const top = Object.values(ri.spec.cameras)[0]!;
-  const cameras = Object.fromEntries(
-    ["front", "left_wrist", "right_wrist"].map((n) => [n, { ...top, topic: `/cameras/${n}/compressed` }]),
-  );
-  return { ...ri, spec: { ...ri.spec, cameras, image_size: { width: 96, height: 96 } } };
+/** The ROS 1 interface as it shipped before issue 35: cameras `top` and `wrist_left`, and other changes. */
+function oldStyle(ri: LoadedRobotInterface): LoadedRobotInterface {
+  const cam = { topic: "/cameras/top/image_raw/compressed", format: "auto" as const, throttle_ms: 50 };
+  return {
+    ...ri,
+    spec: {
+      ...ri.spec,
+      cameras: { top: cam, wrist_left: { ...cam, topic: "/left/wrist_camera/image_raw/compressed" } },
+      image_size: { width: 64, height: 64 },
+      control_hz: 20,
+    },
+  };
 }
+
+function replayFile(content: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), "duet-replay-")), "r.json");
+  writeFileSync(file, JSON.stringify(content));
+  return file;
+}
+
+const row = (x: number): number[] => Array.from({ length: 16 }, (_, i) => i / 100 + x);
 
 describe("duet deploy --policy", () => {
   it("resolves hold and replay:FILE", async () => {
     expect((await resolveDeployPolicy("hold", ROS2)).policy).toBeInstanceOf(HoldPolicy);
-    const dir = mkdtempSync(join(tmpdir(), "duet-replay-"));
-    const file = join(dir, "r.json");
-    writeFileSync(file, JSON.stringify({ chunks: [[Array.from({ length: 16 }, (_, i) => i / 100)]] }));
+    const file = replayFile({ chunks: [[row(0)]] });
     const { policy: p } = await resolveDeployPolicy(`replay:${file}`, ROS2);
     const obs: Observation = { time: 0, state: new Float32Array(16), images: {} };
     const c = await p.predictChunk([obs]);
@@ -32,23 +47,56 @@ describe("duet deploy --policy", () => {
     expect(c.actions[15]).toBeCloseTo(0.15, 6);
   });
 
-  it("loads a trained model with its horizons when it fits the robot interface, and refuses one that does not", async () => {
-    const { policy, obsSteps, actionSteps } = await resolveDeployPolicy("models/bottle-cap-unet", withSimCameras(ROS2));
+  it("replays every step of each chunk unless the file's actionSteps or --action-steps says fewer", async () => {
+    const chunks = [Array.from({ length: 10 }, (_, s) => row(s)), Array.from({ length: 6 }, (_, s) => row(s))];
+    const plain = replayFile({ chunks });
+    expect((await resolveDeployPolicy(`replay:${plain}`, ROS2)).actionSteps).toBe(10);
+    const withTa = replayFile({ chunks, actionSteps: 4 });
+    expect((await resolveDeployPolicy(`replay:${withTa}`, ROS2)).actionSteps).toBe(4);
+    expect((await resolveDeployPolicy(`replay:${withTa}`, ROS2, { actionSteps: 7 })).actionSteps).toBe(7);
+    expect((await resolveDeployPolicy("hold", ROS2, { actionSteps: 3 })).actionSteps).toBe(3);
+    await expect(resolveDeployPolicy(`replay:${replayFile({ chunks, actionSteps: 0 })}`, ROS2)).rejects.toThrow(
+      /actionSteps: expected > 0, received 0/,
+    );
+  });
+
+  it.each(SHIPPED)("%s runs models/bottle-cap-unet as it is, with the model's horizons", async (file) => {
+    const ri = loadRobotInterface(`robot-interfaces/${file}`);
+    expect(interfaceEdits(readPolicyModel("models/bottle-cap-unet"), ri)).toEqual([]);
+    const { policy, obsSteps, actionSteps } = await resolveDeployPolicy("models/bottle-cap-unet", ri);
     expect([obsSteps, actionSteps]).toEqual([1, 1]);
     const frame = { width: 96, height: 96, data: new Uint8Array(96 * 96 * 3).fill(90) };
     const images = { front: frame, left_wrist: frame, right_wrist: frame };
     const chunk = await policy.predictChunk([{ time: 0, state: new Float32Array(16), images }]);
     expect([chunk.horizon, chunk.dim, chunk.actions.every(Number.isFinite)]).toEqual([10, 16, true]);
-    await expect(resolveDeployPolicy("models/bottle-cap-unet", ROS2)).rejects.toThrow(
-      /cameras\.0\.name: expected one of the environment's cameras \(top\), received .front./,
+  });
+
+  it("refuses a model that does not fit the interface with the list of edits to make, before loading it", async () => {
+    const ri = oldStyle(loadRobotInterface("robot-interfaces/panda-pair-ros1.json"));
+    const edits = [
+      'cameras.top: the model reads no camera "top"; rename this key to the model camera its topic should feed (front, left_wrist, right_wrist), or remove it',
+      'cameras.wrist_left: the model reads no camera "wrist_left"; rename this key to the model camera its topic should feed (front, left_wrist, right_wrist), or remove it',
+      'cameras.front: missing; add "front": {"topic": "<the sensor_msgs/CompressedImage topic of the robot\'s camera placed like the model\'s front>"} (or rename one of cameras.top, cameras.wrist_left to it)',
+      'cameras.left_wrist: missing; add "left_wrist": {"topic": "<the sensor_msgs/CompressedImage topic of the robot\'s camera placed like the model\'s left_wrist>"} (or rename one of cameras.top, cameras.wrist_left to it)',
+      'cameras.right_wrist: missing; add "right_wrist": {"topic": "<the sensor_msgs/CompressedImage topic of the robot\'s camera placed like the model\'s right_wrist>"} (or rename one of cameras.top, cameras.wrist_left to it)',
+      'image_size: set {"width": 96, "height": 96} (the model\'s input; every frame is resized to it), not 64x64',
+      "control_hz: set 10 (the rate the model was trained at), not 20",
+    ];
+    expect(interfaceEdits(readPolicyModel("models/bottle-cap-unet"), ri)).toEqual(edits);
+    await expect(resolveDeployPolicy("models/bottle-cap-unet", ri)).rejects.toThrow(
+      `models/bottle-cap-unet does not fit the robot interface robot-interfaces/panda-pair-ros1.json. Edit robot-interfaces/panda-pair-ros1.json:\n  - ${edits.join("\n  - ")}\n(the keys of "cameras" are the camera names the model reads: front, left_wrist, right_wrist)`,
     );
-    const small = withSimCameras(ROS2);
-    await expect(
-      resolveDeployPolicy("models/bottle-cap-unet", {
-        ...small,
-        spec: { ...small.spec, image_size: { width: 64, height: 64 } },
-      }),
-    ).rejects.toThrow(/expected 64x64 \(the environment's front\)/);
+    // an extra camera the model does not read is fine; a missing one is the only edit
+    const shipped = loadRobotInterface("robot-interfaces/panda-pair-ros2.json");
+    const { right_wrist: _gone, ...two } = shipped.spec.cameras;
+    const extra = { ...shipped, spec: { ...shipped.spec, cameras: { ...two, top: two.front! } } };
+    expect(interfaceEdits(readPolicyModel("models/bottle-cap-unet"), extra)).toEqual([
+      'cameras.top: the model reads no camera "top"; rename this key to the model camera its topic should feed (right_wrist), or remove it',
+      'cameras.right_wrist: missing; add "right_wrist": {"topic": "<the sensor_msgs/CompressedImage topic of the robot\'s camera placed like the model\'s right_wrist>"} (or rename one of cameras.top to it)',
+    ]);
+    await expect(resolveDeployPolicy("models/bottle-cap-unet", ROS2, { actionSteps: 11 })).rejects.toThrow(
+      "--action-steps 11: models/bottle-cap-unet plans chunks of 10 steps (config.predSteps)",
+    );
     await expect(resolveDeployPolicy("docs", ROS2)).rejects.toThrow(
       /docs: not a policy model directory: model\.json is missing/,
     );
@@ -56,14 +104,19 @@ describe("duet deploy --policy", () => {
 
   it("names the accepted values for an unknown policy, and the bad field of a replay file", async () => {
     await expect(resolveDeployPolicy("models/nope", ROS2)).rejects.toThrow(
-      '--policy: expected one of hold (hold the measured pose), replay:FILE.json (replay recorded chunks ({"chunks": [[[16 numbers] × Tp] × N]})), MODEL_DIR (a trained policy, e.g. models/bottle-cap-unet), received "models/nope"',
+      '--policy: expected one of hold (hold the measured pose), replay:FILE.json (replay recorded chunks ({"chunks": [[[16 numbers] × Tp] × N], "actionSteps"?: Ta}; every step of each chunk unless Ta says fewer)), MODEL_DIR (a trained policy, e.g. models/bottle-cap-unet), received "models/nope"',
     );
-    const dir = mkdtempSync(join(tmpdir(), "duet-replay-"));
-    const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ chunks: [[[1, 2, 3]]] }));
+    const file = replayFile({ chunks: [[[1, 2, 3]]] });
     await expect(resolveDeployPolicy(`replay:${file}`, ROS2)).rejects.toThrow(
       /chunks\.0\.0: expected length >= 16, received \[1,2,3\]/,
     );
+  });
+
+  it("names the unstamped command interfaces of a file (none in the shipped ones)", () => {
+    for (const f of SHIPPED) expect(unstampedFields(loadRobotInterface(`robot-interfaces/${f}`).spec)).toEqual([]);
+    const spec = structuredClone(ROS2.spec);
+    spec.arms.right.gripper_command = { kind: "position_controller", topic: "/right/gripper/commands" };
+    expect(unstampedFields(spec)).toEqual(["arms.right.gripper_command"]);
   });
 
   it("formats the status line with rates, latency, ages and limit counters", () => {
@@ -76,6 +129,7 @@ describe("duet deploy --policy", () => {
         commandsLogged: 0,
         rejected: 1,
         clamped: 0,
+        clampedSlots: {},
         discarded: 2,
         overruns: 0,
         latencyMsMedian: 2.5,
@@ -91,4 +145,50 @@ describe("duet deploy --policy", () => {
       "hold         epoch 2 | cmd 10.0 Hz | obs→cmd p50 2.5ms p95 – | age joints 12.0ms cam 40.0ms | sent 5 | rejected 1 clamped 0 discarded 2 | watchdog: no frame",
     );
   });
+});
+
+describe("duet deploy as a process (bin/duet.js)", () => {
+  it("with no server and no terminal, says why on stderr; SIGINT to the process group stops it once, exit 0", async () => {
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer();
+      srv.listen(0, "127.0.0.1", () => {
+        const a = srv.address();
+        srv.close(() => resolve(typeof a === "object" && a !== null ? a.port : 0));
+      });
+    });
+    // its own process group, as a shell job, `timeout` or a systemd unit runs it: SIGINT reaches launcher and command
+    const child = spawn(
+      process.execPath,
+      [
+        "bin/duet.js",
+        "deploy",
+        "--robot-interface",
+        "robot-interfaces/panda-pair-ros1.json",
+        "--policy",
+        "hold",
+      ].concat(["--url", `ws://127.0.0.1:${port}`]),
+      { detached: true, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<[number | null, string | null]>((res) => child.on("exit", (c, s) => res([c, s])));
+    try {
+      const t0 = performance.now();
+      while (!stderr.includes("cannot connect") && performance.now() - t0 < 30_000)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(stderr).toContain(
+        `cannot connect to ws://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (attempt 1); retrying in 200 ms`,
+      );
+      process.kill(-(child.pid as number), "SIGINT");
+      expect(await exited).toEqual([0, null]);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), "SIGKILL");
+    }
+    const lines = stderr.trim().split("\n");
+    expect(lines.at(-2)).toBe("closed: closed");
+    expect(lines.at(-1)).toMatch(
+      /^closed {7}epoch 0 \| cmd 0\.0 Hz .* \| sent 0 \| rejected 0 clamped 0 discarded 0 \| closed$/,
+    );
+  }, 60_000);
 });
