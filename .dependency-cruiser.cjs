@@ -1,4 +1,4 @@
-// Import direction and cycles (see ../shared/DESIGN.md, "Layers and the direction of imports").
+// Import direction and cycles (see docs/design.md, "Layers and the direction of imports").
 // Each layer lists the layers it may import; anything else under src/ is forbidden.
 const allowed = {
   core: [],

@@ -9,6 +9,7 @@
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readEvaluations, shippedModels } from "../src/cli/card.ts";
 import { Rng, SLOT_NAMES, type Observation } from "../src/core/index.ts";
 import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder } from "../src/nn/index.ts";
 import {
@@ -31,6 +32,12 @@ const POLICIES = {
   "bottle-cap-unet-cnn": "configs/bottle-cap-unet-cnn.json",
 } as const;
 
+/** "successes/episodes" of a model directory's main test evaluation, or null when it has none. */
+function testSuccess(dir: string): string | null {
+  const test = existsSync(dir) ? readEvaluations(dir).find((e) => e.split === "test" && e.variant === "") : undefined;
+  return test ? `${test.summary.successes}/${test.summary.episodes}` : null;
+}
+
 function matmulFlops(g: GraphBuilder): number {
   let flops = 0;
   for (const node of g.nodes) {
@@ -41,6 +48,9 @@ function matmulFlops(g: GraphBuilder): number {
   return flops;
 }
 
+/** What a language-conditioned policy is told in the benchmark (any phrasing its encoder takes costs the same). */
+const INSTRUCTION = "unscrew the cap";
+
 function observation(rng: Rng, t: number, cameras: readonly string[]): Observation {
   const images = Object.fromEntries(
     cameras.map((c) => [
@@ -48,7 +58,8 @@ function observation(rng: Rng, t: number, cameras: readonly string[]): Observati
       { width: 96, height: 96, data: Uint8Array.from({ length: 96 * 96 * 3 }, () => rng.int(256)) },
     ]),
   );
-  return { time: t / 10, state: Float32Array.from({ length: 16 }, () => rng.uniform(-0.5, 0.5)), images };
+  const state = Float32Array.from({ length: 16 }, () => rng.uniform(-0.5, 0.5));
+  return { time: t / 10, state, images, instruction: INSTRUCTION };
 }
 
 function stats(ms: number[]): { median: number; p95: number } {
@@ -145,7 +156,12 @@ async function trainingSamplesPerSecond(config: PolicyConfig, batch: number, ste
   for (const input of g.inputs) {
     if (input.name === "noise_seed") continue;
     const n = input.shape.reduce((p, q) => p * q, 1);
-    feeds[input.name] = { data: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)), dims: input.shape };
+    // token ids (a language-conditioned policy's instruction) are int64: small ids, as the tokenizer gives
+    const data =
+      input.dtype === "int64"
+        ? BigInt64Array.from({ length: n }, () => BigInt(rng.int(64)))
+        : Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+    feeds[input.name] = { data, dims: input.shape };
   }
   if (feeds[IO.timestep])
     feeds[IO.timestep] = { data: Float32Array.from({ length: batch }, () => rng.int(100)), dims: [batch] };
@@ -170,13 +186,24 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   // --models DIR,DIR: measure these model directories (e.g. a run not shipped) instead of the shipped ones
   const modelsArg = args.indexOf("--models");
   const extra = modelsArg >= 0 ? (args[modelsArg + 1] ?? "").split(",").filter((d) => d.length > 0) : [];
-  const names = extra.length > 0 ? extra : quick ? ["bottle-cap-unet"] : Object.keys(POLICIES);
+  // default: every shipped model (models/NAME with a model.json), else the presets with random weights
+  const shippedDirs = shippedModels();
+  const names =
+    extra.length > 0
+      ? extra
+      : quick
+        ? ["bottle-cap-unet"]
+        : shippedDirs.length > 0
+          ? shippedDirs.map((d) => d.split("/")[1] as string)
+          : Object.keys(POLICIES);
   for (const name of names) {
     process.stderr.write(`${name}: exporting/loading\n`);
     const { dir, shipped } =
       name in POLICIES
         ? modelDir(name, POLICIES[name as keyof typeof POLICIES], tmp)
-        : { dir: name, shipped: name.replace(/^\.\//, "").startsWith("models/") };
+        : existsSync(join("models", name, "model.json"))
+          ? { dir: join("models", name), shipped: true }
+          : { dir: name, shipped: name.replace(/^\.\//, "").startsWith("models/") };
     const config = readPolicyModel(dir).config;
     const steps = config.scheduler.inferenceSteps;
     const lat = await latency(dir, reps, {}); // the default path: what loadPolicy chooses
@@ -187,6 +214,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       sampling: config.objective === "regression" ? "one pass" : lat.mode,
       latency_ms_median: lat.median,
       latency_ms_p95: lat.p95,
+      // the trade in one table: the success its main test evaluation measured (docs/training.md)
+      test_success: testSuccess(dir),
       gflop_per_inference: Number((flops / 1e9).toFixed(4)),
       gflops_per_s: Number((flops / 1e9 / (lat.median / 1000)).toFixed(2)),
       encoder_parameters: ParamLayout.of(network(config).encoderGraph()).total,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Record the demonstrations and train a policy from nothing, evaluate it on 100 held-out seeds and write its model
-# card: the commands behind models/ and the README's Policies table.
+# Record the demonstrations and train a policy from nothing, evaluate it on 100 validation seeds and write its model
+# card: the commands behind models/.
 #
 #   scripts/reproduce.sh                        (npm run reproduce: the shipped models/bottle-cap-unet → runs/reproduce/)
 #   scripts/reproduce.sh [CONFIG] [MODEL_DIR]   (any config; OBSERVER_CONFIG=… first trains an observer to freeze)
@@ -9,7 +9,8 @@
 # U-Net on three cameras, trained for its observer: 1189 s on 2026-12-06) into runs/reproduce/observer, then
 # configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
 # thread beside another training), evaluated with its Ta = 1 and temporal ensembling. Measured from nothing on
-# 2026-12-06: 3416 s in all (observer 1936 s while sharing the cores for part of it, U-Net 1021 s), 92/100. The dataset goes to DATA
+# 2026-12-06: 3416 s in all (observer 1936 s while sharing the cores for part of it, U-Net 1021 s), 92/100 on
+# the validation seeds. The dataset goes to DATA
 # (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with --resume,
 # training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
 set -euo pipefail
@@ -46,7 +47,8 @@ fi
 # The shipped transformer was made so:
 #   OBSERVER_CONFIG=configs/bottle-cap-observer.json OBSERVER_MODEL=runs/reproduce/observer \
 #     bash scripts/reproduce.sh configs/bottle-cap-transformer-frozen.json
-# (2026-12-06: the observer 1189 s, the transformer 2639 s on one thread beside another training; README, Policies),
+# (2026-12-06: the observer 1189 s, the transformer 2639 s on one thread beside another training;
+# docs/experiments/),
 # and models/bottle-cap-unet-wide, trained jointly (12 000 steps, 5765 s on 2026-12-03):
 #   bash scripts/reproduce.sh configs/bottle-cap-unet.json
 frozen=()
@@ -59,7 +61,10 @@ fi
 if [ -f "$MODEL/train/checkpoint.safetensors" ]; then resume=(--resume); else resume=(); fi
 duet train --dataset "$DATA" --config "$CONFIG" --out "$MODEL" --weights float16 "${frozen[@]}" "${resume[@]}"
 
+# Validation seeds (docs/training.md, "Evaluation protocol"): compare runs and choose settings on these. A model that
+# ships is then evaluated once on the test seeds (2 000 000–2 000 199, 200 episodes, eval-test.json) and its card
+# rewritten with `duet card`.
 duet eval --policy "$MODEL" --scenario scenarios/bottle-cap.json --episodes 100 --seed 1000000 \
-  --workers 2 --json > "$MODEL/eval.json"
-tail -n 1 "$MODEL/eval.json"
-node --import tsx scripts/model-card.ts "$MODEL" --record "$RECORD"
+  --workers 2 --json > "$MODEL/eval-validation.json"
+tail -n 1 "$MODEL/eval-validation.json"
+duet card "$MODEL" --record "$RECORD"

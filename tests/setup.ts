@@ -1,4 +1,4 @@
-// Per-suite setup: a test that writes to the console fails (STYLE.md, "Tests").
+// Per-suite setup: a test that writes to the console fails (docs/design.md, "House style", "Tests").
 import { afterEach, beforeEach, expect } from "vitest";
 
 const methods = ["log", "info", "warn", "error", "debug"] as const;

@@ -6,6 +6,7 @@ import { loadScenario } from "../sim/index.ts";
 import { trainAudioImage, trainTextImage, type InstructionMeaning } from "../train/index.ts";
 import { intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
+import { documented } from "./help.ts";
 
 interface ClipArgs {
   dataset: string;
@@ -38,14 +39,15 @@ export function instructionMeanings(scenarioFile: string): Map<string, Instructi
 }
 
 export function registerClip(program: Command): void {
-  program
-    .command("clip")
-    .description(
-      "Train a text encoder and an image encoder into one embedding space (symmetric InfoNCE, learned temperature)\n" +
-        "on the last frames of each episode of a multi-task dataset paired with its instruction, then report\n" +
-        "text→image and image→text Recall@1 on held-out episodes against chance. Writes image.onnx, text.onnx and\n" +
-        "result.json to --out.",
-    )
+  documented(program.command("clip"), {
+    summary: "Train a text and an image encoder into one embedding space on a multi-task recording",
+    example: "duet clip --dataset datasets/multi-task --scenario scenarios/multi-task.json --out runs/clip --steps 300",
+    details:
+      "Symmetric InfoNCE with a learned temperature, " +
+      "on the last frames of each episode of a multi-task dataset paired with its instruction, then report\n" +
+      "text→image and image→text Recall@1 on held-out episodes against chance. Writes image.onnx, text.onnx and\n" +
+      "result.json to --out.",
+  })
     .requiredOption("--dataset <dir>", "dataset recorded from a multi-task scenario (duet record --scenario …)")
     .option("--scenario <file>", "the multi-task scenario it was recorded from", "scenarios/multi-task.json")
     .requiredOption("--out <dir>", "output folder")
@@ -99,14 +101,15 @@ interface BindArgs {
 }
 
 export function registerBindAudio(program: Command): void {
-  program
-    .command("bind-audio")
-    .description(
+  documented(program.command("bind-audio"), {
+    summary: "Bind an audio encoder to a clip run's frozen image embedding space",
+    example: "duet bind-audio --dataset datasets/audio --clip runs/clip --out runs/audio",
+    details:
       "Train an audio encoder (spectrogram transformer) so the sound of the last second before each frame lands on\n" +
-        "that frame's embedding by a duet clip run's frozen image encoder (no audio–text pairs), then report\n" +
-        "audio→image Recall@1/@5 and the median rank on held-out episodes against chance. Writes audio.onnx and\n" +
-        "result.json to --out.",
-    )
+      "that frame's embedding by a duet clip run's frozen image encoder (no audio–text pairs), then report\n" +
+      "audio→image Recall@1/@5 and the median rank on held-out episodes against chance. Writes audio.onnx and\n" +
+      "result.json to --out.",
+  })
     .requiredOption("--dataset <dir>", "dataset recorded with duet record --audio")
     .requiredOption("--clip <dir>", "a duet clip output folder (image.onnx, result.json)")
     .requiredOption("--out <dir>", "output folder")

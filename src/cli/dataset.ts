@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { wilson95 } from "../core/index.ts";
 import { Dataset, validateDataset, type ValidationReport } from "../data/index.ts";
+import { documented } from "./help.ts";
 
 /** `duet dataset info --json` output. */
 export interface DatasetSummary {
@@ -80,34 +81,46 @@ export function formatInfo(s: DatasetSummary): string {
 }
 
 export function formatReport(r: ValidationReport): string {
-  if (r.ok) {
-    return `${r.root}: valid LeRobot v3.0 dataset, ${r.episodes} episodes, ${r.frames} frames${r.finishedCommit ? " (finished an interrupted commit)" : ""}\n`;
-  }
-  const lines = [`${r.root}: INVALID, ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`];
-  for (const p of r.problems) lines.push(`  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`);
+  const item = (p: ValidationReport["problems"][number]): string =>
+    `  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`;
+  const lines = r.ok
+    ? [
+        `${r.root}: valid LeRobot v3.0 dataset, ${r.episodes} episodes, ${r.frames} frames${r.finishedCommit ? " (finished an interrupted commit)" : ""}`,
+      ]
+    : [
+        `${r.root}: INVALID, ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`,
+        ...r.problems.map(item),
+      ];
   if (r.damagedEpisodes.length > 0) {
     lines.push(`  unreadable episodes: ${r.damagedEpisodes.join(", ")} (the others remain readable)`);
   }
+  // warnings do not make a dataset invalid (say, joint-state jumps beyond the robot's velocity limits)
+  if (r.warnings.length > 0) lines.push(`warning${r.warnings.length === 1 ? "" : "s"}:`, ...r.warnings.map(item));
   return lines.join("\n") + "\n";
 }
 
 export function registerDataset(program: Command): void {
-  const dataset = program.command("dataset").description("Inspect and check LeRobot v3.0 datasets");
-  dataset
-    .command("info")
-    .description("Summary: episodes, frames, fps, features, success rate, modes")
+  const dataset = documented(program.command("dataset"), {
+    summary: "Inspect and check LeRobot v3.0 datasets (info, validate)",
+    example: "duet dataset info datasets/demo",
+  });
+  documented(dataset.command("info"), {
+    summary: "Summary of a dataset: episodes, frames, fps, features, tasks, success rate, modes",
+    example: "duet dataset info datasets/demo --json",
+  })
     .argument("<dir>", "dataset folder")
     .option("--json", 'print JSON {"episodes", "frames", "fps", "features", ...} on stdout', false)
     .action(async (dir: string, opts: { json: boolean }) => {
       const s = await datasetInfo(dir);
       process.stdout.write(opts.json ? JSON.stringify(s) + "\n" : formatInfo(s));
     });
-  dataset
-    .command("validate")
-    .description(
-      "Check every file against the LeRobot v3.0 layout and against each other (totals, indices, timestamps,\n" +
-        "column types, PNG frames, statistics). Exits 0 only for a valid dataset. Finishes a commit a crash interrupted.",
-    )
+  documented(dataset.command("validate"), {
+    summary: "Check a dataset against the LeRobot v3.0 layout; exits 0 only when it is valid",
+    details:
+      "Checks every file against the layout and against each other (totals, indices, timestamps, column types,\n" +
+      "PNG frames, statistics). Finishes a commit a crash interrupted.",
+    example: "duet dataset validate datasets/demo",
+  })
     .argument("<dir>", "dataset folder")
     .option("--json", "print the report as JSON on stdout", false)
     .action(async (dir: string, opts: { json: boolean }) => {

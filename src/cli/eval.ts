@@ -4,6 +4,7 @@ import { readPolicyModel } from "../policy/index.ts";
 import { intArg } from "./args.ts";
 import { GOAL_HELP, sim, type SimSummary } from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
+import { documented } from "./help.ts";
 
 /** First seed of evaluation episodes: far from the seeds demonstrations are recorded with (0, 1, 2, …). */
 export const EVAL_SEED = 1_000_000;
@@ -26,9 +27,13 @@ export async function evaluatePolicy(args: EvalArgs): Promise<SimSummary> {
 }
 
 export function registerEval(program: Command): void {
-  const command = program
-    .command("eval")
-    .description("Evaluate a trained policy (models/NAME) in simulation: success rate, 95% Wilson interval, modes.")
+  const command = documented(program.command("eval"), {
+    summary: "Evaluate a trained policy on seeds it never saw: success rate, 95% Wilson interval, modes",
+    details:
+      "`duet sim` with evaluation defaults: the run settings stored with the model, and seeds from 1 000 000\n" +
+      "(validation). Shipped results use the test seeds 2 000 000-2 000 199 once per model (docs/training.md).",
+    example: "duet eval --policy models/bottle-cap-unet --episodes 20 --workers 2",
+  })
     .requiredOption("--policy <dir>", "model directory written by duet train")
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
     .option("--episodes <n>", "number of episodes", intArg(1), 100)

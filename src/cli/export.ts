@@ -5,15 +5,20 @@ import { Dataset, exportZarr } from "../data/index.ts";
 import { reexportPolicy, type RunSettings } from "../policy/index.ts";
 import { intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
+import { documented } from "./help.ts";
 
 export function registerExport(program: Command): void {
-  const exp = program.command("export").description("Export a dataset to other layouts");
-  exp
-    .command("zarr")
-    .description(
-      "Write the diffusion_policy replay buffer (zarr v2): data/state, data/action, data/timestamp, data/<camera>\n" +
-        "concatenated along time, meta/episode_ends (int64). Chunks are uncompressed.",
-    )
+  const exp = documented(program.command("export"), {
+    summary: "Export a dataset to diffusion_policy's zarr layout, or rewrite a model's graphs (zarr, policy)",
+    example: "duet export zarr datasets/demo runs/demo.zarr",
+  });
+  documented(exp.command("zarr"), {
+    summary: "Write a dataset as diffusion_policy's replay buffer (zarr v2)",
+    details:
+      "data/state, data/action, data/timestamp, data/<camera> concatenated along time, meta/episode_ends (int64).\n" +
+      "Chunks are uncompressed.",
+    example: "duet export zarr datasets/demo runs/demo.zarr",
+  })
     .argument("<dir>", "dataset folder")
     .argument("<out>", "output folder, e.g. demos.zarr (must not exist)")
     .action(async (dir: string, out: string) => {
@@ -33,14 +38,15 @@ export function registerExport(program: Command): void {
         bar.stop();
       }
     });
-  exp
-    .command("policy")
-    .description(
+  documented(exp.command("policy"), {
+    summary: "Rewrite a trained policy's graphs with this version's code, optionally changing Ta or ensembling",
+    example: "duet export policy models/bottle-cap-unet runs/unet-ta5 --action-steps 5 --ensemble 0",
+    details:
       "Rewrite a trained policy's ONNX graphs with this version's graph code (faster graphs reach the models in " +
-        "models/, which ship without training checkpoints), optionally changing how its chunks are executed. The " +
-        "weights are read back out of the model's own graphs and keep their precision; the chunks it computes do not " +
-        "change. model.json is written last; its provenance says what changed, and when.",
-    )
+      "models/, which ship without training checkpoints), optionally changing how its chunks are executed. The " +
+      "weights are read back out of the model's own graphs and keep their precision; the chunks it computes do not " +
+      "change. model.json is written last; its provenance says what changed, and when.",
+  })
     .argument("<dir>", "model directory, e.g. models/bottle-cap-unet")
     .argument("[out]", "where to write the model (default: in place)")
     .option("--action-steps <n>", "set config.actionSteps, Ta: actions executed per chunk", intArg(1))

@@ -14,6 +14,7 @@ import {
 } from "../runner/rosRecord.ts";
 import { choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
+import { documented } from "./help.ts";
 
 /** Where demonstrations come from. */
 export const SOURCES = ["expert", "ros"] as const;
@@ -43,6 +44,7 @@ export interface RecordArgs {
   url: string;
   actions: ActionSource;
   topics: string;
+  minFrames?: number;
 }
 
 /** Every problem with the arguments of a source, in one error. */
@@ -51,6 +53,7 @@ function checkArgs(args: RecordArgs): void {
   if (args.source === "expert") {
     if (args.scenario === undefined) problems.push("--scenario <file> is required with --source expert");
     if (args.robotInterface !== undefined) problems.push("--robot-interface is for --source ros");
+    if (args.minFrames !== undefined) problems.push("--min-frames is for --source ros");
   } else {
     if (args.expertNoise !== undefined) problems.push("--expert-noise is for --source expert");
     if (args.leadPolicy !== undefined) problems.push("--lead-policy is for --source expert");
@@ -143,6 +146,7 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
     actions: args.actions,
     topics,
     task: args.task,
+    ...(args.minFrames !== undefined && { minFrames: args.minFrames }),
     log: print,
   });
   bridge.on("log", print);
@@ -184,20 +188,24 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
 }
 
 export function registerRecord(program: Command): void {
-  program
-    .command("record")
-    .description(
-      "Record demonstrations into a LeRobot v3.0 dataset (meta/, data/ parquet with PNG frames). Each episode is " +
-        "committed atomically when it ends: a crash or Ctrl-C loses at most the episodes in progress.\n\n" +
-        "--source expert: the scripted expert in simulation. Episode k of the dataset is reset with seed S + k, so " +
-        "--resume continues the same sequence, and --workers K writes the same dataset as one worker.\n\n" +
-        "--source ros: a real robot through rosbridge, moved by an operator (teleoperation or by hand). Observations " +
-        "come from joint states and cameras; actions are the measured next joint positions (--actions measured) or " +
-        "the targets on the interface's command topics (--actions commanded). Episodes are bounded by keys " +
-        `(${ROS_KEYS}) or by std_msgs/Empty messages on <topics>/start, <topics>/stop (commit) and ` +
-        "<topics>/discard. A step with stale or missing inputs is not recorded; a disconnect discards the episode " +
-        "in progress.",
-    )
+  documented(program.command("record"), {
+    summary: "Record demonstrations (scripted expert in simulation, or a real robot) into a LeRobot v3.0 dataset",
+    example:
+      "duet record --scenario scenarios/bottle-cap.json --source expert --episodes 10 --workers 2 --out datasets/demo",
+    details:
+      "Layout: meta/, data/ parquet with PNG frames (docs/datasets.md). Each episode is " +
+      "committed atomically when it ends: a crash or Ctrl-C loses at most the episodes in progress.\n\n" +
+      "--source expert: the scripted expert in simulation. Episode k of the dataset is reset with seed S + k, so " +
+      "--resume continues the same sequence, and --workers K writes the same dataset as one worker.\n\n" +
+      "--source ros: a real robot through rosbridge, moved by an operator (teleoperation or by hand). Observations " +
+      "come from joint states and cameras; actions are the measured next joint positions (--actions measured) or " +
+      "the targets on the interface's command topics (--actions commanded). Episodes are bounded by keys " +
+      `(${ROS_KEYS}) or by std_msgs/Empty messages on <topics>/start, <topics>/stop (commit) and ` +
+      "<topics>/discard. Frames are evenly timed, so an episode never skips a step: a step with stale or missing " +
+      "inputs ends the episode there (the part before is committed as not successful if it has --min-frames " +
+      "frames, else discarded; the terminal says which) and recording goes on in a new episode; a disconnect " +
+      "discards the episode in progress.",
+  })
     .option("--source <source>", `where demonstrations come from: ${SOURCES.join(", ")}`, choiceArg(SOURCES), "expert")
     .requiredOption("--episodes <n>", "episodes to record in this run", intArg(1))
     .requiredOption("--out <dir>", "dataset folder (new or empty; existing only with --resume)")
@@ -251,6 +259,11 @@ export function registerRecord(program: Command): void {
       "measured",
     )
     .option("--topics <prefix>", "ros: prefix of the start/stop/discard topics", "/duet/record")
+    .option(
+      "--min-frames <n>",
+      "ros: an episode cut at a gap in the inputs is kept if it has at least n frames (default: one second of frames)",
+      intArg(1),
+    )
     .action(async (args: RecordArgs) => {
       if (args.source === "ros") {
         const r = await recordRos(args);

@@ -7,6 +7,7 @@ import { runEpisodes } from "../runner/pool.ts";
 import type { EpisodeOutcome } from "../runner/rollout.ts";
 import type { SimJob } from "../runner/simJob.ts";
 import { choiceArg, intArg } from "./args.ts";
+import { documented } from "./help.ts";
 import { progressBar } from "./progress.ts";
 import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
 
@@ -155,9 +156,14 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
 }
 
 export function registerSim(program: Command): void {
-  const command = program
-    .command("sim")
-    .description("Run a policy on a scenario in simulation and report per-episode outcomes and the success rate.")
+  const command = documented(program.command("sim"), {
+    summary: "Run a policy (the scripted expert or a trained model) on a scenario: outcomes and success rate",
+    details:
+      "Episode i is reset with seed S + i, so the same flags give the same episodes. Prints one line per episode and\n" +
+      "a summary: success rate with its 95% Wilson interval and which arm held the bottle (per task in multi-task\n" +
+      "scenarios). --replay saves episodes for `duet view`.",
+    example: "duet sim --scenario scenarios/bottle-cap.json --policy expert --episodes 4 --workers 2",
+  })
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
     .option("--policy <name>", 'policy: "expert" (scripted) or a trained model directory', "expert")
     .option("--episodes <n>", "number of episodes", intArg(1), 10)

@@ -8,6 +8,7 @@ import { runEpisodes } from "../runner/pool.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
+import { documented } from "./help.ts";
 
 interface TrainArgs {
   dataset: string;
@@ -117,9 +118,13 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
 }
 
 export function registerTrain(program: Command): void {
-  program
-    .command("train")
-    .description("Train a policy on a recorded dataset; writes models/NAME (ONNX graphs + model.json + train/ log).")
+  documented(program.command("train"), {
+    summary: "Train a policy on a recorded dataset; writes a model directory (ONNX graphs, model.json, train/)",
+    details:
+      "Progress bar, validation loss, checkpoints every few hundred steps with exact resume, a loss plot in\n" +
+      "train/curves.png. Configs are JSON files (configs/, fields in docs/training.md).",
+    example: "duet train --dataset datasets/demo --config configs/tiny.json --out runs/tiny",
+  })
     .requiredOption("--dataset <dir>", "LeRobot v3.0 dataset directory")
     .requiredOption("--config <file>", "training config JSON (see configs/)")
     .requiredOption("--out <dir>", "model directory to write, e.g. models/NAME")
@@ -143,7 +148,9 @@ export function registerTrain(program: Command): void {
     .option("--eval-scenario <file>", "evaluate in simulation at train.evalEvery steps and at the end")
     .option("--eval-episodes <n>", "episodes per evaluation", intArg(1), 10)
     .option("--eval-workers <k>", "worker threads for evaluation", intArg(1), 1)
-    .option("--eval-seed <s>", "first seed of the evaluation episodes", intArg(0), 2_000_000)
+    // validation seeds (docs/training.md, "Evaluation protocol"): never the test seeds from 2 000 000, and apart
+    // from the 1 000 000–1 000 099 that `duet eval` compares finished runs on
+    .option("--eval-seed <s>", "first seed of the evaluation episodes (validation seeds)", intArg(0), 1_500_000)
     .action(async (opts: TrainArgs) => {
       await trainCommand(opts);
     });

@@ -7,6 +7,7 @@ import { loadScenario, type CameraSpec } from "../sim/index.ts";
 import { loadReplayWithChunks } from "../runner/replayChunks.ts";
 import { episodeGif, episodePng, startViewer } from "../viewer/index.ts";
 import { intArg } from "./args.ts";
+import { documented } from "./help.ts";
 
 interface ViewArgs {
   port: number;
@@ -80,13 +81,14 @@ export async function view(path: string | undefined, args: ViewArgs): Promise<vo
 }
 
 export function registerView(program: Command): void {
-  program
-    .command("view")
+  documented(program.command("view"), {
+    summary: "Watch episodes in 3D in the browser, watch live runs, teleoperate, or export a GIF/PNG of an episode",
+    details:
+      "The page shows a timeline, the cameras, joint plots and action chunks. --teleop DATASET records\n" +
+      "teleoperated episodes; --gif/--png write pictures with the CPU rasterizer and exit.",
+    example: "duet view runs/demo --port 8080",
+  })
     .argument("[run]", "a replay file (episode_<seed>.json), a run folder (duet sim --replay DIR) or a dataset folder")
-    .description(
-      "Watch episodes in 3D in the browser (timeline, cameras, joint plots, action chunks), watch live runs, " +
-        "teleoperate and record (--teleop DATASET), or export pictures of an episode (--gif / --png).",
-    )
     .option("--port <p>", "HTTP port on 127.0.0.1 (0: any free port)", intArg(0), 8080)
     .option("--scenario <file>", "scenario: re-simulates dataset episodes, robot for chunk paths, cameras for --view")
     .option("--teleop <dataset>", "teleoperate in the page and record episodes into this dataset folder")

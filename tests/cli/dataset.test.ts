@@ -33,4 +33,16 @@ describe("duet dataset", () => {
     expect(text).toContain(join(root, "data/chunk-000/file-000.parquet"));
     expect(text).toContain("unreadable episodes: 0, 1");
   });
+
+  it("validate's report prints warnings under a valid dataset too", async () => {
+    const root = await writeFixture(2);
+    const report = await validateDataset(root);
+    const warning = { file: "data/x.parquet", path: "observation.state", expected: "≤ 0.5 rad", received: "0.9 rad" };
+    const text = formatReport({ ...report, warnings: [warning] });
+    expect(text.split("\n").slice(0, 3)).toEqual([
+      expect.stringMatching(/valid LeRobot v3.0 dataset/) as string,
+      "warning:",
+      "  - data/x.parquet: observation.state: expected ≤ 0.5 rad, received 0.9 rad",
+    ]);
+  });
 });
