@@ -282,22 +282,36 @@ export function recordCommandOf(dir: string): string | undefined {
 }
 
 /**
- * The README's results table: one row per model directory, its main test evaluation and its latency. Rows in the
- * order given; `defaultModel` is marked.
+ * The README's results table: one row per model directory, its main test evaluation and its latency; the default
+ * model (marked) first, then by test success.
  */
 export function resultsTable(dirs: readonly string[], defaultModel: string, bench = readBench()): string {
-  const rows = dirs.map((dir) => {
-    const name = nameOf(dir);
+  const tests = dirs.map((dir) => {
     const test = readEvaluations(dir).find((e) => e.split === "test" && e.variant === "");
     if (!test) throw new DuetError(`${dir}: no eval-test.json (docs/training.md, "Evaluation protocol")`);
-    const s = test.summary;
+    return { dir, s: test.summary };
+  });
+  // the default first, then by test success
+  tests.sort(
+    (a, b) => Number(b.dir === defaultModel) - Number(a.dir === defaultModel) || b.s.successes - a.s.successes,
+  );
+  const rows = tests.map(({ dir, s }) => {
+    const name = nameOf(dir);
     const prov = readPolicyModel(dir).provenance as unknown as Provenance;
     const latency = bench?.[name]?.latency_ms_median;
     const label = `[${name}](${dir}/README.md)${dir === defaultModel ? " (default)" : ""}`;
-    return `| ${label} | ${asked(s) || "bottle cap"} | ${s.successes}/${s.episodes} | ${interval(s)} | ${modes(s)} | ${latency === undefined ? "—" : `${latency} ms`} | ${trainingTime(prov)} |`;
+    const task = [
+      scenarioOf(s)
+        .replace(/^.*\//, "")
+        .replace(/\.json$/, ""),
+      asked(s),
+    ]
+      .filter((x) => x)
+      .join(", ");
+    return `| ${label} | ${task} | ${s.successes}/${s.episodes} | ${interval(s)} | ${modes(s)} | ${latency === undefined ? "—" : `${latency} ms`} | ${trainingTime(prov)} |`;
   });
   return [
-    "| model | task | test successes | Wilson 95% | held: left / right / none | chunk latency | training |",
+    "| model | scenario, instruction | test successes | Wilson 95% | held: left / right / none | chunk latency | training |",
     "| --- | --- | --- | --- | --- | --- | --- |",
     ...rows,
   ].join("\n");

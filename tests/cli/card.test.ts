@@ -73,7 +73,7 @@ describe("duet card", () => {
     const prov = (JSON.parse(readFileSync(join(model, "model.json"), "utf8")) as { provenance: { wall_s: number } })
       .provenance;
     expect(table.split("\n")[2]).toBe(
-      `| [${name}](${model}/README.md) (default) | bottle cap | 6/10 | 25.0%–75.0% | 5 / 3 / 2 | 3.5 ms | ${prov.wall_s} s |`,
+      `| [${name}](${model}/README.md) (default) | bottle-cap | 6/10 | 25.0%–75.0% | 5 / 3 / 2 | 3.5 ms | ${prov.wall_s} s |`,
     );
   });
 
