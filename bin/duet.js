@@ -18,7 +18,10 @@ const env = {
   DUET_SIGINT_ACK_FD: "3",
 };
 const ack = pathToFileURL(join(root, "bin", "sigint-ack.js")).href;
-const child = spawn(process.execPath, ["--import", "tsx", "--import", ack, entry, ...args], {
+// tsx by its resolved URL: a bare `--import tsx` would be looked up from the working directory, so `node
+// /path/to/duet/bin/duet.js` run from another folder could not find it.
+const tsx = import.meta.resolve("tsx");
+const child = spawn(process.execPath, ["--import", tsx, "--import", ack, entry, ...args], {
   stdio: ["inherit", "inherit", "inherit", "pipe"],
   env,
 });

@@ -267,10 +267,12 @@ export class RoslibLink implements RosLink {
     if (f.count === 0 || f.count === f.reported || delay === undefined) return;
     const now = this.clock.now();
     if (f.reported > 0 && now - f.reportedAt < (this.options.failureReportMs ?? 5000)) return;
-    const why = f.lastError || `no websocket answer within ${this.options.connectTimeoutMs} ms`;
+    const why = connectError(f.lastError, this.options.connectTimeoutMs);
     const more = f.reported > 0 ? `, ${f.count - f.reported} since the last report` : "";
     this.log(
-      `cannot connect to ${this.options.url}: ${why} (attempt ${f.count}${more}); retrying in ${Math.round(delay)} ms`,
+      `cannot connect to ${this.options.url}: ${why} (attempt ${f.count}${more}); retrying in ${duration(delay)}, ` +
+        `then every ${duration(this.options.reconnectMax)} at most, until it answers — is rosbridge running there? ` +
+        "Ctrl-C stops",
     );
     f.reported = f.count;
     f.reportedAt = now;
@@ -304,6 +306,33 @@ export class RoslibLink implements RosLink {
     if (ros) this.discard(ros);
     if (wasUp) for (const fn of this.listeners.down) fn(this.epoch, "closed by duet");
   }
+}
+
+/** A delay for a log line: "200 ms", "5 s", "2.5 s". */
+function duration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Math.round(ms / 100) / 10} s`;
+}
+
+/** What node's socket error codes mean, for the failure line. */
+const CONNECT_ERRORS: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "no such host",
+  EAI_AGAIN: "host name lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  ECONNRESET: "connection reset",
+};
+
+/**
+ * A failed attempt's reason in words: "connect ECONNREFUSED 127.0.0.1:9" → "connection refused (ECONNREFUSED)";
+ * no error at all → no websocket answer within the connect timeout; anything else as received.
+ */
+export function connectError(error: string, connectTimeoutMs: number): string {
+  if (error === "") return `no websocket answer within ${connectTimeoutMs} ms`;
+  const code = /\b(E[A-Z_]{3,})\b/.exec(error)?.[1];
+  const words = code === undefined ? undefined : CONNECT_ERRORS[code];
+  return words === undefined ? error : `${words} (${code})`;
 }
 
 /** The link the product uses. */

@@ -1,5 +1,17 @@
 // Argument parsers shared by commands: each rejects bad input with the option name and what was expected.
+import { availableParallelism } from "node:os";
 import { InvalidArgumentError } from "commander";
+
+/**
+ * `--workers k` capped at the machine's cores (more threads than cores only add memory and switching: 99 workers
+ * took 42 s and 2.5 GB where 2 took 13 s and 0.4 GB). `warn` is told when the request is cut.
+ */
+export function capWorkers(requested: number, warn: (line: string) => void, cores = availableParallelism()): number {
+  const cap = Math.max(1, cores);
+  if (requested <= cap) return requested;
+  warn(`--workers ${requested} is more than this machine's ${cap} cores; using ${cap}`);
+  return cap;
+}
 
 /** An integer ≥ min. */
 export function intArg(min: number): (value: string) => number {
@@ -9,6 +21,14 @@ export function intArg(min: number): (value: string) => number {
       throw new InvalidArgumentError(`expected an integer >= ${min}, received "${value}"`);
     return n;
   };
+}
+
+/** A TCP port: a whole number in [0, 65535] (0: any free port). */
+export function portArg(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port number in [0, 65535], received "${value}"`);
+  return n;
 }
 
 /** A finite number in [min, max]. */

@@ -9,6 +9,8 @@ export interface DatasetSummary {
   root: string;
   codebase_version: string;
   robot_type: string | null;
+  /** The simulated scenario recorded in, with the SHA-256 of its content (null: a robot, or an older dataset). */
+  scenario: { name: string; sha256: string } | null;
   episodes: number;
   frames: number;
   fps: number;
@@ -39,6 +41,7 @@ export async function datasetInfo(dir: string): Promise<DatasetSummary> {
     root: dir,
     codebase_version: ds.info.codebase_version,
     robot_type: ds.info.robot_type,
+    scenario: ds.info.scenario ?? null,
     episodes: n,
     frames: ds.totalFrames,
     fps: ds.info.fps,
@@ -63,6 +66,7 @@ export function formatInfo(s: DatasetSummary): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const lines = [
     `${s.root}: LeRobot ${s.codebase_version} dataset, robot ${s.robot_type ?? "unknown"}`,
+    `  scenario ${s.scenario ? `${s.scenario.name} (sha256 ${s.scenario.sha256})` : "not recorded (a robot or teleoperation recording, or an older dataset)"}`,
     `  episodes ${s.episodes}, frames ${s.frames}, fps ${s.fps} (${(s.frames / s.fps / 60).toFixed(1)} min)`,
     `  episode length min ${s.episode_lengths.min} / mean ${s.episode_lengths.mean.toFixed(1)} / max ${s.episode_lengths.max}`,
     `  success ${s.successes}/${s.episodes} = ${pct(s.success_rate)} (95% CI ${pct(s.wilson95[0])}–${pct(s.wilson95[1])})`,
@@ -91,9 +95,20 @@ export function formatReport(r: ValidationReport): string {
         `${r.root}: INVALID, ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`,
         ...r.problems.map(item),
       ];
-  if (r.damagedEpisodes.length > 0) {
-    lines.push(`  unreadable episodes: ${r.damagedEpisodes.join(", ")} (the others remain readable)`);
+  // A data file loads as a whole: the sound episodes that share one with a damaged episode cannot be loaded either.
+  for (const f of r.damagedFiles) {
+    const also =
+      f.sound.length === 0
+        ? ""
+        : `; ${f.sound.length === 1 ? "episode" : "episodes"} ${f.sound.join(", ")} in the same file cannot be loaded ` +
+          "either until it is repaired (a data file loads as a whole)";
+    lines.push(
+      `  damaged ${f.damaged.length === 1 ? "episode" : "episodes"} ${f.damaged.join(", ")} (${f.file})${also}`,
+    );
   }
+  const sound = r.dataFiles - r.damagedFiles.length;
+  if (r.damagedFiles.length > 0 && sound > 0)
+    lines.push(`  the episodes in the other ${sound} data file${sound === 1 ? "" : "s"} remain readable`);
   // warnings do not make a dataset invalid (say, joint-state jumps beyond the robot's velocity limits)
   if (r.warnings.length > 0) lines.push(`warning${r.warnings.length === 1 ? "" : "s"}:`, ...r.warnings.map(item));
   return lines.join("\n") + "\n";

@@ -22,6 +22,7 @@ interface DeployArgs {
   url: string;
   dryRun?: boolean;
   actionSteps?: number;
+  allowUnfinished?: boolean;
 }
 
 /**
@@ -60,6 +61,7 @@ export async function deploy(args: DeployArgs): Promise<void> {
   const ri = loadRobotInterface(args.robotInterface);
   const { policy, ...horizons } = await resolveDeployPolicy(args.policy, ri, {
     ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
+    ...(args.allowUnfinished === true && { allowUnfinished: true }),
   });
   const clock = createClock();
   const bridge = createRosBridge(ri.spec, url, clock);
@@ -102,9 +104,17 @@ export async function deploy(args: DeployArgs): Promise<void> {
         "in rosbridge or the network takes effect whenever it arrives. duet sends only while a joint state arrived " +
         "within the last control period; use joint_trajectory (stamped) to have late commands dropped by the robot",
     );
+  // No rosbridge at the URL: keep retrying, with a failure line that says what was refused and how to stop (the link
+  // logs the first at once, then one per 5 s), rather than give up after connect_timeout_ms. A robot whose rosbridge
+  // comes up after duet is started is normal (a launch file, a robot still booting), and a connection that was never
+  // made and one that dropped are the same case to the link: both recover on their own when the server answers.
+  let connected = false;
+  bridge.on("up", () => (connected = true));
   await new Promise<void>((done) => {
-    const quit = (): void => {
-      controller.close();
+    const quit = (how: string): void => {
+      controller.close(
+        connected ? `quit (${how})` : `quit (${how}); never connected to ${url}, so nothing was sent to the robot`,
+      );
       if (process.stdin.isTTY) process.stdin.setRawMode(false);
       process.stdin.pause();
       print(statusLine(controller.status, rate));
@@ -117,11 +127,12 @@ export async function deploy(args: DeployArgs): Promise<void> {
         const key = buf.toString();
         if (key === "s" || key === " ") controller.stop("operator stop (keyboard)");
         else if (key === "r") controller.resume();
-        else if (key === "q" || key === "\u0003") quit();
+        else if (key === "q") quit("q");
+        else if (key === "\u0003") quit("Ctrl-C");
       });
     }
-    process.once("SIGINT", quit);
-    process.once("SIGTERM", quit);
+    process.once("SIGINT", () => quit("SIGINT"));
+    process.once("SIGTERM", () => quit("SIGTERM"));
     controller.start();
   });
 }
@@ -145,6 +156,7 @@ export function registerDeploy(program: Command): void {
       "Ta: chunk steps executed before the policy is asked again (default: a model's own Ta; a replay file's actionSteps, else every step of each chunk)",
       intArg(1),
     )
+    .option("--allow-unfinished", "run a model exported before its training's last step (refused by default)")
     .action(async (opts: DeployArgs) => {
       await deploy(opts);
     });

@@ -18,6 +18,8 @@ export interface DeployPolicy {
 export interface DeployPolicyOptions {
   /** Ta: chunk steps executed before the policy is asked again (`--action-steps`); default per policy kind. */
   actionSteps?: number;
+  /** Run a model exported before its run's last step (model.json provenance.unfinished). Default false: refused. */
+  allowUnfinished?: boolean;
 }
 
 interface PolicyResolver {
@@ -77,6 +79,13 @@ async function trainedPolicy(
   options: DeployPolicyOptions,
 ): Promise<DeployPolicy> {
   const model = readPolicyModel(dir);
+  if (model.provenance.unfinished === true && options.allowUnfinished !== true) {
+    throw new DuetError(
+      `${dir} is unfinished: exported at step ${String(model.provenance.steps)} of ${String(model.provenance.total_steps)} ` +
+        `(provenance.unfinished in model.json; its training was interrupted). Finish it with duet train --resume ` +
+        `--out ${dir}, or pass --allow-unfinished to run it on the robot anyway`,
+    );
+  }
   const edits = interfaceEdits(model, ri);
   if (edits.length > 0)
     throw new DuetError(

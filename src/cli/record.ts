@@ -12,9 +12,10 @@ import {
   type RosRecordResult,
   type RosRecordStatus,
 } from "../runner/rosRecord.ts";
-import { choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
+import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
+import { warnIfUnfinished } from "./sim.ts";
 
 /** Where demonstrations come from. */
 export const SOURCES = ["expert", "ros"] as const;
@@ -81,6 +82,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
     controller.abort();
   };
   process.on("SIGINT", onSigint);
+  if (args.leadPolicy !== undefined) warnIfUnfinished(args.leadPolicy, "--lead-policy");
   const bar = progressBar("record", args.episodes);
   let ok = 0;
   try {
@@ -94,7 +96,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
         ...(args.audio ? { audio: true } : {}),
         ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
       },
-      workers: args.workers,
+      workers: capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`)),
       out: args.out,
       episodes: args.episodes,
       seed: args.seed,

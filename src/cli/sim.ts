@@ -5,8 +5,8 @@ import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import type { EpisodeOutcome } from "../runner/rollout.ts";
-import type { SimJob } from "../runner/simJob.ts";
-import { choiceArg, intArg } from "./args.ts";
+import { checkJob, type SimJob } from "../runner/simJob.ts";
+import { capWorkers, choiceArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
 import { progressBar } from "./progress.ts";
 import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
@@ -86,6 +86,36 @@ export function summarize(
   };
 }
 
+/**
+ * A model exported from a checkpoint before its run's last step (model.json provenance.unfinished, written by
+ * duet train): what to say about it, or null for a finished model (or one from before the field existed).
+ */
+export function unfinishedNote(dir: string, provenance: Record<string, unknown>): string | null {
+  if (provenance.unfinished !== true) return null;
+  const steps = typeof provenance.steps === "number" ? provenance.steps : "?";
+  const total = typeof provenance.total_steps === "number" ? provenance.total_steps : "?";
+  return (
+    `${dir} is unfinished: exported at step ${steps} of ${total} (provenance.unfinished in model.json; its ` +
+    `training was interrupted); finish it with duet train --resume --out ${dir}`
+  );
+}
+
+/**
+ * Warn on stderr (one line) when the model directory an option names is unfinished; `option` ("--lead-policy")
+ * prefixes the line where the model comes from a flag other than --policy. A model.json that is missing or invalid
+ * says nothing here: the loader that follows reports it.
+ */
+export function warnIfUnfinished(dir: string, option = ""): void {
+  let provenance: Record<string, unknown>;
+  try {
+    provenance = readPolicyModel(dir).provenance;
+  } catch {
+    return;
+  }
+  const note = unfinishedNote(dir, provenance);
+  if (note) process.stderr.write(`duet: warning: ${option ? `${option} ` : ""}${note}\n`);
+}
+
 export const GOAL_HELP =
   "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
 
@@ -112,12 +142,16 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
   if (args.live) job.liveUrl = args.live;
+  if (args.policy !== "expert") warnIfUnfinished(args.policy);
+  // what every episode shares (graphs, instructions, output folders) is checked here, once, before any worker starts
+  await checkJob(job, { replayDir: "--replay", framesDir: "--frames" });
+  const workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
   const seeds = Array.from({ length: args.episodes }, (_, i) => args.seed + i);
   const bar = progressBar("episodes", seeds.length);
   let done = 0;
   let ok = 0;
   const outcomes = await runEpisodes(job, seeds, {
-    workers: args.workers,
+    workers,
     onEpisode: (o) => {
       done++;
       if (o.success) ok++;

@@ -6,9 +6,10 @@ import type { WeightPrecision } from "../nn/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
-import { intArg } from "./args.ts";
+import { capWorkers, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
+import { warnIfUnfinished } from "./sim.ts";
 
 interface TrainArgs {
   dataset: string;
@@ -27,8 +28,9 @@ interface TrainArgs {
 /** Success rate of a model directory over fixed seeds (the same seeds at every evaluation, so points compare). */
 function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Evaluator {
   const seeds = Array.from({ length: args.evalEpisodes }, (_, i) => args.evalSeed + i);
+  const workers = capWorkers(args.evalWorkers, (line) => process.stderr.write(`duet: --eval-${line.slice(2)}\n`));
   return async (policyDir) => {
-    const outcomes = await runEpisodes({ scenario, policy: policyDir, cameras }, seeds, { workers: args.evalWorkers });
+    const outcomes = await runEpisodes({ scenario, policy: policyDir, cameras }, seeds, { workers });
     return { success_rate: outcomes.filter((o) => o.success).length / outcomes.length };
   };
 }
@@ -45,6 +47,8 @@ function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
 
 export async function trainCommand(args: TrainArgs): Promise<void> {
   const config = loadTrainConfig(args.config);
+  if (args.initFrom !== undefined) warnIfUnfinished(args.initFrom, "--init-from");
+  if (args.observerFrom !== undefined) warnIfUnfinished(args.observerFrom, "--observer-from");
   const cameras = config.policy.encoder !== null;
   // created when training starts: a frozen observer's features are computed first, with their own bar
   let bar: ReturnType<typeof progressBar> | undefined;

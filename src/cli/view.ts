@@ -6,7 +6,7 @@ import { DuetError } from "../core/index.ts";
 import { loadScenario, type CameraSpec } from "../sim/index.ts";
 import { loadReplayWithChunks } from "../runner/replayChunks.ts";
 import { episodeGif, episodePng, startViewer } from "../viewer/index.ts";
-import { intArg } from "./args.ts";
+import { intArg, portArg } from "./args.ts";
 import { documented } from "./help.ts";
 
 interface ViewArgs {
@@ -61,16 +61,22 @@ export async function view(path: string | undefined, args: ViewArgs): Promise<vo
     console.log(`wrote ${out}`);
     return;
   }
+  if (path !== undefined && !existsSync(path)) {
+    throw new DuetError(
+      `${path}: no such file or folder; give a replay file (episode_<seed>.json), a run folder (duet sim --replay DIR) or a dataset folder`,
+    );
+  }
   const scenario = args.scenario ?? "scenarios/bottle-cap.json";
   const server = await startViewer({
     ...(path !== undefined ? { source: path } : {}),
     ...(args.scenario !== undefined ? { scenario: args.scenario } : {}),
     port: args.port,
+    // a run that cannot be shown is an error, not a page showing nothing (`duet view` alone serves live runs)
+    requireSource: true,
     ...(args.teleop !== undefined
       ? { teleop: { out: args.teleop, scenario, seed: args.seed, resume: args.resume } }
       : {}),
   });
-  if (server.sourceError) console.error(`(the page shows this error too; still serving for live runs)`);
   console.log(`duet view: ${server.url}  (live runs connect to ws://127.0.0.1:${server.port}/live; Ctrl-C stops)`);
   if (args.teleop !== undefined) console.log(`teleoperation: recording into ${args.teleop}`);
   await new Promise<void>((done) => {
@@ -89,7 +95,7 @@ export function registerView(program: Command): void {
     example: "duet view runs/demo --port 8080",
   })
     .argument("[run]", "a replay file (episode_<seed>.json), a run folder (duet sim --replay DIR) or a dataset folder")
-    .option("--port <p>", "HTTP port on 127.0.0.1 (0: any free port)", intArg(0), 8080)
+    .option("--port <p>", "HTTP port on 127.0.0.1 (0: any free port)", portArg, 8080)
     .option("--scenario <file>", "scenario: re-simulates dataset episodes, robot for chunk paths, cameras for --view")
     .option("--teleop <dataset>", "teleoperate in the page and record episodes into this dataset folder")
     .option("--resume", "with --teleop: append to an existing dataset", false)

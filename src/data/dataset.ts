@@ -35,6 +35,24 @@ import { episodeIssues, loadEpisodes, loadInfo, loadStats, loadTasks } from "./m
 import { openParquet, readRows, rowCount } from "./parquet.ts";
 import type { DatasetStats } from "./stats.ts";
 
+/** Bad values listed one by one in a damaged data file's error; the rest are counted. */
+const LISTED_ISSUES = 20;
+
+/**
+ * A data file whose rows hold bad values (images that are not PNG, vectors of the wrong size, wrong indices): the
+ * first values listed, then their count and, per episode, how many of its rows are bad. `episodes`: the episodes with
+ * bad rows (the file's other episodes are sound, though the file loads as a whole).
+ */
+export class DamagedDataFile extends ValidationError {
+  constructor(
+    file: string,
+    issues: readonly Issue[],
+    readonly episodes: readonly number[],
+  ) {
+    super(file, issues);
+  }
+}
+
 export interface OpenDatasetOptions {
   /** File system. Default: node:fs. */
   fs?: DatasetFs;
@@ -229,11 +247,24 @@ export class Dataset {
       png: Object.fromEntries(cams.map((c) => [c.name, new Array<Uint8Array>(rows)])),
     };
     const issues: Issue[] = [];
+    /** Per damaged episode: its rows with at least one bad value, and its length. */
+    const damaged = new Map<number, { rows: number; length: number }>();
+    let badValues = 0;
+    let badRow = -1;
+    let episode: EpisodeMeta | undefined;
     const bad = (r: number, column: string, expected: string, received: unknown) => {
-      if (issues.length < 20) issues.push({ path: `row ${r}.${column}`, expected, received: String(received) });
+      badValues++;
+      if (issues.length < LISTED_ISSUES)
+        issues.push({ path: `row ${r}.${column}`, expected, received: String(received) });
+      if (badRow === r || episode === undefined) return;
+      badRow = r;
+      const d = damaged.get(episode.episodeIndex) ?? { rows: 0, length: episode.length };
+      d.rows++;
+      damaged.set(episode.episodeIndex, d);
     };
     let r = 0;
     for (const e of inFile) {
+      episode = e;
       for (let t = 0; t < e.length; t++, r++) {
         const row = data[r] as Record<string, unknown>;
         const state = row[STATE_KEY];
@@ -274,7 +305,23 @@ export class Dataset {
         }
       }
     }
-    if (issues.length > 0) throw new ValidationError(file, issues);
+    if (issues.length > 0) {
+      if (badValues > issues.length) {
+        issues.push({
+          path: "(more rows)",
+          expected: "valid values",
+          received: `${badValues - issues.length} more bad values`,
+        });
+      }
+      for (const [index, d] of damaged) {
+        issues.push({
+          path: `episode ${index}`,
+          expected: "readable rows",
+          received: `${d.rows} of its ${d.length} rows bad`,
+        });
+      }
+      throw new DamagedDataFile(file, issues, [...damaged.keys()]);
+    }
     return out;
   }
 

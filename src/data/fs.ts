@@ -13,6 +13,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
+import { DuetError } from "../core/index.ts";
 
 /** File operations a dataset needs. Paths are absolute or relative to the process's working directory. */
 export interface DatasetFs {
@@ -52,8 +53,22 @@ export function nodeFs(): DatasetFs {
     rename: (from, to) => renameSync(from, to),
     unlink: (path) => unlinkSync(path),
     exists: (path) => existsSync(path),
-    mkdirp: (path) => void mkdirSync(path, { recursive: true }),
-    list: (dir) => (existsSync(dir) ? readdirSync(dir) : []),
+    mkdirp(path) {
+      try {
+        mkdirSync(path, { recursive: true });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === "ENOTDIR" || code === "EEXIST" ? "a file is in the way" : (e as Error).message;
+        throw new DuetError(`${path}: cannot create this folder (${code ?? "error"}: ${why}); name a dataset folder`);
+      }
+    },
+    list(dir) {
+      if (!existsSync(dir)) return [];
+      if (!statSync(dir).isDirectory()) {
+        throw new DuetError(`${dir}: is a file, not a folder; name a dataset folder (new, empty, or a dataset)`);
+      }
+      return readdirSync(dir);
+    },
     size: (path) => statSync(path).size,
     syncDir(dir) {
       let fd: number | undefined;

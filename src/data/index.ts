@@ -3,7 +3,7 @@ export { DatasetWriter, EPISODES_PER_META_FILE } from "./writer.ts";
 export type { DatasetWriterOptions } from "./writer.ts";
 export { EpisodeBuilder } from "./episode.ts";
 export type { EpisodeRecord, EpisodeOutcome } from "./episode.ts";
-export { Dataset } from "./dataset.ts";
+export { Dataset, DamagedDataFile } from "./dataset.ts";
 export type { OpenDatasetOptions, EpisodeFrames } from "./dataset.ts";
 export { WindowSampler, splitEpisodes } from "./windows.ts";
 export type { WindowOptions, WindowBuffers } from "./windows.ts";
@@ -24,7 +24,7 @@ export {
   compareFeatures,
   formatPath,
 } from "./info.ts";
-export type { DatasetInfo, DatasetSpec, Feature, Features } from "./info.ts";
+export type { DatasetInfo, DatasetScenario, DatasetSpec, Feature, Features } from "./info.ts";
 export type { EpisodeMeta } from "./episodes.ts";
 export { QUANTILES, aggregateStats, vectorStats } from "./stats.ts";
 export type { DatasetFeatureStats, DatasetStats } from "./stats.ts";

@@ -56,6 +56,13 @@ const template = (...vars: string[]) =>
     .string()
     .refine((s) => vars.every((v) => s.includes(`{${v}`)), { message: `a template containing {${vars.join("}, {")}}` });
 
+/**
+ * The scenario a simulated dataset was recorded in: its name, and the SHA-256 of its resolved content (the scenario as
+ * loaded, defaults filled in), so a copy under another file name is the same scenario and an edited one is not.
+ */
+export const datasetScenarioSchema = z.object({ name: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export type DatasetScenario = z.output<typeof datasetScenarioSchema>;
+
 export const infoSchema = z
   .looseObject({
     codebase_version: z.literal(CODEBASE_VERSION),
@@ -72,6 +79,8 @@ export const infoSchema = z
     data_path: template("chunk_index", "file_index"),
     video_path: template("video_key", "chunk_index", "file_index").nullable(),
     features: z.record(z.string(), featureSchema),
+    /** duet: the simulated scenario the episodes were recorded in (absent: a robot, or an older dataset). */
+    scenario: datasetScenarioSchema.optional(),
   })
   .superRefine((info, ctx) => {
     for (const [key, want] of Object.entries(DEFAULT_FEATURES)) {

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { AUDIO_KEY, DuetError, STATE_KEY, ValidationError, type Issue } from "../core/index.ts";
 import { commitPending, finishPendingCommit, liveWriter } from "./commit.ts";
-import { Dataset } from "./dataset.ts";
+import { DamagedDataFile, Dataset } from "./dataset.ts";
 import type { EpisodeMeta } from "./episodes.ts";
 import { nodeFs, type DatasetFs } from "./fs.ts";
 import {
@@ -40,8 +40,18 @@ export interface ValidationReport {
    * beyond a robot's speed (see `jumpWarnings`).
    */
   warnings: Problem[];
-  /** Episodes whose frames cannot be read (their data file is damaged); the others remain readable. */
+  /**
+   * Episodes with damaged frames: those whose rows hold bad values, or every episode of a data file that cannot be
+   * read at all. A data file loads as a whole, so training refuses its sound episodes too until it is repaired.
+   */
   damagedEpisodes: number[];
+  /**
+   * Each data file that failed to load: its path (relative to the dataset), its damaged episodes, and the sound
+   * episodes it also holds, which cannot be loaded either until the file is repaired.
+   */
+  damagedFiles: { file: string; damaged: number[]; sound: number[] }[];
+  /** Data files that meta/episodes points at (damaged or not). */
+  dataFiles: number;
   /** True when an interrupted commit was finished (rolled forward) before checking. */
   finishedCommit: boolean;
 }
@@ -85,15 +95,23 @@ export async function validateDataset(root: string, options: ValidateOptions = {
     problems,
     warnings,
     damagedEpisodes: [...damaged].sort((a, b) => a - b),
+    damagedFiles,
+    dataFiles: byFile.size,
     finishedCommit,
   });
   const damaged = new Set<number>();
+  const damagedFiles: ValidationReport["damagedFiles"] = [];
+  let byFile = new Map<string, EpisodeMeta[]>();
   let finishedCommit = false;
+  /** The episodes with bad rows in the data file `attempt` failed on last (DamagedDataFile), else null. */
+  let damagedRows: readonly number[] | null = null;
   /** Run `f`; record what it throws as problems of `file`. */
   const attempt = async <T>(file: string, f: () => T | Promise<T>): Promise<T | undefined> => {
+    damagedRows = null;
     try {
       return await f();
     } catch (e) {
+      if (e instanceof DamagedDataFile) damagedRows = e.episodes;
       if (e instanceof ValidationError) {
         for (const i of e.issues) problems.push({ file: e.source, ...i });
       } else if (e instanceof DuetError) {
@@ -144,7 +162,7 @@ export async function validateDataset(root: string, options: ValidateOptions = {
   if (specIssues.length > 0) return report();
 
   // Data files: each one the episodes point at, and no others.
-  const byFile = new Map<string, EpisodeMeta[]>();
+  byFile = new Map<string, EpisodeMeta[]>();
   for (const e of episodes) {
     const rel = formatPath(info.data_path, { chunk_index: e.dataChunk, file_index: e.dataFile });
     byFile.set(rel, [...(byFile.get(rel) ?? []), e]);
@@ -183,7 +201,13 @@ export async function validateDataset(root: string, options: ValidateOptions = {
       );
       return true;
     });
-    if (ok !== true) for (const e of list) damaged.add(e.episodeIndex);
+    // a file whose rows were read names its damaged episodes; one that could not be read at all loses them all
+    if (ok !== true) {
+      const bad = [...(damagedRows ?? list.map((m) => m.episodeIndex))].sort((a, b) => a - b);
+      for (const e of bad) damaged.add(e);
+      const sound = list.map((m) => m.episodeIndex).filter((e) => !bad.includes(e));
+      damagedFiles.push({ file: rel, damaged: bad, sound: sound.sort((a, b) => a - b) });
+    }
   }
   return report();
 }

@@ -41,6 +41,7 @@ import {
   formatPath,
   nextChunkFile,
   type DatasetInfo,
+  type DatasetScenario,
   type DatasetSpec,
 } from "./info.ts";
 import { episodeIssues, loadEpisodes, loadInfo, loadTasks } from "./meta.ts";
@@ -65,6 +66,11 @@ export interface DatasetWriterOptions {
   dataFileSizeMb?: number;
   /** File system. Default: node:fs. */
   fs?: DatasetFs;
+  /**
+   * The scenario recorded in (simulation): stored in a new dataset's info.json; resuming a dataset that names another
+   * scenario is refused, naming both.
+   */
+  scenario?: DatasetScenario;
 }
 
 /** Per (chunk, file): what the writer holds in memory to rewrite that file with one more episode. */
@@ -126,6 +132,7 @@ export class DatasetWriter {
       acquireLock(fs, root);
       removeStrayTemps(fs, root);
       const info = emptyInfo(spec, options.dataFileSizeMb);
+      if (options.scenario) info.scenario = { ...options.scenario };
       commitFiles(fs, root, [
         { path: STATS_PATH, data: "{}\n" },
         { path: INFO_PATH, data: JSON.stringify(info, null, 4) + "\n" },
@@ -142,6 +149,14 @@ export class DatasetWriter {
       finishPendingCommit(fs, root);
       removeStrayTemps(fs, root);
       const info = loadInfo(fs, root);
+      const stored = info.scenario;
+      if (options.scenario && stored && stored.sha256 !== options.scenario.sha256) {
+        const name = (sc: DatasetScenario): string => `"${sc.name}" (sha256 ${sc.sha256.slice(0, 12)}…)`;
+        throw new DuetError(
+          `${infoFile}: this dataset was recorded in scenario ${name(stored)}; resuming it with scenario ` +
+            `${name(options.scenario)} would mix the two. Resume with the same scenario, or record into a new folder`,
+        );
+      }
       const featureIssues = compareFeatures(featuresFromSpec(spec), info.features);
       if (info.fps !== spec.fps)
         featureIssues.push({ path: "fps", expected: String(spec.fps), received: String(info.fps) });

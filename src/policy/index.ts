@@ -31,7 +31,7 @@ export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./mode
 export type { PolicyModel } from "./modelFile.ts";
 export { DiffusionPolicy, dropElapsed } from "./diffusionPolicy.ts";
 export type { SamplingOptions, PolicyGraphs } from "./diffusionPolicy.ts";
-export { exportPolicy, loadPolicy, readPolicyModel } from "./modelDir.ts";
+export { exportPolicy, loadPolicy, readPolicyModel, releasePolicy } from "./modelDir.ts";
 export { reexportPolicy } from "./reexport.ts";
 export type { RunSettings } from "./reexport.ts";
 export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./modelDir.ts";

@@ -188,7 +188,47 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
     );
   }
   const opts = { intraOpThreads: options.threads ?? 1 };
-  const open = (f: string) => Session.create(join(dir, f), { ...opts, label: join(dir, f) });
+  const opened: Session[] = [];
+  const open = async (f: string): Promise<Session> => {
+    const session = await Session.create(join(dir, f), { ...opts, label: join(dir, f) });
+    opened.push(session);
+    return session;
+  };
+  try {
+    const policy = await openPolicy(dir, m, open, options);
+    sessionsOf.set(policy, opened);
+    return policy;
+  } catch (e) {
+    // a graph that does not load or match: the ones already open are released before the error leaves, so no native
+    // session outlives it (one alive when a worker thread ends aborts the process)
+    await releaseAll(opened);
+    throw e;
+  }
+}
+
+/** The sessions each loaded policy holds, for `releasePolicy`. */
+const sessionsOf = new WeakMap<DiffusionPolicy, Session[]>();
+
+async function releaseAll(sessions: Session[]): Promise<void> {
+  const list = sessions.splice(0);
+  await Promise.allSettled(list.map((s) => s.release()));
+}
+
+/**
+ * Release the onnxruntime sessions of a policy from `loadPolicy` (after which it must not be used). Call it before
+ * the thread that loaded the policy ends; calling it twice does nothing.
+ */
+export async function releasePolicy(policy: DiffusionPolicy): Promise<void> {
+  const sessions = sessionsOf.get(policy);
+  if (sessions) await releaseAll(sessions);
+}
+
+async function openPolicy(
+  dir: string,
+  m: PolicyModel,
+  open: (file: string) => Promise<Session>,
+  options: LoadPolicyOptions,
+): Promise<DiffusionPolicy> {
   const encoder = await open(m.files.encoder);
   const denoiser = await open(m.files.denoiser);
   const sampler = m.files.sampler ? await open(m.files.sampler) : null;

@@ -180,9 +180,9 @@ export class DeployController {
     this.enter("starting", "resumed by operator");
   }
 
-  /** Stop the loop and close the bridge. */
-  close(): void {
-    this.enter("closed", "closed");
+  /** Stop the loop and close the bridge; `reason` is logged as "closed: <reason>". */
+  close(reason = "closed by duet"): void {
+    this.enter("closed", reason);
     this.o.clock.clearTimeout(this.timer);
     this.o.bridge.close();
   }

@@ -4,10 +4,11 @@ import type { Worker } from "node:worker_threads";
 import { DuetError } from "../core/index.ts";
 import type { EpisodeOutcome } from "./rollout.ts";
 import { prepareJob, type SimJob } from "./simJob.ts";
-import { startTsWorker } from "./tsWorker.ts";
+import { startTsWorker, stopWorker } from "./tsWorker.ts";
 
 /** Parent → worker. */
 export interface WorkerRequest {
+  kind: "seed";
   seed: number;
 }
 /** Worker → parent. */
@@ -31,18 +32,28 @@ export async function runEpisodes(
   const workers = Math.max(1, Math.min(options.workers ?? 1, seeds.length));
   if (workers === 1) {
     const play = prepareJob(job);
-    const outcomes: EpisodeOutcome[] = [];
-    for (const seed of seeds) {
-      const outcome = await play(seed);
-      options.onEpisode?.(outcome);
-      outcomes.push(outcome);
+    try {
+      const outcomes: EpisodeOutcome[] = [];
+      for (const seed of seeds) {
+        const outcome = await play(seed);
+        options.onEpisode?.(outcome);
+        outcomes.push(outcome);
+      }
+      return outcomes;
+    } finally {
+      await play.close();
     }
-    return outcomes;
   }
   return runInWorkers(job, seeds, workers, options.onEpisode);
 }
 
-function runInWorkers(
+/**
+ * Seeds over `count` workers. The first error (an episode's, or a worker's own) stops the handing out of seeds; every
+ * worker is then asked to stop: it cuts its episode in hand short at the next step (simJob's cancel), releases its
+ * onnxruntime sessions and ends. Only then does the error leave, as a DuetError naming the seed: never an abort
+ * (tsWorker.ts), never a worker left running.
+ */
+async function runInWorkers(
   job: SimJob,
   seeds: readonly number[],
   count: number,
@@ -50,40 +61,51 @@ function runInWorkers(
 ): Promise<EpisodeOutcome[]> {
   const entry = new URL("./simWorker.ts", import.meta.url);
   const results = new Map<number, EpisodeOutcome>();
+  const pool: Worker[] = [];
   let next = 0;
-  return new Promise((resolve, reject) => {
-    const pool: Worker[] = [];
-    let failed = false;
-    const finish = (error: Error | null): void => {
-      if (failed) return;
-      if (error) failed = true;
-      if (error || results.size === seeds.length) {
-        for (const w of pool) void w.terminate();
-        if (error) reject(error);
-        else resolve(seeds.map((s) => results.get(s)!));
+  let failure: Error | null = null;
+  await new Promise<void>((resolve) => {
+    let settled = false;
+    const settle = (error: Error | null): void => {
+      failure ??= error;
+      if (!settled && (failure !== null || results.size === seeds.length)) {
+        settled = true;
+        resolve();
       }
     };
     for (let i = 0; i < count; i++) {
       const worker = startTsWorker(entry, job);
       pool.push(worker);
       const feed = (): void => {
-        if (next < seeds.length) worker.postMessage({ seed: seeds[next++]! } satisfies WorkerRequest);
+        if (failure === null && next < seeds.length) {
+          worker.postMessage({ kind: "seed", seed: seeds[next++]! } satisfies WorkerRequest);
+        }
       };
       worker.on("message", (reply: WorkerReply) => {
         if (reply.kind === "error") {
-          finish(new DuetError(`episode with seed ${reply.seed}: ${reply.message}`));
+          settle(new DuetError(`episode with seed ${reply.seed}: ${reply.message}`));
           return;
         }
         results.set(reply.outcome.seed, reply.outcome);
-        onEpisode?.(reply.outcome);
+        try {
+          onEpisode?.(reply.outcome);
+        } catch (e) {
+          settle(e as Error);
+          return;
+        }
         feed();
-        finish(null);
+        settle(null);
       });
-      worker.on("error", (e) => finish(e));
+      worker.on("error", (e) => settle(new DuetError(`simulation worker failed: ${e.message}`)));
       worker.on("exit", (code) => {
-        if (code !== 0 && results.size < seeds.length) finish(new DuetError(`worker thread exited with code ${code}`));
+        if (results.size < seeds.length) {
+          settle(new DuetError(`simulation worker ended (exit code ${code}) before its episodes were done`));
+        }
       });
       feed();
     }
   });
+  await Promise.all(pool.map((w) => stopWorker(w)));
+  if (failure) throw failure;
+  return seeds.map((s) => results.get(s)!);
 }

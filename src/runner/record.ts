@@ -5,8 +5,9 @@
 import { DuetError, type Env, type Policy } from "../core/index.ts";
 import { DatasetWriter, type DatasetFs, type EpisodeMeta, type EpisodeRecord } from "../data/index.ts";
 import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings, type LeadIn } from "./recordEpisode.ts";
-import { simSource, type RecordSimJob } from "./recordJob.ts";
+import { scenarioIdentity, simSource, type RecordSimJob } from "./recordJob.ts";
 import { RecordPool } from "./recordPool.ts";
+import type { TrainedPolicy } from "./simJob.ts";
 
 /** Progress after each committed episode (and once at the start, with `episode` = -1). */
 export interface RecordProgress {
@@ -101,7 +102,26 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   const env = await makeEnv();
   const policy = await makePolicy(env);
   const lead = (options.makeLead ?? fromJob?.makeLead)?.(env);
+  const leadPolicy = lead?.policy as Partial<TrainedPolicy> | undefined;
+  try {
+    // a lead model's graphs are loaded once here, so one that cannot load is one error before any worker starts
+    await leadPolicy?.ready?.();
+    return await recordWith(options, settings, workers, signal, env, policy, lead);
+  } finally {
+    await leadPolicy?.close?.();
+  }
+}
 
+/** recordEpisodes once the env, the policy and the lead-in are made (and the lead's graphs loaded). */
+async function recordWith(
+  options: RecordOptions,
+  settings: EpisodeSettings,
+  workers: number,
+  signal: AbortSignal | undefined,
+  env: Env,
+  policy: Policy,
+  lead: LeadIn | undefined,
+): Promise<RecordResult> {
   // The dataset's spec follows from what the env produces (a first reset and the policy's first chunk).
   const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, {
     robotType: options.robotType ?? "duet_panda_pair",
@@ -110,6 +130,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   });
   const writer = await DatasetWriter.open(options.out, {
     spec,
+    ...(options.job ? { scenario: scenarioIdentity(options.job.scenario) } : {}),
     resume: options.resume ?? false,
     ...(options.fs ? { fs: options.fs } : {}),
     ...(options.dataFileSizeMb !== undefined ? { dataFileSizeMb: options.dataFileSizeMb } : {}),

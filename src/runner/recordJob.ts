@@ -1,8 +1,10 @@
 // A recording source as plain data (scenario file, expert mode and noise, an optional lead policy), so worker threads
 // can rebuild the same env and policies as the main thread.
+import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../core/index.ts";
 import { createEnv, createExpert, loadScenario, type SimEnv } from "../sim/index.ts";
+import type { DatasetScenario } from "../data/index.ts";
 import type { LeadIn } from "./recordEpisode.ts";
 import { trainedPolicy } from "./simJob.ts";
 
@@ -27,6 +29,17 @@ export interface RecordSimJob {
    * acting rather than only labelling).
    */
   lead?: { policy: string; steps: [number, number] };
+}
+
+/**
+ * What a dataset stores of the scenario it was recorded in: its name and the SHA-256 of its resolved content (the
+ * validated scenario with defaults filled in and its robot description, without the file paths), so a copy elsewhere is
+ * the same scenario and an edited one is another.
+ */
+export function scenarioIdentity(file: string): DatasetScenario {
+  const { file: _file, robot: _robot, ...content } = loadScenario(resolve(file));
+  const sha256 = createHash("sha256").update(JSON.stringify(content)).digest("hex");
+  return { name: content.name, sha256 };
 }
 
 /** k for an episode: a hash of its seed into [lo, hi], so k does not depend on which worker plays the episode. */

@@ -7,7 +7,7 @@ import { DuetError } from "../core/index.ts";
 import type { DatasetSpec, EpisodeRecord } from "../data/index.ts";
 import { EpisodeAborted, type EpisodeSettings } from "./recordEpisode.ts";
 import type { RecordSimJob } from "./recordJob.ts";
-import { startTsWorker } from "./tsWorker.ts";
+import { startTsWorker, stopWorker } from "./tsWorker.ts";
 
 /** What every recording worker starts with. */
 export interface RecordWorkerData {
@@ -17,6 +17,7 @@ export interface RecordWorkerData {
 }
 /** Parent → worker: play this seed. */
 export interface RecordRequest {
+  kind: "seed";
   seed: number;
 }
 /** Worker → parent. */
@@ -65,6 +66,8 @@ export class RecordPool {
   /** An episode failed: no further seeds are handed out, but earlier ones still finish and can be committed. */
   private episodeFailed: Error | null = null;
   private readonly lookahead: number;
+  /** The workers' shutdown, once asked for (stopAll). */
+  private stopping: Promise<void> | null = null;
   private readonly onAbort = (): void => this.fail(new EpisodeAborted());
 
   constructor(private readonly options: RecordPoolOptions) {
@@ -81,7 +84,7 @@ export class RecordPool {
       slot.worker.on("message", (reply: RecordReply) => this.onReply(slot, reply));
       slot.worker.on("error", (e) => this.fail(new DuetError(`recording worker failed: ${e.message}`)));
       slot.worker.on("exit", (code) => {
-        if (this.failure === null) this.fail(new DuetError(`recording worker exited with code ${code}`));
+        if (this.failure === null) this.fail(new DuetError(`recording worker ended (exit code ${code}) unasked`));
       });
     }
     if (options.signal?.aborted) this.onAbort();
@@ -106,11 +109,23 @@ export class RecordPool {
     return d.promise.finally(() => this.results.delete(seed));
   }
 
-  /** Stop the workers; episodes in flight are dropped. */
+  /** Stop the workers and wait until each has ended; episodes in flight are dropped. */
   async close(): Promise<void> {
     this.options.signal?.removeEventListener("abort", this.onAbort);
     if (this.failure === null) this.failure = new DuetError("RecordPool closed");
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await this.stopAll();
+  }
+
+  /**
+   * Ask every worker to stop (tsWorker.ts). A worker holding onnxruntime sessions (a lead policy) finishes its episode
+   * and releases them first, since terminating it would abort the process; the expert alone holds nothing native, so
+   * its workers are terminated at once.
+   */
+  private stopAll(): Promise<void> {
+    this.stopping ??= Promise.all(
+      this.workers.map((w) => stopWorker(w.worker, this.options.data.job.lead ? 60_000 : 0)),
+    ).then(() => undefined);
+    return this.stopping;
   }
 
   private feed(): void {
@@ -121,7 +136,7 @@ export class RecordPool {
       const seed = this.nextSeed++;
       this.results.set(seed, deferred());
       slot.busy = true;
-      slot.worker.postMessage({ seed } satisfies RecordRequest);
+      slot.worker.postMessage({ kind: "seed", seed } satisfies RecordRequest);
     }
   }
 
@@ -142,6 +157,6 @@ export class RecordPool {
     if (this.failure) return;
     this.failure = e;
     for (const d of this.results.values()) d.reject(e);
-    for (const w of this.workers) void w.worker.terminate();
+    void this.stopAll();
   }
 }

@@ -6,6 +6,8 @@ import type { EpisodeRecord } from "../data/index.ts";
 import { recordEpisode, type LeadIn } from "./recordEpisode.ts";
 import { simSource } from "./recordJob.ts";
 import type { RecordReply, RecordRequest, RecordWorkerData } from "./recordPool.ts";
+import type { Closable } from "./simJob.ts";
+import { serveTasks } from "./tsWorker.ts";
 
 const port = parentPort;
 if (!port) throw new Error("recordWorker.ts must run in a worker thread");
@@ -40,7 +42,11 @@ async function play(seed: number): Promise<void> {
   }
 }
 
-let queue = Promise.resolve();
-port.on("message", (msg: RecordRequest) => {
-  queue = queue.then(() => play(msg.seed));
-});
+serveTasks<RecordRequest>(
+  port,
+  (msg) => play(msg.seed),
+  async () => {
+    // the lead policy's onnxruntime sessions are released before the thread ends (see tsWorker.ts)
+    await (made?.lead?.policy as Partial<Closable> | undefined)?.close?.();
+  },
+);

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { ValidationError, encodePng, loadJsonFile, type Observation } from "../core/index.ts";
+import { DuetError, ValidationError, encodePng, loadJsonFile, type Observation } from "../core/index.ts";
 import { POSE_STRIDE, type BodySpec, type SimEnv } from "../sim/index.ts";
 import type { EpisodeOutcome } from "./rollout.ts";
 
@@ -50,7 +50,7 @@ export class ReplayRecorder {
   }
 
   finish(outcome: EpisodeOutcome): string {
-    mkdirSync(this.dir, { recursive: true });
+    ensureOutputDir(this.dir, "replay folder");
     const replay: Replay = {
       version: REPLAY_VERSION,
       scenario: this.env.scenario.name,
@@ -62,7 +62,7 @@ export class ReplayRecorder {
       outcome: { ...outcome },
     };
     const file = join(this.dir, `episode_${outcome.seed}.json`);
-    writeFileSync(file, JSON.stringify(replay));
+    writeOutput(file, JSON.stringify(replay), "replay");
     return file;
   }
 }
@@ -82,9 +82,43 @@ export function loadReplay(file: string): Replay {
 export function writeFrames(dir: string, step: number, observation: Observation): void {
   for (const [camera, frame] of Object.entries(observation.images)) {
     const cameraDir = join(dir, camera);
-    mkdirSync(cameraDir, { recursive: true });
-    writeFileSync(join(cameraDir, `${String(step).padStart(4, "0")}.png`), encodePng(frame));
+    ensureOutputDir(cameraDir, "frames folder");
+    writeOutput(join(cameraDir, `${String(step).padStart(4, "0")}.png`), encodePng(frame), "camera frame");
   }
+}
+
+/**
+ * Create folder `dir` (and its parents) for output, or throw a DuetError naming it (`what`: "--frames", "replay
+ * folder") and the reason: a file in the way, no permission.
+ */
+export function ensureOutputDir(dir: string, what: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new DuetError(`${what} ${dir}: cannot be created as a folder (${reason(e)}); name a folder to write into`);
+  }
+}
+
+function writeOutput(file: string, data: string | Uint8Array, what: string): void {
+  try {
+    writeFileSync(file, data);
+  } catch (e) {
+    throw new DuetError(`${file}: cannot write the ${what} (${reason(e)})`);
+  }
+}
+
+/** A file-system error in words: its code's meaning, without node's stack. */
+function reason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const words: Record<string, string> = {
+    ENOTDIR: "a path component is a file, not a folder",
+    EEXIST: "a file of that name is in the way",
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on the device",
+  };
+  return code ? `${code}: ${words[code] ?? (e as Error).message}` : (e as Error).message;
 }
 
 function round6(x: number): number {

@@ -15,13 +15,15 @@ import {
   historyStepsOf,
   loadPolicy,
   readPolicyModel,
+  releasePolicy,
   type DiffusionPolicy,
   type PolicyModel,
   type SamplingOptions,
 } from "../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
 import { LiveClient, liveStepHook } from "./live.ts";
-import { ReplayRecorder, writeFrames } from "./replay.ts";
+import { ReplayRecorder, ensureOutputDir, writeFrames } from "./replay.ts";
+import { ByteTokenizer } from "../vision/index.ts";
 import { runEpisode, type EpisodeOutcome } from "./rollout.ts";
 
 /** Everything needed to run episodes of one scenario with one policy. Serializable. */
@@ -51,6 +53,17 @@ export interface SimJob {
   goal?: string;
 }
 
+/** Something holding native resources (onnxruntime sessions) that must be released before its thread ends. */
+export interface Closable {
+  /** Release the resources; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/** A trained policy of a job: `ready()` loads its graphs now (else the first chunk does). */
+export interface TrainedPolicy extends Policy, Closable {
+  ready(): Promise<void>;
+}
+
 /** Run-time settings of a trained policy that do not change its weights. */
 export interface PolicyTuning extends Pick<
   SamplingOptions,
@@ -61,7 +74,7 @@ export interface PolicyTuning extends Pick<
 }
 
 /** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
-function createPolicy(job: SimJob, env: SimEnv, model: PolicyModel | null): Policy {
+function createPolicy(job: SimJob, env: SimEnv, model: PolicyModel | null): Policy & Partial<Closable> {
   if (model === null) return createExpert(env, job.mode ? { mode: job.mode } : {});
   const camera = model.config.goal?.camera;
   const goals = camera === undefined ? undefined : goalSource(job, camera);
@@ -97,7 +110,7 @@ function goalSource(job: SimJob, camera: string): GoalSource {
  * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
  * action size, camera set or control rate. Chunks are cut to Ta (receding horizon): the model's, or `tuning`'s.
  */
-export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}, goals?: GoalSource): Policy {
+export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}, goals?: GoalSource): TrainedPolicy {
   const model = readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
   const { actionSteps, ...sampling } = tuning;
   if (actionSteps !== undefined && actionSteps > model.config.predSteps) {
@@ -125,6 +138,14 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
     reset(s: number): void {
       pendingSeed = s;
     },
+    async ready(): Promise<void> {
+      await load();
+    },
+    async close(): Promise<void> {
+      const p = loaded;
+      loaded = null;
+      if (p) await p.then(releasePolicy, () => undefined);
+    },
     async predictChunk(history: readonly Observation[]): Promise<ActionChunk> {
       const p = await load();
       if (pendingSeed !== null) {
@@ -140,8 +161,57 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
   };
 }
 
+/**
+ * Check, once and in this thread, everything a job's episodes have in common, so that a problem no episode could
+ * survive is one error before any worker starts: the scenario, the output folders (created), the model's graphs
+ * (loaded, checked against the scenario's robot, cameras and rate, then released), and every instruction the episodes
+ * may be given (the job's, or all of the scenario's phrasings) against a language policy's text encoder.
+ * `flags` names the options the folders came from, for the messages.
+ */
+export async function checkJob(job: SimJob, flags: { replayDir?: string; framesDir?: string } = {}): Promise<void> {
+  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
+  if (job.replayDir !== undefined) ensureOutputDir(job.replayDir, flags.replayDir ?? "replay folder");
+  if (job.framesDir !== undefined) ensureOutputDir(job.framesDir, flags.framesDir ?? "frames folder");
+  const env = createEnv(job.scenario, {
+    cameras: job.cameras || job.framesDir !== undefined,
+    ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...(model?.config.audio && { audio: true }),
+  });
+  if (model === null) return;
+  const language = model.config.language;
+  if (language) {
+    const tokenizer = new ByteTokenizer(language.maxTokens);
+    const phrasings =
+      job.instruction !== undefined
+        ? [job.instruction]
+        : (env.scenario.tasks ?? []).flatMap((t) => Object.values(t.instructions).flatMap((list) => list ?? []));
+    for (const text of phrasings) {
+      try {
+        tokenizer.normalize(text);
+      } catch (e) {
+        const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
+        throw new DuetError(
+          `${where}: ${(e as Error).message} (${job.policy}: config.language.maxTokens ${language.maxTokens}); shorten it`,
+        );
+      }
+    }
+  }
+  const policy = trainedPolicy(job.policy, env, job.tuning);
+  try {
+    await policy.ready();
+  } finally {
+    await policy.close();
+  }
+}
+
+/**
+ * A prepared job: call it with a seed to play one episode; `cancel()` ends the episode in progress at its next step
+ * (it rejects; an inference already running finishes first), `close()` releases the policy's sessions.
+ */
+export type PreparedJob = ((seed: number) => Promise<EpisodeOutcome>) & Closable & { cancel(): void };
+
 /** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
-export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcome> {
+export function prepareJob(job: SimJob): PreparedJob {
   // a missing or invalid model.json fails now, with the file and field named
   const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
   const env = createEnv(job.scenario, {
@@ -150,7 +220,8 @@ export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcom
     ...(model?.config.audio && { audio: true }),
   });
   const policy = createPolicy(job, env, model);
-  return async (seed) => {
+  let cancelled = false;
+  const play = async (seed: number): Promise<EpisodeOutcome> => {
     // one connection per episode, closed after it, so a finished run never waits on the viewer
     const live = job.liveUrl ? await LiveClient.connect(job.liveUrl) : null;
     const liveHook = live ? liveStepHook(live, env, `${job.policy} seed ${seed}`) : null;
@@ -159,6 +230,7 @@ export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcom
     let begun = false;
     const outcome = await runEpisode(env, policy, seed, {
       onStep: (step, observation, action, result) => {
+        if (cancelled) throw new DuetError(`episode with seed ${seed} cancelled at step ${step}`);
         if (replay && !begun) {
           replay.begin();
           begun = true;
@@ -172,4 +244,8 @@ export function prepareJob(job: SimJob): (seed: number) => Promise<EpisodeOutcom
     await live?.close();
     return outcome;
   };
+  return Object.assign(play, {
+    close: async () => void (await policy.close?.()),
+    cancel: () => void (cancelled = true),
+  });
 }

@@ -1,13 +1,16 @@
-// Worker-thread entry: rebuilds a SimJob and plays the seeds the parent sends, one at a time.
+// Worker-thread entry: rebuilds a SimJob and plays the seeds the parent sends, one at a time; on the parent's stop
+// request it releases the policy's onnxruntime sessions and ends (tsWorker.ts says why it never gets terminated).
 import { parentPort, workerData } from "node:worker_threads";
-import { prepareJob, type SimJob } from "./simJob.ts";
+import { prepareJob, type PreparedJob, type SimJob } from "./simJob.ts";
 import type { WorkerReply, WorkerRequest } from "./pool.ts";
+import { serveTasks } from "./tsWorker.ts";
 
 const port = parentPort;
 if (!port) throw new Error("simWorker.ts must run in a worker thread");
-let play: ((seed: number) => Promise<import("./rollout.ts").EpisodeOutcome>) | null = null;
-port.on("message", (msg: WorkerRequest) => {
-  void (async () => {
+let play: PreparedJob | null = null;
+serveTasks<WorkerRequest>(
+  port,
+  async (msg) => {
     try {
       play ??= prepareJob(workerData as SimJob);
       const outcome = await play(msg.seed);
@@ -15,5 +18,10 @@ port.on("message", (msg: WorkerRequest) => {
     } catch (e) {
       port.postMessage({ kind: "error", seed: msg.seed, message: (e as Error).message } satisfies WorkerReply);
     }
-  })();
-});
+  },
+  async () => {
+    await play?.close();
+  },
+  // another worker failed: the episode in hand ends at its next step instead of playing to its end
+  () => play?.cancel(),
+);

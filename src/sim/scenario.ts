@@ -1,4 +1,5 @@
 // Scenario files (scenarios/*.json): randomization, bottle and thread, grasp model, cameras, time limit, success.
+import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ValidationError, loadJsonFile, loadRobot, type RobotDescription } from "../core/index.ts";
@@ -149,6 +150,16 @@ export function loadScenario(file: string): Scenario {
       },
     ]);
   }
-  const robotDescription = loadRobot(resolve(dirname(file), parsed.robot));
+  const robotFile = resolve(dirname(file), parsed.robot);
+  if (!existsSync(robotFile)) {
+    throw new ValidationError(file, [
+      {
+        path: "robot",
+        expected: "a robot description file (relative to the scenario's folder), e.g. ../robots/panda-pair.json",
+        received: `${JSON.stringify(parsed.robot)}, and ${robotFile} does not exist`,
+      },
+    ]);
+  }
+  const robotDescription = loadRobot(robotFile);
   return { ...parsed, file, robotDescription };
 }

@@ -6,7 +6,7 @@
 //   model.json encoder.onnx denoiser.onnx sampler.onnx     the exported policy (EMA weights)
 //   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import {
   ACTION_KEY,
@@ -17,9 +17,10 @@ import {
   Rng,
   STATE_KEY,
   ValidationError,
+  writeAtomic,
   type Issue,
 } from "../core/index.ts";
-import { Dataset, WindowSampler, splitEpisodes } from "../data/index.ts";
+import { Dataset, WindowSampler, splitEpisodes, validateDataset } from "../data/index.ts";
 import {
   Ema,
   NonFiniteLossError,
@@ -253,6 +254,76 @@ function trainingPart(config: unknown): string {
   return JSON.stringify(c);
 }
 
+/**
+ * A new run (not --resume) writes into `out` only when it is new or empty, so nothing is replaced by accident: a
+ * model or run there is refused unless `--init-from` names that same folder (train it further in place); any other
+ * non-empty folder is refused, as `duet record` refuses one.
+ */
+function checkNewOut(out: string, initFrom: string | undefined): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) {
+    throw new DuetError(`--out ${out}: is a file, not a folder; name a new folder for the model`);
+  }
+  const entries = readdirSync(out);
+  if (entries.length === 0) return;
+  const run = existsSync(join(out, CHECKPOINT_FILE));
+  const model = existsSync(join(out, "model.json"));
+  if (run || model) {
+    if (initFrom !== undefined && resolve(initFrom) === resolve(out)) return;
+    const what = run ? `a training run (${CHECKPOINT_FILE})` : "a model (model.json) that training would replace";
+    throw new DuetError(
+      `--out ${out}: already holds ${what}; pass --resume to continue it` +
+        (run ? `, --init-from ${out} to train it further in place,` : "") +
+        " or choose another --out",
+    );
+  }
+  throw new DuetError(
+    `--out ${out}: not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}) and not a ` +
+      "training run; choose a new or empty folder",
+  );
+}
+
+/**
+ * Resuming from the checkpoint of step `step`: the log keeps what happened up to it, so the steps trained again after
+ * it are not logged twice (events without a step, such as observer features, stay).
+ */
+function truncateLog(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => {
+      if (line.trim() === "") return false;
+      try {
+        const e = JSON.parse(line) as { step?: unknown };
+        return typeof e.step !== "number" || e.step <= step;
+      } catch {
+        return false; // a line cut short by the interruption
+      }
+    });
+  writeAtomic(file, kept.map((l) => `${l}\n`).join(""));
+}
+
+/**
+ * Train only on a dataset that `duet dataset validate` accepts, refusing with the problems it lists (an fps that does
+ * not match the timestamps would otherwise train a model that `eval` then refuses; a wrong feature shape would be
+ * blamed on the config).
+ */
+async function refuseInvalidDataset(root: string): Promise<void> {
+  const report = await validateDataset(root);
+  if (report.ok) return;
+  const shown = 20;
+  const n = report.problems.length;
+  throw new DuetError(
+    [
+      `${root}: INVALID, ${n} problem${n === 1 ? "" : "s"} — training refused (duet dataset validate ${root} lists the same)`,
+      ...report.problems
+        .slice(0, shown)
+        .map((p) => `  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`),
+      ...(n > shown ? [`  … and ${n - shown} more`] : []),
+    ].join("\n"),
+  );
+}
+
 /** Train (or resume training) a policy; exports the EMA model to `out` at every checkpoint and at the end. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
@@ -264,11 +335,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (initPath !== null && options.resume) {
     throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
   }
-  if (!options.resume && existsSync(ckptPath)) {
-    throw new DuetError(
-      `${out}: already holds a training run (${CHECKPOINT_FILE}); pass --resume or choose another --out`,
-    );
-  }
+  if (!options.resume) checkNewOut(out, options.initFrom);
   if (options.resume && !existsSync(ckptPath)) {
     throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
   }
@@ -291,6 +358,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   // Decoded frames of the policy's cameras stay in memory (100 episodes of one 96×96 camera ≈ 440 MB); a frozen
   // observer reads each frame once.
+  await refuseInvalidDataset(options.dataset);
   const frozen = options.observerFrom !== undefined;
   const dataset = await Dataset.open(options.dataset, { imageCacheMb: frozen ? 64 : TRAIN_IMAGE_CACHE_MB });
   const { cameras, issues } = datasetIssues(dataset, config);
@@ -445,6 +513,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     curves = JSON.parse(ck.extra.curves ?? '{"train":[],"val":[],"success":[]}') as Curves;
     priorWall = Number(ck.extra.wall_s ?? 0);
     if (ck.extra.init_from) initFrom = JSON.parse(ck.extra.init_from) as typeof initFrom;
+    truncateLog(join(out, "train/log.jsonl"), ck.step);
   } else {
     // A checkpoint made by another network is refused by loadCheckpoint, naming each parameter that differs.
     const start = initPath !== null ? loadCheckpoint(initPath, layout) : null;
@@ -485,6 +554,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       val_episodes: split.val,
       config: source,
       steps: step,
+      // a model exported from a checkpoint before the last step (an interrupted run) says so; commands that load it
+      // warn or refuse (provenance.unfinished)
+      total_steps: total,
+      unfinished: step < total,
       seed: ts.seed,
       wall_s: Math.round(wall()),
       parameters: layout.total,

@@ -22,6 +22,9 @@ export interface ViewerOptions {
   teleop?: TeleopOptions;
   /** Where the server reports problems (a bad source, a bad message). Default: stderr. */
   log?: (line: string) => void;
+  /** A source that cannot be opened rejects (with its DuetError) instead of serving a page that shows the error.
+   * Default false. */
+  requireSource?: boolean;
 }
 
 /** A running viewer. */
@@ -54,6 +57,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<ViewerSe
         options.scenario === undefined ? {} : { scenario: options.scenario },
       );
     } catch (e) {
+      if (options.requireSource) throw e;
       sourceError = message(e);
       log(`duet view: ${sourceError}`);
     }

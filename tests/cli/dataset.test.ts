@@ -2,7 +2,7 @@ import { truncateSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { datasetInfo, formatInfo, formatReport } from "../../src/cli/dataset.ts";
-import { validateDataset } from "../../src/data/index.ts";
+import { Dataset, validateDataset } from "../../src/data/index.ts";
 import { writeFixture } from "../data/fixtures.ts";
 
 describe("duet dataset", () => {
@@ -31,7 +31,30 @@ describe("duet dataset", () => {
     const text = formatReport(await validateDataset(root));
     expect(text).toContain("INVALID, 1 problem");
     expect(text).toContain(join(root, "data/chunk-000/file-000.parquet"));
-    expect(text).toContain("unreadable episodes: 0, 1");
+    // one data file holds both episodes: nothing says "the others remain readable"
+    expect(text).toContain("  damaged episodes 0, 1 (data/chunk-000/file-000.parquet)\n");
+    expect(text).not.toContain("remain readable");
+  });
+
+  it("validate's report says which sound episodes a damaged data file takes down with it, and which stay readable", async () => {
+    const root = await writeFixture(3, { dataFileSizeMb: 0.001 }); // one data file per episode
+    const report = await validateDataset(root);
+    const shared = formatReport({
+      ...report,
+      ok: false,
+      damagedEpisodes: [1],
+      damagedFiles: [{ file: "data/chunk-000/file-000.parquet", damaged: [1], sound: [0, 2] }],
+      dataFiles: 1,
+    });
+    expect(shared).toContain(
+      "  damaged episode 1 (data/chunk-000/file-000.parquet); episodes 0, 2 in the same file cannot be loaded either " +
+        "until it is repaired (a data file loads as a whole)\n",
+    );
+    expect(shared).not.toContain("remain readable");
+    const file = (await Dataset.open(root)).dataFileOf(1);
+    truncateSync(join(root, file), 100);
+    const own = formatReport(await validateDataset(root));
+    expect(own).toContain(`  damaged episode 1 (${file})\n  the episodes in the other 2 data files remain readable\n`);
   });
 
   it("validate's report prints warnings under a valid dataset too", async () => {

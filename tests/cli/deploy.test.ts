@@ -178,7 +178,8 @@ describe("duet deploy as a process (bin/duet.js)", () => {
       while (!stderr.includes("cannot connect") && performance.now() - t0 < 30_000)
         await new Promise((r) => setTimeout(r, 50));
       expect(stderr).toContain(
-        `cannot connect to ws://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (attempt 1); retrying in 200 ms`,
+        `cannot connect to ws://127.0.0.1:${port}: connection refused (ECONNREFUSED) (attempt 1); retrying in 200 ms, ` +
+          "then every 5 s at most, until it answers — is rosbridge running there? Ctrl-C stops",
       );
       process.kill(-(child.pid as number), "SIGINT");
       expect(await exited).toEqual([0, null]);
@@ -186,9 +187,11 @@ describe("duet deploy as a process (bin/duet.js)", () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), "SIGKILL");
     }
     const lines = stderr.trim().split("\n");
-    expect(lines.at(-2)).toBe("closed: closed");
+    const quit =
+      "quit (SIGINT); never connected to ws://127.0.0.1:" + String(port) + ", so nothing was sent to the robot";
+    expect(lines.at(-2)).toBe(`closed: ${quit}`);
     expect(lines.at(-1)).toMatch(
-      /^closed {7}epoch 0 \| cmd 0\.0 Hz .* \| sent 0 \| rejected 0 clamped 0 discarded 0 \| closed$/,
+      /^closed {7}epoch 0 \| cmd 0\.0 Hz .* \| sent 0 \| rejected 0 clamped 0 discarded 0 \| quit \(SIGINT\); never/,
     );
   }, 60_000);
 });

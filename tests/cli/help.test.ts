@@ -1,5 +1,8 @@
 // Every command's --help: one line that says what it does, the flags, one example that names only real flags; and
 // `duet --help` groups the commands by what a user does.
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../src/cli/program.ts";
@@ -20,6 +23,13 @@ function commands(cmd: Command, path: string[] = []): [string[], Command][] {
 
 describe("duet --help", () => {
   const program = buildProgram();
+
+  it("bin/duet.js runs from any working directory (tsx is found from the launcher, not from the cwd)", () => {
+    const launcher = fileURLToPath(new URL("../../bin/duet.js", import.meta.url));
+    const r = spawnSync(process.execPath, [launcher, "--help"], { cwd: tmpdir(), encoding: "utf8" });
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(r.stdout).toContain("Simulate:");
+  });
 
   it("groups the commands by what a user does, in that order", () => {
     const help = helpOf(program);

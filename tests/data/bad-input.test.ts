@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/core/index.ts";
 import { Dataset, DatasetWriter, validateDataset } from "../../src/data/index.ts";
 import { encodeDataFile } from "../../src/data/datafile.ts";
-import { SPEC, makeEpisode, stateValue, writeFixture } from "./fixtures.ts";
+import { openParquet, readRows } from "../../src/data/parquet.ts";
+import { SPEC, makeEpisode, stateValue, tempDir, writeFixture } from "./fixtures.ts";
 
 const editInfo = (root: string, edit: (info: Record<string, unknown>) => void) => {
   const file = join(root, "meta/info.json");
@@ -53,6 +54,62 @@ describe("bad input", () => {
     await expect(ds.episode(1)).rejects.toThrow(join(root, damaged));
     expect((await ds.episode(0)).state[0]).toBe(stateValue(0, 0, 0));
     expect((await ds.episode(2)).state[0]).toBe(stateValue(2, 0, 0));
+  });
+
+  it("one episode with damaged images: validate names that episode and counts its bad rows", async () => {
+    const root = await writeFixture(3); // the three episodes share one data file
+    const file = join(root, "data/chunk-000/file-000.parquet");
+    const { features } = JSON.parse(readFileSync(join(root, "meta/info.json"), "utf8")) as {
+      features: Record<string, { dtype: string; shape: number[]; names: null }>;
+    };
+    const keys = Object.keys(features);
+    const rows = await readRows(openParquet(file, readFileSync(file)), keys);
+    const columns: Record<string, unknown[]> = Object.fromEntries(keys.map((k) => [k, []]));
+    let damagedRows = 0;
+    for (const row of rows) {
+      const episode = Number(row["episode_index"]);
+      for (const k of keys) {
+        let v = row[k];
+        if (features[k]?.dtype === "int64") v = BigInt(Number(v));
+        if (k.startsWith("observation.images.") && episode === 1) v = { bytes: new Uint8Array(40), path: null };
+        (columns[k] as unknown[]).push(v);
+      }
+      if (episode === 1) damagedRows++;
+    }
+    writeFileSync(file, encodeDataFile(features, { rowGroups: [rows.length], columns }));
+    const report = await validateDataset(root);
+    expect(report.ok).toBe(false);
+    expect(report.damagedEpisodes).toEqual([1]);
+    const cameras = SPEC.cameras.length;
+    expect(report.problems).toContainEqual({
+      file,
+      path: "episode 1",
+      expected: "readable rows",
+      received: `${damagedRows} of its ${damagedRows} rows bad`,
+    });
+    // every bad value is listed or counted: one per camera in each damaged row
+    const listed = report.problems.filter((p) => p.path.startsWith("row ")).length;
+    const more = report.problems.find((p) => p.path === "(more rows)");
+    expect(listed + Number(/^\d+/.exec(more?.received ?? "0")?.[0])).toBe(damagedRows * cameras);
+    expect(report.problems.every((p) => p.path !== "episode 0" && p.path !== "episode 2")).toBe(true);
+  });
+
+  it("a dataset knows its scenario: stored in info.json, and resuming with another one is refused naming both", async () => {
+    const root = tempDir();
+    const easy = { name: "bottle-cap-easy", sha256: "a".repeat(64) };
+    const hidden = { name: "bottle-cap-hidden", sha256: "b".repeat(64) };
+    const w = await DatasetWriter.open(root, { spec: SPEC, scenario: easy });
+    w.addEpisode(makeEpisode(0, 5, SPEC));
+    w.close();
+    expect((await Dataset.open(root)).info.scenario).toEqual(easy);
+    await expect(DatasetWriter.open(root, { spec: SPEC, scenario: hidden, resume: true })).rejects.toThrow(
+      /recorded in scenario "bottle-cap-easy" \(sha256 aaaaaaaaaaaa…\); resuming it with scenario "bottle-cap-hidden" \(sha256 bbbbbbbbbbbb…\)/,
+    );
+    // the refusal leaves the dataset as it was, and the same scenario resumes
+    const again = await DatasetWriter.open(root, { spec: SPEC, scenario: easy, resume: true });
+    again.addEpisode(makeEpisode(1, 5, SPEC));
+    again.close();
+    expect((await validateDataset(root)).episodes).toBe(2);
   });
 
   it("a missing data file and a corrupt episodes file", async () => {

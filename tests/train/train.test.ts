@@ -1,10 +1,10 @@
 // End to end: a tiny dataset written with src/data → train a tiny U-Net policy → export → load → predict chunks.
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePng, type Observation } from "../../src/core/index.ts";
 import { loadCheckpoint, ParamLayout } from "../../src/nn/index.ts";
-import { loadPolicy, PolicyNetwork } from "../../src/policy/index.ts";
+import { loadPolicy, PolicyNetwork, readPolicyModel } from "../../src/policy/index.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
 import {
   CAM,
@@ -108,8 +108,25 @@ describe("train", () => {
     await train({ dataset, config, out: straight });
     const split = tempDir("duet-model-");
     await train({ dataset, config, out: split, stopAtStep: 10 });
+    // the step-10 export says it is unfinished
+    const provenance = (dir: string) => readPolicyModel(dir).provenance;
+    expect(provenance(split)).toMatchObject({ steps: 10, total_steps: 20, unfinished: true });
+    // as if killed after logging step 15, past the step-10 checkpoint, mid-line
+    const log = join(split, "train/log.jsonl");
+    appendFileSync(log, `${JSON.stringify({ kind: "step", step: 15, loss: 1 })}\n{"kind":"st`);
     await expect(train({ dataset, config, out: split })).rejects.toThrow(/already holds a training run/);
     await train({ dataset, config, out: split, resume: true });
+    expect(provenance(split)).toMatchObject({ steps: 20, total_steps: 20, unfinished: false });
+    // resuming truncated the log to the checkpoint's step: every step is logged once, in order
+    const steps = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; step?: number })
+      .filter((e) => e.kind === "step")
+      .map((e) => e.step as number);
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps).toEqual([...new Set(steps)].sort((x, y) => x - y));
+    expect(steps.at(-1)).toBe(20);
     const layout = tinyLayout(config);
     const a = loadCheckpoint(join(straight, CHECKPOINT_FILE), layout);
     const b = loadCheckpoint(join(split, CHECKPOINT_FILE), layout);
@@ -178,6 +195,14 @@ describe("train", () => {
       provenance: { init_from: { model: string; steps: number } };
     };
     expect(m.provenance.init_from).toMatchObject({ model: first, steps: 20 });
+    // a run's own folder: refused as --out of a new run, unless --init-from names it (train it further in place)
+    await expect(train({ dataset, config, out: warm })).rejects.toThrow(
+      `--out ${warm}: already holds a training run (train/checkpoint.safetensors); pass --resume to continue it, --init-from ${warm} to train it further in place, or choose another --out`,
+    );
+    await train({ dataset, config, out: warm, initFrom: warm });
+    expect(loadCheckpoint(join(warm, CHECKPOINT_FILE), layout).step).toBe(20);
+    const again = JSON.parse(readFileSync(join(warm, "model.json"), "utf8")) as typeof m;
+    expect(again.provenance.init_from).toMatchObject({ model: warm, steps: 20 });
 
     await expect(train({ dataset, config, out: tempDir("duet-model-"), initFrom: warm, resume: true })).rejects.toThrow(
       /--init-from starts a new run and --resume continues one/,
