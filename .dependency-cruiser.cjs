@@ -25,16 +25,26 @@ const forbidden = layers.map((layer) => ({
 forbidden.push(
   { name: "no-cycles", severity: "error", from: {}, to: { circular: true } },
   {
+    // bench/ and scripts/ are checked too (cycles, onnxruntime and roslib only through src/runtime and src/bridge):
+    // they may use any layer and the tests' fixtures (bench/bridge.ts times the protocol-faithful rosbridge server);
+    // the product never uses them
+    name: "src-not-importing-tools",
+    severity: "error",
+    comment: "src/ may not import bench/, scripts/ or tests/",
+    from: { path: "^src/" },
+    to: { path: "^(bench|scripts|tests)/" },
+  },
+  {
     name: "onnxruntime-only-in-runtime",
     severity: "error",
     comment: "src/runtime is the only module that imports onnxruntime-node",
-    from: { path: "^src/(?!runtime/)" },
+    from: { path: "^(src/(?!runtime/)|bench/|scripts/)" },
     to: { path: "onnxruntime-node" },
   },
   {
     name: "roslib-only-in-bridge",
     severity: "error",
-    from: { path: "^src/(?!bridge/)" },
+    from: { path: "^(src/(?!bridge/)|bench/|scripts/)" },
     to: { path: "roslib" },
   },
 );

@@ -1,9 +1,9 @@
 // `npm run bench -- bridge`: observation-to-command latency over loopback at 10 Hz, and the highest command rate
 // sustained without drops. Runs the real bridge (roslib 2 over ws) and deploy loop against the rosbridge v2 test
-// server (tests/bridge/rosbridgeServer.ts) with the servoed test robot publishing joint states every 2 ms.
+// server (tests/bridge/rosbridge-server.ts) with the servoed test robot publishing joint states every 2 ms.
 // Latency = time from receiving the newest joint state of an observation to publishing the command built from it
 // (the HoldPolicy, so policy time is ~0: this is the bridge + safety + serialisation cost plus input staleness).
-import { HoldPolicy } from "../src/runner/holdPolicy.ts";
+import { HoldPolicy } from "../src/runner/hold-policy.ts";
 import { startHarness, sleep } from "../tests/bridge/harness.ts";
 
 async function runAt(

@@ -14,7 +14,7 @@
 // Non-reentrant: one instance per controller; `filter` writes into the caller's `out` and allocates only on a violation.
 import { ACTION_DIM, SLOT_NAMES } from "../core/index.ts";
 import type { SlotLimits } from "./limits.ts";
-import type { RobotInterface } from "./robotInterface.ts";
+import type { RobotInterface } from "./robot-interface.ts";
 
 export type SafetyOptions = RobotInterface["safety"];
 

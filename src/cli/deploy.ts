@@ -12,7 +12,7 @@ import {
   type RobotInterface,
 } from "../bridge/index.ts";
 import { DeployController, type DeployStatus } from "../runner/deploy.ts";
-import { policyHelp, resolveDeployPolicy } from "./deployPolicy.ts";
+import { policyHelp, resolveDeployPolicy } from "./deploy-policy.ts";
 import { documented } from "./help.ts";
 import { intArg } from "./args.ts";
 

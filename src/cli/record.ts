@@ -11,7 +11,7 @@ import {
   type ActionSource,
   type RosRecordResult,
   type RosRecordStatus,
-} from "../runner/rosRecord.ts";
+} from "../runner/ros-record.ts";
 import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";

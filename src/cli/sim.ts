@@ -5,7 +5,7 @@ import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
 import { runEpisodes } from "../runner/pool.ts";
 import type { EpisodeOutcome } from "../runner/rollout.ts";
-import { checkJob, type SimJob } from "../runner/simJob.ts";
+import { checkJob, type SimJob } from "../runner/sim-job.ts";
 import { capWorkers, choiceArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
 import { progressBar } from "./progress.ts";

@@ -19,7 +19,7 @@ export { wilson95 } from "./wilson.ts";
 export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";
 export { encodePng, decodePng, pngHeader } from "./png.ts";
-export { writeAtomic } from "./writeAtomic.ts";
+export { writeAtomic } from "./write-atomic.ts";
 export type { Executor, TensorData } from "./executor.ts";
 export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";
 export type { Env, StepInfo, StepResult } from "./types.ts";

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { DuetError } from "../core/index.ts";
 import { SoundWindow, textEncoderConfigSchema } from "../vision/index.ts";
-import { schedulerConfigSchema, type SchedulerConfig } from "./noiseSchedule.ts";
+import { schedulerConfigSchema, type SchedulerConfig } from "./noise-schedule.ts";
 import { denoiserConfigSchema, encoderRefSchema } from "./registry.ts";
 
 export const policyConfigSchema = z

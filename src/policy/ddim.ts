@@ -1,5 +1,5 @@
 // DDIM sampling (diffusers' DDIMScheduler: "leading" timestep spacing, set_alpha_to_one, η = 0, epsilon prediction).
-import type { NoiseSchedule } from "./noiseSchedule.ts";
+import type { NoiseSchedule } from "./noise-schedule.ts";
 
 /**
  * The DDIM timesteps for `steps` inference steps out of N training steps, descending:

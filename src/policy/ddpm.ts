@@ -1,7 +1,7 @@
 // DDPM ancestral sampling (diffusers' DDPMScheduler.step: epsilon or sample prediction, "fixed_small" variance,
 // clipping).
 import type { Rng } from "../core/index.ts";
-import type { NoiseSchedule } from "./noiseSchedule.ts";
+import type { NoiseSchedule } from "./noise-schedule.ts";
 
 export class DdpmSampler {
   /** All training steps, descending: N−1 … 0. */

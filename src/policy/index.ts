@@ -1,7 +1,7 @@
 // policy: noise schedules and samplers, normalizers, denoisers (1-D U-Net, transformer), the diffusion policy runtime,
 // model directories, and the registry that resolves denoiser and encoder names.
-export { NoiseSchedule, schedulerConfigSchema, cosineAlphaBar } from "./noiseSchedule.ts";
-export type { SchedulerConfig } from "./noiseSchedule.ts";
+export { NoiseSchedule, schedulerConfigSchema, cosineAlphaBar } from "./noise-schedule.ts";
+export type { SchedulerConfig } from "./noise-schedule.ts";
 export { DdimSampler, ddimTimesteps } from "./ddim.ts";
 export type { DdimCoefficients } from "./ddim.ts";
 export { DdpmSampler } from "./ddpm.ts";
@@ -27,11 +27,11 @@ export { ObservationEncoder } from "./observer.ts";
 export type { CameraShape } from "./observer.ts";
 export { PolicyNetwork, IO, featureInput, imageInput } from "./network.ts";
 export type { PolicyShape, TrainingLossGraph } from "./network.ts";
-export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./modelFile.ts";
-export type { PolicyModel } from "./modelFile.ts";
-export { DiffusionPolicy, dropElapsed } from "./diffusionPolicy.ts";
-export type { SamplingOptions, PolicyGraphs } from "./diffusionPolicy.ts";
-export { exportPolicy, loadPolicy, readPolicyModel, releasePolicy } from "./modelDir.ts";
+export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./model-file.ts";
+export type { PolicyModel } from "./model-file.ts";
+export { DiffusionPolicy, dropElapsed } from "./diffusion-policy.ts";
+export type { SamplingOptions, PolicyGraphs } from "./diffusion-policy.ts";
+export { exportPolicy, loadPolicy, readPolicyModel, releasePolicy } from "./model-dir.ts";
 export { reexportPolicy } from "./reexport.ts";
 export type { RunSettings } from "./reexport.ts";
-export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./modelDir.ts";
+export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./model-dir.ts";

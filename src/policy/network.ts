@@ -15,7 +15,7 @@ import {
 import { soundWindowOf, type PolicyConfig } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import type { Denoiser } from "./denoisers/denoiser.ts";
-import { NoiseSchedule } from "./noiseSchedule.ts";
+import { NoiseSchedule } from "./noise-schedule.ts";
 import { ObservationEncoder, type CameraShape, type EpisodeConditioning } from "./observer.ts";
 import { createDenoiser, createEncoder } from "./registry.ts";
 
@@ -202,7 +202,7 @@ export class PolicyNetwork {
    * With `scene`: input scene `B,De`, and loss += weight · mse(head(image features of the latest frame), scene), the
    * head (`aux.scene`) a Linear layer that only the training graph has.
    * With `frozenObserver` the cameras come in as their encoder's features (`features_<camera>` `B,To,F`) and the graph
-   * has no camera-encoder parameters: the denoiser trains on a fixed observer (train/frozenObserver.ts).
+   * has no camera-encoder parameters: the denoiser trains on a fixed observer (train/frozen-observer.ts).
    */
   trainingLoss(b: number, training = true, scene?: SceneLossOptions, frozenObserver = false): TrainingLossGraph {
     if (frozenObserver && scene) throw new DuetError("train.sceneLoss trains the observer; a frozen one has none");

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, type Issue } from "../core/index.ts";
 import { ParamLayout, readOnnxParams, type StoredParam } from "../nn/index.ts";
 import { policyConfigSchema, type INFERENCE_ONLY_FIELDS, type PolicyConfig } from "./config.ts";
-import { MODEL_FILE, type PolicyModel } from "./modelFile.ts";
-import { exportPolicy, readPolicyModel } from "./modelDir.ts";
+import { MODEL_FILE, type PolicyModel } from "./model-file.ts";
+import { exportPolicy, readPolicyModel } from "./model-dir.ts";
 import { PolicyNetwork } from "./network.ts";
 
 /** The network a model directory's model.json describes. */

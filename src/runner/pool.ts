@@ -3,8 +3,8 @@
 import type { Worker } from "node:worker_threads";
 import { DuetError } from "../core/index.ts";
 import type { EpisodeOutcome } from "./rollout.ts";
-import { prepareJob, type SimJob } from "./simJob.ts";
-import { startTsWorker, stopWorker } from "./tsWorker.ts";
+import { prepareJob, type SimJob } from "./sim-job.ts";
+import { startTsWorker, stopWorker } from "./ts-worker.ts";
 
 /** Parent → worker. */
 export interface WorkerRequest {
@@ -51,7 +51,7 @@ export async function runEpisodes(
  * Seeds over `count` workers. The first error (an episode's, or a worker's own) stops the handing out of seeds; every
  * worker is then asked to stop: it cuts its episode in hand short at the next step (simJob's cancel), releases its
  * onnxruntime sessions and ends. Only then does the error leave, as a DuetError naming the seed: never an abort
- * (tsWorker.ts), never a worker left running.
+ * (ts-worker.ts), never a worker left running.
  */
 async function runInWorkers(
   job: SimJob,
@@ -59,7 +59,7 @@ async function runInWorkers(
   count: number,
   onEpisode: ((o: EpisodeOutcome) => void) | undefined,
 ): Promise<EpisodeOutcome[]> {
-  const entry = new URL("./simWorker.ts", import.meta.url);
+  const entry = new URL("./sim-worker.ts", import.meta.url);
   const results = new Map<number, EpisodeOutcome>();
   const pool: Worker[] = [];
   let next = 0;

@@ -4,10 +4,10 @@
 // committed atomically when complete: a crash or Ctrl-C loses at most the episodes in progress.
 import { DuetError, type Env, type Policy } from "../core/index.ts";
 import { DatasetWriter, type DatasetFs, type EpisodeMeta, type EpisodeRecord } from "../data/index.ts";
-import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings, type LeadIn } from "./recordEpisode.ts";
-import { scenarioIdentity, simSource, type RecordSimJob } from "./recordJob.ts";
-import { RecordPool } from "./recordPool.ts";
-import type { TrainedPolicy } from "./simJob.ts";
+import { EpisodeAborted, recordEpisode, specFromEnv, type EpisodeSettings, type LeadIn } from "./record-episode.ts";
+import { scenarioIdentity, simSource, type RecordSimJob } from "./record-job.ts";
+import { RecordPool } from "./record-pool.ts";
+import type { TrainedPolicy } from "./sim-job.ts";
 
 /** Progress after each committed episode (and once at the start, with `episode` = -1). */
 export interface RecordProgress {

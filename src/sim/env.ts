@@ -16,7 +16,7 @@ import {
   type StepResult,
 } from "../core/index.ts";
 import { ContactAudio } from "./audio.ts";
-import { ENVIRONMENT_NAMES, environmentState } from "./environmentState.ts";
+import { ENVIRONMENT_NAMES, environmentState } from "./environment-state.ts";
 import type { Scenario } from "./scenario.ts";
 import { drawTask, taskFor, taskSuccess, type EpisodeTask } from "./tasks.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";

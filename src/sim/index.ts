@@ -21,7 +21,7 @@ export type { Pose } from "./pose.ts";
 export { MAX_TWIST_RATE, ScrewThread, twistAngle } from "./thread.ts";
 export { Rasterizer } from "./render/index.ts";
 export { ContactAudio, CLICKS_PER_TURN } from "./audio.ts";
-export { ENVIRONMENT_NAMES } from "./environmentState.ts";
+export { ENVIRONMENT_NAMES } from "./environment-state.ts";
 
 import { SceneCameras } from "./cameras.ts";
 import { SimEnv } from "./env.ts";

@@ -12,10 +12,10 @@ import {
 } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
 import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../vision/index.ts";
-import type { FeatureCache } from "./frozenObserver.ts";
+import type { FeatureCache } from "./frozen-observer.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
-import { shiftImage } from "./shiftImage.ts";
+import { shiftImage } from "./shift-image.ts";
 
 export interface BatchOptions {
   /** Image shift augmentation (pixels; 0 = off). */

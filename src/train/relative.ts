@@ -1,5 +1,5 @@
 // Relative actions (policy.actions "relative"): a window's targets become offsets from its latest observed state,
-// a[t+k] − s[t]; the runtime adds the state back (src/policy/diffusionPolicy.ts).
+// a[t+k] − s[t]; the runtime adds the state back (src/policy/diffusion-policy.ts).
 import type { Dataset, WindowBuffers } from "../data/index.ts";
 import { WindowSampler } from "../data/index.ts";
 import type { FeatureRange } from "../policy/index.ts";

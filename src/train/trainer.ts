@@ -48,7 +48,7 @@ import {
 import { Session } from "../runtime/index.ts";
 import { ByteTokenizer } from "../vision/index.ts";
 import { BatchAssembler } from "./batch.ts";
-import { FeatureCache, loadFrozenObserver, withObserver, type FrozenObserver } from "./frozenObserver.ts";
+import { FeatureCache, loadFrozenObserver, withObserver, type FrozenObserver } from "./frozen-observer.ts";
 import { hearEpisodes, type EpisodeSounds } from "./hearing.ts";
 import { relativeActionRange } from "./relative.ts";
 import type { TrainConfig } from "./config.ts";

@@ -1,14 +1,14 @@
 // End to end over the rosbridge v2 protocol: the real bridge (roslib 2 over ws) and deploy loop against the test
-// server in ./rosbridgeServer.ts (the real rosbridge cannot run in CI; see that file for the facts it reproduces) with
-// a servoed two-arm robot behind it (./simRobot.ts), whose trajectory controllers drop a command that arrives after
+// server in ./rosbridge-server.ts (the real rosbridge cannot run in CI; see that file for the facts it reproduces) with
+// a servoed two-arm robot behind it (./sim-robot.ts), whose trajectory controllers drop a command that arrives after
 // its stamp + time_from_start, as ROS ones do. The fault tests (freeze, kill, late subscriber, stale inputs) check what
 // the robot then receives: no command takes effect more than one control period after it was computed.
 import { afterEach, describe, expect, it } from "vitest";
-import { ReplayPolicy } from "../../src/runner/replayPolicy.ts";
-import { HoldPolicy } from "../../src/runner/holdPolicy.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import { ReplayPolicy } from "../../src/runner/replay-policy.ts";
+import { HoldPolicy } from "../../src/runner/hold-policy.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
 import { chunksMovingJoint1, sleep, startHarness, waitFor, type Harness } from "./harness.ts";
-import { homePose, type RobotCommand } from "./simRobot.ts";
+import { homePose, type RobotCommand } from "./sim-robot.ts";
 import type { RobotInterface } from "../../src/bridge/index.ts";
 
 let h: Harness | undefined;

@@ -11,8 +11,8 @@ import {
   type RosBridge,
 } from "../../src/bridge/index.ts";
 import { DeployController } from "../../src/runner/deploy.ts";
-import { RosbridgeTestServer, type ServerOptions } from "./rosbridgeServer.ts";
-import { SimRobot, homePose, type SimRobotOptions } from "./simRobot.ts";
+import { RosbridgeTestServer, type ServerOptions } from "./rosbridge-server.ts";
+import { SimRobot, homePose, type SimRobotOptions } from "./sim-robot.ts";
 
 export interface Harness {
   server: RosbridgeTestServer;

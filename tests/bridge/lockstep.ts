@@ -1,10 +1,10 @@
 // Lockstep end to end: a policy drives duet's simulator through the REAL deploy path — DeployController, SafetyLayer,
 // RosBridge, RoslibLink (roslib 2 over ws on 127.0.0.1) — and the rosbridge v2 test server, with the sim behind the
-// server as the robot (./simBackedRobot.ts). Optionally a RosRecorder on its own connection records the episode,
+// server as the robot (./sim-backed-robot.ts). Optionally a RosRecorder on its own connection records the episode,
 // tapping the command topics as `duet record --source ros --actions commanded` does.
 //
 // Why lockstep. At the interface's 10 Hz an episode of the default scenario takes ≈16 s of real time; 20 of them would
-// take minutes. So the controller and recorder run on a virtual clock (./lockstepClock.ts, behind the bridge's Clock
+// take minutes. So the controller and recorder run on a virtual clock (./lockstep-clock.ts, behind the bridge's Clock
 // interface) and the driver advances it one control period at a time, waiting in real time for each message to
 // arrive. Period k, controller tick at c[k] = T + (k+1)·P (P = 1/control_hz):
 //   1. clock → just before c[k]: due timers fire (the recorder's tick at c[k-1] + P/2 records o[k-1] with the command
@@ -28,10 +28,10 @@ import {
   type RosBridge,
 } from "../../src/bridge/index.ts";
 import { DeployController } from "../../src/runner/deploy.ts";
-import type { RosRecorder } from "../../src/runner/rosRecord.ts";
-import type { LockstepClock } from "./lockstepClock.ts";
-import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
-import type { SimBackedRobot } from "./simBackedRobot.ts";
+import type { RosRecorder } from "../../src/runner/ros-record.ts";
+import type { LockstepClock } from "./lockstep-clock.ts";
+import type { RosbridgeTestServer } from "./rosbridge-server.ts";
+import type { SimBackedRobot } from "./sim-backed-robot.ts";
 
 /** Wait (yielding to I/O between checks) until `cond()` holds; throw naming `what` after `timeoutMs` of real time
  * (generous: a loaded 2-core machine can stall a loopback message for seconds; the wait is about order, not speed). */

@@ -12,7 +12,7 @@ import {
   slotJointNames,
   stampToSeconds,
 } from "../../src/bridge/index.ts";
-import { encodeTestImage } from "./simRobot.ts";
+import { encodeTestImage } from "./sim-robot.ts";
 
 const ri = loadRobotInterface(resolve("robot-interfaces/panda-pair-ros2.json"));
 const names = slotJointNames(ri.spec);

@@ -8,8 +8,8 @@ import { loadRobotInterface } from "../../src/bridge/index.ts";
 import { validateDataset } from "../../src/data/index.ts";
 import { tempDir } from "../data/fixtures.ts";
 import { waitFor } from "./harness.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
-import { SimRobot } from "./simRobot.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
+import { SimRobot } from "./sim-robot.ts";
 
 let cleanup: (() => Promise<void>) | undefined;
 afterEach(async () => {

@@ -12,7 +12,7 @@ import {
   type RobotInterface,
 } from "../../src/bridge/index.ts";
 import { Dataset, DatasetWriter, EpisodeBuilder, validateDataset } from "../../src/data/index.ts";
-import { RosRecorder, rosDatasetSpec } from "../../src/runner/rosRecord.ts";
+import { RosRecorder, rosDatasetSpec } from "../../src/runner/ros-record.ts";
 import { tempDir } from "../data/fixtures.ts";
 
 /** A robot whose joint 1 moves 0.01 rad per 100 ms period; `fresh(k)` says whether tick k has fresh inputs. */

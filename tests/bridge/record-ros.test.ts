@@ -1,5 +1,5 @@
 // duet record --source ros: demonstrations recorded through the rosbridge v2 test server from the servoed robot
-// (./simRobot.ts), which the test moves along a scripted trajectory as an operator would. Episode boundaries arrive
+// (./sim-robot.ts), which the test moves along a scripted trajectory as an operator would. Episode boundaries arrive
 // as std_msgs/Empty messages on /duet/record/{start,stop}.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -7,12 +7,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ACTION_DIM, ARM_DOF } from "../../src/core/index.ts";
 import { createClock, loadRobotInterface, slotJointNames, type RobotInterface } from "../../src/bridge/index.ts";
 import { Dataset, validateDataset } from "../../src/data/index.ts";
-import { CommandTap } from "../../src/runner/commandTap.ts";
-import { NO_SEED, openRosRecording, type RosRecorder } from "../../src/runner/rosRecord.ts";
+import { CommandTap } from "../../src/runner/command-tap.ts";
+import { NO_SEED, openRosRecording, type RosRecorder } from "../../src/runner/ros-record.ts";
 import { tempDir } from "../data/fixtures.ts";
 import { sleep, waitFor } from "./harness.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
-import { SimRobot, homePose } from "./simRobot.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
+import { SimRobot, homePose } from "./sim-robot.ts";
 
 interface Rig {
   server: RosbridgeTestServer;

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SafetyLayer, loadRobotInterface, slotLimits, type SafetyOptions } from "../../src/bridge/index.ts";
-import { homePose } from "./simRobot.ts";
+import { homePose } from "./sim-robot.ts";
 
 const ri = loadRobotInterface(resolve("robot-interfaces/panda-pair-ros2.json"));
 const limits = slotLimits(ri.robot);

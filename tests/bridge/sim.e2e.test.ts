@@ -24,15 +24,15 @@ import {
   type RosLink,
 } from "../../src/bridge/index.ts";
 import { Dataset, DatasetWriter, validateDataset } from "../../src/data/index.ts";
-import { commandTaps } from "../../src/runner/commandTap.ts";
+import { commandTaps } from "../../src/runner/command-tap.ts";
 import { runEpisodes } from "../../src/runner/pool.ts";
-import { RosRecorder, rosDatasetSpec } from "../../src/runner/rosRecord.ts";
+import { RosRecorder, rosDatasetSpec } from "../../src/runner/ros-record.ts";
 import { createEnv, createExpert } from "../../src/sim/index.ts";
 import { tempDir } from "../data/fixtures.ts";
 import { LockstepRig, TracedPolicy, until, type BridgeEpisode } from "./lockstep.ts";
-import { LockstepClock } from "./lockstepClock.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
-import { SimBackedRobot } from "./simBackedRobot.ts";
+import { LockstepClock } from "./lockstep-clock.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
+import { SimBackedRobot } from "./sim-backed-robot.ts";
 
 const SCENARIO = resolve("scenarios/bottle-cap.json");
 const INTERFACE = resolve("tests/bridge/sim-panda-pair.json");

@@ -13,7 +13,7 @@ import {
   type DatasetFs,
 } from "../../src/data/index.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
-import { FakeEnv, FakePolicy } from "./fakeEnv.ts";
+import { FakeEnv, FakePolicy } from "./fake-env.ts";
 import { SPEC, makeEpisode, stateValue, tempDir, watchRecorder, writeFixture } from "./fixtures.ts";
 
 class Crash extends Error {}

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ACTION_DIM, type Observation, type Policy } from "../../src/core/index.ts";
 import { Dataset } from "../../src/data/index.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
-import { leadSteps, simSource } from "../../src/runner/recordJob.ts";
+import { leadSteps, simSource } from "../../src/runner/record-job.ts";
 import { createEnv, createExpert, type SimEnv } from "../../src/sim/index.ts";
 import { tempDir } from "../data/fixtures.ts";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DuetError } from "../../src/core/index.ts";
 import { runEpisodes } from "../../src/runner/pool.ts";
-import { checkJob } from "../../src/runner/simJob.ts";
+import { checkJob } from "../../src/runner/sim-job.ts";
 import { capWorkers } from "../../src/cli/args.ts";
 
 const SCENARIO = "scenarios/bottle-cap.json";

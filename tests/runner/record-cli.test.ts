@@ -9,7 +9,7 @@ import { numberArg, rangeArg } from "../../src/cli/args.ts";
 import { record, recordRos, type RecordArgs } from "../../src/cli/record.ts";
 import { recordEpisodes } from "../../src/runner/record.ts";
 import { tempDir, watchRecorder } from "../data/fixtures.ts";
-import { tinyScenario } from "./recordFixtures.ts";
+import { tinyScenario } from "./record-fixtures.ts";
 
 const base: RecordArgs = {
   source: "expert",

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { Dataset, validateDataset } from "../../src/data/index.ts";
 import { recordEpisodes, type RecordProgress } from "../../src/runner/record.ts";
 import { tempDir } from "../data/fixtures.ts";
-import { filesOf, tinyScenario } from "./recordFixtures.ts";
+import { filesOf, tinyScenario } from "./record-fixtures.ts";
 
 const scenario = tinyScenario();
 const job = { scenario, mode: "random" as const };

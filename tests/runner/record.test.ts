@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Dataset, validateDataset } from "../../src/data/index.ts";
 import { recordEpisodes, type RecordProgress } from "../../src/runner/record.ts";
-import { FakeEnv, FakePolicy, fakeLength } from "../data/fakeEnv.ts";
+import { FakeEnv, FakePolicy, fakeLength } from "../data/fake-env.ts";
 import { tempDir } from "../data/fixtures.ts";
 
 describe("recordEpisodes", () => {

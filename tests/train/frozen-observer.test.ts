@@ -7,7 +7,7 @@ import { Dataset } from "../../src/data/index.ts";
 import { checkpointLayout, float16Bits, float16Value, loadCheckpoint } from "../../src/nn/index.ts";
 import { IO, PolicyNetwork, imageInput, loadPolicy } from "../../src/policy/index.ts";
 import { Session } from "../../src/runtime/index.ts";
-import { FeatureCache, loadFrozenObserver } from "../../src/train/frozenObserver.ts";
+import { FeatureCache, loadFrozenObserver } from "../../src/train/frozen-observer.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
 import { CAM, observation, tempDir, tinyConfig, tinyEncoder, writeTinyDataset } from "../policy/fixtures.ts";
 

@@ -5,8 +5,8 @@ import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../core/index.ts";
 import { createEnv, createExpert, loadScenario, type SimEnv } from "../sim/index.ts";
 import type { DatasetScenario } from "../data/index.ts";
-import type { LeadIn } from "./recordEpisode.ts";
-import { trainedPolicy } from "./simJob.ts";
+import type { LeadIn } from "./record-episode.ts";
+import { trainedPolicy } from "./sim-job.ts";
 
 /** The scripted expert in a scenario, with cameras rendered. Serializable. */
 export interface RecordSimJob {

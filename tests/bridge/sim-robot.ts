@@ -2,12 +2,12 @@
 // publishing JointState (in a chosen joint order, optionally missing joints) and CompressedImage frames. Its
 // trajectory controllers behave as ROS ones do with a stamped command: one whose header.stamp + time_from_start lies in
 // the past when it arrives is not executed (a zero stamp means "now"). Every command message is logged in `commands`.
-// A light stand-in for fast protocol and fault tests; ./simBackedRobot.ts puts the bottle-cap simulator itself there.
+// A light stand-in for fast protocol and fault tests; ./sim-backed-robot.ts puts the bottle-cap simulator itself there.
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset } from "../../src/core/index.ts";
 import { slotJointNames, stampToSeconds, type RobotInterface } from "../../src/bridge/index.ts";
-import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import type { RosbridgeTestServer } from "./rosbridge-server.ts";
 
 export interface SimRobotOptions {
   /** Joint-state period (ms). */

@@ -1,12 +1,12 @@
 // Worker-thread entry: rebuilds a SimJob and plays the seeds the parent sends, one at a time; on the parent's stop
-// request it releases the policy's onnxruntime sessions and ends (tsWorker.ts says why it never gets terminated).
+// request it releases the policy's onnxruntime sessions and ends (ts-worker.ts says why it never gets terminated).
 import { parentPort, workerData } from "node:worker_threads";
-import { prepareJob, type PreparedJob, type SimJob } from "./simJob.ts";
+import { prepareJob, type PreparedJob, type SimJob } from "./sim-job.ts";
 import type { WorkerReply, WorkerRequest } from "./pool.ts";
-import { serveTasks } from "./tsWorker.ts";
+import { serveTasks } from "./ts-worker.ts";
 
 const port = parentPort;
-if (!port) throw new Error("simWorker.ts must run in a worker thread");
+if (!port) throw new Error("sim-worker.ts must run in a worker thread");
 let play: PreparedJob | null = null;
 serveTasks<WorkerRequest>(
   port,

@@ -2,7 +2,7 @@
 // some of the joints). Keeps the latest value and its receive time per slot.
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset } from "../core/index.ts";
 import type { JointStateMsg } from "./messages.ts";
-import type { RobotInterface } from "./robotInterface.ts";
+import type { RobotInterface } from "./robot-interface.ts";
 
 /** ROS joint name for every slot (Da = 16), in slot order. */
 export function slotJointNames(spec: RobotInterface): string[] {

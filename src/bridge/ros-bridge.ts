@@ -4,12 +4,12 @@
 // advertised when the connection opened and never within `connection.command_settle_ms` of that.
 import { ACTION_DIM, ARMS, ARM_DOF, armOffset, type CameraFrame, type Observation } from "../core/index.ts";
 import type { Clock } from "./clock.ts";
-import { buildCommand, commandTopic, isStamped, type OutgoingCommand } from "./commandMessages.ts";
+import { buildCommand, commandTopic, isStamped, type OutgoingCommand } from "./command-messages.ts";
 import { decodeImage } from "./image.ts";
-import { JointStateMap, slotJointNames } from "./jointMap.ts";
+import { JointStateMap, slotJointNames } from "./joint-map.ts";
 import { hasProblems, parseCompressedImage, parseJointState, type CompressedImageMsg } from "./messages.ts";
-import type { RobotInterface } from "./robotInterface.ts";
-import { createRosLink, type RosLink } from "./rosLink.ts";
+import type { RobotInterface } from "./robot-interface.ts";
+import { createRosLink, type RosLink } from "./ros-link.ts";
 
 /** What `observe` returns: an observation and where it came from, or why there is none. */
 export type ObserveResult =

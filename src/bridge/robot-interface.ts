@@ -16,7 +16,7 @@ const topicName = z.string().regex(/^\/?[A-Za-z_~][A-Za-z0-9_/~]*$/, "a ROS name
  * The two trajectory kinds are STAMPED: `header.stamp` is the time the command was computed, so a ROS trajectory
  * controller drops a command that arrives after `stamp + time_from_start` (it lies in the past) instead of executing
  * it late. `Float64MultiArray` has no header: a command held up in a frozen server or network still takes effect when
- * it arrives (see `isStamped` in ./commandMessages.ts and the deploy loop's shorter window for such interfaces).
+ * it arrives (see `isStamped` in ./command-messages.ts and the deploy loop's shorter window for such interfaces).
  */
 export const commandSchema = z.discriminatedUnion("kind", [
   z.strictObject({

@@ -6,8 +6,8 @@ import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, loadJsonFile, writeAtomi
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../nn/index.ts";
 import { Session, type DeclaredValue } from "../runtime/index.ts";
 import { soundWindowOf } from "./config.ts";
-import { DiffusionPolicy, type SamplingOptions } from "./diffusionPolicy.ts";
-import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./modelFile.ts";
+import { DiffusionPolicy, type SamplingOptions } from "./diffusion-policy.ts";
+import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./model-file.ts";
 import { IO, PolicyNetwork, imageInput } from "./network.ts";
 
 /** What `exportPolicy` writes besides the graphs. */

@@ -1,6 +1,6 @@
 // The virtual clock the lockstep end-to-end tests drive the deploy loop and the recorder with.
 import { describe, expect, it } from "vitest";
-import { LockstepClock } from "./lockstepClock.ts";
+import { LockstepClock } from "./lockstep-clock.ts";
 
 describe("LockstepClock", () => {
   it("fires due timers in time order with now() at their due time, including timers set while firing", () => {

@@ -7,7 +7,7 @@
 // rejects it), so a command held up in a frozen rosbridge or a congested network is dropped by the robot instead of
 // taking effect late. A zero stamp would mean "start on arrival" and give no such protection.
 // `std_msgs/Float64MultiArray` (position_controller) has no header: nothing on the robot can tell an old one.
-import type { CommandInterface } from "./robotInterface.ts";
+import type { CommandInterface } from "./robot-interface.ts";
 import { makeStamp, type RosVersion } from "./stamp.ts";
 
 /** One message to send: a topic publish or an action goal. */

@@ -12,7 +12,7 @@
 // and a per-pixel clear loop (11% at 96², now native copyWithin). Next step if ever needed: per-row span setup in fill.
 import * as THREE from "three";
 import { DuetError } from "../../core/index.ts";
-import { byteLut, channelToByte, LUT_SIZE } from "./colorSpace.ts";
+import { byteLut, channelToByte, LUT_SIZE } from "./color-space.ts";
 
 /** Options for a {@link Rasterizer}; every field is optional. */
 export interface RasterizerOptions {

@@ -31,7 +31,7 @@ import {
   type RosLink,
 } from "../bridge/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec, type EpisodeMeta } from "../data/index.ts";
-import { CommandTap, commandTaps } from "./commandTap.ts";
+import { CommandTap, commandTaps } from "./command-tap.ts";
 
 export type RosRecordState = "idle" | "recording" | "disconnected" | "done" | "closed";
 export type ActionSource = "measured" | "commanded";

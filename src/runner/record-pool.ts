@@ -5,9 +5,9 @@
 import type { Worker } from "node:worker_threads";
 import { DuetError } from "../core/index.ts";
 import type { DatasetSpec, EpisodeRecord } from "../data/index.ts";
-import { EpisodeAborted, type EpisodeSettings } from "./recordEpisode.ts";
-import type { RecordSimJob } from "./recordJob.ts";
-import { startTsWorker, stopWorker } from "./tsWorker.ts";
+import { EpisodeAborted, type EpisodeSettings } from "./record-episode.ts";
+import type { RecordSimJob } from "./record-job.ts";
+import { startTsWorker, stopWorker } from "./ts-worker.ts";
 
 /** What every recording worker starts with. */
 export interface RecordWorkerData {
@@ -76,7 +76,7 @@ export class RecordPool {
     this.nextSeed = options.from;
     this.asked = options.from;
     this.lookahead = options.lookahead ?? 2 * options.workers;
-    const entry = new URL("./recordWorker.ts", import.meta.url);
+    const entry = new URL("./record-worker.ts", import.meta.url);
     const count = Math.min(options.workers, Math.max(1, options.to - options.from));
     for (let i = 0; i < count; i++) {
       const slot = { worker: startTsWorker(entry, options.data), busy: false };
@@ -117,7 +117,7 @@ export class RecordPool {
   }
 
   /**
-   * Ask every worker to stop (tsWorker.ts). A worker holding onnxruntime sessions (a lead policy) finishes its episode
+   * Ask every worker to stop (ts-worker.ts). A worker holding onnxruntime sessions (a lead policy) finishes its episode
    * and releases them first, since terminating it would abort the process; the expert alone holds nothing native, so
    * its workers are terminated at once.
    */

@@ -3,14 +3,14 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Env, Policy } from "../core/index.ts";
 import type { EpisodeRecord } from "../data/index.ts";
-import { recordEpisode, type LeadIn } from "./recordEpisode.ts";
-import { simSource } from "./recordJob.ts";
-import type { RecordReply, RecordRequest, RecordWorkerData } from "./recordPool.ts";
-import type { Closable } from "./simJob.ts";
-import { serveTasks } from "./tsWorker.ts";
+import { recordEpisode, type LeadIn } from "./record-episode.ts";
+import { simSource } from "./record-job.ts";
+import type { RecordReply, RecordRequest, RecordWorkerData } from "./record-pool.ts";
+import type { Closable } from "./sim-job.ts";
+import { serveTasks } from "./ts-worker.ts";
 
 const port = parentPort;
-if (!port) throw new Error("recordWorker.ts must run in a worker thread");
+if (!port) throw new Error("record-worker.ts must run in a worker thread");
 const data = workerData as RecordWorkerData;
 let made: { env: Env; policy: Policy; lead: LeadIn | undefined } | null = null;
 
@@ -46,7 +46,7 @@ serveTasks<RecordRequest>(
   port,
   (msg) => play(msg.seed),
   async () => {
-    // the lead policy's onnxruntime sessions are released before the thread ends (see tsWorker.ts)
+    // the lead policy's onnxruntime sessions are released before the thread ends (see ts-worker.ts)
     await (made?.lead?.policy as Partial<Closable> | undefined)?.close?.();
   },
 );

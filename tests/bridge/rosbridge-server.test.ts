@@ -1,7 +1,7 @@
-// The test server reproduces the real rosbridge's quirks (see rosbridgeServer.ts); these tests pin them down.
+// The test server reproduces the real rosbridge's quirks (see rosbridge-server.ts); these tests pin them down.
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
 import { waitFor } from "./harness.ts";
 
 let server: RosbridgeTestServer | undefined;

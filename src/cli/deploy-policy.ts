@@ -4,8 +4,8 @@ import { existsSync, statSync } from "node:fs";
 import { ACTION_DIM, DuetError, type Policy } from "../core/index.ts";
 import type { LoadedRobotInterface } from "../bridge/index.ts";
 import { loadPolicy, readPolicyModel, type PolicyModel } from "../policy/index.ts";
-import { HoldPolicy } from "../runner/holdPolicy.ts";
-import { ReplayPolicy } from "../runner/replayPolicy.ts";
+import { HoldPolicy } from "../runner/hold-policy.ts";
+import { ReplayPolicy } from "../runner/replay-policy.ts";
 
 /** A policy ready for the deploy loop: To (observations it wants) and Ta (steps run per chunk), where it has them. */
 export interface DeployPolicy {

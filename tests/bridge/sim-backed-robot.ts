@@ -14,9 +14,9 @@
 // arms stand still and the sim does not advance (a robot waiting at its start pose).
 import { ACTION_DIM, encodePng, type Observation, type StepResult } from "../../src/core/index.ts";
 import { makeStamp, slotJointNames, type RobotInterface } from "../../src/bridge/index.ts";
-import { trajectoryTiming } from "./simRobot.ts";
+import { trajectoryTiming } from "./sim-robot.ts";
 import type { SimEnv } from "../../src/sim/index.ts";
-import type { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import type { RosbridgeTestServer } from "./rosbridge-server.ts";
 
 type Command = RobotInterface["arms"]["left"]["command"];
 

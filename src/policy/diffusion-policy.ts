@@ -14,9 +14,9 @@ import { ByteTokenizer, type SoundWindow } from "../vision/index.ts";
 import { historyStepsOf, pickEntries, sceneIndices, soundWindowOf } from "./config.ts";
 import { DdimSampler } from "./ddim.ts";
 import { DdpmSampler } from "./ddpm.ts";
-import type { PolicyModel } from "./modelFile.ts";
+import type { PolicyModel } from "./model-file.ts";
 import { IO, imageInput } from "./network.ts";
-import { NoiseSchedule } from "./noiseSchedule.ts";
+import { NoiseSchedule } from "./noise-schedule.ts";
 import { MinMaxNormalizer } from "./normalizer.ts";
 
 /** How a loaded policy samples. */

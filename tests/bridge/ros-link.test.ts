@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClock, createRosLink, type RosLink } from "../../src/bridge/index.ts";
 import { sleep, waitFor } from "./harness.ts";
-import { RosbridgeTestServer } from "./rosbridgeServer.ts";
+import { RosbridgeTestServer } from "./rosbridge-server.ts";
 
 let link: RosLink | undefined;
 let server: RosbridgeTestServer | undefined;

@@ -6,7 +6,7 @@
 // live one.
 // What this cannot prevent: a message already written to the socket sits in the kernel's buffers or in a frozen
 // server (SIGSTOP: 2–3 s observed on a real ROS 1 rosbridge) and is processed when the server resumes, after the link
-// was declared down. Against that, trajectory commands carry the time they were computed (./commandMessages.ts) so
+// was declared down. Against that, trajectory commands carry the time they were computed (./command-messages.ts) so
 // the robot's controller drops late ones; unstamped ones are sent only while joint states keep arriving on the same
 // connection (src/runner/deploy.ts).
 // Command topics are registered with `advertise` and advertised the moment each connection opens, before any
