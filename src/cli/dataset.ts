@@ -1,7 +1,7 @@
 // duet dataset info|validate: summarize a dataset, or check every file of it (exit 0 only when valid).
 import type { Command } from "commander";
 import { wilson95 } from "../core/index.ts";
-import { Dataset, validateDataset, type ValidationReport } from "../data/index.ts";
+import { Dataset, formatProblem, validateDataset, type ValidationReport } from "../data/index.ts";
 import { documented } from "./help.ts";
 
 /** `duet dataset info --json` output. */
@@ -85,15 +85,13 @@ export function formatInfo(s: DatasetSummary): string {
 }
 
 export function formatReport(r: ValidationReport): string {
-  const item = (p: ValidationReport["problems"][number]): string =>
-    `  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`;
   const lines = r.ok
     ? [
         `${r.root}: valid LeRobot v3.0 dataset, ${r.episodes} episodes, ${r.frames} frames${r.finishedCommit ? " (finished an interrupted commit)" : ""}`,
       ]
     : [
         `${r.root}: INVALID, ${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}`,
-        ...r.problems.map(item),
+        ...r.problems.map(formatProblem),
       ];
   // A data file loads as a whole: the sound episodes that share one with a damaged episode cannot be loaded either.
   for (const f of r.damagedFiles) {
@@ -110,7 +108,8 @@ export function formatReport(r: ValidationReport): string {
   if (r.damagedFiles.length > 0 && sound > 0)
     lines.push(`  the episodes in the other ${sound} data file${sound === 1 ? "" : "s"} remain readable`);
   // warnings do not make a dataset invalid (say, joint-state jumps beyond the robot's velocity limits)
-  if (r.warnings.length > 0) lines.push(`warning${r.warnings.length === 1 ? "" : "s"}:`, ...r.warnings.map(item));
+  if (r.warnings.length > 0)
+    lines.push(`warning${r.warnings.length === 1 ? "" : "s"}:`, ...r.warnings.map(formatProblem));
   return lines.join("\n") + "\n";
 }
 

@@ -7,7 +7,7 @@ export { Dataset, DamagedDataFile } from "./dataset.ts";
 export type { OpenDatasetOptions, EpisodeFrames } from "./dataset.ts";
 export { WindowSampler, splitEpisodes } from "./windows.ts";
 export type { WindowOptions, WindowBuffers } from "./windows.ts";
-export { validateDataset, TIMESTAMP_TOLERANCE_S } from "./validate.ts";
+export { validateDataset, formatProblem, TIMESTAMP_TOLERANCE_S } from "./validate.ts";
 export type { ValidationReport, ValidateOptions, Problem } from "./validate.ts";
 export { exportZarr, readZarrArray } from "./zarr.ts";
 export type { ExportResult, ZarrArray } from "./zarr.ts";

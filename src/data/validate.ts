@@ -29,6 +29,11 @@ export interface Problem extends Issue {
   file: string;
 }
 
+/** One line of a report: the file, the field, what was expected and what was found. */
+export function formatProblem(p: Problem): string {
+  return `  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`;
+}
+
 export interface ValidationReport {
   ok: boolean;
   root: string;

@@ -161,6 +161,18 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
   };
 }
 
+/** A job's model (null for the expert) and its env: cameras, instruction and sound as the job and model need. */
+function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
+  // a missing or invalid model.json fails now, with the file and field named
+  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
+  const env = createEnv(job.scenario, {
+    cameras: job.cameras || job.framesDir !== undefined,
+    ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...(model?.config.audio && { audio: true }),
+  });
+  return { model, env };
+}
+
 /**
  * Check, once and in this thread, everything a job's episodes have in common, so that a problem no episode could
  * survive is one error before any worker starts: the scenario, the output folders (created), the model's graphs
@@ -169,14 +181,9 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
  * `flags` names the options the folders came from, for the messages.
  */
 export async function checkJob(job: SimJob, flags: { replayDir?: string; framesDir?: string } = {}): Promise<void> {
-  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
   if (job.replayDir !== undefined) ensureOutputDir(job.replayDir, flags.replayDir ?? "replay folder");
   if (job.framesDir !== undefined) ensureOutputDir(job.framesDir, flags.framesDir ?? "frames folder");
-  const env = createEnv(job.scenario, {
-    cameras: job.cameras || job.framesDir !== undefined,
-    ...(job.instruction !== undefined && { instruction: job.instruction }),
-    ...(model?.config.audio && { audio: true }),
-  });
+  const { model, env } = jobEnv(job);
   if (model === null) return;
   const language = model.config.language;
   if (language) {
@@ -212,13 +219,7 @@ export type PreparedJob = ((seed: number) => Promise<EpisodeOutcome>) & Closable
 
 /** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
 export function prepareJob(job: SimJob): PreparedJob {
-  // a missing or invalid model.json fails now, with the file and field named
-  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
-  const env = createEnv(job.scenario, {
-    cameras: job.cameras || job.framesDir !== undefined,
-    ...(job.instruction !== undefined && { instruction: job.instruction }),
-    ...(model?.config.audio && { audio: true }),
-  });
+  const { model, env } = jobEnv(job);
   const policy = createPolicy(job, env, model);
   let cancelled = false;
   const play = async (seed: number): Promise<EpisodeOutcome> => {

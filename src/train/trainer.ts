@@ -20,7 +20,7 @@ import {
   writeAtomic,
   type Issue,
 } from "../core/index.ts";
-import { Dataset, WindowSampler, splitEpisodes, validateDataset } from "../data/index.ts";
+import { Dataset, WindowSampler, formatProblem, splitEpisodes, validateDataset } from "../data/index.ts";
 import {
   Ema,
   NonFiniteLossError,
@@ -316,9 +316,7 @@ async function refuseInvalidDataset(root: string): Promise<void> {
   throw new DuetError(
     [
       `${root}: INVALID, ${n} problem${n === 1 ? "" : "s"} — training refused (duet dataset validate ${root} lists the same)`,
-      ...report.problems
-        .slice(0, shown)
-        .map((p) => `  - ${p.file}: ${p.path}: expected ${p.expected}, received ${p.received}`),
+      ...report.problems.slice(0, shown).map(formatProblem),
       ...(n > shown ? [`  … and ${n - shown} more`] : []),
     ].join("\n"),
   );
