@@ -7,12 +7,12 @@ const allowed = {
   data: ["core"],
   sim: ["core"],
   bridge: ["core"],
-  vision: ["core", "nn", "runtime"],
-  policy: ["core", "nn", "runtime", "vision"],
-  train: ["core", "nn", "runtime", "data", "vision", "policy"],
-  runner: ["core", "nn", "runtime", "data", "sim", "bridge", "vision", "policy"],
+  encoders: ["core", "nn", "runtime"],
+  policy: ["core", "nn", "runtime", "encoders"],
+  train: ["core", "nn", "runtime", "data", "encoders", "policy"],
+  runner: ["core", "nn", "runtime", "data", "sim", "bridge", "encoders", "policy"],
   viewer: ["core", "sim", "runner", "data"],
-  cli: ["core", "nn", "runtime", "data", "sim", "bridge", "vision", "policy", "train", "runner", "viewer"],
+  cli: ["core", "nn", "runtime", "data", "sim", "bridge", "encoders", "policy", "train", "runner", "viewer"],
 };
 const layers = Object.keys(allowed);
 const forbidden = layers.map((layer) => ({

@@ -22,7 +22,7 @@ import {
   encoderCost,
   encoderPreset,
   type ImageEncoder,
-} from "../src/vision/index.ts";
+} from "../src/encoders/index.ts";
 
 const CAMERAS = ["top", "left_wrist", "right_wrist"];
 const TO = 2;

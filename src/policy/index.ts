@@ -1,10 +1,10 @@
 // policy: noise schedules and samplers, normalizers, denoisers (1-D U-Net, transformer), the diffusion policy runtime,
 // model directories, and the registry that resolves denoiser and encoder names.
-export { NoiseSchedule, schedulerConfigSchema, cosineAlphaBar } from "./noise-schedule.ts";
-export type { SchedulerConfig } from "./noise-schedule.ts";
-export { DdimSampler, ddimTimesteps } from "./ddim.ts";
-export type { DdimCoefficients } from "./ddim.ts";
-export { DdpmSampler } from "./ddpm.ts";
+export { NoiseSchedule, schedulerConfigSchema, cosineAlphaBar } from "./schedulers/noise-schedule.ts";
+export type { SchedulerConfig } from "./schedulers/noise-schedule.ts";
+export { DdimSampler, ddimTimesteps } from "./schedulers/ddim.ts";
+export type { DdimCoefficients } from "./schedulers/ddim.ts";
+export { DdpmSampler } from "./schedulers/ddpm.ts";
 export { MinMaxNormalizer, rangeSchema } from "./normalizer.ts";
 export type { FeatureRange } from "./normalizer.ts";
 export type { Denoiser, DenoiserDims } from "./denoisers/denoiser.ts";
@@ -21,17 +21,17 @@ export {
   policyConfigSchema,
   sceneIndices,
   soundWindowOf,
-} from "./config.ts";
-export type { PolicyConfig, PolicyConfigInput } from "./config.ts";
-export { ObservationEncoder } from "./observer.ts";
-export type { CameraShape } from "./observer.ts";
-export { PolicyNetwork, IO, featureInput, imageInput } from "./network.ts";
-export type { PolicyShape, TrainingLossGraph } from "./network.ts";
-export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./model-file.ts";
-export type { PolicyModel } from "./model-file.ts";
-export { DiffusionPolicy, dropElapsed } from "./diffusion-policy.ts";
-export type { SamplingOptions, PolicyGraphs } from "./diffusion-policy.ts";
-export { exportPolicy, loadPolicy, readPolicyModel, releasePolicy } from "./model-dir.ts";
-export { reexportPolicy } from "./reexport.ts";
-export type { RunSettings } from "./reexport.ts";
-export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./model-dir.ts";
+} from "./diffusion/config.ts";
+export type { PolicyConfig, PolicyConfigInput } from "./diffusion/config.ts";
+export { ObservationEncoder } from "./diffusion/observer.ts";
+export type { CameraShape } from "./diffusion/observer.ts";
+export { PolicyNetwork, IO, featureInput, imageInput } from "./diffusion/network.ts";
+export type { PolicyShape, TrainingLossGraph } from "./diffusion/network.ts";
+export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./diffusion/model-file.ts";
+export type { PolicyModel } from "./diffusion/model-file.ts";
+export { DiffusionPolicy, dropElapsed } from "./diffusion/policy.ts";
+export type { SamplingOptions, PolicyGraphs } from "./diffusion/policy.ts";
+export { exportPolicy, loadPolicy, readPolicyModel, releasePolicy } from "./diffusion/model-dir.ts";
+export { reexportPolicy } from "./diffusion/reexport.ts";
+export type { RunSettings } from "./diffusion/reexport.ts";
+export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./diffusion/model-dir.ts";

@@ -7,7 +7,7 @@ import {
   createEncoder as createVisionEncoder,
   encoderPreset,
   type ImageEncoder,
-} from "../vision/index.ts";
+} from "../encoders/index.ts";
 import type { Denoiser, DenoiserDims } from "./denoisers/denoiser.ts";
 import { TransformerDenoiser, transformerConfigSchema } from "./denoisers/transformer.ts";
 import { ConditionalUnet1d, unetConfigSchema } from "./denoisers/unet1d.ts";

@@ -23,7 +23,7 @@ import {
 import { createEnv, createExpert, type SimEnv } from "../sim/index.ts";
 import { LiveClient, liveStepHook } from "./live.ts";
 import { ReplayRecorder, ensureOutputDir, writeFrames } from "./replay.ts";
-import { ByteTokenizer } from "../vision/index.ts";
+import { ByteTokenizer } from "../encoders/index.ts";
 import { runEpisode, type EpisodeOutcome } from "./rollout.ts";
 
 /** Everything needed to run episodes of one scenario with one policy. Serializable. */

@@ -19,7 +19,7 @@ import {
   SoundWindow,
   scalarNormalisation,
   type VitConfigInput,
-} from "../vision/index.ts";
+} from "../encoders/index.ts";
 import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
 
 export interface AudioImageOptions {

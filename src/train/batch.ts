@@ -11,7 +11,7 @@ import {
   type PolicyNetwork,
 } from "../policy/index.ts";
 import type { TensorData } from "../runtime/index.ts";
-import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../vision/index.ts";
+import { ByteTokenizer, type EpisodeSound, type TokenBatch } from "../encoders/index.ts";
 import type { FeatureCache } from "./frozen-observer.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";

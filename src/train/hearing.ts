@@ -2,7 +2,7 @@
 // EpisodeSound: one spectrogram per episode, a row slice per frame), and the scalar normalisation of the log-mel values.
 import { DuetError } from "../core/index.ts";
 import type { Dataset } from "../data/index.ts";
-import { EpisodeSound, scalarNormalisation, type SoundWindow } from "../vision/index.ts";
+import { EpisodeSound, scalarNormalisation, type SoundWindow } from "../encoders/index.ts";
 
 export interface EpisodeSounds {
   /** By episode index; undefined for an episode not used. */

@@ -27,7 +27,7 @@ import {
   VitEncoder,
   type TextEncoderConfigInput,
   type VitConfigInput,
-} from "../vision/index.ts";
+} from "../encoders/index.ts";
 
 /** What an instruction asks: the task and the hand it names (null: either). */
 export interface InstructionMeaning {

@@ -46,7 +46,7 @@ import {
   type ModelInfo,
 } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
-import { ByteTokenizer } from "../vision/index.ts";
+import { ByteTokenizer } from "../encoders/index.ts";
 import { BatchAssembler } from "./batch.ts";
 import { FeatureCache, loadFrozenObserver, withObserver, type FrozenObserver } from "./frozen-observer.ts";
 import { hearEpisodes, type EpisodeSounds } from "./hearing.ts";

@@ -9,7 +9,7 @@ import { loadPolicy, readPolicyModel } from "../../src/policy/index.ts";
 import { prepareJob, trainedPolicy } from "../../src/runner/sim-job.ts";
 import { createEnv } from "../../src/sim/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
-import { EpisodeSound, SoundWindow } from "../../src/vision/index.ts";
+import { EpisodeSound, SoundWindow } from "../../src/encoders/index.ts";
 import { actionAt, observation, oneEpisodeConfig, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
 
 const SAMPLES = AUDIO_SAMPLE_RATE / 10; // one control period at the fixtures' 10 Hz

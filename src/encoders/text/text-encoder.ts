@@ -1,0 +1,76 @@
+// Text encoder (CLIP's, small): byte tokens → embedding + learned positions → causal pre-norm transformer blocks →
+// LayerNorm → the EOS token's features → Linear head. Causal attention makes the EOS token the only one that has read
+// the whole instruction, and keeps it blind to the padding after it.
+import { z } from "zod";
+import { parseWith } from "../../core/index.ts";
+import { Embedding, LayerNorm, Linear, ShapeError, type GraphBuilder, type Tensor } from "../../nn/index.ts";
+import { TEXT_VOCAB } from "./tokenizer.ts";
+import { TransformerBlock } from "../transformer-block.ts";
+
+const size = (d: string, def: number) => z.number().int().positive().default(def).describe(d);
+
+export const textEncoderConfigSchema = z
+  .object({
+    /** Sequence length T, BOS and EOS included (the tokenizer's maxTokens). Default 64. */
+    maxTokens: z.number().int().min(3).max(512).default(64).describe("tokens per instruction, BOS and EOS included"),
+    /** Token width D. Default 64. */
+    dim: size("token width", 64),
+    /** Causal transformer blocks. Default 2. */
+    depth: z.number().int().min(1).max(24).default(2).describe("causal pre-norm transformer blocks"),
+    /** Attention heads (must divide dim). Default 4. */
+    heads: size("attention heads", 4),
+    /** MLP hidden width = mlpRatio·dim. Default 4. */
+    mlpRatio: z.number().positive().default(4).describe("MLP hidden width as a multiple of dim"),
+    /** Output features F. Default 128. */
+    featureDim: size("output features per instruction", 128),
+  })
+  .strict()
+  .refine((c) => c.dim % c.heads === 0, { path: ["heads"], message: "a divisor of dim" });
+export type TextEncoderConfig = z.output<typeof textEncoderConfigSchema>;
+export type TextEncoderConfigInput = z.input<typeof textEncoderConfigSchema>;
+
+/**
+ * `ids: N,T` int64 and `eos: N,T` float32 (one-hot at each row's EOS; `ByteTokenizer.batch`) → `N,F`.
+ * Parameter names (under the caller's scope): `token.weight`, `pos`, `block{i}.*`, `norm.*`, `head.*`.
+ */
+export class TextTransformer {
+  readonly config: TextEncoderConfig;
+  private readonly token: Embedding;
+  private readonly blocks: TransformerBlock[];
+  private readonly norm: LayerNorm;
+  private readonly head: Linear;
+
+  /** Options are validated here; a bad one throws a ValidationError naming `source` and each bad field. */
+  constructor(config: TextEncoderConfigInput = {}, source = "text encoder config") {
+    const c = parseWith(textEncoderConfigSchema, config, source);
+    this.config = c;
+    this.token = new Embedding("token", TEXT_VOCAB, c.dim);
+    this.blocks = Array.from(
+      { length: c.depth },
+      (_, i) => new TransformerBlock(`block${i}`, c.dim, c.heads, c.mlpRatio, true),
+    );
+    this.norm = new LayerNorm("norm", c.dim, 1e-6);
+    this.head = new Linear("head", c.dim, c.featureDim);
+  }
+
+  get featureDim(): number {
+    return this.config.featureDim;
+  }
+
+  apply(g: GraphBuilder, ids: Tensor, eos: Tensor): Tensor {
+    const { maxTokens: t, dim: d } = this.config;
+    const n = ids.shape[0] as number;
+    const want = `[N,${t}]`;
+    if (ids.dtype !== "int64" || ids.shape.length !== 2 || ids.shape[1] !== t) {
+      throw new ShapeError(`text encoder: ids must be int64 ${want}; received ${ids.dtype} [${ids.shape.join(",")}]`);
+    }
+    if (eos.dtype !== "float32" || eos.shape.length !== 2 || eos.shape[1] !== t) {
+      throw new ShapeError(`text encoder: eos must be float32 ${want}; received ${eos.dtype} [${eos.shape.join(",")}]`);
+    }
+    let x = g.add(this.token.apply(g, ids), g.param("pos", [1, t, d], { kind: "normal", std: 0.01 }, false));
+    for (const block of this.blocks) x = block.apply(g, x);
+    x = this.norm.apply(g, x);
+    const picked = g.reduceSum(g.mul(x, g.reshape(eos, [n, t, 1])), [1]); // N,D
+    return this.head.apply(g, picked);
+  }
+}
