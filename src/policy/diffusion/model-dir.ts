@@ -2,7 +2,14 @@
 // temp + rename (model.json last, so a directory with a model.json is complete); loaded with every problem named.
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, loadJsonFile, writeAtomic, type Issue } from "../../core/index.ts";
+import {
+  AUDIO_SAMPLE_RATE,
+  DuetError,
+  ValidationError,
+  loadJsonFile,
+  writeAtomic,
+  type Issue,
+} from "../../core/index.ts";
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../../nn/index.ts";
 import { Session, type DeclaredValue } from "../../runtime/index.ts";
 import { soundWindowOf } from "./config.ts";

@@ -8,7 +8,14 @@
 //   slow inference: with a clock, actions whose time has passed (a[t] … a[t+k-1], k = ⌊elapsed·fps⌋) are dropped.
 //   ensemble β:     a[t+j] ← (1−β)·a[t+j] + β·a'[t+j] where the previous chunk a' (itself blended) covers t+j, its
 //                   steps matched by observation time, so the same code blends in simulation and on the robot.
-import { AUDIO_SAMPLE_RATE, DuetError, Rng, type ActionChunk, type Observation, type Policy } from "../../core/index.ts";
+import {
+  AUDIO_SAMPLE_RATE,
+  DuetError,
+  Rng,
+  type ActionChunk,
+  type Observation,
+  type Policy,
+} from "../../core/index.ts";
 import type { Executor, TensorData } from "../../runtime/index.ts";
 import { ByteTokenizer, type SoundWindow } from "../../encoders/index.ts";
 import { historyStepsOf, pickEntries, sceneIndices, soundWindowOf } from "./config.ts";
