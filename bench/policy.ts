@@ -205,7 +205,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
           ? { dir: join("models", name), shipped: true }
           : { dir: name, shipped: name.replace(/^\.\//, "").startsWith("models/") };
     const config = readPolicyModel(dir).config;
-    const steps = config.scheduler.inferenceSteps;
+    const steps = config.inference.inferenceSteps;
     const lat = await latency(dir, reps, {}); // the default path: what loadPolicy chooses
     const flops = inferenceFlops(config, steps);
     const entry: Record<string, unknown> = {

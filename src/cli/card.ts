@@ -199,8 +199,8 @@ ${diffusion ? "Diffusion" : "Regression (baseline)"} policy for \`${scenarioOf(f
 ${c.denoiser.name === "transformer" ? ` (${c.denoiser.causal ? "causal" : "bidirectional"} self-attention over the action tokens)` : ""} \
 ${
   diffusion
-    ? `denoiser (${c.scheduler.prediction} prediction, ${c.scheduler.inferenceSteps} DDIM steps\
-${c.scheduler.noiseScale !== undefined ? `, starting from noise of standard deviation ${c.scheduler.noiseScale}` : ""})`
+    ? `denoiser (${c.scheduler.prediction} prediction, ${c.inference.inferenceSteps} DDIM steps\
+${c.inference.noiseScale !== undefined ? `, starting from noise of standard deviation ${c.inference.noiseScale}` : ""})`
     : "network"
 }, \
 observer \`${JSON.stringify(c.encoder)}\` on the ${model.cameras.map((x) => x.name).join(", ") || "no"} camera(s)\
@@ -209,8 +209,8 @@ ${c.observeScene ? `, the simulator's scene state (${c.sceneEntries ? `entries $
 ${c.audio ? `, the sound of the last ${c.audio.window} control periods (spectrogram transformer ${JSON.stringify(c.audio)})` : ""}\
 ${c.goal ? `, a goal picture of the ${c.goal.camera} camera` : ""}\
 ${c.language ? `, the episode's instruction (text encoder ${JSON.stringify(c.language)})` : ""}; ${c.actions} actions; \
-To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.actionSteps}\
-${c.ensemble > 0 ? `, temporal ensembling ${c.ensemble} (each chunk blended with the previous one's plan)` : ""}. ${prov.parameters} parameters. \
+To = ${c.obsSteps}, Tp = ${c.predSteps}, Ta = ${c.inference.actionSteps}\
+${c.inference.ensemble > 0 ? `, temporal ensembling ${c.inference.ensemble} (each chunk blended with the previous one's plan)` : ""}. ${prov.parameters} parameters. \
 Files: ${Object.values(model.files).join(", ")}, model.json (config, normalizer, provenance), train/ (config.json, \
 log.jsonl, curves.png; the checkpoint is not shipped).
 

@@ -49,10 +49,10 @@ export function registerExport(program: Command): void {
   })
     .argument("<dir>", "model directory, e.g. models/bottle-cap-unet")
     .argument("[out]", "where to write the model (default: in place)")
-    .option("--action-steps <n>", "set config.actionSteps, Ta: actions executed per chunk", intArg(1))
+    .option("--action-steps <n>", "set inference.actionSteps, Ta: actions executed per chunk", intArg(1))
     .option(
       "--ensemble <beta>",
-      "set config.ensemble: each chunk blended with the previous one's plan for the same steps, weight beta on the previous",
+      "set inference.ensemble: each chunk blended with the previous one's plan for the same steps, weight beta on the previous",
       numberArg(0, 0.95),
     )
     .action((dir: string, out: string | undefined, opts: RunSettings) => {
@@ -60,7 +60,7 @@ export function registerExport(program: Command): void {
       const t0 = performance.now();
       const m = reexportPolicy(dir, to, opts);
       process.stdout.write(
-        `${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ta ${m.config.actionSteps}, ensemble ${m.config.ensemble}\n`,
+        `${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ta ${m.config.inference.actionSteps}, ensemble ${m.config.inference.ensemble}\n`,
       );
     });
 }

@@ -17,13 +17,13 @@ export function addTuningOptions(command: Command): Command {
     .option("--ddim-steps <n>", "trained policies: DDIM steps per chunk (default: the model's)", intArg(1))
     .option(
       "--noise-scale <s>",
-      "trained policies: standard deviation of the noise each chunk starts from (default: the model's scheduler.noiseScale, else 1; below 1 samples nearer the modes)",
+      "trained policies: standard deviation of the noise each chunk starts from (default: the model's inference.noiseScale, else 1; below 1 samples nearer the modes)",
       numberArg(0, 10),
     )
     .option("--action-steps <n>", "trained policies: Ta, actions executed per chunk (default: the model's)", intArg(1))
     .option(
       "--ensemble <beta>",
-      "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default: the model's config.ensemble, else 0: off)",
+      "trained policies: temporal ensembling, each chunk blended with the previous one's actions for the same steps, weight beta on the previous (default: the model's inference.ensemble, else 0: off)",
       numberArg(0, 0.95),
     )
     .option(

@@ -1,5 +1,7 @@
 // Reading a LeRobot v3.0 dataset for training: validated metadata, frames loaded per data file (a damaged file only
 // makes its own episodes unreadable), decoded camera frames kept in a bounded LRU cache.
+// Over 400 lines because it is the reader of one format: metadata, per-file loading, frames and their cache, the
+// validation of each, which share the loaded state.
 import { join } from "node:path";
 import {
   ACTION_KEY,

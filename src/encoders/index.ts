@@ -31,3 +31,4 @@ export { LogMelSpectrogram, AudioError, spectrogramConfigSchema } from "./audio/
 export type { Spectrogram, SpectrogramConfig, SpectrogramConfigInput } from "./audio/spectrogram.ts";
 export { AudioEncoder, AUDIO_DEFAULTS } from "./audio/audio-encoder.ts";
 export { SoundWindow, EpisodeSound, scalarNormalisation } from "./audio/sound-window.ts";
+export { shiftImage } from "./image/shift-image.ts";

@@ -1,4 +1,5 @@
 // GraphBuilder: records ONNX operators with static shape inference at build time (errors name the node and shapes).
+// Over 400 lines because it is one method per ONNX operator, each with its shape rule: one table read top to bottom.
 import { DuetError } from "../core/index.ts";
 import { numel, shapeStr, type DType, type Node, type NodeArgs, type OpType, type Tensor } from "./tensor.ts";
 

@@ -2,6 +2,8 @@
 // away; or, in multi-task scenarios, lifts the bottle or hands it from one hand to the other (the env's episode task,
 // whose instruction may name the hand). It reads the simulator's state (bottle and cap poses, thread turns, grasps):
 // privileged, closed loop.
+// Over 400 lines because it is one state machine (approach, grasp, twist–regrasp, lift, hand-over) whose phases share
+// the grasp and pose bookkeeping.
 import {
   ACTION_DIM,
   ARMS,

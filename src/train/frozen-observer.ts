@@ -16,7 +16,7 @@ import {
   type CameraShape,
 } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
-import { shiftImage } from "./shift-image.ts";
+import { shiftImage } from "../encoders/index.ts";
 
 /** The camera encoders of an earlier run: their parameters (`obs.<camera>.…`) as their own layout, and values. */
 export interface FrozenObserver {

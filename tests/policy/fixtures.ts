@@ -109,7 +109,7 @@ export function tinyConfig(overrides: { policy?: object; train?: object } = {}):
     policy: {
       encoder: tinyEncoder(),
       denoiser: { name: "unet", downDims: [64], groups: 8, stepEmbedDim: 16 },
-      scheduler: { inferenceSteps: 4 },
+      inference: { inferenceSteps: 4 },
       ...overrides.policy,
     },
     train: {
@@ -139,7 +139,7 @@ export function oneEpisodeConfig(policy: object, train: object): TrainConfigInpu
       encoder: null,
       denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
       ...policy,
-      scheduler: { inferenceSteps: 4, ...(policy as { scheduler?: object }).scheduler },
+      inference: { inferenceSteps: 4, ...(policy as { inference?: object }).inference },
     },
     train: { batchSize: 32, lr: 1e-3, valFraction: 0, valEvery: 0, ...train },
   });
@@ -174,7 +174,7 @@ export const INFO: ModelInfo = {
 export const TINY: PolicyConfigInput = {
   encoder: tinyEncoder(),
   denoiser: { name: "unet", downDims: [16, 32], groups: 8, stepEmbedDim: 16 },
-  scheduler: { inferenceSteps: 2 },
+  inference: { inferenceSteps: 2 },
 };
 
 export function network(policy: PolicyConfigInput = {}): PolicyNetwork {

@@ -43,7 +43,7 @@ describe("a bimodal toy problem (two clusters of chunks for one observation)", (
             encoder: null,
             obsSteps: 1,
             predSteps: 2,
-            actionSteps: 2,
+            inference: { actionSteps: 2 },
             denoiser: { name: "unet", downDims: [64, 128], groups: 8, stepEmbedDim: 32 },
             // DDPM's stochastic steps: with this short training, deterministic DDIM leaves about a third of its
             // samples between the modes (measured); DDPM's noise pushes each sample into one basin.

@@ -41,7 +41,7 @@ describe("configs/", () => {
     writeFileSync(
       file,
       JSON.stringify({
-        policy: { actionSteps: 12, actionRange: "per-step", denoiser: { name: "unet", kernel: 4 } },
+        policy: { inference: { actionSteps: 12 }, actionRange: "per-step", denoiser: { name: "unet", kernel: 4 } },
         train: { lr: -1, epochs: 3 },
       }),
     );
@@ -59,7 +59,7 @@ describe("configs/", () => {
     expect(err).toMatch(/policy.denoiser.kernel: expected an odd kernel size/);
     expect(err).toMatch(/train.lr: expected > 0, received -1/);
     expect(err).toMatch(/train: expected no unknown keys \(found epochs\)/);
-    expect(err).toMatch(/policy.actionSteps: expected ≤ predSteps \(10\); received 12/);
+    expect(err).toMatch(/policy.inference.actionSteps: expected ≤ predSteps \(10\); received 12/);
   });
 
   it("an unknown encoder name lists the known ones", () => {

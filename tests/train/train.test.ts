@@ -33,7 +33,7 @@ function tinyLayout(config: TrainConfig): ParamLayout {
 }
 
 interface PolicyModelJson {
-  config: { actionSteps: number; scheduler: { inferenceSteps: number; noiseScale?: number } };
+  config: { inference: { actionSteps: number; inferenceSteps: number; noiseScale?: number } };
 }
 
 describe("train", () => {
@@ -142,18 +142,17 @@ describe("train", () => {
     // inference-only settings may change on resume; anything that shapes training may not
     const sampling = trainConfigSchema.parse(
       tinyConfig({
-        policy: { actionSteps: 2, scheduler: { inferenceSteps: 3, noiseScale: 0.5 } },
+        policy: { inference: { actionSteps: 2, inferenceSteps: 3, noiseScale: 0.5 } },
         train: { steps: 20, valEvery: 0 },
       }),
     );
     await train({ dataset, config: sampling, out: split, resume: true });
     const m = JSON.parse(readFileSync(join(split, "model.json"), "utf8")) as PolicyModelJson;
-    expect([m.config.actionSteps, m.config.scheduler.inferenceSteps, m.config.scheduler.noiseScale]).toEqual([
-      2, 3, 0.5,
-    ]);
+    const run = m.config.inference;
+    expect([run.actionSteps, run.inferenceSteps, run.noiseScale]).toEqual([2, 3, 0.5]);
     const lr = trainConfigSchema.parse(tinyConfig({ train: { steps: 20, valEvery: 0, lr: 0.5 } }));
     await expect(train({ dataset, config: lr, out: split, resume: true })).rejects.toThrow(
-      /was trained with another config than training config; resume with the same config \(only policy.actionSteps, policy.ensemble, policy.scheduler.inferenceSteps, policy.scheduler.noiseScale may differ\)/,
+      /was trained with another config than training config; resume with the same config \(only policy.inference may differ\)/,
     );
   });
 
@@ -164,15 +163,22 @@ describe("train", () => {
       );
     const out = tempDir("duet-model-");
     await train({ dataset, config: tiny({}), out, stopAtStep: 2 });
-    const resumed = await train({ dataset, config: tiny({ ensemble: 0.5 }), out, resume: true });
+    const resumed = await train({ dataset, config: tiny({ inference: { ensemble: 0.5 } }), out, resume: true });
     expect([resumed.step, resumed.trainedSteps]).toEqual([4, 2]);
-    const m = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as { config: { ensemble: number } };
-    expect(m.config.ensemble).toBe(0.5);
-    // scheduler.prediction sits beside the inference-only scheduler fields but shapes training
+    const m = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as {
+      config: { inference: { ensemble: number } };
+    };
+    expect(m.config.inference.ensemble).toBe(0.5);
+    // a training field changed beside the inference settings is refused
     await expect(
-      train({ dataset, config: tiny({ ensemble: 0.5, scheduler: { prediction: "sample" } }), out, resume: true }),
+      train({
+        dataset,
+        config: tiny({ inference: { ensemble: 0.5 }, scheduler: { prediction: "sample" } }),
+        out,
+        resume: true,
+      }),
     ).rejects.toThrow(
-      /was trained with another config than training config; resume with the same config \(only .*policy\.ensemble/,
+      /was trained with another config than training config; resume with the same config \(only policy\.inference/,
     );
   });
 

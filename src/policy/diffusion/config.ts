@@ -2,10 +2,11 @@
 import { z } from "zod";
 import { DuetError } from "../../core/index.ts";
 import { SoundWindow, textEncoderConfigSchema } from "../../encoders/index.ts";
-import { schedulerConfigSchema, type SchedulerConfig } from "../schedulers/noise-schedule.ts";
+import { schedulerConfigSchema } from "../schedulers/index.ts";
+import { inferenceSchema, migrateInference } from "./inference.ts";
 import { denoiserConfigSchema, encoderRefSchema } from "../registry.ts";
 
-export const policyConfigSchema = z
+const policyFields = z
   .object({
     /** "diffusion" (denoise from noise) or "regression" (the baseline: predict the chunk directly, MSE). */
     objective: z.enum(["diffusion", "regression"]).default("diffusion"),
@@ -13,16 +14,6 @@ export const policyConfigSchema = z
     obsSteps: z.int().min(1).max(16).default(2),
     /** Tp: action steps per chunk (default 10). */
     predSteps: z.int().min(1).max(64).default(10),
-    /** Ta: actions executed from each chunk before planning again (default 8; ≤ Tp). */
-    actionSteps: z.int().min(1).max(64).default(8),
-    /**
-     * Temporal ensembling at run time (as in ACT, recursively): each chunk's actions are blended with the previous
-     * chunk's plan for the same instants, weight `ensemble` on the previous (default 0: off). Consecutive chunks start
-     * from independent noise, so their plans for one instant differ; replanning every step (actionSteps 1) with the
-     * blend averages that out: the shipped U-Net went from 62 to 93 of 100 held-out episodes, the wide one from 77 to 96
-     * (docs/experiments).
-     */
-    ensemble: z.number().min(0).max(0.95).default(0),
     /**
      * "absolute": a chunk holds joint targets. "relative": offsets from the latest observed state, a[t+k] − s[t]
      * (state entry j pairs with action entry j), added back at run time. Relative chunks spare the network
@@ -105,14 +96,16 @@ export const policyConfigSchema = z
     denoiser: denoiserConfigSchema.prefault({ name: "unet" }),
     /** Noise schedule and sampler. */
     scheduler: schedulerConfigSchema.prefault({}),
+    /** How the trained policy is run: Ta, ensembling, DDIM steps, noise scale (inference.ts). */
+    inference: inferenceSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.actionSteps > c.predSteps) {
+    if (c.inference.actionSteps > c.predSteps) {
       ctx.addIssue({
         code: "custom",
-        path: ["actionSteps"],
-        message: `≤ predSteps (${c.predSteps}); received ${c.actionSteps}`,
+        path: ["inference", "actionSteps"],
+        message: `≤ predSteps (${c.predSteps}); received ${c.inference.actionSteps}`,
       });
     }
     if (c.actionRange === "per-step" && c.actions !== "relative") {
@@ -132,28 +125,25 @@ export const policyConfigSchema = z
     if (c.sceneEntries !== null && !c.observeScene) {
       ctx.addIssue({ code: "custom", path: ["sceneEntries"], message: "null unless observeScene is true" });
     }
-    if (c.scheduler.inferenceSteps > c.scheduler.trainSteps) {
+    if (c.inference.inferenceSteps > c.scheduler.trainSteps) {
       ctx.addIssue({
         code: "custom",
-        path: ["scheduler", "inferenceSteps"],
+        path: ["inference", "inferenceSteps"],
         message: `≤ trainSteps (${c.scheduler.trainSteps})`,
       });
     }
   });
-export type PolicyConfig = z.output<typeof policyConfigSchema>;
-export type PolicyConfigInput = z.input<typeof policyConfigSchema>;
+/** The policy config; a config of the layout before `inference` is read too (migrateInference). */
+export const policyConfigSchema = z.preprocess(migrateInference, policyFields);
+export type PolicyConfig = z.output<typeof policyFields>;
+export type PolicyConfigInput = z.input<typeof policyFields>;
 
 /**
- * The policy config fields only inference reads (how chunks are sampled and executed), as paths into the policy
- * config: the network and its training do not depend on them, so a resumed (or finished, re-exported) training run
- * may change them. The one list of them; a path that is not a config field does not compile.
+ * The policy config fields only inference reads, as paths into the policy config: the network and its training do
+ * not depend on them, so a resumed (or finished, re-exported) training run may change them. Derived from the schema:
+ * the `inference` object, whole.
  */
-export const INFERENCE_ONLY_FIELDS = [
-  ["actionSteps"],
-  ["ensemble"],
-  ["scheduler", "inferenceSteps"],
-  ["scheduler", "noiseScale"],
-] as const satisfies readonly (readonly [keyof PolicyConfig] | readonly ["scheduler", keyof SchedulerConfig])[];
+export const INFERENCE_ONLY_FIELDS = [["inference"]] as const satisfies readonly (readonly [keyof PolicyConfig])[];
 
 /**
  * Where the entries a privileged policy reads sit among the scene state's `names` (every entry without

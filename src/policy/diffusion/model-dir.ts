@@ -12,10 +12,10 @@ import {
 } from "../../core/index.ts";
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../../nn/index.ts";
 import { Session, type DeclaredValue } from "../../runtime/index.ts";
-import { soundWindowOf } from "./config.ts";
 import { DiffusionPolicy, type SamplingOptions } from "./policy.ts";
 import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./model-file.ts";
-import { IO, PolicyNetwork, imageInput } from "./network.ts";
+import { IO } from "./inputs.ts";
+import { PolicyNetwork } from "./network.ts";
 
 /** What `exportPolicy` writes besides the graphs. */
 export type ModelInfo = Omit<PolicyModel, "format" | "files" | "config">;
@@ -40,7 +40,7 @@ export function exportPolicy(
     writeAtomic(join(dir, file), PolicyNetwork.compile(g, layout, params, precision).bytes);
   write(GRAPH_FILES.encoder, network.encoderGraph());
   write(GRAPH_FILES.denoiser, network.denoiserGraph());
-  if (withSampler) write(GRAPH_FILES.sampler, network.samplerGraph(c.scheduler.inferenceSteps));
+  if (withSampler) write(GRAPH_FILES.sampler, network.samplerGraph(c.inference.inferenceSteps));
   const model: PolicyModel = {
     format: MODEL_FORMAT,
     config: c,
@@ -53,6 +53,22 @@ export function exportPolicy(
   };
   writeAtomic(join(dir, MODEL_FILE), `${JSON.stringify(model, null, 2)}\n`);
   return model;
+}
+
+/** The network a model directory's model.json describes. */
+export function networkOf(m: PolicyModel, source: string): PolicyNetwork {
+  const c = m.config;
+  return new PolicyNetwork(
+    c,
+    {
+      stateDim: m.stateNames.length,
+      actionDim: m.actionNames.length,
+      cameras: m.cameras,
+      sceneDim: c.observeScene ? (c.sceneEntries?.length ?? m.environmentNames?.length ?? 0) : 0,
+      ...(c.audio && { audioSamples: AUDIO_SAMPLE_RATE / m.fps }),
+    },
+    source,
+  );
 }
 
 /** What the environment offers; a model made for something else is refused before anything moves. */
@@ -241,20 +257,11 @@ async function openPolicy(
   const sampler = m.files.sampler ? await open(m.files.sampler) : null;
 
   const c = m.config;
-  const ds = m.stateNames.length;
-  const dx = m.actionNames.length + (c.predictStates ? ds : 0);
-  const encWant: Record<string, number[]> = c.observeState ? { [IO.state]: [1, c.obsSteps, ds] } : {};
-  if (c.observeScene)
-    encWant[IO.environment] = [1, c.obsSteps, c.sceneEntries?.length ?? m.environmentNames?.length ?? 0];
-  const sound = soundWindowOf(c, AUDIO_SAMPLE_RATE / m.fps);
-  if (sound) encWant[IO.audio] = [1, sound.rows, sound.mels];
-  for (const cam of m.cameras) encWant[imageInput(cam.name)] = [1, c.obsSteps, cam.height, cam.width, 3];
-  const goalCam = c.goal ? m.cameras.find((cam) => cam.name === c.goal?.camera) : undefined;
-  if (goalCam) encWant[IO.goal] = [1, goalCam.height, goalCam.width, 3];
-  if (c.language) {
-    encWant[IO.instructionIds] = [1, c.language.maxTokens];
-    encWant[IO.instructionEos] = [1, c.language.maxTokens];
-  }
+  const network = networkOf(m, join(dir, MODEL_FILE));
+  const dx = network.sampleDim;
+  const encWant = Object.fromEntries(
+    network.observer.inputs.flatMap((input) => input.tensors(1)).map((t) => [t.name, t.dims]),
+  );
   const condDecl = encoder.outputs.find((o) => o.name === IO.cond);
   const condShape = condDecl ? condDecl.shape.map(Number) : [];
   const issues = [
@@ -275,12 +282,6 @@ async function openPolicy(
   if (issues.length > 0) {
     throw new ValidationError(`${dir}: graphs do not match ${MODEL_FILE} (action size, cameras or horizons)`, issues);
   }
-  const sampling: SamplingOptions = {};
-  if (options.mode) sampling.mode = options.mode;
-  if (options.inferenceSteps !== undefined) sampling.inferenceSteps = options.inferenceSteps;
-  if (options.noiseScale !== undefined) sampling.noiseScale = options.noiseScale;
-  if (options.ensemble !== undefined) sampling.ensemble = options.ensemble;
-  if (options.episodeNoise !== undefined) sampling.episodeNoise = options.episodeNoise;
-  if (options.clock) sampling.clock = options.clock;
-  return new DiffusionPolicy(m, { encoder, denoiser, sampler }, sampling, dir);
+  const { expect: _expect, threads: _threads, ...sampling } = options;
+  return new DiffusionPolicy(m, network, { encoder, denoiser, sampler }, sampling, dir);
 }

@@ -46,7 +46,7 @@ export const policyModelSchema = z
         audio: z.object({ mean: z.number(), std: z.number().positive() }).strict().optional(),
       })
       .strict(),
-    /** Graph files; `sampler` (the unrolled DDIM loop at config.scheduler.inferenceSteps) may be null. */
+    /** Graph files; `sampler` (the unrolled DDIM loop at config.inference.inferenceSteps) may be null. */
     files: z
       .object({ encoder: z.string().min(1), denoiser: z.string().min(1), sampler: z.string().min(1).nullable() })
       .strict(),

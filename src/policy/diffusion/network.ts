@@ -16,50 +16,13 @@ import { soundWindowOf, type PolicyConfig } from "./config.ts";
 import { DdimSampler } from "../schedulers/ddim.ts";
 import type { Denoiser } from "../denoisers/denoiser.ts";
 import { NoiseSchedule } from "../schedulers/noise-schedule.ts";
-import { ObservationEncoder, type CameraShape, type EpisodeConditioning } from "./observer.ts";
+import { IO, featureInput, imageInput, type CameraShape } from "./inputs.ts";
+import { ObservationEncoder } from "./observer.ts";
 import { createDenoiser, createEncoder } from "../registry.ts";
-
-/** Graph input and output names shared by training, export and the runtime. */
-export const IO = {
-  state: "state",
-  /** Per camera: `image_<name>`. */
-  imagePrefix: "image_",
-  /** Training on a frozen observer (`obsInputs` with `frozenObserver`), per camera: `features_<name>` `B,To,F`. */
-  featurePrefix: "features_",
-  cond: "cond",
-  sample: "sample",
-  timestep: "timestep",
-  noise: "noise",
-  target: "x0",
-  sqrtAlphaBar: "sqrt_alpha_bar",
-  sqrtOneMinusAlphaBar: "sqrt_one_minus_alpha_bar",
-  pred: "pred",
-  /** Privileged policies (config.observeScene): the observation steps' environment state, normalized, `B,To,De`. */
-  environment: "environment",
-  /** Language-conditioned policies (config.language): the instruction's token ids `B,T` (int64) and EOS mask `B,T`. */
-  instructionIds: "instruction_ids",
-  instructionEos: "instruction_eos",
-  /** Hearing policies (config.audio): the sound window's normalized log-mel spectrogram `B,rows,mels`. */
-  audio: "audio_spectrogram",
-  /** Goal-conditioned policies (config.goal): the goal picture `B,H,W,3` in [−1, 1]. */
-  goal: "goal_image",
-  /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
-  scene: "scene",
-  /** Validation only: the scene auxiliary loss on its own. */
-  sceneLoss: "scene_loss",
-} as const;
 
 /** The spectrogram transformer's options of config.audio (all but the window). */
 function encoderOptions({ window: _window, ...options }: NonNullable<PolicyConfig["audio"]>): VitConfigInput {
   return options;
-}
-
-export function imageInput(camera: string): string {
-  return IO.imagePrefix + camera;
-}
-
-export function featureInput(camera: string): string {
-  return IO.featurePrefix + camera;
 }
 
 /** What the data says about the policy's inputs and outputs. */
@@ -102,8 +65,6 @@ export class PolicyNetwork {
   readonly sampleDim: number;
   /** Dobs: features per observation step. */
   readonly obsDim: number;
-  /** The camera of the goal picture (config.goal), else null. */
-  readonly goalCamera: CameraShape | null;
   /** What a hearing policy (config.audio) hears: its sound window, else null. */
   readonly sound: SoundWindow | null;
 
@@ -134,25 +95,28 @@ export class PolicyNetwork {
             `${source}: policy.audio`,
           )
         : null;
-    this.observer = new ObservationEncoder(
-      shape.stateDim,
-      config.obsSteps,
-      shape.cameras,
+    this.observer = new ObservationEncoder({
+      stateDim: shape.stateDim,
+      obsSteps: config.obsSteps,
+      cameras: shape.cameras,
       encoder,
-      config.observeState,
-      shape.sceneDim ?? 0,
-      config.language ? new TextTransformer(config.language, `${source}: policy.language`) : null,
-      config.goal?.camera ?? null,
-      hearing,
-    );
+      observeState: config.observeState,
+      sceneDim: shape.sceneDim ?? 0,
+      text: config.language
+        ? {
+            encoder: new TextTransformer(config.language, `${source}: policy.language`),
+            maxTokens: config.language.maxTokens,
+          }
+        : null,
+      goalCamera: config.goal?.camera ?? null,
+      hearing: hearing && this.sound ? { encoder: hearing, sound: this.sound } : null,
+    });
     if (config.observeScene !== this.observer.sceneDim > 0) {
       throw new DuetError(
         `${source}: policy.observeScene is ${config.observeScene} but the shape has ${this.observer.sceneDim} scene entries`,
       );
     }
     this.obsDim = this.observer.featureDim;
-    const goal = config.goal?.camera;
-    this.goalCamera = goal === undefined ? null : (shape.cameras.find((c) => c.name === goal) ?? null);
     this.sampleDim = shape.actionDim + (config.predictStates ? shape.stateDim : 0);
     this.denoiser = createDenoiser(config.denoiser, {
       horizon: config.predSteps,
@@ -164,34 +128,13 @@ export class PolicyNetwork {
   }
 
   /**
-   * Observation inputs for batch `b`: state `B,To,Ds`, scene `B,To,De` (privileged), per camera `B,To,H,W,3` (or,
-   * `frozenObserver`, the camera encoder's features `B,To,F`: the encoder is not in the graph), the goal picture
-   * `B,H,W,3` (goal-conditioned), the instruction's tokens `B,T` (language-conditioned) and the sound window's
-   * spectrogram `B,rows,mels` (hearing).
+   * The observation inputs for batch `b` (the observer's table, or with `frozenObserver` the cameras as their
+   * encoder's features: the encoder is not in the graph) → cond `B,To,Dobs`.
    */
   private obsInputs(g: GraphBuilder, b: number, frozenObserver = false): Tensor {
-    const to = this.config.obsSteps;
-    const state = g.input(IO.state, [b, to, this.shape.stateDim]);
-    const de = this.observer.sceneDim;
-    const scene = de > 0 ? g.input(IO.environment, [b, to, de]) : null;
-    const f = this.observer.encoder?.featureDim ?? 0;
-    const images = this.shape.cameras.map((c) =>
-      frozenObserver
-        ? g.input(featureInput(c.name), [b, to, f])
-        : g.input(imageInput(c.name), [b, to, c.height, c.width, 3]),
-    );
-    const episode: EpisodeConditioning = {};
-    const t = this.config.language?.maxTokens;
-    if (t !== undefined) {
-      episode.instruction = {
-        ids: g.input(IO.instructionIds, [b, t], { dtype: "int64" }),
-        eos: g.input(IO.instructionEos, [b, t]),
-      };
-    }
-    const goal = this.goalCamera;
-    if (goal) episode.goal = g.input(IO.goal, [b, goal.height, goal.width, 3]);
-    if (this.sound) episode.audio = g.input(IO.audio, [b, this.sound.rows, this.sound.mels]);
-    return this.observer.apply(g, state, scene, images, episode, frozenObserver);
+    const table = frozenObserver ? this.observer.frozenInputs() : this.observer.inputs;
+    const tensors = table.map((input) => input.tensors(b).map((t) => g.input(t.name, t.dims, { dtype: t.dtype })));
+    return this.observer.apply(g, table, tensors, b);
   }
 
   /**
@@ -282,15 +225,8 @@ export class PolicyNetwork {
     let x = g.input(IO.noise, [1, this.config.predSteps, this.sampleDim]);
     const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
     const ddim = new DdimSampler(this.schedule, steps);
-    const clip = this.config.scheduler.clipSample;
-    const sample = this.config.scheduler.prediction === "sample";
     ddim.timesteps.forEach((t, k) => {
-      const co = ddim.coefficients[k] as (typeof ddim.coefficients)[number];
-      const out = this.denoiser.apply(g, x, g.constant([t], [1]), cond);
-      const eps = sample ? g.mul(g.sub(x, g.mul(out, co.d)), 1 / co.c) : out;
-      let x0 = sample ? out : g.mul(g.sub(x, g.mul(eps, co.c)), 1 / co.d);
-      if (clip) x0 = g.neg(g.min(g.neg(g.min(x0, 1)), 1)); // clamp to [−1, 1]
-      x = g.add(g.mul(x0, co.a), g.mul(eps, co.b));
+      x = ddim.graphStep(g, k, this.denoiser.apply(g, x, g.constant([t], [1]), cond), x);
     });
     g.output(IO.sample, x);
     return g;

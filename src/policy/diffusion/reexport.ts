@@ -4,36 +4,15 @@
 // The function the graphs compute does not change; the weights keep the precision they were stored in.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { AUDIO_SAMPLE_RATE, DuetError, ValidationError, type Issue } from "../../core/index.ts";
+import { DuetError, ValidationError, type Issue } from "../../core/index.ts";
 import { ParamLayout, readOnnxParams, type StoredParam } from "../../nn/index.ts";
-import { policyConfigSchema, type INFERENCE_ONLY_FIELDS, type PolicyConfig } from "./config.ts";
+import { policyConfigSchema } from "./config.ts";
+import type { InferenceOverrides } from "./inference.ts";
 import { MODEL_FILE, type PolicyModel } from "./model-file.ts";
-import { exportPolicy, readPolicyModel } from "./model-dir.ts";
-import { PolicyNetwork } from "./network.ts";
+import { exportPolicy, networkOf, readPolicyModel } from "./model-dir.ts";
 
-/** The network a model directory's model.json describes. */
-function networkOf(m: PolicyModel, source: string): PolicyNetwork {
-  const c = m.config;
-  return new PolicyNetwork(
-    c,
-    {
-      stateDim: m.stateNames.length,
-      actionDim: m.actionNames.length,
-      cameras: m.cameras,
-      sceneDim: c.observeScene ? (c.sceneEntries?.length ?? m.environmentNames?.length ?? 0) : 0,
-      ...(c.audio && { audioSamples: AUDIO_SAMPLE_RATE / m.fps }),
-    },
-    source,
-  );
-}
-
-/**
- * Run-time settings a rewrite may change: the top-level inference-only fields (INFERENCE_ONLY_FIELDS: actionSteps,
- * ensemble); they select how chunks are executed, not what the network computes.
- */
-export type RunSettings = Partial<
-  Pick<PolicyConfig, Extract<(typeof INFERENCE_ONLY_FIELDS)[number], readonly [unknown]>[0]>
->;
+/** Run-time settings a rewrite may change: the inference settings (inference.ts); the network stays what it is. */
+export type RunSettings = InferenceOverrides;
 
 /**
  * Rewrite the graphs of the model in `from` into `to` (default: in place; model.json is written last, so an
@@ -45,7 +24,7 @@ export type RunSettings = Partial<
 export function reexportPolicy(from: string, to = from, settings: RunSettings = {}): PolicyModel {
   const read = readPolicyModel(from);
   const source = join(from, MODEL_FILE);
-  const parsed = policyConfigSchema.safeParse({ ...read.config, ...settings });
+  const parsed = policyConfigSchema.safeParse({ ...read.config, inference: { ...read.config.inference, ...settings } });
   if (!parsed.success)
     throw new ValidationError(
       `${from}: the settings asked for`,
@@ -86,8 +65,9 @@ export function reexportPolicy(from: string, to = from, settings: RunSettings = 
   const changed: Record<string, [unknown, unknown]> = { ...before };
   for (const k of Object.keys(settings) as (keyof RunSettings)[]) {
     const v = settings[k];
-    if (v === undefined || v === read.config[k]) continue;
-    changed[k] = [changed[k]?.[0] ?? read.config[k], v]; // from what it was trained with
+    const was = read.config.inference[k];
+    if (v === undefined || v === was) continue;
+    changed[k] = [changed[k]?.[0] ?? was, v]; // from what it was trained with
   }
   info.provenance = { ...read.provenance, rewritten: { time: new Date().toISOString(), settings: changed } };
   return exportPolicy(to, network, layout, values, info, precision);

@@ -2,8 +2,9 @@
 // clipping).
 import type { Rng } from "../../core/index.ts";
 import type { NoiseSchedule } from "./noise-schedule.ts";
+import type { Sampler } from "./sampler.ts";
 
-export class DdpmSampler {
+export class DdpmSampler implements Sampler {
   /** All training steps, descending: N−1 … 0. */
   readonly timesteps: Int32Array;
 

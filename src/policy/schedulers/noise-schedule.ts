@@ -18,14 +18,6 @@ export const schedulerConfigSchema = z
     clipSample: z.boolean().default(true),
     /** Sampler used at inference: "ddim" (deterministic, few steps) or "ddpm" (all trainSteps, stochastic). */
     sampler: z.enum(["ddim", "ddpm"]).default("ddim"),
-    /** DDIM steps at inference (default 10); ignored by "ddpm". */
-    inferenceSteps: z.int().min(1).max(1000).default(10),
-    /**
-     * Standard deviation of the noise each chunk starts from at inference (unset: 1, the trained distribution). Below
-     * 1 is a sampling temperature: chunks nearer the modes, less different from one replan to the next. Inference
-     * only, like inferenceSteps: a finished run may be resumed with another value to re-export it.
-     */
-    noiseScale: z.number().min(0).max(10).optional(),
   })
   .strict();
 export type SchedulerConfig = z.output<typeof schedulerConfigSchema>;

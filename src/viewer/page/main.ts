@@ -1,5 +1,7 @@
 // The viewer page: episode replay (timeline, play/pause, cameras, joint plot, chunk paths), live frames and
 // teleoperation, over duet's own server. `window.duet` exposes the state for tests and the curious.
+// Over 400 lines because it is one page's wiring (DOM, three.js scene, timeline, plots, socket) sharing its state;
+// split further, each part would reach into the others' state.
 import * as THREE from "three";
 import type { BodySpec } from "../../sim/bodies.ts";
 import type { ViewerEpisode } from "../episode.ts";

@@ -4,8 +4,8 @@
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPolicy, reexportPolicy } from "../../src/policy/index.ts";
-import { makeModel, observation, tempDir } from "./fixtures.ts";
+import { loadPolicy, reexportPolicy } from "../../../src/policy/index.ts";
+import { makeModel, observation, tempDir } from "../fixtures.ts";
 
 async function chunk(dir: string): Promise<Float32Array> {
   const p = await loadPolicy(dir);
@@ -35,14 +35,16 @@ describe("reexportPolicy", () => {
   it("changes how chunks run (Ta, ensembling), recording what each setting was trained with", () => {
     const dir = makeModel();
     const once = reexportPolicy(dir, dir, { actionSteps: 1, ensemble: 0.5 });
-    expect([once.config.actionSteps, once.config.ensemble]).toEqual([1, 0.5]);
+    expect([once.config.inference.actionSteps, once.config.inference.ensemble]).toEqual([1, 0.5]);
     const twice = reexportPolicy(dir, dir, { ensemble: 0.75 });
-    expect(twice.config.actionSteps).toBe(1);
+    expect(twice.config.inference.actionSteps).toBe(1);
     expect(twice.provenance.rewritten).toEqual({
       time: expect.any(String),
       settings: { actionSteps: [8, 1], ensemble: [0, 0.75] },
     });
-    expect(() => reexportPolicy(dir, dir, { actionSteps: 11 })).toThrow(/actionSteps: expected ≤ predSteps \(10\)/);
+    expect(() => reexportPolicy(dir, dir, { actionSteps: 11 })).toThrow(
+      /inference.actionSteps: expected ≤ predSteps \(10\)/,
+    );
   });
 
   it("refuses weights that do not fit model.json, naming each parameter, and writes nothing", () => {

@@ -3,8 +3,8 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/core/index.ts";
-import { ParamLayout, float16Bits } from "../../src/nn/index.ts";
+import { Rng } from "../../../src/core/index.ts";
+import { ParamLayout, float16Bits } from "../../../src/nn/index.ts";
 import {
   IO,
   PolicyNetwork,
@@ -13,11 +13,11 @@ import {
   loadPolicy,
   policyConfigSchema,
   type PolicyConfigInput,
-} from "../../src/policy/index.ts";
-import { trainedPolicy } from "../../src/runner/sim-job.ts";
-import { Session } from "../../src/runtime/index.ts";
-import { createEnv } from "../../src/sim/index.ts";
-import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir, tinyEncoder } from "./fixtures.ts";
+} from "../../../src/policy/index.ts";
+import { trainedPolicy } from "../../../src/runner/sim-job.ts";
+import { Session } from "../../../src/runtime/index.ts";
+import { createEnv } from "../../../src/sim/index.ts";
+import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir, tinyEncoder } from "../fixtures.ts";
 
 function randn(rng: Rng, n: number, s = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);

@@ -1,6 +1,6 @@
 // Scheduler maths against closed forms: betas/ᾱ (diffusers' squaredcos_cap_v2), DDIM timesteps and steps, DDPM steps.
 import { describe, expect, it } from "vitest";
-import { Rng } from "../../src/core/index.ts";
+import { Rng } from "../../../src/core/index.ts";
 import {
   DdimSampler,
   DdpmSampler,
@@ -8,7 +8,7 @@ import {
   cosineAlphaBar,
   ddimTimesteps,
   schedulerConfigSchema,
-} from "../../src/policy/index.ts";
+} from "../../../src/policy/index.ts";
 
 const schedule = new NoiseSchedule(schedulerConfigSchema.parse({}));
 
