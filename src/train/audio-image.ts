@@ -20,9 +20,16 @@ import {
   scalarNormalisation,
   type VitConfigInput,
 } from "../encoders/index.ts";
-import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
+import {
+  contrastiveSplit,
+  optimise,
+  ranking,
+  subsetParams,
+  type ContrastiveRegularisation,
+  type Embeddings,
+} from "./embedding.ts";
 
-export interface AudioImageOptions {
+export interface AudioImageOptions extends ContrastiveRegularisation {
   dataset: string;
   /** A `duet clip` output folder: its image.onnx is the frozen anchor, its result.json names the camera. */
   clip: string;
@@ -167,6 +174,9 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
     steps,
     lr: options.lr ?? 5e-4,
     seed,
+    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
+    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    batchSize: b,
     ...(options.onStep && { onStep: options.onStep }),
     batch: () => {
       for (let i = 0; i < b; i++) {

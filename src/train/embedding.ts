@@ -1,16 +1,10 @@
-// Shared by the contrastive trainers (text–image, audio–image): the held-out split, the optimisation loop, parameter
-// subsets for exported encoders, and ranking over unit-norm embeddings.
+// Shared by the contrastive trainers (text–image, audio–image): the held-out split, optimisation in the one training
+// loop (trainer.ts), parameter subsets for exported encoders, and ranking over unit-norm embeddings.
 import { DuetError } from "../core/index.ts";
 import { splitEpisodes } from "../data/index.ts";
-import {
-  ParamLayout,
-  TrainingGraph,
-  buildTrainingGraph,
-  cosineWithWarmup,
-  type GraphBuilder,
-  type Tensor,
-} from "../nn/index.ts";
+import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder, type Tensor } from "../nn/index.ts";
 import { Session, type TensorData } from "../runtime/index.ts";
+import { trainLoop } from "./trainer.ts";
 
 /** The values of `sub`'s parameters (a graph holding part of the trained network) taken by name from `values`. */
 export function subsetParams(layout: ParamLayout, values: Float32Array, sub: GraphBuilder): Float32Array {
@@ -54,38 +48,55 @@ export function contrastiveSplit(
   return split;
 }
 
-export interface ContrastiveRun {
+/** How a contrastive trainer regularises its optimisation (options of each trainer). */
+export interface ContrastiveRegularisation {
+  /** Decoupled AdamW weight decay (default 0.1). */
+  weightDecay?: number;
+  /** Clip the global gradient norm to this (default 1; null: no clipping). */
+  clipNorm?: number | null;
+}
+
+export interface ContrastiveRun extends ContrastiveRegularisation {
   steps: number;
   /** Peak learning rate: warm-up over min(50, steps/10) steps, then cosine decay. */
   lr: number;
   seed: number;
+  /** Pairs per batch (for samples per second). */
+  batchSize: number;
   /** The data inputs of optimizer step `step` (0-based); may reuse its buffers. */
   batch: (step: number) => Record<string, TensorData>;
   onStep?: (step: number, loss: number) => void;
 }
 
 /**
- * Optimise scalar `loss` on `g` (AdamW, weight decay 0.1, gradient norm clipped at 1, fused into the graph) for
- * `run.steps` steps from the seeded initialisation. → the layout, the trained parameters and the last loss.
+ * Optimise scalar `loss` on `g` (AdamW fused into the graph) for `run.steps` steps from the seeded initialisation,
+ * in the training loop every trainer runs. → the layout, the trained parameters and the last loss.
  */
 export async function optimise(
   g: GraphBuilder,
   loss: Tensor,
   run: ContrastiveRun,
 ): Promise<{ layout: ParamLayout; params: Float32Array; loss: number }> {
-  const program = buildTrainingGraph(g, loss, { weightDecay: 0.1, clipNorm: 1 });
+  const clipNorm = run.clipNorm === undefined ? 1 : run.clipNorm;
+  const program = buildTrainingGraph(g, loss, {
+    weightDecay: run.weightDecay ?? 0.1,
+    ...(clipNorm !== null && { clipNorm }),
+  });
   const session = await Session.create(program.model.bytes);
   const trainer = new TrainingGraph(program, session, { params: program.layout.init(run.seed) });
-  const warmupSteps = Math.min(50, run.steps / 10);
-  let last = NaN;
   try {
-    for (let step = 0; step < run.steps; step++) {
-      const lr = cosineWithWarmup(step, { peak: run.lr, warmupSteps, totalSteps: run.steps });
-      last = (await trainer.step(run.batch(step), lr)).loss;
-      run.onStep?.(step + 1, last);
-    }
+    const done = await trainLoop({
+      trainer,
+      schedule: { peak: run.lr, warmupSteps: Math.min(50, run.steps / 10), totalSteps: run.steps },
+      stopAt: run.steps,
+      batchSize: run.batchSize,
+      batch: run.batch,
+      // every step's own loss
+      logEvery: 1,
+      ...(run.onStep && { onLog: run.onStep }),
+    });
+    return { layout: program.layout, params: trainer.state.params, loss: done.loss };
   } finally {
     await session.release();
   }
-  return { layout: program.layout, params: trainer.state.params, loss: last };
 }

@@ -1,6 +1,7 @@
 // train: the one training loop (any policy config, any dataset), its config schema, batches and the curves plot;
 // CLIP-style text–image training with its retrieval evaluation.
-export { train, CHECKPOINT_FILE } from "./trainer.ts";
+export { train } from "./trainer.ts";
+export { CHECKPOINT_FILE } from "./run-dir.ts";
 export type { TrainOptions, TrainResult, TrainEvent, Evaluator } from "./trainer.ts";
 export { trainConfigSchema, trainSettingsSchema, datasetExpectationSchema, loadTrainConfig } from "./config.ts";
 export type { TrainConfig, TrainConfigInput, TrainSettings } from "./config.ts";

@@ -11,15 +11,22 @@
 // scenario a query. text→image Recall@1 = share of queries whose nearest image matches; chance = the mean share of
 // matching images per query (1/N when one image matches). image→text likewise over the phrasings.
 //
-// A loop of its own rather than `train()`'s: pairs instead of windows, two encoders instead of a policy, no rollouts.
-// The nn pieces (fused AdamW graph, warm-up + cosine) are the same.
+// Not `train()`: pairs instead of windows, two encoders instead of a policy, no rollouts; but its loop (trainer.ts,
+// through `optimise` in embedding.ts: weight decay 0.1 and the gradient norm clipped at 1 unless told otherwise).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, Rng, type Arm } from "../core/index.ts";
 import { Dataset } from "../data/index.ts";
 import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale, type Tensor } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
-import { contrastiveSplit, optimise, ranking, subsetParams, type Embeddings } from "./embedding.ts";
+import {
+  contrastiveSplit,
+  optimise,
+  ranking,
+  subsetParams,
+  type ContrastiveRegularisation,
+  type Embeddings,
+} from "./embedding.ts";
 import {
   ByteTokenizer,
   ImagePreprocessor,
@@ -35,7 +42,7 @@ export interface InstructionMeaning {
   readonly hand: Arm | null;
 }
 
-export interface TextImageOptions {
+export interface TextImageOptions extends ContrastiveRegularisation {
   dataset: string;
   /** Every phrasing of the scenario → what it asks (the CLI reads it from the scenario's task list). */
   meanings: ReadonlyMap<string, InstructionMeaning>;
@@ -160,6 +167,9 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     steps,
     lr: options.lr ?? 5e-4,
     seed,
+    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
+    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    batchSize: b,
     ...(options.onStep && { onStep: options.onStep }),
     batch: () => {
       const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);

@@ -127,6 +127,27 @@ describe("contrastive training on a learnable task", () => {
     expect(existsSync(join(clip, "text.onnx"))).toBe(true);
   });
 
+  it("takes weight decay and gradient clipping as options, by default 0.1 and a gradient norm of 1", async () => {
+    const lossesWith = async (extra: Partial<TextImageOptions>): Promise<number[]> => {
+      const seen: number[] = [];
+      const out = tempDir("duet-clip-");
+      await trainTextImage({
+        dataset,
+        meanings: MEANINGS,
+        out,
+        ...TINY_CLIP,
+        steps: 5,
+        ...extra,
+        onStep: (_, l) => seen.push(l),
+      });
+      return seen;
+    };
+    const defaults = await lossesWith({});
+    expect(defaults).toHaveLength(5);
+    expect(await lossesWith({ weightDecay: 0.1, clipNorm: 1 })).toEqual(defaults);
+    expect(await lossesWith({ weightDecay: 0, clipNorm: null })).not.toEqual(defaults);
+  });
+
   it("binds sound to the frozen image space: each held-out frame ranks high for its own sound", async () => {
     const out = tempDir("duet-bind-");
     const bindLosses: number[] = [];

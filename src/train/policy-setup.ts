@@ -1,0 +1,145 @@
+// What the training loop runs for a policy, set up from its config and dataset: the dataset checked, the network (on a
+// frozen observer: the trained part, with the observer's features computed once), its normalizers, seeded batches of
+// windows, the fused training graph and the validation pass.
+import { join } from "node:path";
+import { AUDIO_SAMPLE_RATE, DuetError } from "../core/index.ts";
+import { WindowSampler, splitEpisodes } from "../data/index.ts";
+import { buildTrainingGraph, type TrainingProgram, type WeightPrecision } from "../nn/index.ts";
+import { MinMaxNormalizer, PolicyNetwork, sceneIndices } from "../policy/index.ts";
+import { Session } from "../runtime/index.ts";
+import { BatchAssembler } from "./batch.ts";
+import type { TrainConfig } from "./config.ts";
+import { openTrainingDataset, trainingEpisodes } from "./dataset-checks.ts";
+import { fitNormalizers } from "./fit-normalizers.ts";
+import { FeatureCache, loadFrozenObserver } from "./frozen-observer.ts";
+import { CHECKPOINT_FILE, type RunRecord } from "./run-dir.ts";
+import { validation, type Validation } from "./validation.ts";
+
+export interface PolicySetupOptions {
+  /** Dataset root. */
+  dataset: string;
+  config: TrainConfig;
+  /** The config's name in errors and provenance. */
+  source: string;
+  /** Train on the frozen observer of this run or model directory. */
+  observerFrom?: string;
+  /** How the exported graphs store their weights (a frozen observer's features are computed as they will be). */
+  precision: WeightPrecision;
+  /** Progress of a frozen observer's features: `done` of `total` camera frames. */
+  onFeatures?: (done: number, total: number) => void;
+}
+
+export interface PolicySetup {
+  network: PolicyNetwork;
+  /** The training graph (forward + loss → autodiff → AdamW, one ONNX model) and its session. */
+  program: TrainingProgram;
+  session: Session;
+  /** Training batches (a draw fills and returns the same buffers). */
+  batches: BatchAssembler;
+  trainWindows: number;
+  valWindows: number;
+  /** The validation pass (null: no held-out episodes). */
+  validate: Validation | null;
+  /** What model.json records of the run besides the step, the wall time and the caller's provenance. */
+  record: RunRecord;
+}
+
+/** Set up training `options.config` on `options.dataset`: every refusal about the data and the config comes first. */
+export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySetup> {
+  const { config, source, observerFrom } = options;
+  const ts = config.train;
+  const p = config.policy;
+  const { dataset, cameras } = await openTrainingDataset(options.dataset, config, source, observerFrom !== undefined);
+  const spec = dataset.spec;
+  const sceneNames = p.observeScene ? (spec.environmentNames ?? []) : [];
+  const sceneIdx = p.observeScene ? sceneIndices(p, sceneNames, source) : [];
+  const network = new PolicyNetwork(
+    p,
+    {
+      stateDim: spec.stateNames.length,
+      actionDim: spec.actionNames.length,
+      cameras,
+      sceneDim: sceneIdx.length,
+      ...(p.audio && { audioSamples: AUDIO_SAMPLE_RATE / spec.fps }),
+    },
+    source,
+  );
+  const observer =
+    observerFrom !== undefined
+      ? loadFrozenObserver(observerFrom, join(observerFrom, CHECKPOINT_FILE), network, source)
+      : null;
+  const used = trainingEpisodes(dataset, ts, options.dataset);
+  const { normalizer, scene: sceneRange, heard } = await fitNormalizers(dataset, used, config, network);
+
+  // Seeded batches of windows: a frozen observer's features come from its cache instead of the frames.
+  const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
+  const windowOpts = {
+    obsSteps: p.obsSteps,
+    actionSteps: p.predSteps,
+    cameras: observer ? [] : cameras.map((c) => c.name),
+    environment: p.observeScene,
+  };
+  const trainSampler = await WindowSampler.create(dataset, { ...windowOpts, episodes: split.train });
+  const valSampler =
+    split.val.length > 0 ? await WindowSampler.create(dataset, { ...windowOpts, episodes: split.val }) : null;
+  if (trainSampler.length === 0) throw new DuetError(`${options.dataset}: no training windows (empty dataset?)`);
+  const stateNorm = new MinMaxNormalizer(normalizer.state);
+  const actionNorm = new MinMaxNormalizer(normalizer.action);
+  const sceneNorm = sceneRange ? new MinMaxNormalizer(sceneRange) : undefined;
+  const scene = sceneNorm && ts.sceneLoss > 0 && !observer ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
+  const features = observer
+    ? await FeatureCache.compute(dataset, used, network, observer, {
+        precision: options.precision,
+        threads: ts.threads,
+        ...(options.onFeatures && { onProgress: options.onFeatures }),
+      })
+    : null;
+  const augment = {
+    imageShift: ts.augment.imageShift,
+    stateNoise: ts.augment.stateNoise,
+    ...(scene && sceneNorm && { scene: sceneNorm }),
+    ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
+    ...(heard && { audio: heard }),
+    ...(features && { features }),
+  };
+  const batchesOf = (sampler: WindowSampler, size: number): BatchAssembler =>
+    new BatchAssembler(network, sampler, size, stateNorm, actionNorm, augment);
+
+  const { g, loss } = network.trainingLoss(ts.batchSize, true, scene, observer !== null);
+  const program = buildTrainingGraph(g, loss, {
+    weightDecay: ts.weightDecay,
+    ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
+  });
+  const session = await Session.create(program.model.bytes, { intraOpThreads: ts.threads, label: "training graph" });
+  const validate =
+    valSampler && valSampler.length > 0
+      ? await validation(network, batchesOf(valSampler, Math.min(ts.batchSize, valSampler.length)), program.layout, {
+          scene,
+          frozenObserver: observer !== null,
+          batches: ts.valBatches,
+          seed: ts.seed,
+          threads: ts.threads,
+        })
+      : null;
+  return {
+    network,
+    program,
+    session,
+    batches: batchesOf(trainSampler, ts.batchSize),
+    trainWindows: trainSampler.length,
+    valWindows: valSampler?.length ?? 0,
+    validate,
+    record: {
+      dataset,
+      cameras,
+      normalizer,
+      environmentNames: p.observeScene ? sceneNames : null,
+      split,
+      source,
+      seed: ts.seed,
+      totalSteps: ts.steps,
+      parameters: program.layout.total,
+      observer,
+    },
+  };
+}

@@ -1,0 +1,342 @@
+// The run directory a policy trains into (`--out`): what may be written there, where training starts from (fresh, an
+// exact resume of the run there, or a warm restart from another run's weights), and what a run writes.
+//
+//   model.json encoder.onnx denoiser.onnx sampler.onnx     the exported policy (EMA weights)
+//   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
+//   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DuetError, type Rng, writeAtomic } from "../core/index.ts";
+import type { Dataset } from "../data/index.ts";
+import {
+  Ema,
+  TrainingGraph,
+  checkpointMetadata,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainingProgram,
+  type WeightPrecision,
+} from "../nn/index.ts";
+import {
+  INFERENCE_ONLY_FIELDS,
+  exportPolicy,
+  migrateInference,
+  type CameraShape,
+  type ModelInfo,
+  type PolicyNetwork,
+} from "../policy/index.ts";
+import type { Session } from "../runtime/index.ts";
+import type { TrainConfig } from "./config.ts";
+import { withObserver, type FrozenObserver } from "./frozen-observer.ts";
+import { plotCurves, type Curves } from "./plot.ts";
+
+export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
+const LOG_FILE = "train/log.jsonl";
+
+/** How a training call uses its run directory (the fields of `TrainOptions` of the same names). */
+export interface RunDirOptions {
+  /** Dataset root (recorded in checkpoints). */
+  dataset: string;
+  out: string;
+  resume?: boolean;
+  initFrom?: string;
+  observerFrom?: string;
+}
+
+/** The run a warm restart started from (model.json provenance.init_from). */
+export interface InitFrom {
+  model: string;
+  steps: number;
+  wall_s: number;
+}
+
+/** What a run carries from checkpoint to checkpoint besides its data order (the RNG). */
+export interface RunState {
+  /** The training graph with the parameters, AdamW moments and step. */
+  trainer: TrainingGraph;
+  ema: Ema;
+  curves: Curves;
+  /** Training wall time (s) of the calls before this one. */
+  priorWall: number;
+  initFrom: InitFrom | null;
+}
+
+/** What model.json records of the run, besides the step and the wall time of the export. */
+export interface RunRecord {
+  dataset: Dataset;
+  cameras: CameraShape[];
+  normalizer: ModelInfo["normalizer"];
+  /** The scene-state entries a privileged policy observes (null: it observes none). */
+  environmentNames: readonly string[] | null;
+  split: { train: number[]; val: number[] };
+  /** The config's name (its file). */
+  source: string;
+  seed: number;
+  totalSteps: number;
+  parameters: number;
+  observer: FrozenObserver | null;
+  /** Extra provenance (e.g. the command line). */
+  provenance?: Record<string, unknown>;
+}
+
+/** Training-config paths of the fields only inference reads (policy's list): a resumed run may change them. */
+const INFERENCE_ONLY: readonly (readonly string[])[] = INFERENCE_ONLY_FIELDS.map((path) => ["policy", ...path]);
+
+export class RunDir {
+  /** Where the checkpoint is (`out/train/checkpoint.safetensors`). */
+  readonly checkpoint: string;
+  private readonly logFile: string;
+
+  private constructor(private readonly options: RunDirOptions) {
+    this.checkpoint = join(options.out, CHECKPOINT_FILE);
+    this.logFile = join(options.out, LOG_FILE);
+  }
+
+  /**
+   * The run directory of `options`, refused before any data is read: `--resume` with `--init-from`, a new run into a
+   * folder that is not new or empty, a resume with nothing to resume or with another frozen observer, a warm restart
+   * from a run without its checkpoint.
+   */
+  static open(options: RunDirOptions): RunDir {
+    const run = new RunDir(options);
+    const { out, resume, initFrom } = options;
+    if (initFrom !== undefined && resume) {
+      throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
+    }
+    if (!resume) checkNewOut(out, initFrom);
+    if (resume && !existsSync(run.checkpoint)) {
+      throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
+    }
+    if (resume) {
+      const frozenFrom = checkpointMetadata(run.checkpoint).observer_from;
+      if ((frozenFrom && resolve(frozenFrom)) !== (options.observerFrom && resolve(options.observerFrom))) {
+        throw new DuetError(
+          frozenFrom
+            ? `${run.checkpoint}: was trained on the frozen observer of ${frozenFrom}; resume with --observer-from ${frozenFrom}`
+            : `${run.checkpoint}: trained its own observer; resume without --observer-from`,
+        );
+      }
+    }
+    if (initFrom !== undefined && !existsSync(join(initFrom, CHECKPOINT_FILE))) {
+      throw new DuetError(
+        `${initFrom}: cannot start from it (${CHECKPOINT_FILE} is missing; the models in git ship without ` +
+          "their checkpoints, so start from a run trained on this machine)",
+      );
+    }
+    return run;
+  }
+
+  /**
+   * Where training starts: resumed exactly from the checkpoint (its parameters, moments, EMA, step, RNG state and
+   * curves; refused when it was trained with another config than `config`, `source` naming it, beyond inference-only
+   * fields), or new, from `--init-from`'s parameters and EMA (a warm restart) or from the seeded initialization, with
+   * an empty log. Writes the config in force (a resume may have changed its inference-only fields).
+   */
+  start(program: TrainingProgram, session: Session, config: TrainConfig, source: string, rng: Rng): RunState {
+    const { out, resume, initFrom } = this.options;
+    const layout = program.layout;
+    const ts = config.train;
+    const emaOptions = { power: ts.ema.power, maxValue: ts.ema.maxValue };
+    let state: RunState;
+    if (resume) {
+      const ck = loadCheckpoint(this.checkpoint, layout);
+      let saved: unknown = null;
+      try {
+        saved = JSON.parse(ck.extra.config ?? "null");
+      } catch {
+        // unreadable: refused below as another config
+      }
+      if (saved === null || trainingPart(saved) !== trainingPart(config)) {
+        throw new DuetError(
+          `${this.checkpoint}: was trained with another config than ${source}; resume with the same config (only ` +
+            `${INFERENCE_ONLY.map((keys) => keys.join(".")).join(", ")} may differ)`,
+        );
+      }
+      if (!ck.m || !ck.v || !ck.ema || !ck.rng)
+        throw new DuetError(`${this.checkpoint}: lacks optimizer/EMA/RNG state; cannot resume exactly`);
+      const ema = new Ema(ck.ema, emaOptions);
+      ema.steps = ck.step;
+      rng.setState(ck.rng);
+      state = {
+        trainer: new TrainingGraph(program, session, { params: ck.params, m: ck.m, v: ck.v, step: ck.step }),
+        ema,
+        curves: JSON.parse(ck.extra.curves ?? '{"train":[],"val":[],"success":[]}') as Curves,
+        priorWall: Number(ck.extra.wall_s ?? 0),
+        initFrom: ck.extra.init_from ? (JSON.parse(ck.extra.init_from) as InitFrom) : null,
+      };
+      truncateLog(this.logFile, ck.step);
+    } else {
+      // A checkpoint made by another network is refused by loadCheckpoint, naming each parameter that differs.
+      const start = initFrom !== undefined ? loadCheckpoint(join(initFrom, CHECKPOINT_FILE), layout) : null;
+      mkdirSync(join(out, "train"), { recursive: true });
+      writeFileSync(this.logFile, "");
+      const init = start?.params ?? layout.init(ts.seed);
+      const ema = new Ema(start?.ema ?? init, emaOptions);
+      // the average keeps its horizon: a warm restart's first noisy steps do not overwrite it
+      ema.steps = start?.step ?? 0;
+      state = {
+        trainer: new TrainingGraph(program, session, { params: init }),
+        ema,
+        curves: { train: [], val: [], success: [] },
+        priorWall: 0,
+        initFrom:
+          start && initFrom !== undefined
+            ? { model: initFrom, steps: start.step, wall_s: Math.round(Number(start.extra.wall_s ?? 0)) }
+            : null,
+      };
+    }
+    writeFileSync(join(out, "train/config.json"), `${JSON.stringify(config, null, 2)}\n`);
+    return state;
+  }
+
+  /** Append `event` to the log, with its time. */
+  log(event: object): void {
+    appendFileSync(this.logFile, `${JSON.stringify({ ...event, time: new Date().toISOString() })}\n`);
+  }
+
+  /** Save the checkpoint of `step`, with the config it trains and the wall time so far. */
+  save(step: number, state: RunState, rng: Rng, config: TrainConfig, wallS: number): void {
+    const s = state.trainer.state;
+    saveCheckpoint(this.checkpoint, state.trainer.program.layout, {
+      params: s.params,
+      m: s.m,
+      v: s.v,
+      ema: state.ema.averaged,
+      step,
+      rng: rng.getState(),
+      extra: {
+        config: JSON.stringify(config),
+        curves: JSON.stringify(state.curves),
+        wall_s: String(wallS),
+        dataset: this.options.dataset,
+        ...(state.initFrom && { init_from: JSON.stringify(state.initFrom) }),
+        ...(this.options.observerFrom !== undefined && { observer_from: this.options.observerFrom }),
+      },
+    });
+  }
+
+  /** Plot the loss and success curves of a run of `totalSteps` steps. */
+  plot(curves: Curves, totalSteps: number): void {
+    writeFileSync(join(this.options.out, "train/curves.png"), plotCurves(curves, totalSteps));
+  }
+
+  /**
+   * Export the policy with the EMA weights (a frozen observer's beside them), its model.json saying what `record`
+   * says and the step and wall time of the export.
+   */
+  export(
+    network: PolicyNetwork,
+    state: RunState,
+    record: RunRecord,
+    at: { step: number; wallS: number; precision: WeightPrecision },
+  ): void {
+    const { observer } = record;
+    const layout = state.trainer.program.layout;
+    const averaged = state.ema.averaged;
+    const w = observer ? withObserver(observer, layout, averaged) : { layout, params: averaged };
+    const info = modelInfo(record, state, this.options, at);
+    exportPolicy(this.options.out, network, w.layout, w.params, info, at.precision);
+  }
+}
+
+/** model.json's contents besides the config and the graph files. */
+function modelInfo(
+  r: RunRecord,
+  state: RunState,
+  options: RunDirOptions,
+  at: { step: number; wallS: number },
+): ModelInfo {
+  const spec = r.dataset.spec;
+  const { observer } = r;
+  const { initFrom } = state;
+  return {
+    robotType: spec.robotType,
+    fps: spec.fps,
+    stateNames: [...spec.stateNames],
+    actionNames: [...spec.actionNames],
+    ...(r.environmentNames && { environmentNames: [...r.environmentNames] }),
+    cameras: r.cameras,
+    normalizer: r.normalizer,
+    provenance: {
+      dataset: options.dataset,
+      dataset_episodes: r.dataset.episodes.length,
+      dataset_frames: r.dataset.totalFrames,
+      train_episodes: r.split.train,
+      val_episodes: r.split.val,
+      config: r.source,
+      steps: at.step,
+      // a model exported from a checkpoint before the last step (an interrupted run) says so; commands that load it
+      // warn or refuse (provenance.unfinished)
+      total_steps: r.totalSteps,
+      unfinished: at.step < r.totalSteps,
+      seed: r.seed,
+      wall_s: Math.round(at.wallS),
+      parameters: r.parameters,
+      ...(initFrom && { init_from: initFrom }),
+      ...(observer && { observer_from: { model: observer.from, steps: observer.steps, wall_s: observer.wall_s } }),
+      created: new Date().toISOString(),
+      ...r.provenance,
+    },
+  };
+}
+
+/** `config` as JSON without its inference-only fields: what must match for an exact resume. */
+function trainingPart(config: unknown): string {
+  const c = structuredClone(config) as Record<string, unknown>;
+  // a checkpoint saved before policy.inference existed holds the old layout
+  c.policy = migrateInference(c.policy);
+  for (const keys of INFERENCE_ONLY) {
+    const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
+    if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[keys.at(-1) as string];
+  }
+  return JSON.stringify(c);
+}
+
+/**
+ * A new run (not --resume) writes into `out` only when it is new or empty, so nothing is replaced by accident: a
+ * model or run there is refused unless `--init-from` names that same folder (train it further in place); any other
+ * non-empty folder is refused, as `duet record` refuses one.
+ */
+function checkNewOut(out: string, initFrom: string | undefined): void {
+  if (!existsSync(out)) return;
+  if (!statSync(out).isDirectory()) {
+    throw new DuetError(`--out ${out}: is a file, not a folder; name a new folder for the model`);
+  }
+  const entries = readdirSync(out);
+  if (entries.length === 0) return;
+  const run = existsSync(join(out, CHECKPOINT_FILE));
+  const model = existsSync(join(out, "model.json"));
+  if (run || model) {
+    if (initFrom !== undefined && resolve(initFrom) === resolve(out)) return;
+    const what = run ? `a training run (${CHECKPOINT_FILE})` : "a model (model.json) that training would replace";
+    throw new DuetError(
+      `--out ${out}: already holds ${what}; pass --resume to continue it` +
+        (run ? `, --init-from ${out} to train it further in place,` : "") +
+        " or choose another --out",
+    );
+  }
+  throw new DuetError(
+    `--out ${out}: not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}) and not a ` +
+      "training run; choose a new or empty folder",
+  );
+}
+
+/**
+ * Resuming from the checkpoint of step `step`: the log keeps what happened up to it, so the steps trained again after
+ * it are not logged twice (events without a step, such as observer features, stay).
+ */
+function truncateLog(file: string, step: number): void {
+  if (!existsSync(file)) return;
+  const kept = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => {
+      if (line.trim() === "") return false;
+      try {
+        const e = JSON.parse(line) as { step?: unknown };
+        return typeof e.step !== "number" || e.step <= step;
+      } catch {
+        return false; // a line cut short by the interruption
+      }
+    });
+  writeAtomic(file, kept.map((l) => `${l}\n`).join(""));
+}
