@@ -10,8 +10,8 @@
 // frame (x y z); bottle up (cos of its tilt); thread turns. The last line is the outcome as JSON.
 import { parseArgs } from "node:util";
 import type { Arm, Policy } from "../src/core/index.ts";
-import { runEpisode } from "../src/runner/rollout.ts";
-import { trainedPolicy } from "../src/runner/sim-job.ts";
+import { runEpisode } from "../src/runner/rollout/episode.ts";
+import { trainedPolicy } from "../src/runner/rollout/sim-job.ts";
 import { createEnv, createExpert } from "../src/sim/index.ts";
 
 const { values, positionals } = parseArgs({

@@ -11,8 +11,8 @@ import {
   slotLimits,
   type RobotInterface,
 } from "../bridge/index.ts";
-import { DeployController, type DeployStatus } from "../runner/deploy.ts";
-import { policyHelp, resolveDeployPolicy } from "./deploy-policy.ts";
+import { DeployController, type DeployStatus } from "../runner/deploy/controller.ts";
+import { policyHelp, resolveDeployPolicy } from "../runner/deploy/policy-ref.ts";
 import { documented } from "./help.ts";
 import { intArg } from "./args.ts";
 

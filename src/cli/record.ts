@@ -4,14 +4,14 @@
 import type { Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { loadRobotInterface } from "../bridge/index.ts";
-import { recordEpisodes, type RecordResult } from "../runner/record.ts";
+import { recordEpisodes, type RecordResult } from "../runner/record/sim-source.ts";
 import {
   boundaryTopics,
   openRosRecording,
   type ActionSource,
   type RosRecordResult,
   type RosRecordStatus,
-} from "../runner/ros-record.ts";
+} from "../runner/record/ros-source.ts";
 import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";

@@ -17,8 +17,8 @@ import {
   startModel,
 } from "../../src/cli/card.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
-import type { EpisodeOutcome } from "../../src/runner/rollout.ts";
-import { prepareJob } from "../../src/runner/sim-job.ts";
+import type { EpisodeOutcome } from "../../src/runner/rollout/episode.ts";
+import { prepareJob } from "../../src/runner/rollout/sim-job.ts";
 import { createEnv } from "../../src/sim/index.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -6,7 +6,7 @@ import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { AUDIO_SAMPLE_RATE, Rng, type Observation } from "../../src/core/index.ts";
 import { loadPolicy, readPolicyModel } from "../../src/policy/index.ts";
-import { prepareJob, trainedPolicy } from "../../src/runner/sim-job.ts";
+import { prepareJob, trainedPolicy } from "../../src/runner/rollout/sim-job.ts";
 import { createEnv } from "../../src/sim/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { EpisodeSound, SoundWindow } from "../../src/encoders/index.ts";
