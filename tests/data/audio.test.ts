@@ -14,7 +14,7 @@ import {
   vectorStats,
   type DatasetSpec,
 } from "../../src/data/index.ts";
-import { recordEpisodes } from "../../src/runner/record/sim-source.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 import { filesOf, tinyScenario } from "../runner/record/record-fixtures.ts";
 import { AUDIO_SPEC, LENGTHS, SPEC, audioValue, makeEpisode, stateValue, tempDir, writeFixture } from "./fixtures.ts";
 

@@ -1,11 +1,29 @@
-// `--policy` values for `duet deploy` → a core Policy and the horizons to run it with. One table of resolvers;
-// nothing else switches on policy names.
+// `--policy` references → policies, for the simulator (`duet sim`, `duet eval`, evaluation during training) and for a
+// robot (`duet deploy`). One table; nothing else switches on policy names. A reference names the scripted expert
+// (simulator only: it reads the simulator's world), a policy for bringing up a robot (hold, replay:FILE.json; robot
+// only) or a trained model directory (either: checked against the scenario's env, or against the robot-interface
+// file before anything moves).
 import { existsSync, statSync } from "node:fs";
-import { ACTION_DIM, DuetError, type Policy } from "../../core/index.ts";
+import { ACTION_DIM, DuetError, type Arm, type Policy } from "../../core/index.ts";
 import type { LoadedRobotInterface } from "../../bridge/index.ts";
 import { loadPolicy, readPolicyModel, type PolicyModel } from "../../policy/index.ts";
+import { createExpert, type SimEnv } from "../../sim/index.ts";
 import { HoldPolicy } from "./hold-policy.ts";
 import { ReplayPolicy } from "./replay-policy.ts";
+import { trainedPolicy, type Closable, type GoalSource, type PolicyTuning } from "./trained-policy.ts";
+
+/** Where a policy runs: the simulator, or a robot through a robot-interface file. */
+export type PolicyTarget = "sim" | "robot";
+
+/** How a policy runs in the simulator. */
+export interface SimPolicyOptions {
+  /** The expert: which arm holds the bottle; "random" draws per episode. Default: the scenario's. */
+  mode?: "random" | Arm;
+  /** A trained policy's run-time sampling and Ta. Default: what its model.json says. */
+  tuning?: PolicyTuning;
+  /** A goal-conditioned policy's goal pictures. */
+  goals?: GoalSource;
+}
 
 /** A policy ready for the deploy loop: To (observations it wants) and Ta (steps run per chunk), where it has them. */
 export interface DeployPolicy {
@@ -22,12 +40,17 @@ export interface DeployPolicyOptions {
   allowUnfinished?: boolean;
 }
 
-interface PolicyResolver {
+interface PolicyKind {
   /** How the value looks, for help and error text. */
   pattern: string;
   describe: string;
-  matches(spec: string): boolean;
-  create(spec: string, robot: LoadedRobotInterface, options: DeployPolicyOptions): Promise<DeployPolicy>;
+  matches(ref: string): boolean;
+  /** The model directory's model.json (trained policies only). */
+  model?(ref: string): PolicyModel;
+  /** The policy in the simulator (absent: not for the simulator). */
+  sim?(ref: string, env: SimEnv, options: SimPolicyOptions): Policy & Partial<Closable>;
+  /** The policy on a robot (absent: not for robots). */
+  robot?(ref: string, ri: LoadedRobotInterface, options: DeployPolicyOptions): Promise<DeployPolicy>;
 }
 
 /**
@@ -73,11 +96,7 @@ export function interfaceEdits(model: Pick<PolicyModel, "cameras" | "fps">, ri: 
  * The robot type is not compared: simulator recordings name the simulated pair, ROS recordings the interface.
  * A camera, image-size or rate mismatch is refused with the list of edits to the interface file.
  */
-async function trainedPolicy(
-  dir: string,
-  ri: LoadedRobotInterface,
-  options: DeployPolicyOptions,
-): Promise<DeployPolicy> {
+async function robotModel(dir: string, ri: LoadedRobotInterface, options: DeployPolicyOptions): Promise<DeployPolicy> {
   const model = readPolicyModel(dir);
   if (model.provenance.unfinished === true && options.allowUnfinished !== true) {
     throw new DuetError(
@@ -110,12 +129,18 @@ async function trainedPolicy(
   return { policy, obsSteps: policy.historySteps, actionSteps: options.actionSteps ?? policy.actionHorizon };
 }
 
-const resolvers: PolicyResolver[] = [
+const kinds: PolicyKind[] = [
+  {
+    pattern: "expert",
+    describe: "the scripted expert; it reads the simulator's world",
+    matches: (s) => s === "expert",
+    sim: (_s, env, o) => createExpert(env, o.mode ? { mode: o.mode } : {}),
+  },
   {
     pattern: "hold",
     describe: "hold the measured pose",
     matches: (s) => s === "hold",
-    create: (_s, _ri, o) =>
+    robot: (_s, _ri, o) =>
       Promise.resolve({ policy: new HoldPolicy(), ...(o.actionSteps !== undefined && { actionSteps: o.actionSteps }) }),
   },
   {
@@ -123,7 +148,7 @@ const resolvers: PolicyResolver[] = [
     describe:
       'replay recorded chunks ({"chunks": [[[16 numbers] × Tp] × N], "actionSteps"?: Ta}; every step of each chunk unless Ta says fewer)',
     matches: (s) => s.startsWith("replay:"),
-    create: (s, _ri, o) => {
+    robot: (s, _ri, o) => {
       const { policy, actionSteps } = ReplayPolicy.readFile(s.slice("replay:".length));
       return Promise.resolve({ policy, actionSteps: o.actionSteps ?? actionSteps });
     },
@@ -132,22 +157,42 @@ const resolvers: PolicyResolver[] = [
     pattern: "MODEL_DIR",
     describe: "a trained policy, e.g. models/bottle-cap-unet",
     matches: (s) => existsSync(s) && statSync(s).isDirectory(),
-    create: trainedPolicy,
+    model: readPolicyModel,
+    sim: (s, env, o) => trainedPolicy(s, env, o.tuning, o.goals),
+    robot: robotModel,
   },
 ];
 
-/** Help text listing the accepted `--policy` values. */
-export function policyHelp(): string {
-  return resolvers.map((r) => `${r.pattern} (${r.describe})`).join(", ");
+/** Help text listing the `--policy` values accepted for `target`. */
+export function policyHelp(target: PolicyTarget): string {
+  return kinds
+    .filter((k) => k[target] !== undefined)
+    .map((k) => `${k.pattern} (${k.describe})`)
+    .join(", ");
+}
+
+/** The kind of a reference; an unknown one (or one not for `target`) names what is accepted. */
+function kindOf(ref: string, target: PolicyTarget): PolicyKind {
+  const kind = kinds.find((k) => k[target] !== undefined && k.matches(ref));
+  if (!kind) throw new DuetError(`--policy: expected one of ${policyHelp(target)}, received "${ref}"`);
+  return kind;
+}
+
+/** The model.json of the trained policy a reference names, or null for the others (expert, hold, replay). */
+export function policyModel(ref: string, target: PolicyTarget): PolicyModel | null {
+  return kindOf(ref, target).model?.(ref) ?? null;
+}
+
+/** The policy a `--policy` value names, in the simulator's `env`. */
+export function resolveSimPolicy(ref: string, env: SimEnv, options: SimPolicyOptions = {}): Policy & Partial<Closable> {
+  return (kindOf(ref, "sim").sim as NonNullable<PolicyKind["sim"]>)(ref, env, options);
 }
 
 /** Resolve a `--policy` value for the robot interface; an unknown value names what is accepted. */
 export async function resolveDeployPolicy(
-  spec: string,
+  ref: string,
   robot: LoadedRobotInterface,
   options: DeployPolicyOptions = {},
 ): Promise<DeployPolicy> {
-  const r = resolvers.find((x) => x.matches(spec));
-  if (!r) throw new DuetError(`--policy: expected one of ${policyHelp()}, received "${spec}"`);
-  return r.create(spec, robot, options);
+  return (kindOf(ref, "robot").robot as NonNullable<PolicyKind["robot"]>)(ref, robot, options);
 }

@@ -1,6 +1,7 @@
-// Recording demonstrations from a real robot through rosbridge: the operator moves the arms (teleoperation or
-// kinesthetic teaching) and duet records, at the interface's control rate, observations assembled by the bridge
-// (joint states by name + the latest frame of every camera, each younger than its max age) and an action per step.
+// Recording demonstrations from a real robot through rosbridge into a Recorder: the operator moves the arms
+// (teleoperation or kinesthetic teaching) and duet records, at the interface's control rate, observations assembled by
+// the bridge (joint states by name + the latest frame of every camera, each younger than its max age) and an action
+// per step.
 //
 // Actions (Da = 16), per `actions`:
 //   "measured"   the measured joint positions at the NEXT control tick: frame t = (o[t], q[t+1]). A frame is kept only
@@ -19,53 +20,16 @@
 // the start.
 // Episode boundaries: `start()` / `stop()` / `discard()` / `redo()`, called by the terminal keys of `duet record` and
 // by std_msgs/Empty messages on the boundary topics (default /duet/record/{start,stop,discard}).
-// A disconnect ends the episode in progress WITHOUT committing it; after reconnecting the recorder waits for start.
-import { ACTION_DIM, DuetError, SLOT_NAMES, type Observation } from "../../core/index.ts";
-import {
-  RosBridge,
-  createClock,
-  createInterfaceLink,
-  type Clock,
-  type RobotBridge,
-  type RobotInterface,
-  type RosLink,
-} from "../../bridge/index.ts";
-import { DatasetWriter, EpisodeBuilder, type DatasetSpec, type EpisodeMeta } from "../../data/index.ts";
-import { CommandTap, commandTaps } from "./command-tap.ts";
+// A disconnect ends the episode in progress WITHOUT committing it; after reconnecting the source waits for start.
+import { ACTION_DIM, DuetError, type Observation } from "../../core/index.ts";
+import type { Clock, RobotBridge, RobotInterface, RosLink } from "../../bridge/index.ts";
+import type { EpisodeMeta } from "../../data/index.ts";
+import { boundaryTopics, type BoundaryTopics } from "./boundary-topics.ts";
+import { CommandTap } from "./command-tap.ts";
+import type { Recorder } from "./recorder.ts";
 
 export type RosRecordState = "idle" | "recording" | "disconnected" | "done" | "closed";
 export type ActionSource = "measured" | "commanded";
-
-/** std_msgs/Empty topics that start, stop (commit) and discard an episode. */
-export interface BoundaryTopics {
-  start: string;
-  stop: string;
-  discard: string;
-}
-
-/** Boundary topics under a prefix: `<prefix>/start`, `<prefix>/stop`, `<prefix>/discard`. */
-export function boundaryTopics(prefix = "/duet/record"): BoundaryTopics {
-  const p = prefix.replace(/\/$/, "");
-  return { start: `${p}/start`, stop: `${p}/stop`, discard: `${p}/discard` };
-}
-
-/** Seed stored with episodes recorded from a robot (there is none). */
-export const NO_SEED = -1;
-
-/** The dataset spec of recordings through a robot interface: 16 joint slots, its cameras at `image_size`. */
-export function rosDatasetSpec(spec: RobotInterface): DatasetSpec {
-  return {
-    fps: spec.control_hz,
-    robotType: spec.name,
-    stateNames: [...SLOT_NAMES],
-    actionNames: [...SLOT_NAMES],
-    cameras: Object.keys(spec.cameras).map((name) => ({
-      name,
-      width: spec.image_size.width,
-      height: spec.image_size.height,
-    })),
-  };
-}
 
 /** What the status line shows. */
 export interface RosRecordStatus {
@@ -90,13 +54,13 @@ export interface RosRecordStatus {
   datasetFrames: number;
 }
 
-export interface RosRecorderOptions {
+export interface RosSourceOptions {
   bridge: RobotBridge;
   /** Where boundary and command topics are subscribed (the bridge's link). */
   link: Pick<RosLink, "subscribe">;
   clock: Clock;
-  /** The open dataset; closed by the recorder when it finishes. Its spec must be `rosDatasetSpec(interface)`. */
-  writer: DatasetWriter;
+  /** The open dataset; closed when the session finishes. Its spec must be `rosDatasetSpec(interface)`. */
+  recorder: Recorder;
   /** The robot interface (control rate, cameras, command topics). */
   interface: RobotInterface;
   /** Episodes to commit before `run` resolves. */
@@ -124,13 +88,14 @@ export interface RosRecordResult {
   datasetFrames: number;
 }
 
-/** Records episodes from a RobotBridge into a dataset, at the bridge's control rate. */
-export class RosRecorder {
+/** Seed stored with episodes recorded from a robot (there is none). */
+export const NO_SEED = -1;
+
+/** Records episodes from a RobotBridge into a Recorder, at the bridge's control rate. */
+export class RosSource {
   private state: RosRecordState = "idle";
   private reason = "waiting for the connection";
-  private builder: EpisodeBuilder | null = null;
   private episodeEpoch = -1;
-  private readonly spec: DatasetSpec;
   private readonly actions: ActionSource;
   private readonly tap: CommandTap | null;
   private readonly maxActionAgeMs: number;
@@ -144,8 +109,6 @@ export class RosRecorder {
   private readonly pending: Observation = { time: 0, state: new Float32Array(ACTION_DIM), images: {} };
   private hasPending = false;
   private readonly action = new Float32Array(ACTION_DIM);
-  private readonly recorded: EpisodeMeta[] = [];
-  private discarded = 0;
   private skipped = 0;
   private skippedTotal = 0;
   private ages = { joint: NaN, camera: NaN };
@@ -154,10 +117,9 @@ export class RosRecorder {
   private readonly statusFns: ((s: RosRecordStatus) => void)[] = [];
   private finished: { resolve: (r: RosRecordResult) => void; reject: (e: Error) => void } | null = null;
 
-  constructor(private readonly o: RosRecorderOptions) {
+  constructor(private readonly o: RosSourceOptions) {
     if (!Number.isInteger(o.episodes) || o.episodes < 1)
       throw new DuetError(`episodes must be a whole number ≥ 1, received ${o.episodes}`);
-    this.spec = rosDatasetSpec(o.interface);
     this.actions = o.actions ?? "measured";
     this.task = o.task ?? "unscrew the bottle cap";
     this.log = o.log ?? (() => undefined);
@@ -193,17 +155,17 @@ export class RosRecorder {
     return {
       state: this.state,
       epoch: this.o.bridge.epoch,
-      frames: this.builder?.frames ?? 0,
-      committed: this.recorded.length,
+      frames: this.o.recorder.frames,
+      committed: this.o.recorder.recorded.length,
       target: this.o.episodes,
-      discarded: this.discarded,
+      discarded: this.o.recorder.discarded,
       skipped: this.skipped,
       skippedTotal: this.skippedTotal,
       reason: this.reason,
       jointAgeMs: this.ages.joint,
       cameraAgeMs: this.ages.camera,
-      datasetEpisodes: this.o.writer.totalEpisodes,
-      datasetFrames: this.o.writer.totalFrames,
+      datasetEpisodes: this.o.recorder.datasetEpisodes,
+      datasetFrames: this.o.recorder.datasetFrames,
     };
   }
 
@@ -216,56 +178,53 @@ export class RosRecorder {
   /** Begin an episode (only while idle and connected). Returns whether one began. */
   start(source = "operator"): boolean {
     if (this.state === "recording") {
-      this.log(`start ignored (${source}): already recording episode ${this.o.writer.totalEpisodes}`);
+      this.log(`start ignored (${source}): already recording episode ${this.o.recorder.datasetEpisodes}`);
       return false;
     }
     if (this.state !== "idle" || !this.o.bridge.connected) {
       this.log(`start refused (${source}): ${this.o.bridge.connected ? this.state : "not connected"}`);
       return false;
     }
-    this.builder = new EpisodeBuilder(this.spec);
+    this.o.recorder.begin();
     this.episodeEpoch = this.o.bridge.epoch;
     this.hasPending = false;
     this.skipped = 0;
-    this.enter("recording", `episode ${this.o.writer.totalEpisodes} started (${source})`);
+    this.enter("recording", `episode ${this.o.recorder.datasetEpisodes} started (${source})`);
     return true;
   }
 
   /** End the episode and commit it (`success` is stored with it). Returns its metadata, or null if none was kept. */
   stop(success = true, source = "operator"): EpisodeMeta | null {
-    if (this.state !== "recording" || !this.builder) {
+    if (this.state !== "recording" || !this.o.recorder.recording) {
       this.log(`stop ignored (${source}): not recording`);
       return null;
     }
-    const builder = this.builder;
-    this.builder = null;
     this.hasPending = false;
-    if (builder.frames === 0) {
-      this.discarded++;
+    if (this.o.recorder.frames === 0) {
+      this.o.recorder.discard();
       this.enter("idle", `episode discarded: no complete frame was recorded (${source})`);
       return null;
     }
-    const meta = this.commit(builder, success);
+    const meta = this.commit(success);
     if (!meta) return null;
     this.enter(
       "idle",
       `episode ${meta.episodeIndex} committed: ${meta.length} frames, ${success ? "success" : "failure"} (${source})`,
     );
-    if (this.recorded.length >= this.o.episodes) this.finish(null);
+    if (this.o.recorder.recorded.length >= this.o.episodes) this.finish(null);
     return meta;
   }
 
-  /** Commit `builder` as an episode; null (and the session failed) if the write failed. */
-  private commit(builder: EpisodeBuilder, success: boolean): EpisodeMeta | null {
-    let meta: EpisodeMeta;
+  /** Commit the episode in progress; null (and the session failed) if the write failed. */
+  private commit(success: boolean): EpisodeMeta | null {
     try {
-      meta = this.o.writer.addEpisode(builder.finish({ task: this.task, success, mode: "", seed: NO_SEED }));
+      return this.o.recorder.commit({ task: this.task, success, mode: "", seed: NO_SEED });
     } catch (e) {
-      this.finish(new DuetError(`committing episode ${this.o.writer.totalEpisodes} failed: ${(e as Error).message}`));
+      this.finish(
+        new DuetError(`committing episode ${this.o.recorder.datasetEpisodes} failed: ${(e as Error).message}`),
+      );
       return null;
     }
-    this.recorded.push(meta);
-    return meta;
   }
 
   /**
@@ -276,28 +235,27 @@ export class RosRecorder {
     this.skipped++;
     this.skippedTotal++;
     this.hasPending = false;
-    const builder = this.builder;
-    if (!builder || builder.frames === 0) {
+    const frames = this.o.recorder.frames;
+    if (frames === 0) {
       if (reason !== this.reason) this.log(`step not recorded: ${reason}`);
       this.reason = reason;
       return true;
     }
-    const frames = builder.frames;
-    this.builder = new EpisodeBuilder(this.spec);
     if (frames >= this.minFrames) {
-      const meta = this.commit(builder, false);
+      const meta = this.commit(false);
       if (!meta) return false;
       this.log(
         `gap (${reason}): episode ${meta.episodeIndex} ends there, committed with its ${frames} frames before the gap ` +
           "(stored as not successful: it stops mid-task); recording goes on in a new episode from the next fresh step",
       );
     } else {
-      this.discarded++;
+      this.o.recorder.discard();
       this.log(
         `gap (${reason}): the ${frames} frames before it are discarded (fewer than ${this.minFrames}); recording goes ` +
           "on in a new episode from the next fresh step",
       );
     }
+    this.o.recorder.begin();
     this.reason = reason;
     return true;
   }
@@ -305,10 +263,8 @@ export class RosRecorder {
   /** Drop the episode in progress. */
   discard(reason = "discarded by the operator"): void {
     if (this.state !== "recording") return;
-    const frames = this.builder?.frames ?? 0;
-    this.builder = null;
+    const frames = this.o.recorder.discard();
     this.hasPending = false;
-    this.discarded++;
     this.enter("idle", `${reason} (${frames} frames)`);
   }
 
@@ -322,10 +278,8 @@ export class RosRecorder {
     this.tap?.clear();
     if (this.state === "closed" || this.state === "done") return;
     if (this.state === "recording") {
-      const frames = this.builder?.frames ?? 0;
-      this.builder = null;
+      const frames = this.o.recorder.discard();
       this.hasPending = false;
-      this.discarded++;
       this.enter(
         "disconnected",
         `link down (epoch ${epoch}: ${why}): episode discarded, ${frames} frames not committed`,
@@ -354,17 +308,17 @@ export class RosRecorder {
     this.enter(error ? "closed" : "done", error ? `failed: ${error.message}` : "finished");
     this.o.clock.clearTimeout(this.timer);
     this.o.bridge.close();
-    this.o.writer.close();
+    this.o.recorder.close();
     const f = this.finished;
     this.finished = null;
     if (error) f?.reject(error);
     else
       f?.resolve({
-        recorded: [...this.recorded],
-        discarded: this.discarded,
+        recorded: [...this.o.recorder.recorded],
+        discarded: this.o.recorder.discarded,
         skippedTotal: this.skippedTotal,
-        datasetEpisodes: this.o.writer.totalEpisodes,
-        datasetFrames: this.o.writer.totalFrames,
+        datasetEpisodes: this.o.recorder.datasetEpisodes,
+        datasetFrames: this.o.recorder.datasetFrames,
       });
   }
 
@@ -387,7 +341,7 @@ export class RosRecorder {
     );
   }
 
-  /** One control tick (exposed for tests driving the recorder by hand). */
+  /** One control tick (exposed for tests driving the source by hand). */
   tick(): void {
     const now = this.o.clock.now();
     // A tick more than two periods after the previous one means the schedule dropped a slot (see `schedule`: a tick
@@ -400,11 +354,12 @@ export class RosRecorder {
       this.ages.joint = r.jointAgeMs;
       this.ages.camera = r.cameraAgeMs;
     }
-    if (this.state === "recording" && this.builder && late && (this.builder.frames > 0 || this.hasPending)) {
+    const recording = this.state === "recording" && this.o.recorder.recording;
+    if (recording && late && (this.o.recorder.frames > 0 || this.hasPending)) {
       const why = `this tick came ${since.toFixed(0)} ms after the previous one (period ${this.periodMs.toFixed(0)} ms): the machine is overloaded`;
       if (!this.gap(why)) return;
     }
-    if (this.state === "recording" && this.builder) {
+    if (this.state === "recording" && this.o.recorder.recording) {
       if (!r.ok) this.gap(r.reason);
       else if (r.epoch !== this.episodeEpoch) {
         this.discard(`episode discarded: the connection changed (epoch ${this.episodeEpoch} → ${r.epoch})`);
@@ -412,12 +367,12 @@ export class RosRecorder {
         const why = this.tap.read(this.action, now, this.maxActionAgeMs);
         if (why !== null) this.gap(why);
         else {
-          this.builder.addFrame(r.observation, this.action);
+          this.o.recorder.addFrame(r.observation, this.action);
           this.reason = "recording";
         }
       } else {
         if (this.hasPending) {
-          this.builder.addFrame(this.pending, r.observation.state);
+          this.o.recorder.addFrame(this.pending, r.observation.state);
           this.reason = "recording";
         }
         this.pending.time = r.observation.time;
@@ -430,36 +385,5 @@ export class RosRecorder {
       const s = this.status;
       for (const fn of this.statusFns) fn(s);
     }
-  }
-}
-
-/** Options of `openRosRecording`. */
-export interface OpenRosRecordingOptions extends Omit<RosRecorderOptions, "bridge" | "link" | "clock" | "writer"> {
-  /** Dataset folder. */
-  out: string;
-  /** Append to an existing dataset recorded through the same interface (same features). */
-  resume?: boolean;
-  /** Default: the system clock. */
-  clock?: Clock;
-}
-
-/** A recorder on a real rosbridge connection to `url`, writing into the dataset at `out`. */
-export async function openRosRecording(
-  url: string,
-  options: OpenRosRecordingOptions,
-): Promise<{ recorder: RosRecorder; bridge: RosBridge }> {
-  const spec = options.interface;
-  if (options.actions === "commanded") commandTaps(spec); // refuses an interface that cannot be tapped, before any file
-  const clock = options.clock ?? createClock();
-  const link = createInterfaceLink(spec, url, clock);
-  const bridge = new RosBridge(spec, link, clock, { commands: false }); // a recorder only listens
-  const writer = await DatasetWriter.open(options.out, { spec: rosDatasetSpec(spec), resume: options.resume ?? false });
-  try {
-    const recorder = new RosRecorder({ ...options, bridge, link, clock, writer });
-    return { recorder, bridge };
-  } catch (e) {
-    writer.close();
-    bridge.close();
-    throw e;
   }
 }

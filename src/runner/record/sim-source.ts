@@ -1,19 +1,19 @@
-// Recording: a source (policy × env) → episodes committed one by one into a LeRobot v3.0 dataset.
-// Episodes are played in this thread or in K worker threads (RecordPool); either way the main thread commits them
-// with the one DatasetWriter in seed order, so the dataset does not depend on K. Each episode is built in memory and
-// committed atomically when complete: a crash or Ctrl-C loses at most the episodes in progress.
+// Recording in the simulator: a source (policy × env: the expert, or a policy's lead and the expert's takeover) →
+// episodes committed one by one into a LeRobot v3.0 dataset. Episodes are played in this thread or in K worker threads
+// (the episode pool, as record jobs); either way the main thread commits them with the one Recorder in seed order, so
+// the dataset does not depend on K. Each episode is built in memory and committed atomically when complete: a crash
+// or Ctrl-C loses at most the episodes in progress.
 import { DuetError, type Env, type Policy } from "../../core/index.ts";
-import { DatasetWriter, type DatasetFs, type EpisodeMeta, type EpisodeRecord } from "../../data/index.ts";
-import {
-  EpisodeAborted,
-  recordEpisode,
-  specFromEnv,
-  type EpisodeSettings,
-  type LeadIn,
-} from "../rollout/record-episode.ts";
-import { scenarioIdentity, simSource, type RecordSimJob } from "../rollout/record-job.ts";
-import { RecordPool } from "../rollout/record-pool.ts";
-import type { TrainedPolicy } from "../rollout/sim-job.ts";
+import type { DatasetFs, EpisodeMeta } from "../../data/index.ts";
+import type { TrainedPolicy } from "../deploy/trained-policy.ts";
+import { EpisodeAborted } from "../rollout/episode.ts";
+import type { RecordJob } from "../rollout/jobs.ts";
+import { playSeeds } from "../rollout/pool.ts";
+import type { EpisodeSettings, LeadIn } from "../rollout/record-episode.ts";
+import { recordRunner, simSource, type RecordSimJob } from "../rollout/record-job.ts";
+import { specFromEnv } from "./dataset-spec.ts";
+import { Recorder } from "./recorder.ts";
+import { scenarioIdentity } from "./scenario-identity.ts";
 
 /** Progress after each committed episode (and once at the start, with `episode` = -1). */
 export interface RecordProgress {
@@ -84,7 +84,6 @@ export interface RecordResult {
 
 /** Record `episodes` episodes of the policy acting in the env into the dataset at `out`. */
 export async function recordEpisodes(options: RecordOptions): Promise<RecordResult> {
-  const { signal } = options;
   const workers = options.workers ?? 1;
   const settings: EpisodeSettings = {
     obsSteps: options.obsSteps ?? 2,
@@ -112,7 +111,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   try {
     // a lead model's graphs are loaded once here, so one that cannot load is one error before any worker starts
     await leadPolicy?.ready?.();
-    return await recordWith(options, settings, workers, signal, env, policy, lead);
+    return await recordWith(options, settings, workers, env, policy, lead);
   } finally {
     await leadPolicy?.close?.();
   }
@@ -123,78 +122,62 @@ async function recordWith(
   options: RecordOptions,
   settings: EpisodeSettings,
   workers: number,
-  signal: AbortSignal | undefined,
   env: Env,
   policy: Policy,
   lead: LeadIn | undefined,
 ): Promise<RecordResult> {
+  const { signal } = options;
   // The dataset's spec follows from what the env produces (a first reset and the policy's first chunk).
   const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, {
     robotType: options.robotType ?? "duet_panda_pair",
     stateNames: options.stateNames,
     actionNames: options.actionNames,
   });
-  const writer = await DatasetWriter.open(options.out, {
+  const recorder = await Recorder.open(options.out, {
     spec,
     ...(options.job ? { scenario: scenarioIdentity(options.job.scenario) } : {}),
     resume: options.resume ?? false,
     ...(options.fs ? { fs: options.fs } : {}),
     ...(options.dataFileSizeMb !== undefined ? { dataFileSizeMb: options.dataFileSizeMb } : {}),
   });
-  const first = options.seed + writer.totalEpisodes;
-  const pool =
-    workers > 1 && options.episodes > 0
-      ? new RecordPool({
-          workers,
-          data: { job: options.job as RecordSimJob, spec, settings },
-          from: first,
-          to: first + options.episodes,
-          ...(signal ? { signal } : {}),
-        })
-      : null;
-  const play = (seed: number): Promise<EpisodeRecord> =>
-    pool ? pool.next(seed) : recordEpisode(env, policy, spec, seed, settings, signal, lead);
-
-  const recorded: EpisodeMeta[] = [];
+  // the dataset's episode k is reset with seed + k: a resumed recording continues the sequence
+  const first = options.seed + recorder.datasetEpisodes;
+  const seeds = Array.from({ length: options.episodes }, (_, i) => first + i);
+  const job: RecordJob | undefined = options.job && { kind: "record", source: options.job, spec, settings };
   let aborted = false;
   const progress = (meta: EpisodeMeta | null) =>
     options.onProgress?.({
-      done: recorded.length,
+      done: recorder.recorded.length,
       total: options.episodes,
       episode: meta?.episodeIndex ?? -1,
       frames: meta?.length ?? 0,
       success: meta?.success ?? false,
       mode: meta?.mode ?? "",
-      datasetEpisodes: writer.totalEpisodes,
-      datasetFrames: writer.totalFrames,
+      datasetEpisodes: recorder.datasetEpisodes,
+      datasetFrames: recorder.datasetFrames,
     });
   try {
     progress(null);
-    while (recorded.length < options.episodes) {
-      let ep: EpisodeRecord;
-      try {
-        ep = await play(options.seed + writer.totalEpisodes);
-      } catch (e) {
-        if (e instanceof EpisodeAborted) {
-          aborted = true;
-          break;
-        }
-        throw e;
-      }
-      const meta = writer.addEpisode(ep);
-      recorded.push(meta);
-      progress(meta);
-    }
+    const played = playSeeds(job, seeds, {
+      workers,
+      // finished episodes wait in memory for the ones before them: at most this many seeds ahead
+      lookahead: 2 * workers,
+      ...(workers === 1 && { local: recordRunner(env, policy, spec, settings, lead) }),
+      ...(signal && { signal }),
+    });
+    for await (const { result } of played) progress(recorder.add(result));
     if (signal?.aborted) aborted = true;
+  } catch (e) {
+    if (!(e instanceof EpisodeAborted)) throw e;
+    aborted = true;
   } finally {
-    writer.close();
-    await pool?.close();
+    recorder.close();
   }
   return {
     out: options.out,
-    recorded,
+    recorded: recorder.recorded,
     aborted,
-    datasetEpisodes: writer.totalEpisodes,
-    datasetFrames: writer.totalFrames,
+    datasetEpisodes: recorder.datasetEpisodes,
+    datasetFrames: recorder.datasetFrames,
   };
 }

@@ -1,5 +1,5 @@
 // Optional `chunks` of a replay: the action chunks a policy considered while the episode ran, for the viewer to draw
-// as gripper-tip paths. Additive to replay.ts's format: replays without chunks stay valid, and loadReplay (which strips
+// as gripper-tip paths. Additive to replay-file.ts's format: replays without chunks stay valid, and loadReplay (which strips
 // unknown keys) still reads replays that carry them.
 import { z } from "zod";
 import { ACTION_DIM, DuetError, loadJsonFile } from "../../core/index.ts";

@@ -1,10 +1,10 @@
 // Episode replays for the viewer: the body descriptions once, then every body's pose at every control step.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { DuetError, ValidationError, encodePng, loadJsonFile, type Observation } from "../../core/index.ts";
+import { ValidationError, loadJsonFile, type Observation } from "../../core/index.ts";
 import { POSE_STRIDE, type BodySpec, type SimEnv } from "../../sim/index.ts";
 import type { EpisodeOutcome } from "../rollout/episode.ts";
+import { ensureOutputDir, writeOutput } from "./output.ts";
 
 /** Replay file format version; bump when the layout changes. */
 export const REPLAY_VERSION = 1;
@@ -76,49 +76,6 @@ export function loadReplay(file: string): Replay {
   );
   if (issues.length > 0) throw new ValidationError(file, issues);
   return replay;
-}
-
-/** Write an observation's camera images as `<dir>/<camera>/<step>.png`. */
-export function writeFrames(dir: string, step: number, observation: Observation): void {
-  for (const [camera, frame] of Object.entries(observation.images)) {
-    const cameraDir = join(dir, camera);
-    ensureOutputDir(cameraDir, "frames folder");
-    writeOutput(join(cameraDir, `${String(step).padStart(4, "0")}.png`), encodePng(frame), "camera frame");
-  }
-}
-
-/**
- * Create folder `dir` (and its parents) for output, or throw a DuetError naming it (`what`: "--frames", "replay
- * folder") and the reason: a file in the way, no permission.
- */
-export function ensureOutputDir(dir: string, what: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw new DuetError(`${what} ${dir}: cannot be created as a folder (${reason(e)}); name a folder to write into`);
-  }
-}
-
-function writeOutput(file: string, data: string | Uint8Array, what: string): void {
-  try {
-    writeFileSync(file, data);
-  } catch (e) {
-    throw new DuetError(`${file}: cannot write the ${what} (${reason(e)})`);
-  }
-}
-
-/** A file-system error in words: its code's meaning, without node's stack. */
-function reason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  const words: Record<string, string> = {
-    ENOTDIR: "a path component is a file, not a folder",
-    EEXIST: "a file of that name is in the way",
-    EACCES: "permission denied",
-    EPERM: "permission denied",
-    EROFS: "read-only file system",
-    ENOSPC: "no space left on the device",
-  };
-  return code ? `${code}: ${words[code] ?? (e as Error).message}` : (e as Error).message;
 }
 
 function round6(x: number): number {

@@ -1,12 +1,12 @@
 // A recording source as plain data (scenario file, expert mode and noise, an optional lead policy), so worker threads
 // can rebuild the same env and policies as the main thread.
-import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import type { Arm, Env, Policy } from "../../core/index.ts";
+import type { DatasetSpec, EpisodeRecord } from "../../data/index.ts";
 import { createEnv, createExpert, loadScenario, type SimEnv } from "../../sim/index.ts";
-import type { DatasetScenario } from "../../data/index.ts";
-import type { LeadIn } from "./record-episode.ts";
-import { trainedPolicy } from "./sim-job.ts";
+import { trainedPolicy, type Closable } from "../deploy/trained-policy.ts";
+import type { EpisodeRunner } from "./episode.ts";
+import { recordEpisode, type EpisodeSettings, type LeadIn } from "./record-episode.ts";
 
 /** The scripted expert in a scenario, with cameras rendered. Serializable. */
 export interface RecordSimJob {
@@ -29,17 +29,6 @@ export interface RecordSimJob {
    * acting rather than only labelling).
    */
   lead?: { policy: string; steps: [number, number] };
-}
-
-/**
- * What a dataset stores of the scenario it was recorded in: its name and the SHA-256 of its resolved content (the
- * validated scenario with defaults filled in and its robot description, without the file paths), so a copy elsewhere is
- * the same scenario and an edited one is another.
- */
-export function scenarioIdentity(file: string): DatasetScenario {
-  const { file: _file, robot: _robot, ...content } = loadScenario(resolve(file));
-  const sha256 = createHash("sha256").update(JSON.stringify(content)).digest("hex");
-  return { name: content.name, sha256 };
 }
 
 /** k for an episode: a hash of its seed into [lo, hi], so k does not depend on which worker plays the episode. */
@@ -77,4 +66,38 @@ export function simSource(job: RecordSimJob): {
       };
     },
   };
+}
+
+/**
+ * A runner recording episodes of `policy` in `env` (recordEpisode), made once per thread; closing it releases the lead
+ * policy's onnxruntime sessions.
+ */
+export function recordRunner(
+  env: Env,
+  policy: Policy,
+  spec: DatasetSpec,
+  settings: EpisodeSettings,
+  lead: LeadIn | undefined,
+): EpisodeRunner<EpisodeRecord> {
+  const cancel = new AbortController();
+  const play = (seed: number): Promise<EpisodeRecord> =>
+    recordEpisode(env, policy, spec, seed, settings, cancel.signal, lead);
+  return Object.assign(play, {
+    cancel: () => cancel.abort(),
+    close: async () => void (await (lead?.policy as Partial<Closable> | undefined)?.close?.()),
+  });
+}
+
+/** Buffers of `ep` that can be moved to another thread: each typed array made to own its whole buffer. */
+export function episodeBuffers(ep: EpisodeRecord): ArrayBuffer[] {
+  const own = (a: Uint8Array): Uint8Array =>
+    a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice();
+  const list: ArrayBuffer[] = [ep.state.buffer as ArrayBuffer, ep.action.buffer as ArrayBuffer];
+  if (ep.environment) list.push(ep.environment.buffer as ArrayBuffer);
+  for (const [cam, frames] of Object.entries(ep.images)) {
+    const owned = frames.map(own);
+    ep.images[cam] = owned;
+    for (const f of owned) list.push(f.buffer as ArrayBuffer);
+  }
+  return list;
 }

@@ -1,36 +1,22 @@
 // A simulation job: scenario + policy + outputs, as plain data so worker threads can rebuild it.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  ACTION_DIM,
-  DuetError,
-  decodePng,
-  type ActionChunk,
-  type Arm,
-  type CameraFrame,
-  type Observation,
-  type Policy,
-} from "../../core/index.ts";
-import {
-  historyStepsOf,
-  loadPolicy,
-  readPolicyModel,
-  releasePolicy,
-  type DiffusionPolicy,
-  type PolicyModel,
-  type SamplingOptions,
-} from "../../policy/index.ts";
+import { DuetError, decodePng, type Arm, type CameraFrame, type Observation } from "../../core/index.ts";
+import type { PolicyModel } from "../../policy/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../../sim/index.ts";
-import { LiveClient, liveStepHook } from "../replay/live.ts";
-import { ReplayRecorder, ensureOutputDir, writeFrames } from "../replay/replay-file.ts";
 import { ByteTokenizer } from "../../encoders/index.ts";
-import { runEpisode, type EpisodeOutcome } from "./episode.ts";
+import { policyModel, resolveSimPolicy } from "../deploy/policy-ref.ts";
+import type { GoalSource, PolicyTuning, TrainedPolicy } from "../deploy/trained-policy.ts";
+import { LiveClient, liveStepHook } from "../replay/live.ts";
+import { ensureOutputDir, writeFrames } from "../replay/output.ts";
+import { ReplayRecorder } from "../replay/replay-file.ts";
+import { runEpisode, type EpisodeOutcome, type EpisodeRunner } from "./episode.ts";
 
 /** Everything needed to run episodes of one scenario with one policy. Serializable. */
 export interface SimJob {
   /** Scenario file. */
   scenario: string;
-  /** "expert" (scripted, privileged), or a trained policy directory. */
+  /** A `--policy` reference for the simulator (deploy/policy-ref.ts): "expert", or a trained model directory. */
   policy: string;
   /** Which arm holds the bottle (expert only): "random" draws per episode. */
   mode?: "random" | Arm;
@@ -53,37 +39,6 @@ export interface SimJob {
   goal?: string;
 }
 
-/** Something holding native resources (onnxruntime sessions) that must be released before its thread ends. */
-export interface Closable {
-  /** Release the resources; safe to call more than once. */
-  close(): Promise<void>;
-}
-
-/** A trained policy of a job: `ready()` loads its graphs now (else the first chunk does). */
-export interface TrainedPolicy extends Policy, Closable {
-  ready(): Promise<void>;
-}
-
-/** Run-time settings of a trained policy that do not change its weights. */
-export interface PolicyTuning extends Pick<
-  SamplingOptions,
-  "inferenceSteps" | "noiseScale" | "ensemble" | "episodeNoise"
-> {
-  /** Ta: actions executed from each chunk before planning again (at most the chunk's Tp). */
-  actionSteps?: number;
-}
-
-/** Build the policy a job names for an env: "expert", or a trained model directory (see src/policy loadPolicy). */
-function createPolicy(job: SimJob, env: SimEnv, model: PolicyModel | null): Policy & Partial<Closable> {
-  if (model === null) return createExpert(env, job.mode ? { mode: job.mode } : {});
-  const camera = model.config.goal?.camera;
-  const goals = camera === undefined ? undefined : goalSource(job, camera);
-  return trainedPolicy(job.policy, env, job.tuning, goals);
-}
-
-/** Where a goal-conditioned policy's goal pictures come from: a PNG file, or the expert's own episode. */
-export type GoalSource = (seed: number) => Promise<CameraFrame>;
-
 /** The job's goal pictures for `camera`: job.goal's PNG, or the last frame of the expert's episode of each seed. */
 function goalSource(job: SimJob, camera: string): GoalSource {
   if (job.goal !== undefined) {
@@ -105,66 +60,10 @@ function goalSource(job: SimJob, camera: string): GoalSource {
   };
 }
 
-/**
- * A trained policy from a model directory, loaded on first use (loading is asynchronous; the first `predictChunk`
- * comes after `env.reset`, before any step, so a refused model moves nothing). Refuses models made for another
- * action size, camera set or control rate. Chunks are cut to Ta (receding horizon): the model's, or `tuning`'s.
- */
-export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {}, goals?: GoalSource): TrainedPolicy {
-  const model = readPolicyModel(dir); // a missing or invalid model.json fails now, with the file and field named
-  const { actionSteps, ...sampling } = tuning;
-  if (actionSteps !== undefined && actionSteps > model.config.predSteps) {
-    throw new DuetError(
-      `${dir}: Ta ${actionSteps} exceeds the model's chunk of ${model.config.predSteps} steps (config.predSteps)`,
-    );
-  }
-  let loaded: Promise<DiffusionPolicy> | null = null;
-  let pendingSeed: number | null = 0;
-  let goal: CameraFrame | undefined;
-  const load = (): Promise<DiffusionPolicy> =>
-    (loaded ??= loadPolicy(dir, {
-      ...sampling,
-      expect: {
-        stateDim: ACTION_DIM,
-        actionDim: ACTION_DIM,
-        cameras: env.cameras.map((name) => ({ name })),
-        controlHz: env.controlHz,
-        environmentNames: env.environmentNames,
-        audio: env.hears,
-      },
-    }));
-  return {
-    historySteps: historyStepsOf(model.config),
-    reset(s: number): void {
-      pendingSeed = s;
-    },
-    async ready(): Promise<void> {
-      await load();
-    },
-    async close(): Promise<void> {
-      const p = loaded;
-      loaded = null;
-      if (p) await p.then(releasePolicy, () => undefined);
-    },
-    async predictChunk(history: readonly Observation[]): Promise<ActionChunk> {
-      const p = await load();
-      if (pendingSeed !== null) {
-        p.reset(pendingSeed);
-        if (goals) goal = await goals(pendingSeed);
-      }
-      pendingSeed = null;
-      const shown = goal;
-      const chunk = await p.predictChunk(shown ? history.map((o) => ({ ...o, goal: shown })) : history);
-      const ta = Math.min(actionSteps ?? p.actionHorizon, chunk.horizon);
-      return { actions: chunk.actions.subarray(0, ta * chunk.dim), horizon: ta, dim: chunk.dim };
-    },
-  };
-}
-
 /** A job's model (null for the expert) and its env: cameras, instruction and sound as the job and model need. */
 function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
-  // a missing or invalid model.json fails now, with the file and field named
-  const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
+  // an unknown reference, or a missing or invalid model.json, fails now, with the file and field named
+  const model = policyModel(job.policy, "sim");
   const env = createEnv(job.scenario, {
     cameras: job.cameras || job.framesDir !== undefined,
     ...(job.instruction !== undefined && { instruction: job.instruction }),
@@ -203,25 +102,27 @@ export async function checkJob(job: SimJob, flags: { replayDir?: string; framesD
       }
     }
   }
-  const policy = trainedPolicy(job.policy, env, job.tuning);
+  const policy = resolveSimPolicy(job.policy, env, job.tuning ? { tuning: job.tuning } : {}) as Partial<TrainedPolicy>;
   try {
-    await policy.ready();
+    await policy.ready?.();
   } finally {
-    await policy.close();
+    await policy.close?.();
   }
 }
 
-/**
- * A prepared job: call it with a seed to play one episode; `cancel()` ends the episode in progress at its next step
- * (it rejects; an inference already running finishes first), `close()` releases the policy's sessions.
- */
-export type PreparedJob = ((seed: number) => Promise<EpisodeOutcome>) & Closable & { cancel(): void };
+/** A prepared job: plays one episode per call (see EpisodeRunner), with the job's outputs. */
+export type PreparedJob = EpisodeRunner<EpisodeOutcome>;
 
-/** Env + policy for a job, reused across episodes; `run(seed)` plays one episode with the job's outputs. */
+/** Env + policy for a job, reused across episodes; `play(seed)` plays one episode with the job's outputs. */
 export function prepareJob(job: SimJob): PreparedJob {
   const { model, env } = jobEnv(job);
-  const policy = createPolicy(job, env, model);
-  let cancelled = false;
+  const camera = model?.config.goal?.camera;
+  const policy = resolveSimPolicy(job.policy, env, {
+    ...(job.mode && { mode: job.mode }),
+    ...(job.tuning && { tuning: job.tuning }),
+    ...(camera !== undefined && { goals: goalSource(job, camera) }),
+  });
+  const cancel = new AbortController();
   const play = async (seed: number): Promise<EpisodeOutcome> => {
     // one connection per episode, closed after it, so a finished run never waits on the viewer
     const live = job.liveUrl ? await LiveClient.connect(job.liveUrl) : null;
@@ -230,8 +131,8 @@ export function prepareJob(job: SimJob): PreparedJob {
     const framesDir = job.framesDir ? join(job.framesDir, `episode_${seed}`) : null;
     let begun = false;
     const outcome = await runEpisode(env, policy, seed, {
+      signal: cancel.signal,
       onStep: (step, observation, action, result) => {
-        if (cancelled) throw new DuetError(`episode with seed ${seed} cancelled at step ${step}`);
         if (replay && !begun) {
           replay.begin();
           begun = true;
@@ -247,6 +148,6 @@ export function prepareJob(job: SimJob): PreparedJob {
   };
   return Object.assign(play, {
     close: async () => void (await policy.close?.()),
-    cancel: () => void (cancelled = true),
+    cancel: () => cancel.abort(),
   });
 }

@@ -4,8 +4,7 @@
 // its stamp + time_from_start, as ROS ones do. The fault tests (freeze, kill, late subscriber, stale inputs) check what
 // the robot then receives: no command takes effect more than one control period after it was computed.
 import { afterEach, describe, expect, it } from "vitest";
-import { ReplayPolicy } from "../../../src/runner/deploy/replay-policy.ts";
-import { HoldPolicy } from "../../../src/runner/deploy/hold-policy.ts";
+import { HoldPolicy, ReplayPolicy } from "../../../src/runner/deploy/index.ts";
 import { RosbridgeTestServer } from "../../bridge/rosbridge-server.ts";
 import { sleep, waitFor } from "../../bridge/wait.ts";
 import { chunksMovingJoint1, startHarness, type Harness } from "./harness.ts";

@@ -10,7 +10,7 @@ import {
   type RobotInterface,
   type RosBridge,
 } from "../../../src/bridge/index.ts";
-import { DeployController } from "../../../src/runner/deploy/controller.ts";
+import { DeployController } from "../../../src/runner/deploy/index.ts";
 import { RosbridgeTestServer, type ServerOptions } from "../../bridge/rosbridge-server.ts";
 import { SimRobot, homePose, type SimRobotOptions } from "../../bridge/sim-robot.ts";
 

@@ -1,6 +1,6 @@
 // Lockstep end to end: a policy drives duet's simulator through the REAL deploy path — DeployController, SafetyLayer,
 // RosBridge, RoslibLink (roslib 2 over ws on 127.0.0.1) — and the rosbridge v2 test server, with the sim behind the
-// server as the robot (./sim-backed-robot.ts). Optionally a RosRecorder on its own connection records the episode,
+// server as the robot (./sim-backed-robot.ts). Optionally a RosSource on its own connection records the episode,
 // tapping the command topics as `duet record --source ros --actions commanded` does.
 //
 // Why lockstep. At the interface's 10 Hz an episode of the default scenario takes ≈16 s of real time; 20 of them would
@@ -27,8 +27,8 @@ import {
   type LoadedRobotInterface,
   type RosBridge,
 } from "../../../src/bridge/index.ts";
-import { DeployController } from "../../../src/runner/deploy/controller.ts";
-import type { RosRecorder } from "../../../src/runner/record/ros-source.ts";
+import { DeployController } from "../../../src/runner/deploy/index.ts";
+import type { RosSource } from "../../../src/runner/record/index.ts";
 import type { LockstepClock } from "../../bridge/lockstep-clock.ts";
 import type { RosbridgeTestServer } from "../../bridge/rosbridge-server.ts";
 import type { SimBackedRobot } from "../../bridge/sim-backed-robot.ts";
@@ -61,7 +61,7 @@ export class TracedPolicy implements Policy {
 
 /** The recording side: a recorder on its own connection and the message counter of its command tap. */
 export interface RecorderSide {
-  recorder: RosRecorder;
+  source: RosSource;
   bridge: RosBridge;
   /** Messages delivered to the recorder on the interface's command topics. */
   tapMessages(): number;
@@ -196,8 +196,8 @@ export class LockstepRig {
         if (k > maxPeriods) throw new Error(`seed ${seed}: the env did not finish within ${maxPeriods} periods`);
         const ck = T + (k + 1) * P;
         clock.advanceTo(ck, { inclusive: false }); // 1. the recorder's tick of the previous period, if any
-        if (rec && k === 0 && !rec.recorder.start(`seed ${seed}`))
-          throw new Error(`recorder did not start: ${rec.recorder.status.reason}`);
+        if (rec && k === 0 && !rec.source.start(`seed ${seed}`))
+          throw new Error(`recorder did not start: ${rec.source.status.reason}`);
         const r = robot.step(); // 2. one period with the latest targets
         if (r) last = r;
         if (r?.done) break;
@@ -217,7 +217,7 @@ export class LockstepRig {
     } finally {
       controller.close();
     }
-    if (rec) rec.recorder.stop(last?.success ?? false, `seed ${seed} done`);
+    if (rec) rec.source.stop(last?.success ?? false, `seed ${seed} done`);
     // what the policy asked for vs what the robot applied, step by step
     const changedSlots: Record<string, number> = {};
     let changedSteps = 0;

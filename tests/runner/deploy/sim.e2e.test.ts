@@ -23,10 +23,9 @@ import {
   type LoadedRobotInterface,
   type RosLink,
 } from "../../../src/bridge/index.ts";
-import { Dataset, DatasetWriter, validateDataset } from "../../../src/data/index.ts";
-import { commandTaps } from "../../../src/runner/record/command-tap.ts";
-import { runEpisodes } from "../../../src/runner/rollout/pool.ts";
-import { RosRecorder, rosDatasetSpec } from "../../../src/runner/record/ros-source.ts";
+import { Dataset, validateDataset } from "../../../src/data/index.ts";
+import { commandTaps, Recorder, rosDatasetSpec, RosSource } from "../../../src/runner/record/index.ts";
+import { runEpisodes } from "../../../src/runner/rollout/index.ts";
 import { createEnv, createExpert } from "../../../src/sim/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 import { LockstepRig, TracedPolicy, until, type BridgeEpisode } from "./lockstep.ts";
@@ -158,13 +157,13 @@ describe("the simulator as the robot behind rosbridge", () => {
     };
     const bridge = new RosBridge(spec, link, clock, { commands: false }); // a recorder only listens
     const out = tempDir("duet-ros-sim-rec-");
-    const writer = await DatasetWriter.open(out, { spec: rosDatasetSpec(spec) });
+    const recorder = await Recorder.open(out, { spec: rosDatasetSpec(spec) });
     const logs: string[] = [];
-    const recorder = new RosRecorder({
+    const source = new RosSource({
       bridge,
       link: counted,
       clock,
-      writer,
+      recorder,
       interface: spec,
       episodes: 2,
       actions: "commanded",
@@ -172,13 +171,13 @@ describe("the simulator as the robot behind rosbridge", () => {
       task: "unscrew the bottle cap",
       log: (line) => logs.push(line),
     });
-    const done = recorder.run();
+    const done = source.run();
     await until("recorder connected and tapping", () =>
       [...tapTopics].every((t) => (server as RosbridgeTestServer).subscribers(t) > 0),
     );
     const episodes: { ep: BridgeEpisode; applied: Float64Array[] }[] = [];
     for (const seed of [3, 4]) {
-      const ep = await rig.runEpisode(policy, seed, { recorder, bridge, tapMessages: () => tapMessages });
+      const ep = await rig.runEpisode(policy, seed, { source, bridge, tapMessages: () => tapMessages });
       episodes.push({ ep, applied: robot.applied.map((a) => Float64Array.from(a)) });
     }
     const result = await done;

@@ -3,8 +3,8 @@
 // taken there. A one-step shift here would cost ≈ 1 cm of arm motion per step during the approach.
 import { describe, expect, it } from "vitest";
 import { Dataset } from "../../../src/data/index.ts";
-import { recordEpisodes } from "../../../src/runner/record/sim-source.ts";
-import { runEpisode } from "../../../src/runner/rollout/episode.ts";
+import { recordEpisodes } from "../../../src/runner/record/index.ts";
+import { runEpisode } from "../../../src/runner/rollout/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../../../src/sim/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 

@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { ACTION_DIM, type Observation, type Policy } from "../../../src/core/index.ts";
 import { Dataset } from "../../../src/data/index.ts";
-import { recordEpisodes } from "../../../src/runner/record/sim-source.ts";
-import { leadSteps, simSource } from "../../../src/runner/rollout/record-job.ts";
+import { recordEpisodes } from "../../../src/runner/record/index.ts";
+import { leadSteps, simSource } from "../../../src/runner/rollout/index.ts";
 import { createEnv, createExpert, type SimEnv } from "../../../src/sim/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { validateDataset } from "../../../src/data/index.ts";
 import { numberArg, rangeArg } from "../../../src/cli/args.ts";
 import { record, recordRos, type RecordArgs } from "../../../src/cli/record.ts";
-import { recordEpisodes } from "../../../src/runner/record/sim-source.ts";
+import { recordEpisodes } from "../../../src/runner/record/index.ts";
 import { tempDir, watchRecorder } from "../../data/fixtures.ts";
 import { tinyScenario } from "./record-fixtures.ts";
 

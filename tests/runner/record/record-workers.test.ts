@@ -2,7 +2,7 @@
 // same dataset as one thread; resume and abort behave as in one thread; a worker's error names its seed.
 import { describe, expect, it } from "vitest";
 import { Dataset, validateDataset } from "../../../src/data/index.ts";
-import { recordEpisodes, type RecordProgress } from "../../../src/runner/record/sim-source.ts";
+import { recordEpisodes, type RecordProgress } from "../../../src/runner/record/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 import { filesOf, tinyScenario } from "./record-fixtures.ts";
 

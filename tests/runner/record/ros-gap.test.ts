@@ -12,7 +12,7 @@ import {
   type RobotInterface,
 } from "../../../src/bridge/index.ts";
 import { Dataset, DatasetWriter, EpisodeBuilder, validateDataset } from "../../../src/data/index.ts";
-import { RosRecorder, rosDatasetSpec } from "../../../src/runner/record/ros-source.ts";
+import { Recorder, rosDatasetSpec, RosSource } from "../../../src/runner/record/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 
 /** A robot whose joint 1 moves 0.01 rad per 100 ms period; `fresh(k)` says whether tick k has fresh inputs. */
@@ -67,28 +67,28 @@ async function record(
 ): Promise<{ logs: string[]; out: string; lengths: number[]; success: boolean[]; q1: number[][] }> {
   const out = tempDir("duet-ros-gap-");
   const s = spec();
-  const writer = await DatasetWriter.open(out, { spec: rosDatasetSpec(s) });
+  const recorder = await Recorder.open(out, { spec: rosDatasetSpec(s) });
   const clock = new ManualClock();
   const logs: string[] = [];
-  const recorder = new RosRecorder({
+  const source = new RosSource({
     bridge: new ScriptedRobot(fresh),
     link: { subscribe: () => undefined },
     clock,
-    writer,
+    recorder,
     interface: s,
     episodes: 100,
     topics: null,
     minFrames,
     log: (l) => logs.push(l),
   });
-  const done = recorder.run();
-  expect(recorder.start("test")).toBe(true);
+  const done = source.run();
+  expect(source.start("test")).toBe(true);
   for (const t of times) {
     clock.t = t;
-    recorder.tick();
+    source.tick();
   }
-  recorder.stop(true, "test");
-  recorder.close();
+  source.stop(true, "test");
+  source.close();
   await done;
   const ds = await Dataset.open(out);
   const q1: number[][] = [];

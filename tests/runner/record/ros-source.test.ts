@@ -7,8 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ACTION_DIM, ARM_DOF } from "../../../src/core/index.ts";
 import { createClock, loadRobotInterface, slotJointNames, type RobotInterface } from "../../../src/bridge/index.ts";
 import { Dataset, validateDataset } from "../../../src/data/index.ts";
-import { CommandTap } from "../../../src/runner/record/command-tap.ts";
-import { NO_SEED, openRosRecording, type RosRecorder } from "../../../src/runner/record/ros-source.ts";
+import { CommandTap, NO_SEED, openRosRecording, type RosSource } from "../../../src/runner/record/index.ts";
 import { tempDir } from "../../data/fixtures.ts";
 import { sleep, waitFor } from "../../bridge/wait.ts";
 import { RosbridgeTestServer } from "../../bridge/rosbridge-server.ts";
@@ -17,7 +16,7 @@ import { SimRobot, homePose } from "../../bridge/sim-robot.ts";
 interface Rig {
   server: RosbridgeTestServer;
   robot: SimRobot;
-  recorder: RosRecorder;
+  source: RosSource;
   spec: RobotInterface;
   logs: string[];
   out: string;
@@ -25,7 +24,7 @@ interface Rig {
 
 let rig: Rig | undefined;
 afterEach(async () => {
-  rig?.recorder.close();
+  rig?.source.close();
   rig?.robot.detach();
   await rig?.server.kill();
   rig = undefined;
@@ -43,7 +42,7 @@ function testInterface(file = "panda-pair-ros2.json"): RobotInterface {
 
 async function startRig(options: { actions?: "measured" | "commanded"; episodes: number }): Promise<{
   rig: Rig;
-  done: Promise<Awaited<ReturnType<RosRecorder["run"]>>>;
+  done: Promise<Awaited<ReturnType<RosSource["run"]>>>;
 }> {
   const spec = testInterface();
   const server = await RosbridgeTestServer.start({ rosVersion: 2 });
@@ -51,7 +50,7 @@ async function startRig(options: { actions?: "measured" | "commanded"; episodes:
   robot.attach(server);
   const out = tempDir("duet-ros-rec-");
   const logs: string[] = [];
-  const { recorder } = await openRosRecording(server.url, {
+  const { source } = await openRosRecording(server.url, {
     interface: spec,
     out,
     episodes: options.episodes,
@@ -59,9 +58,9 @@ async function startRig(options: { actions?: "measured" | "commanded"; episodes:
     task: "teleop test",
     log: (line) => logs.push(line),
   });
-  const r: Rig = { server, robot, recorder, spec, logs, out };
+  const r: Rig = { server, robot, source, spec, logs, out };
   rig = r;
-  return { rig: r, done: recorder.run() };
+  return { rig: r, done: source.run() };
 }
 
 /** Publish `msg` on `topic` from the ROS graph until `cond` holds (the subscription may still be on its way). */
@@ -78,10 +77,10 @@ async function publishUntil(r: Rig, topic: string, what: string, cond: () => boo
 }
 
 const startEpisode = (r: Rig) =>
-  publishUntil(r, "/duet/record/start", "recording", () => r.recorder.status.state === "recording");
+  publishUntil(r, "/duet/record/start", "recording", () => r.source.status.state === "recording");
 const stopEpisode = (r: Rig) => {
-  const before = r.recorder.status.committed;
-  return publishUntil(r, "/duet/record/stop", "commit", () => r.recorder.status.committed > before);
+  const before = r.source.status.committed;
+  return publishUntil(r, "/duet/record/stop", "commit", () => r.source.status.committed > before);
 };
 
 /** Move left joint1 from home by +0.4 rad and right joint2 by −0.2 rad over `ms`, as an operator would. */
@@ -100,14 +99,14 @@ async function scriptedMotion(robot: SimRobot, ms: number): Promise<void> {
 describe("duet record --source ros", () => {
   it("records a scripted motion with measured next positions as actions; stale inputs end the episode (gap); a disconnect discards it", async () => {
     const { rig: r, done } = await startRig({ episodes: 3 });
-    await waitFor("connected", () => r.recorder.status.state === "idle" && r.recorder.status.epoch === 1);
+    await waitFor("connected", () => r.source.status.state === "idle" && r.source.status.epoch === 1);
 
     // Episode 0: a smooth motion.
     await startEpisode(r);
     await scriptedMotion(r.robot, 600);
-    const framesAtEnd = r.recorder.status.frames;
-    await waitFor("3 frames after the motion", () => r.recorder.status.frames >= framesAtEnd + 3);
-    const skippedFirst = r.recorder.status.skipped;
+    const framesAtEnd = r.source.status.frames;
+    await waitFor("3 frames after the motion", () => r.source.status.frames >= framesAtEnd + 3);
+    const skippedFirst = r.source.status.skipped;
     await stopEpisode(r);
 
     // Episode 1: the joint-state driver stops for a while → the episode ends at the gap; its few frames before it are
@@ -118,12 +117,12 @@ describe("duet record --source ros", () => {
     // generous timeout: on a loaded machine the recorder tick that notices the gap can come late
     await waitFor(
       "stale joint states reported",
-      () => /joint states older than 300 ms/.test(r.recorder.status.reason),
+      () => /joint states older than 300 ms/.test(r.source.status.reason),
       20_000,
     );
-    expect(r.recorder.status.skipped).toBeGreaterThan(0);
+    expect(r.source.status.skipped).toBeGreaterThan(0);
     r.robot.jointStatesOn = true;
-    await waitFor("recording again", () => r.recorder.status.reason === "recording");
+    await waitFor("recording again", () => r.source.status.reason === "recording");
     await sleep(150);
     await stopEpisode(r);
 
@@ -132,12 +131,12 @@ describe("duet record --source ros", () => {
     await sleep(200);
     const port = r.server.port;
     await r.server.kill();
-    await waitFor("disconnect noticed", () => r.recorder.status.state === "disconnected");
-    expect(r.recorder.status.reason).toMatch(/link down .*episode discarded, \d+ frames not committed/);
-    expect(r.recorder.status.datasetEpisodes).toBe(2);
+    await waitFor("disconnect noticed", () => r.source.status.state === "disconnected");
+    expect(r.source.status.reason).toMatch(/link down .*episode discarded, \d+ frames not committed/);
+    expect(r.source.status.datasetEpisodes).toBe(2);
     r.server = await RosbridgeTestServer.start({ rosVersion: 2, port });
     r.robot.attach(r.server);
-    await waitFor("reconnected", () => r.recorder.status.state === "idle", 5000);
+    await waitFor("reconnected", () => r.source.status.state === "idle", 5000);
     await startEpisode(r);
     await sleep(300);
     await stopEpisode(r);
@@ -201,12 +200,12 @@ describe("duet record --source ros", () => {
 
   it("records the commanded targets of the interface's command topics, mapped by joint name", async () => {
     const { rig: r, done } = await startRig({ actions: "commanded", episodes: 1 });
-    await waitFor("connected", () => r.recorder.status.state === "idle");
+    await waitFor("connected", () => r.source.status.state === "idle");
     await startEpisode(r);
     await waitFor("missing commands reported", () =>
-      /^no command received for left_panda_joint1/.test(r.recorder.status.reason),
+      /^no command received for left_panda_joint1/.test(r.source.status.reason),
     );
-    expect(r.recorder.status.frames).toBe(0);
+    expect(r.source.status.frames).toBe(0);
 
     // A teleop node streams one-point JointTrajectory commands, joint names in reversed order; command k sets
     // joint j of arm a to 0.1·j + 0.5·a + 0.001·k (grippers 0.01 + 0.0001·k).
@@ -246,7 +245,7 @@ describe("duet record --source ros", () => {
     );
     const timer = setInterval(publish, 20);
     try {
-      await waitFor("frames", () => r.recorder.status.frames >= 8);
+      await waitFor("frames", () => r.source.status.frames >= 8);
     } finally {
       clearInterval(timer);
     }

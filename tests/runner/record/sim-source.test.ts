@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Dataset, validateDataset } from "../../../src/data/index.ts";
-import { recordEpisodes, type RecordProgress } from "../../../src/runner/record/sim-source.ts";
+import { recordEpisodes, type RecordProgress } from "../../../src/runner/record/index.ts";
 import { FakeEnv, FakePolicy, fakeLength } from "../../data/fake-env.ts";
 import { tempDir } from "../../data/fixtures.ts";
 

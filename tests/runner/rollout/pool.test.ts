@@ -1,15 +1,23 @@
-// The simulation worker pool when an episode fails inside a worker thread (issue 41, A1–A4): the error reaches the
-// caller as a DuetError naming the seed and the cause, every worker ends on its own after releasing its onnxruntime
-// sessions, and nothing aborts the process (an abort here would end the test run itself). The CLI checks these
-// problems before starting workers (tests/cli/bad-input.test.ts); these tests start the workers regardless.
+// The episode pool with evaluation jobs. When an episode fails inside a worker thread (issue 41, A1–A4) the error
+// reaches the caller as a DuetError naming the seed and the cause, every worker ends on its own after releasing its
+// onnxruntime sessions, and nothing aborts the process (an abort here would end the test run itself). The CLI checks
+// these problems before starting workers (tests/cli/bad-input.test.ts); these tests start the workers regardless.
+// Cancelled (Ctrl-C), a pool stops its episodes in hand and its workers before it throws. (Recording jobs:
+// tests/runner/record/record-workers.test.ts.)
 import { cpSync, mkdtempSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DuetError } from "../../../src/core/index.ts";
-import { runEpisodes } from "../../../src/runner/rollout/pool.ts";
-import { checkJob } from "../../../src/runner/rollout/sim-job.ts";
+import {
+  EpisodeAborted,
+  checkJob,
+  playSeeds,
+  runEpisodes,
+  type EvaluateJob,
+} from "../../../src/runner/rollout/index.ts";
 import { capWorkers } from "../../../src/cli/args.ts";
+import { tinyScenario } from "../record/record-fixtures.ts";
 
 const SCENARIO = "scenarios/bottle-cap.json";
 
@@ -38,6 +46,43 @@ describe("runEpisodes with two workers, when episodes fail inside the workers", 
       /^episode with seed [01]: frames folder .*file\.txt\/episode_[01]\/\w+: cannot be created as a folder \(ENOTDIR/,
     );
   }, 60_000);
+});
+
+describe("playSeeds with evaluation jobs", () => {
+  // short episodes: the bottle-cap-easy scene with a 1.2 s limit
+  const job: EvaluateJob = { kind: "evaluate", sim: { scenario: tinyScenario(), policy: "expert", cameras: false } };
+
+  it("yields in seed order what one thread plays, whichever worker finishes first", async () => {
+    const seeds = [7, 3, 5];
+    const one = await runEpisodes(job.sim, seeds);
+    const arrived: number[] = [];
+    const played: number[] = [];
+    for await (const { seed, result } of playSeeds(job, seeds, { workers: 2, onResult: (s) => arrived.push(s) })) {
+      played.push(seed);
+      const { wall_s: _w, ...outcome } = result;
+      const { wall_s: _w1, ...expected } = one[played.length - 1]!;
+      expect(outcome).toEqual(expected);
+    }
+    expect(played).toEqual(seeds);
+    expect([...arrived].sort()).toEqual([...seeds].sort());
+  }, 120_000);
+
+  it.each([1, 2])(
+    "with %i worker(s), stops when cancelled and throws EpisodeAborted",
+    async (workers) => {
+      const cancel = new AbortController();
+      const played: number[] = [];
+      const run = async (): Promise<void> => {
+        for await (const { seed } of playSeeds(job, [0, 1, 2, 3, 4, 5], { workers, signal: cancel.signal })) {
+          played.push(seed);
+          cancel.abort();
+        }
+      };
+      await expect(run()).rejects.toBeInstanceOf(EpisodeAborted);
+      expect(played).toEqual([0]);
+    },
+    120_000,
+  );
 });
 
 describe("checkJob: what every episode shares, checked once in this thread", () => {
