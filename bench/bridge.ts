@@ -3,8 +3,9 @@
 // server (tests/bridge/rosbridge-server.ts) with the servoed test robot publishing joint states every 2 ms.
 // Latency = time from receiving the newest joint state of an observation to publishing the command built from it
 // (the HoldPolicy, so policy time is ~0: this is the bridge + safety + serialisation cost plus input staleness).
-import { HoldPolicy } from "../src/runner/hold-policy.ts";
-import { startHarness, sleep } from "../tests/bridge/harness.ts";
+import { HoldPolicy } from "../src/runner/deploy/index.ts";
+import { sleep } from "../tests/bridge/wait.ts";
+import { startHarness } from "../tests/runner/deploy/harness.ts";
 
 async function runAt(
   hz: number,

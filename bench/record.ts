@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Dataset, WindowSampler } from "../src/data/index.ts";
-import { recordEpisodes } from "../src/runner/record.ts";
+import { recordEpisodes } from "../src/runner/record/index.ts";
 import { Rng } from "../src/core/index.ts";
 
 function du(dir: string): number {

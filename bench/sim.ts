@@ -1,7 +1,7 @@
 // Simulator benchmark: physics rate, real-time factor with all cameras, render cost, expert episode wall time, and
 // the speed-up of 2 worker threads over 1. Usage: npm run bench -- sim [episodes=4]
 import { SceneCameras, SimEnv, createExpert, loadScenario } from "../src/sim/index.ts";
-import { runEpisodes } from "../src/runner/pool.ts";
+import { runEpisodes } from "../src/runner/rollout/index.ts";
 
 const SCENARIO = "scenarios/bottle-cap.json";
 

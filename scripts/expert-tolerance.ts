@@ -10,7 +10,7 @@
 // Prints one JSON object: { sigma, joint7, actuation, arm, episodes, successes, success_rate, wilson95 }.
 import { parseArgs } from "node:util";
 import { Rng, wilson95, type ActionChunk, type Observation, type Policy } from "../src/core/index.ts";
-import { runEpisode } from "../src/runner/rollout.ts";
+import { runEpisode } from "../src/runner/rollout/index.ts";
 import { createEnv, createExpert } from "../src/sim/index.ts";
 
 const { values } = parseArgs({

@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 import type { Observation, Policy } from "../src/core/index.ts";
 import { loadPolicy } from "../src/policy/index.ts";
-import { runEpisode } from "../src/runner/rollout.ts";
+import { runEpisode } from "../src/runner/rollout/index.ts";
 import { createEnv, createExpert } from "../src/sim/index.ts";
 
 const { values, positionals } = parseArgs({

@@ -10,8 +10,8 @@
 // frame (x y z); bottle up (cos of its tilt); thread turns. The last line is the outcome as JSON.
 import { parseArgs } from "node:util";
 import type { Arm, Policy } from "../src/core/index.ts";
-import { runEpisode } from "../src/runner/rollout.ts";
-import { trainedPolicy } from "../src/runner/sim-job.ts";
+import { runEpisode } from "../src/runner/rollout/index.ts";
+import { trainedPolicy } from "../src/runner/deploy/index.ts";
 import { createEnv, createExpert } from "../src/sim/index.ts";
 
 const { values, positionals } = parseArgs({
@@ -55,7 +55,7 @@ const print = (line: string): boolean => process.stdout.write(`${line}\n`);
 print(
   "step | L: bottle xyz, target, opening, held | R: same | cap in L xyz | cap in R xyz | up | turns (mm, hand frames)",
 );
-// as `duet sim` / `duet eval` run it (src/runner/sim-job.ts): To 2, each chunk executed as the policy cut it
+// as `duet sim` / `duet eval` run it (src/runner/rollout/sim-job.ts): To 2, each chunk executed as the policy cut it
 const outcome = await runEpisode(env, policy, Number(seedArg), {
   onStep: (step, obs, action) => {
     if (step % every !== 0) return;

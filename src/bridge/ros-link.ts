@@ -8,7 +8,7 @@
 // server (SIGSTOP: 2–3 s observed on a real ROS 1 rosbridge) and is processed when the server resumes, after the link
 // was declared down. Against that, trajectory commands carry the time they were computed (./command-messages.ts) so
 // the robot's controller drops late ones; unstamped ones are sent only while joint states keep arriving on the same
-// connection (src/runner/deploy.ts).
+// connection (src/runner/deploy/controller.ts).
 // Command topics are registered with `advertise` and advertised the moment each connection opens, before any
 // publish: a ROS 1 subscriber connects to a new publisher only tens of ms after the advertise, and a message published
 // before that is lost (or replayed late by rosbridge within that first second).

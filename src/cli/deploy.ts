@@ -11,8 +11,7 @@ import {
   slotLimits,
   type RobotInterface,
 } from "../bridge/index.ts";
-import { DeployController, type DeployStatus } from "../runner/deploy.ts";
-import { policyHelp, resolveDeployPolicy } from "./deploy-policy.ts";
+import { DeployController, policyHelp, resolveDeployPolicy, type DeployStatus } from "../runner/deploy/index.ts";
 import { documented } from "./help.ts";
 import { intArg } from "./args.ts";
 
@@ -148,7 +147,7 @@ export function registerDeploy(program: Command): void {
       "duet deploy --robot-interface robot-interfaces/panda-pair-ros1.json --policy hold --url ws://localhost:9090 --dry-run",
   })
     .requiredOption("--robot-interface <file>", "robot-interface JSON (see robot-interfaces/)")
-    .requiredOption("--policy <policy>", `policy to run: ${policyHelp()}`)
+    .requiredOption("--policy <policy>", `policy to run: ${policyHelp("robot")}`)
     .option("--url <url>", "rosbridge websocket URL", "ws://localhost:9090")
     .option("--dry-run", "compute and log commands without publishing")
     .option(

@@ -4,14 +4,15 @@
 import type { Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { loadRobotInterface } from "../bridge/index.ts";
-import { recordEpisodes, type RecordResult } from "../runner/record.ts";
 import {
   boundaryTopics,
   openRosRecording,
+  recordEpisodes,
   type ActionSource,
+  type RecordResult,
   type RosRecordResult,
   type RosRecordStatus,
-} from "../runner/ros-record.ts";
+} from "../runner/record/index.ts";
 import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
@@ -140,7 +141,7 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
   const tty = process.stderr.isTTY;
   const print = (line: string): void => void process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
   const topics = boundaryTopics(args.topics);
-  const { recorder, bridge } = await openRosRecording(args.url, {
+  const { source, bridge } = await openRosRecording(args.url, {
     interface: ri.spec,
     out: args.out,
     resume: args.resume,
@@ -152,7 +153,7 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
     log: print,
   });
   bridge.on("log", print);
-  if (tty) recorder.onStatus((s) => void process.stderr.write(`\r\x1b[2K${rosStatusLine(s)}`));
+  if (tty) source.onStatus((s) => void process.stderr.write(`\r\x1b[2K${rosStatusLine(s)}`));
   print(
     `record ${ri.spec.name} → ${args.out} from ${args.url} at ${ri.spec.control_hz} Hz, actions: ${args.actions}; ` +
       `keys: ${ROS_KEYS}; topics (std_msgs/Empty): ${topics.start} ${topics.stop} ${topics.discard}`,
@@ -160,14 +161,14 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
   const raw = process.stdin.isTTY;
   const onKey = (buf: Buffer): void => {
     const key = buf.toString();
-    if (key === "s") recorder.start("key s");
-    else if (key === "e") recorder.stop(true, "key e");
-    else if (key === "f") recorder.stop(false, "key f");
-    else if (key === "d") recorder.discard("discarded (key d)");
-    else if (key === "r") recorder.redo();
-    else if (key === "q" || key === "\u0003") recorder.close();
+    if (key === "s") source.start("key s");
+    else if (key === "e") source.stop(true, "key e");
+    else if (key === "f") source.stop(false, "key f");
+    else if (key === "d") source.discard("discarded (key d)");
+    else if (key === "r") source.redo();
+    else if (key === "q" || key === "\u0003") source.close();
   };
-  const quit = (): void => recorder.close();
+  const quit = (): void => source.close();
   if (raw) {
     process.stdin.setRawMode(true);
     process.stdin.resume();
@@ -176,7 +177,7 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
   process.once("SIGINT", quit);
   process.once("SIGTERM", quit);
   try {
-    return await recorder.run();
+    return await source.run();
   } finally {
     if (raw) {
       process.stdin.off("data", onKey);
@@ -185,7 +186,7 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
     }
     process.off("SIGINT", quit);
     process.off("SIGTERM", quit);
-    if (tty) print(rosStatusLine(recorder.status));
+    if (tty) print(rosStatusLine(source.status));
   }
 }
 

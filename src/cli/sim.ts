@@ -3,9 +3,8 @@ import type { Command } from "commander";
 import { DuetError, wilson95 } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
-import { runEpisodes } from "../runner/pool.ts";
-import type { EpisodeOutcome } from "../runner/rollout.ts";
-import { checkJob, type SimJob } from "../runner/sim-job.ts";
+import { policyHelp, policyModel } from "../runner/deploy/index.ts";
+import { checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
 import { capWorkers, choiceArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
 import { progressBar } from "./progress.ts";
@@ -121,16 +120,17 @@ export const GOAL_HELP =
 
 export async function sim(args: SimArgs): Promise<SimSummary> {
   const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
+  const model = policyModel(args.policy, "sim"); // null: the scripted expert
   if (args.instruction !== undefined) {
     taskFor(scenario, args.instruction);
-    if (args.policy !== "expert" && readPolicyModel(args.policy).config.language === null) {
+    if (model !== null && model.config.language === null) {
       throw new DuetError(
         `--instruction: ${args.policy} does not read instructions (its policy.language is null: it was trained ` +
           `without them); use a language-conditioned policy, or --policy expert`,
       );
     }
   }
-  if (args.goal !== undefined && (args.policy === "expert" || readPolicyModel(args.policy).config.goal === null)) {
+  if (args.goal !== undefined && (model === null || model.config.goal === null)) {
     throw new DuetError(
       `--goal: ${args.policy} does not read goal pictures (only policies trained with policy.goal do)`,
     );
@@ -142,7 +142,7 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
   if (args.live) job.liveUrl = args.live;
-  if (args.policy !== "expert") warnIfUnfinished(args.policy);
+  if (model !== null) warnIfUnfinished(args.policy);
   // what every episode shares (graphs, instructions, output folders) is checked here, once, before any worker starts
   await checkJob(job, { replayDir: "--replay", framesDir: "--frames" });
   const workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
@@ -199,7 +199,7 @@ export function registerSim(program: Command): void {
     example: "duet sim --scenario scenarios/bottle-cap.json --policy expert --episodes 4 --workers 2",
   })
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
-    .option("--policy <name>", 'policy: "expert" (scripted) or a trained model directory', "expert")
+    .option("--policy <policy>", `policy to run: ${policyHelp("sim")}`, "expert")
     .option("--episodes <n>", "number of episodes", intArg(1), 10)
     .option("--seed <s>", "seed of the first episode (episode i uses seed + i)", intArg(0), 0)
     .option("--workers <k>", "parallel worker threads", intArg(1), 1)

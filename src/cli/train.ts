@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { Option, type Command } from "commander";
 import type { WeightPrecision } from "../nn/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
-import { runEpisodes } from "../runner/pool.ts";
+import { runEpisodes } from "../runner/rollout/index.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { capWorkers, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";

@@ -1,7 +1,7 @@
 // Run-time overrides of a trained policy's sampling (`duet sim` and `duet eval`): DDIM steps, the initial noise's
 // scale, Ta and temporal ensembling. Defaults are what the model's model.json says.
 import type { Command } from "commander";
-import type { PolicyTuning } from "../runner/sim-job.ts";
+import type { PolicyTuning } from "../runner/deploy/index.ts";
 import { intArg, numberArg } from "./args.ts";
 
 export interface TuningArgs {

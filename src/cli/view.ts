@@ -4,7 +4,7 @@ import { dirname, resolve } from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { loadScenario, type CameraSpec } from "../sim/index.ts";
-import { loadReplayWithChunks } from "../runner/replay-chunks.ts";
+import { loadReplayWithChunks } from "../runner/replay/index.ts";
 import { episodeGif, episodePng, startViewer } from "../viewer/index.ts";
 import { intArg, portArg } from "./args.ts";
 import { documented } from "./help.ts";

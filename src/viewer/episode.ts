@@ -2,7 +2,7 @@
 // GET /api/episode/<id>. Built on the server so the page only draws.
 import { ACTION_DIM, ARMS, ARM_DOF, SLOT_NAMES, armOffset, type Arm, type RobotDescription } from "../core/index.ts";
 import { ArmKinematics, type BodySpec } from "../sim/index.ts";
-import type { ReplayChunk, ReplayWithChunks } from "../runner/replay-chunks.ts";
+import type { ReplayChunk, ReplayWithChunks } from "../runner/replay/index.ts";
 
 /** One candidate's gripper-tip path for one arm: `points: Tp·3` world positions (m). */
 export interface ChunkPath {

@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { DuetError, parseWith } from "../core/index.ts";
-import { LIVE_PATH, liveMessageSchema, type LiveMessage } from "../runner/live.ts";
+import { LIVE_PATH, liveMessageSchema, type LiveMessage } from "../runner/replay/index.ts";
 import { pageScript } from "./bundle.ts";
 import { PAGE_HTML } from "./html.ts";
 import { pageMessageSchema, type ServerMessage } from "./protocol.ts";

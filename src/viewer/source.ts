@@ -6,7 +6,7 @@ import { basename, join, resolve } from "node:path";
 import { DuetError, encodePng, type RobotDescription } from "../core/index.ts";
 import { Dataset, INFO_PATH } from "../data/index.ts";
 import { SimEnv, loadScenario, type Scenario } from "../sim/index.ts";
-import { loadReplayWithChunks } from "../runner/replay-chunks.ts";
+import { loadReplayWithChunks } from "../runner/replay/index.ts";
 import { alignJoints, episodeFromReplay, type ViewerEpisode } from "./episode.ts";
 
 /** An episode in the source's list. */

@@ -1,17 +1,7 @@
 // Teleoperation: the page moves each gripper's target; here inverse kinematics turns targets into the 16 joint
-// targets a SimEnv steps with at its control rate, and every step is recorded into a dataset with the same writer
-// as `duet record` (DatasetWriter + EpisodeBuilder). The sim waits for the first command of each episode.
-import {
-  ACTION_DIM,
-  ARMS,
-  ARM_DOF,
-  DuetError,
-  SLOT_NAMES,
-  armOffset,
-  type Arm,
-  type Observation,
-} from "../core/index.ts";
-import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../data/index.ts";
+// targets a SimEnv steps with at its control rate, and every step is recorded into a dataset by the same Recorder as
+// `duet record`'s. The sim waits for the first command of each episode.
+import { ACTION_DIM, ARMS, ARM_DOF, DuetError, armOffset, type Arm, type Observation } from "../core/index.ts";
 import {
   ArmKinematics,
   createEnv,
@@ -21,6 +11,7 @@ import {
   poseQuaternion,
   type SimEnv,
 } from "../sim/index.ts";
+import { Recorder, envSpec } from "../runner/record/index.ts";
 import type { ServerMessage, TeleopTarget } from "./protocol.ts";
 
 /** Options for teleoperation. */
@@ -39,7 +30,7 @@ export interface TeleopOptions {
   cameras?: boolean;
 }
 
-/** One teleoperation session: one env, one dataset writer, the episode in progress. Not re-entrant. */
+/** One teleoperation session: one env, one recorder and its episode in progress. Not re-entrant. */
 export class TeleopSession {
   private readonly kin: Record<Arm, ArmKinematics>;
   private readonly targets: Record<Arm, TeleopTarget>;
@@ -47,7 +38,6 @@ export class TeleopSession {
   private readonly home: Record<Arm, Float64Array>;
   private readonly action = new Float32Array(ACTION_DIM);
   private readonly goal = newPose();
-  private builder: EpisodeBuilder;
   private observation: Observation;
   private seed = 0;
   private steps = 0;
@@ -58,8 +48,7 @@ export class TeleopSession {
   private constructor(
     private readonly options: TeleopOptions,
     private readonly env: SimEnv,
-    private readonly writer: DatasetWriter,
-    private readonly spec: DatasetSpec,
+    private readonly recorder: Recorder,
     private readonly send: (message: ServerMessage) => void,
   ) {
     const robot = env.scenario.robotDescription;
@@ -70,27 +59,19 @@ export class TeleopSession {
     };
     this.solution = { left: this.home.left.slice(), right: this.home.right.slice() };
     this.targets = { left: this.homeTarget("left"), right: this.homeTarget("right") };
-    this.builder = new EpisodeBuilder(spec);
     this.observation = this.reset();
   }
 
   /** Open the env and the dataset (refuses an existing dataset unless `resume`). */
   static async open(options: TeleopOptions, send: (message: ServerMessage) => void): Promise<TeleopSession> {
     const env = createEnv(loadScenario(options.scenario), { cameras: options.cameras ?? true });
-    const first = env.reset(options.seed ?? 0);
-    const spec: DatasetSpec = {
-      fps: env.controlHz,
+    const spec = envSpec(env, env.reset(options.seed ?? 0), ACTION_DIM, {
       robotType: "duet_panda_pair",
-      stateNames: [...SLOT_NAMES],
-      actionNames: [...SLOT_NAMES],
-      environmentNames: [...env.environmentNames],
-      cameras: env.cameras.map((name) => {
-        const f = first.images[name]!;
-        return { name, height: f.height, width: f.width };
-      }),
-    };
-    const writer = await DatasetWriter.open(options.out, { spec, resume: options.resume ?? false });
-    return new TeleopSession(options, env, writer, spec, send);
+      stateNames: undefined,
+      actionNames: undefined,
+    });
+    const recorder = await Recorder.open(options.out, { spec, resume: options.resume ?? false });
+    return new TeleopSession(options, env, recorder, send);
   }
 
   /** The message that (re)starts a page on the current episode. */
@@ -98,7 +79,7 @@ export class TeleopSession {
     return {
       type: "teleop-begin",
       seed: this.seed,
-      episodes: this.writer.totalEpisodes,
+      episodes: this.recorder.datasetEpisodes,
       out: this.options.out,
       fps: this.env.controlHz,
       maxOpening: this.env.scenario.robotDescription.gripper.max_opening,
@@ -121,7 +102,7 @@ export class TeleopSession {
 
   /** Commit the episode in progress and begin the next one. */
   save(): void {
-    if (this.builder.frames === 0) {
+    if (this.recorder.frames === 0) {
       this.send({ type: "error", message: "nothing recorded yet: move a gripper target first" });
       return;
     }
@@ -130,7 +111,7 @@ export class TeleopSession {
 
   /** Drop the episode in progress and begin it again (same seed). */
   discard(): void {
-    this.builder = new EpisodeBuilder(this.spec);
+    this.recorder.discard();
     this.observation = this.reset();
     this.send(this.beginMessage());
   }
@@ -139,7 +120,7 @@ export class TeleopSession {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.writer.close();
+    this.recorder.close();
   }
 
   /** One control step: IK for both arms, step the env, record the frame. */
@@ -162,7 +143,7 @@ export class TeleopSession {
       this.send({ type: "error", message: (e as Error).message });
       return;
     }
-    this.builder.addFrame(this.observation, a);
+    this.recorder.addFrame(this.observation, a);
     this.observation = result.observation;
     this.steps++;
     if (this.holder === "" && (result.info.holder === "left" || result.info.holder === "right")) {
@@ -189,14 +170,12 @@ export class TeleopSession {
   }
 
   private commit(success: boolean): void {
-    const meta = this.writer.addEpisode(
-      this.builder.finish({
-        task: this.options.task ?? "unscrew the bottle cap",
-        success,
-        mode: this.holder,
-        seed: this.seed,
-      }),
-    );
+    const meta = this.recorder.commit({
+      task: this.options.task ?? "unscrew the bottle cap",
+      success,
+      mode: this.holder,
+      seed: this.seed,
+    });
     this.send({
       type: "teleop-saved",
       episode: meta.episodeIndex,
@@ -204,13 +183,14 @@ export class TeleopSession {
       success,
       out: this.options.out,
     });
-    this.builder = new EpisodeBuilder(this.spec);
     this.observation = this.reset();
     this.send(this.beginMessage());
   }
 
+  /** Begin the next episode: the dataset's episode k is reset with seed + k. */
   private reset(): Observation {
-    this.seed = (this.options.seed ?? 0) + this.writer.totalEpisodes;
+    this.recorder.begin();
+    this.seed = (this.options.seed ?? 0) + this.recorder.datasetEpisodes;
     this.steps = 0;
     this.armed = false;
     this.holder = "";

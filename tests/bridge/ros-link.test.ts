@@ -2,7 +2,7 @@
 // terminal still says why nothing happens; the bridge prints these lines to stderr (`duet deploy`, `duet record`).
 import { afterEach, describe, expect, it } from "vitest";
 import { createClock, createRosLink, type RosLink } from "../../src/bridge/index.ts";
-import { sleep, waitFor } from "./harness.ts";
+import { sleep, waitFor } from "./wait.ts";
 import { RosbridgeTestServer } from "./rosbridge-server.ts";
 
 let link: RosLink | undefined;

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { RosbridgeTestServer } from "./rosbridge-server.ts";
-import { waitFor } from "./harness.ts";
+import { waitFor } from "./wait.ts";
 
 let server: RosbridgeTestServer | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, truncateSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordEpisodes } from "../../src/runner/record.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 
 interface Case {
   /** What the row checks (issue item in brackets). */

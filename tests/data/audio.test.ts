@@ -14,8 +14,8 @@ import {
   vectorStats,
   type DatasetSpec,
 } from "../../src/data/index.ts";
-import { recordEpisodes } from "../../src/runner/record.ts";
-import { filesOf, tinyScenario } from "../runner/record-fixtures.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
+import { filesOf, tinyScenario } from "../runner/record/record-fixtures.ts";
 import { AUDIO_SPEC, LENGTHS, SPEC, audioValue, makeEpisode, stateValue, tempDir, writeFixture } from "./fixtures.ts";
 
 const S = AUDIO_SPEC.audioSamples as number;

@@ -12,7 +12,7 @@ import {
   validateDataset,
   type DatasetFs,
 } from "../../src/data/index.ts";
-import { recordEpisodes } from "../../src/runner/record.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 import { FakeEnv, FakePolicy } from "./fake-env.ts";
 import { SPEC, makeEpisode, stateValue, tempDir, watchRecorder, writeFixture } from "./fixtures.ts";
 

@@ -1,5 +1,5 @@
 // Child process for the kill test: records many slow episodes into argv[2] until killed.
-import { recordEpisodes } from "../../src/runner/record.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 import { FakeEnv, FakePolicy } from "./fake-env.ts";
 
 const out = process.argv[2] as string;

@@ -17,8 +17,7 @@ import {
   startModel,
 } from "../../src/cli/card.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
-import type { EpisodeOutcome } from "../../src/runner/rollout.ts";
-import { prepareJob } from "../../src/runner/sim-job.ts";
+import { prepareJob, type EpisodeOutcome } from "../../src/runner/rollout/index.ts";
 import { createEnv } from "../../src/sim/index.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

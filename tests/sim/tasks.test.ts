@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/core/index.ts";
 import { Dataset } from "../../src/data/index.ts";
-import { recordEpisodes } from "../../src/runner/record.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 import {
   DEFAULT_INSTRUCTION,
   createEnv,

@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { instructionMeanings } from "../../src/cli/clip.ts";
 import { AUDIO_SAMPLE_RATE } from "../../src/core/index.ts";
-import { recordEpisodes } from "../../src/runner/record.ts";
+import { recordEpisodes } from "../../src/runner/record/index.ts";
 import { Session } from "../../src/runtime/index.ts";
 import {
   trainAudioImage,

@@ -7,7 +7,7 @@ import { encodePng, type CameraFrame, type Observation } from "../../src/core/in
 import { loadPolicy } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { sim } from "../../src/cli/sim.ts";
-import { prepareJob } from "../../src/runner/sim-job.ts";
+import { prepareJob } from "../../src/runner/rollout/index.ts";
 import {
   CAM,
   actionAt,

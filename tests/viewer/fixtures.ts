@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACTION_DIM, ARM_DOF, armOffset } from "../../src/core/index.ts";
 import { createEnv, loadScenario, type Scenario } from "../../src/sim/index.ts";
-import { ReplayRecorder } from "../../src/runner/replay.ts";
+import { ReplayRecorder } from "../../src/runner/replay/index.ts";
 
 export const SCENARIO_FILE = "scenarios/bottle-cap-easy.json";
 

@@ -5,7 +5,7 @@ import { GifReader } from "omggif";
 import { describe, expect, it } from "vitest";
 import { decodePng } from "../../src/core/index.ts";
 import { loadScenario } from "../../src/sim/index.ts";
-import { loadReplayWithChunks } from "../../src/runner/replay-chunks.ts";
+import { loadReplayWithChunks } from "../../src/runner/replay/index.ts";
 import { episodeGif, episodePng, gifFrameIndices } from "../../src/viewer/index.ts";
 import { exportMedia } from "../../src/cli/view.ts";
 import { SCENARIO_FILE, tempDir, writeFixtureReplay } from "./fixtures.ts";

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodePng } from "../../src/core/index.ts";
 import { Dataset, validateDataset } from "../../src/data/index.ts";
 import { ArmKinematics, loadScenario } from "../../src/sim/index.ts";
-import { loadReplayWithChunks } from "../../src/runner/replay-chunks.ts";
+import { loadReplayWithChunks } from "../../src/runner/replay/index.ts";
 import { startViewer, type ViewerServer } from "../../src/viewer/index.ts";
 import { launchChromium } from "./browser.ts";
 import { SCENARIO_FILE, tempDir, writeFixtureReplay } from "./fixtures.ts";

@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { WebSocket } from "ws";
 import { afterEach, describe, expect, it } from "vitest";
 import { ArmKinematics, createEnv, loadScenario } from "../../src/sim/index.ts";
-import { LiveClient, liveStepHook } from "../../src/runner/live.ts";
-import { loadReplayWithChunks } from "../../src/runner/replay-chunks.ts";
+import { LiveClient, liveStepHook, loadReplayWithChunks } from "../../src/runner/replay/index.ts";
 import { startViewer, type ServerMessage, type ViewerEpisode, type ViewerServer } from "../../src/viewer/index.ts";
 import { SCENARIO_FILE, fixtureAction, tempDir, writeFixtureReplay } from "./fixtures.ts";
 

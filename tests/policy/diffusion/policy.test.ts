@@ -14,7 +14,7 @@ import {
   policyConfigSchema,
   type PolicyConfigInput,
 } from "../../../src/policy/index.ts";
-import { trainedPolicy } from "../../../src/runner/sim-job.ts";
+import { trainedPolicy } from "../../../src/runner/deploy/index.ts";
 import { Session } from "../../../src/runtime/index.ts";
 import { createEnv } from "../../../src/sim/index.ts";
 import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir, tinyEncoder } from "../fixtures.ts";
