@@ -1,9 +1,9 @@
 // The policy configuration (stored in model.json and in training configs), with Diffusion Policy's defaults.
 import { z } from "zod";
 import { DuetError } from "../../core/index.ts";
-import { SoundWindow, textEncoderConfigSchema } from "../../encoders/index.ts";
+import { SoundWindow, encoderRefSchema, textEncoderConfigSchema } from "../../encoders/index.ts";
 import { schedulerConfigSchema, type SchedulerConfig } from "../schedulers/noise-schedule.ts";
-import { denoiserConfigSchema, encoderRefSchema } from "../registry.ts";
+import { denoiserConfigSchema } from "../registry.ts";
 
 export const policyConfigSchema = z
   .object({

@@ -1,7 +1,13 @@
 // One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
 // unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
 import { DuetError } from "../../core/index.ts";
-import { AudioEncoder, TextTransformer, type SoundWindow, type VitConfigInput } from "../../encoders/index.ts";
+import {
+  AudioEncoder,
+  TextTransformer,
+  createEncoder,
+  type SoundWindow,
+  type VitConfigInput,
+} from "../../encoders/index.ts";
 import {
   GraphBuilder,
   Linear,
@@ -17,7 +23,7 @@ import { DdimSampler } from "../schedulers/ddim.ts";
 import type { Denoiser } from "../denoisers/denoiser.ts";
 import { NoiseSchedule } from "../schedulers/noise-schedule.ts";
 import { ObservationEncoder, type CameraShape, type EpisodeConditioning } from "./observer.ts";
-import { createDenoiser, createEncoder } from "../registry.ts";
+import { createDenoiser } from "../registry.ts";
 
 /** Graph input and output names shared by training, export and the runtime. */
 export const IO = {

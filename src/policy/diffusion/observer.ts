@@ -60,9 +60,9 @@ export class ObservationEncoder {
   ) {
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
-      if (encoder.frames !== 1) {
+      if (encoder.frames !== 1 && encoder.frames !== obsSteps) {
         throw new DuetError(
-          `policy: video encoders (frames = ${encoder.frames}) are not supported; use an image encoder`,
+          `policy.encoder: a video encoder takes each camera's observation steps as one clip, so its frames must equal policy.obsSteps (${obsSteps}); received frames = ${encoder.frames} (set the encoder's "frames" or policy.obsSteps)`,
         );
       }
       const bad = cameras.filter((c) => c.height !== encoder.height || c.width !== encoder.width);
@@ -116,13 +116,7 @@ export class ObservationEncoder {
       this.cameras.forEach((cam, i) => {
         const enc = this.encoder as ImageEncoder;
         const x = images[i] as Tensor;
-        if (imageFeatures) {
-          parts.push(x);
-          return;
-        }
-        const flat = g.reshape(x, [b * to, cam.height, cam.width, 3]);
-        const f = g.scope(cam.name, () => enc.apply(g, flat));
-        parts.push(g.reshape(f, [b, to, enc.featureDim]));
+        parts.push(imageFeatures ? x : g.scope(cam.name, () => enc.applySteps(g, x)));
       });
       const everyStep = (f: Tensor): Tensor => {
         const d = f.shape[1] as number;
