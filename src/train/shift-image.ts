@@ -1,7 +1,7 @@
 // One camera frame from the dataset's uint8 H,W,3 layout into the network's float input, optionally shifted
 // (the image-shift augmentation); used by the batch assembler and by the frozen observer's feature cache.
 
-/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (vision's default [−1, 1] preprocessing), one H,W,3 image. */
+/** dst[y,x] = src[clamp(y+dy), clamp(x+dx)]/127.5 − 1 (the encoders' default [−1, 1] preprocessing), one H,W,3 image. */
 export function shiftImage(
   src: Uint8Array,
   so: number,
