@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readEvaluations, shippedModels } from "../src/cli/card.ts";
 import { Rng, SLOT_NAMES, type Observation } from "../src/core/index.ts";
-import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder } from "../src/nn/index.ts";
+import { ParamLayout, TrainingGraph, buildTrainingGraph } from "../src/nn/index.ts";
 import {
   IO,
   PolicyNetwork,
@@ -20,6 +20,7 @@ import {
   readPolicyModel,
   type PolicyConfig,
 } from "../src/policy/index.ts";
+import { matmulFlops } from "../src/encoders/index.ts";
 import { Session, type TensorData } from "../src/runtime/index.ts";
 import { loadTrainConfig } from "../src/train/index.ts";
 
@@ -36,16 +37,6 @@ const POLICIES = {
 function testSuccess(dir: string): string | null {
   const test = existsSync(dir) ? readEvaluations(dir).find((e) => e.split === "test" && e.variant === "") : undefined;
   return test ? `${test.summary.successes}/${test.summary.episodes}` : null;
-}
-
-function matmulFlops(g: GraphBuilder): number {
-  let flops = 0;
-  for (const node of g.nodes) {
-    if (node.op !== "MatMul") continue;
-    const a = node.inputs[0];
-    flops += 2 * node.output.shape.reduce((p, q) => p * q, 1) * (a ? (a.shape.at(-1) as number) : 0);
-  }
-  return flops;
 }
 
 /** What a language-conditioned policy is told in the benchmark (any phrasing its encoder takes costs the same). */

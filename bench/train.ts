@@ -21,6 +21,7 @@ import {
   numel,
   type Tensor,
 } from "../src/nn/index.ts";
+import { matmulFlops } from "../src/encoders/index.ts";
 import { Session, type TensorData } from "../src/runtime/index.ts";
 
 const CFG = {
@@ -76,17 +77,6 @@ function build(kind: "mlp" | "unet"): Bench {
   const target = g.input("target", pred.shape);
   const feeds = Object.fromEntries(g.inputs.map((t) => [t.name, randomFeed(rng, t)]));
   return { g, pred, loss: mseLoss(g, pred, target), feeds };
-}
-
-/** MatMul FLOPs of the nodes that exist now (call before adding the backward pass). */
-function matmulFlops(g: GraphBuilder): number {
-  let flops = 0;
-  for (const n of g.nodes) {
-    if (n.op !== "MatMul") continue;
-    const a = n.inputs[0] as Tensor;
-    flops += 2 * numel(n.output.shape) * (a.shape[a.shape.length - 1] as number);
-  }
-  return flops;
 }
 
 class Torch {

@@ -1,32 +1,20 @@
-// `npm run bench -- vision`: for each encoder preset — parameters, forward MatMul FLOPs per frame, ms to encode one
-// control step's frames (3 cameras × To = 2 through a shared MultiCameraEncoder; the tubelet sees one 2-frame clip
-// per camera) split into preprocessing (uint8 → float, evaluation transform) and the ONNX session run, and training
-// samples/s of the encoder alone (forward + backward + fused AdamW, batch 32 images or clips, MSE to a random target).
-// Options: --presets a,b (default vit-small,vit-small-plain,vit-tiny,cnn-small,tubelet-small), --repeats N (encode
-// timings, default 30), --steps N (training steps timed after one warm-up, default 5). Progress → stderr.
-import { Rng, type CameraFrame, type Observation } from "../src/core/index.ts";
-import {
-  GraphBuilder,
-  TrainingGraph,
-  buildTrainingGraph,
-  inferenceModel,
-  mseLoss,
-  ParamLayout,
-  type Tensor,
-} from "../src/nn/index.ts";
+// `npm run bench -- vision`: for each encoder preset, measured the way a policy uses it — parameters, forward MatMul
+// FLOPs per frame, ms to encode one control step (the policy's encoder graph as exported to encoder.onnx: 3 cameras ×
+// To = 2 frames, each camera with its own encoder; a tubelet takes each camera's 2 frames as one clip) and training
+// samples/s of one camera's encoder alone on batch 32 observation windows of To frames (forward + backward + fused
+// AdamW, MSE to a random target). Chunk latency with image conversion and denoising is `npm run bench -- policy`.
+// Options: --presets a,b (default vit-patch16,tubelet-patch16,cnn-patch8,vit-small,tubelet-small), --repeats N
+// (encode timings, default 30), --steps N (training steps timed after one warm-up, default 5). Progress → stderr.
+import { Rng } from "../src/core/index.ts";
+import { GraphBuilder, ParamLayout, TrainingGraph, buildTrainingGraph, mseLoss } from "../src/nn/index.ts";
 import { Session, type TensorData } from "../src/runtime/index.ts";
-import {
-  ImagePreprocessor,
-  MultiCameraEncoder,
-  createEncoder,
-  encoderCost,
-  encoderPreset,
-  type ImageEncoder,
-} from "../src/encoders/index.ts";
+import { createEncoder, encoderCost, type ImageEncoder } from "../src/encoders/index.ts";
+import { IO, PolicyNetwork, imageInput, policyConfigSchema } from "../src/policy/index.ts";
 
-const CAMERAS = ["top", "left_wrist", "right_wrist"];
+const CAMERAS = ["front", "left_wrist", "right_wrist"];
 const TO = 2;
 const BATCH = 32;
+const STATE_DIM = 16;
 
 function option(args: string[], name: string, fallback: string): string {
   const i = args.indexOf(`--${name}`);
@@ -36,59 +24,39 @@ function option(args: string[], name: string, fallback: string): string {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const round = (x: number, digits = 3): number => Number(x.toPrecision(digits));
 
-function randomFrame(rng: Rng, h: number, w: number): CameraFrame {
-  const data = new Uint8Array(h * w * 3);
-  for (let i = 0; i < data.length; i++) data[i] = rng.int(256);
-  return { height: h, width: w, data };
-}
+const random = (rng: Rng, n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 
-/** ms to preprocess and encode one control step (median of `repeats`). */
-async function controlStep(preset: string, repeats: number): Promise<{ preprocess_ms: number; encode_ms: number }> {
-  const config = encoderPreset(preset);
-  const mc = new MultiCameraEncoder({ cameras: CAMERAS }, config);
-  const enc = mc.encoders[0] as ImageEncoder;
-  const video = enc.frames > 1;
-  const n = video ? 1 : TO; // rows per camera: To images, or one clip of To frames
-  const g = new GraphBuilder();
-  const inputs: Record<string, Tensor> = {};
-  for (const c of CAMERAS) inputs[c] = g.input(c, [n, ...mc.inputDims(c)]);
-  g.output("features", mc.apply(g, inputs));
-  const session = await Session.create(inferenceModel(g, ParamLayout.of(g).init(1)).bytes, { label: preset });
-  const pre = new ImagePreprocessor({ sourceHeight: enc.height, sourceWidth: enc.width });
+/** ms to encode one control step through the policy's encoder graph (median of `repeats`). */
+async function controlStep(preset: string, enc: ImageEncoder, repeats: number): Promise<{ encode_ms: number }> {
+  const config = policyConfigSchema.parse({ obsSteps: TO, encoder: { name: preset } });
+  const cameras = CAMERAS.map((name) => ({ name, height: enc.height, width: enc.width }));
+  const net = new PolicyNetwork(config, { stateDim: STATE_DIM, actionDim: STATE_DIM, cameras }, preset);
+  const layout = ParamLayout.of(net.trainingLoss(1).g);
+  const model = PolicyNetwork.compile(net.encoderGraph(), layout, layout.init(1));
+  const session = await Session.create(model.bytes, { label: `${preset} encoder graph` });
   const rng = new Rng(2);
-  const history: Observation[] = Array.from({ length: TO }, (_, t) => ({
-    time: t * 0.1,
-    state: new Float32Array(16),
-    images: Object.fromEntries(CAMERAS.map((c) => [c, randomFrame(rng, enc.height, enc.width)])),
-  }));
-  const buffers = Object.fromEntries(CAMERAS.map((c) => [c, new Float32Array(TO * pre.imageSize)]));
-  const feeds: Record<string, TensorData> = Object.fromEntries(
-    CAMERAS.map((c) => [c, { data: buffers[c] as Float32Array, dims: [n, ...mc.inputDims(c)] }]),
-  );
-  const pre_ms: number[] = [];
-  const run_ms: number[] = [];
+  const feeds: Record<string, TensorData> = {
+    [IO.state]: { data: random(rng, TO * STATE_DIM), dims: [1, TO, STATE_DIM] },
+  };
+  for (const c of cameras) {
+    feeds[imageInput(c.name)] = { data: random(rng, TO * c.height * c.width * 3), dims: [1, TO, c.height, c.width, 3] };
+  }
+  const times: number[] = [];
   for (let r = 0; r < repeats + 3; r++) {
     const t0 = performance.now();
-    pre.packHistory(history, CAMERAS, buffers);
-    const t1 = performance.now();
     await session.run(feeds);
-    const t2 = performance.now();
-    if (r >= 3) {
-      pre_ms.push(t1 - t0);
-      run_ms.push(t2 - t1);
-    }
+    if (r >= 3) times.push(performance.now() - t0);
   }
   await session.release();
-  return { preprocess_ms: round(median(pre_ms)), encode_ms: round(median(run_ms)) };
+  return { encode_ms: round(median(times)) };
 }
 
-/** Training throughput of the encoder alone on batch 32. */
-async function training(preset: string, steps: number): Promise<Record<string, number>> {
-  const enc = createEncoder(encoderPreset(preset));
-  const dims = enc.frames === 1 ? [BATCH, enc.height, enc.width, 3] : [BATCH, enc.frames, enc.height, enc.width, 3];
+/** Training throughput of one camera's encoder alone (as the observer applies it) on batch 32 windows of To frames. */
+async function training(preset: string, enc: ImageEncoder, steps: number): Promise<Record<string, number>> {
+  const dims = [BATCH, TO, enc.height, enc.width, 3];
   const g = new GraphBuilder();
   g.training = true;
-  const feats = enc.apply(g, g.input("images", dims));
+  const feats = enc.applySteps(g, g.input("images", dims));
   const loss = mseLoss(g, feats, g.input("target", feats.shape));
   const t0 = performance.now();
   const program = buildTrainingGraph(g, loss, { weightDecay: 1e-6, clipNorm: 1 });
@@ -96,11 +64,12 @@ async function training(preset: string, steps: number): Promise<Record<string, n
   const build_ms = performance.now() - t0;
   const trainer = new TrainingGraph(program, session, { params: program.layout.init(1) });
   const rng = new Rng(3);
-  const images = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < images.length; i++) images[i] = rng.uniform(-1, 1);
-  const target = new Float32Array(BATCH * enc.featureDim);
-  for (let i = 0; i < target.length; i++) target[i] = rng.normal();
-  const batch = { images: { data: images, dims }, target: { data: target, dims: [BATCH, enc.featureDim] } };
+  const images = random(
+    rng,
+    dims.reduce((a, b) => a * b, 1),
+  );
+  const target = Float32Array.from({ length: BATCH * TO * enc.featureDim }, () => rng.normal());
+  const batch = { images: { data: images, dims }, target: { data: target, dims: feats.shape } };
   await trainer.step(batch, 1e-4); // warm-up
   const times: number[] = [];
   for (let s = 0; s < steps; s++) {
@@ -110,7 +79,7 @@ async function training(preset: string, steps: number): Promise<Record<string, n
   }
   await session.release();
   const step = median(times);
-  const flops = 3 * BATCH * encoderCost(enc).flops;
+  const flops = 3 * BATCH * (TO / enc.frames) * encoderCost(enc).flops;
   return {
     train_step_ms: round(step),
     train_samples_per_s: round((1000 * BATCH) / step),
@@ -120,17 +89,17 @@ async function training(preset: string, steps: number): Promise<Record<string, n
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const presets = option(args, "presets", "vit-small,vit-small-plain,vit-tiny,cnn-small,tubelet-small").split(",");
+  const presets = option(args, "presets", "vit-patch16,tubelet-patch16,cnn-patch8,vit-small,tubelet-small").split(",");
   const repeats = Number(option(args, "repeats", "30"));
   const steps = Number(option(args, "steps", "5"));
   const results: Record<string, unknown> = {};
   for (const preset of presets) {
-    const enc = createEncoder(encoderPreset(preset));
+    const enc = createEncoder({ name: preset }, "--presets");
     const cost = encoderCost(enc);
     process.stderr.write(`vision bench: ${preset} (${cost.params} params, ${round(cost.flops / 1e6)} MFLOP/input)\n`);
-    const step = await controlStep(preset, repeats);
+    const step = await controlStep(preset, enc, repeats);
     process.stderr.write(`  control step: ${JSON.stringify(step)}\n`);
-    const train = await training(preset, steps);
+    const train = await training(preset, enc, steps);
     process.stderr.write(`  training: ${JSON.stringify(train)}\n`);
     results[preset] = {
       input: enc.frames === 1 ? [enc.height, enc.width, 3] : [enc.frames, enc.height, enc.width, 3],
@@ -138,10 +107,16 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       params: cost.params,
       mflops_per_frame: round(cost.flops / enc.frames / 1e6),
       mflops_per_input: round(cost.flops / 1e6),
-      control_step: `${CAMERAS.length} cameras × To=${TO} frames, shared encoder + camera embedding`,
+      control_step: `${CAMERAS.length} cameras × To=${TO} frames, one encoder per camera (the policy's encoder graph)`,
       ...step,
       ...train,
     };
   }
-  return { bench: "vision", batch: BATCH, intra_op_threads: 2, flops: "MatMul FLOPs of the forward graph", results };
+  return {
+    bench: "vision",
+    batch: `${BATCH} windows of To=${TO} frames`,
+    intra_op_threads: 2,
+    flops: "MatMul FLOPs of the forward graph",
+    results,
+  };
 }

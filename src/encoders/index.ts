@@ -1,34 +1,17 @@
-// vision: observation encoders built with nn (ViT, tubelet ViT, CNN baseline; text and audio encoders for the shared
-// embedding space), camera composition, and preprocessing and augmentation of camera frames.
+// encoders: observation encoders built with nn, by modality: image/ (ViT, tubelet ViT, CNN baseline, preprocessing and
+// augmentation of camera frames), text/ (byte tokenizer, causal text transformer) and audio/ (log-mel spectrogram,
+// spectrogram transformer, sound windows); the registry of image encoders by name, and their cost.
 export type { ImageEncoder } from "./image/encoder.ts";
-export type { ConditionedImageEncoder } from "./image/conditioned.ts";
-export { isConditioned, addGroupEmbedding, expectImages } from "./image/conditioned.ts";
-export { Conv2d, PatchifyConv, im2col2d, convOutputSize } from "./image/conv2d.ts";
-export type { Conv2dOptions } from "./image/conv2d.ts";
-export { SpatialSoftmax } from "./image/spatial-softmax.ts";
-export { TransformerBlock } from "./transformer-block.ts";
-export { vitConfigSchema, tubeletConfigSchema } from "./image/vit-config.ts";
-export type { VitConfig, VitConfigInput, TubeletConfig, TubeletConfigInput } from "./image/vit-config.ts";
-export { VitCore, VitEncoder, IMAGE_CHANNELS } from "./image/vit.ts";
-export { TubeletEncoder } from "./image/tubelet.ts";
-export { cnnConfigSchema } from "./image/cnn-config.ts";
-export type { CnnConfig, CnnConfigInput } from "./image/cnn-config.ts";
-export { CnnEncoder, ResidualBlock2d } from "./image/cnn.ts";
-export { encoderConfigSchema, ENCODER_PRESETS, createEncoder, encoderPreset } from "./registry.ts";
-export type { EncoderConfig, EncoderConfigInput, EncoderPreset } from "./registry.ts";
-export { MultiCameraEncoder, multiCameraConfigSchema } from "./image/multi-camera.ts";
-export type { MultiCameraConfig, MultiCameraConfigInput } from "./image/multi-camera.ts";
-export { preprocessConfigSchema } from "./image/preprocess-config.ts";
-export type { PreprocessConfig, PreprocessConfigInput } from "./image/preprocess-config.ts";
-export { ImagePreprocessor, newAugmentParams } from "./image/preprocess.ts";
-export type { AugmentParams } from "./image/preprocess.ts";
+export type { VitConfigInput } from "./image/vit-config.ts";
+export { VitEncoder } from "./image/vit.ts";
+export { encoderRefSchema, createEncoder } from "./registry.ts";
+export type { EncoderRef } from "./registry.ts";
+export { ImagePreprocessor } from "./image/preprocess.ts";
 export { matmulFlops, encoderCost } from "./flops.ts";
-export { ByteTokenizer, InstructionError, TEXT_VOCAB, PAD_TOKEN, BOS_TOKEN, EOS_TOKEN } from "./text/tokenizer.ts";
+export { ByteTokenizer } from "./text/tokenizer.ts";
 export type { TokenBatch } from "./text/tokenizer.ts";
 export { TextTransformer, textEncoderConfigSchema } from "./text/text-encoder.ts";
-export type { TextEncoderConfig, TextEncoderConfigInput } from "./text/text-encoder.ts";
-export { LogMelSpectrogram, AudioError, spectrogramConfigSchema } from "./audio/spectrogram.ts";
-export type { Spectrogram, SpectrogramConfig, SpectrogramConfigInput } from "./audio/spectrogram.ts";
-export { AudioEncoder, AUDIO_DEFAULTS } from "./audio/audio-encoder.ts";
+export type { TextEncoderConfigInput } from "./text/text-encoder.ts";
+export { AudioEncoder } from "./audio/audio-encoder.ts";
 export { SoundWindow, EpisodeSound, scalarNormalisation } from "./audio/sound-window.ts";
 export { shiftImage } from "./image/shift-image.ts";

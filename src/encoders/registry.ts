@@ -1,31 +1,43 @@
-// The vision part of the one registry: encoder configs (a discriminated union on `kind`), presets by name, and the
-// factory from config to encoder class. No other vision file switches on encoder names.
+// The one registry of image encoders: names → configs → classes, keyed by `name` everywhere (policy configs, model.json,
+// benchmarks, tests). A name is an architecture ("vit", "tubelet", "cnn": options from its schema's defaults) or a
+// preset ("vit-patch16", …: an architecture with its options set; a reference may override some). No other file
+// switches on encoder names.
 import { z } from "zod";
 import { DuetError, parseWith } from "../core/index.ts";
 import { cnnConfigSchema } from "./image/cnn-config.ts";
 import { CnnEncoder } from "./image/cnn.ts";
-import type { ConditionedImageEncoder } from "./image/conditioned.ts";
+import type { ImageEncoder } from "./image/encoder.ts";
 import { TubeletEncoder } from "./image/tubelet.ts";
 import { tubeletConfigSchema, vitConfigSchema } from "./image/vit-config.ts";
 import { VitEncoder } from "./image/vit.ts";
 
-/** Any encoder's options, tagged by `kind`: "vit" (image ViT), "tubelet" (video ViT), "cnn" (ResNet + keypoints). */
-export const encoderConfigSchema = z.discriminatedUnion("kind", [
-  vitConfigSchema.extend({ kind: z.literal("vit") }),
-  tubeletConfigSchema.extend({ kind: z.literal("tubelet") }),
-  cnnConfigSchema.extend({ kind: z.literal("cnn") }),
+/** An architecture's full options, tagged by `name`: "vit" (image ViT), "tubelet" (video ViT), "cnn" (ResNet + keypoints). */
+const encoderConfigSchema = z.discriminatedUnion("name", [
+  vitConfigSchema.extend({ name: z.literal("vit") }),
+  tubeletConfigSchema.extend({ name: z.literal("tubelet") }),
+  cnnConfigSchema.extend({ name: z.literal("cnn") }),
 ]);
-export type EncoderConfig = z.output<typeof encoderConfigSchema>;
-export type EncoderConfigInput = z.input<typeof encoderConfigSchema>;
+type EncoderConfig = z.output<typeof encoderConfigSchema>;
+type EncoderConfigInput = z.input<typeof encoderConfigSchema>;
+type Architecture = EncoderConfig["name"];
+
+const architectures: {
+  [K in Architecture]: (options: Omit<Extract<EncoderConfig, { name: K }>, "name">, source: string) => ImageEncoder;
+} = {
+  vit: (o, s) => new VitEncoder(o, s),
+  tubelet: (o, s) => new TubeletEncoder(o, s),
+  cnn: (o, s) => new CnnEncoder(o, s),
+};
 
 /**
- * Named sizes. `*-tiny` are for tests (32×32, one block / small stages); `*-small` ship (96×96, To = 2), sized so
- * that training on 2 CPU cores stays feasible (see `npm run bench -- vision` for FLOPs per frame).
+ * Named sizes. `*-tiny` are for tests (32×32, one block / small stages); the others take the cameras' 96×96 frames,
+ * sized so that training on 2 CPU cores stays feasible (`npm run bench -- vision`: FLOPs per frame, encode ms, training
+ * samples/s); `vit-patch16` is the shipped observer.
  */
-export const ENCODER_PRESETS = {
-  "vit-tiny": { kind: "vit", height: 32, width: 32, patch: 8, dim: 32, depth: 1, heads: 2, featureDim: 32 },
+const ENCODER_PRESETS = {
+  "vit-tiny": { name: "vit", height: 32, width: 32, patch: 8, dim: 32, depth: 1, heads: 2, featureDim: 32 },
   "vit-small": {
-    kind: "vit",
+    name: "vit",
     height: 96,
     width: 96,
     stem: [24, 48],
@@ -42,7 +54,7 @@ export const ENCODER_PRESETS = {
    * 24×24, 4×4 patches → 36 tokens of width 64, two blocks. ≈ 12 MFLOP per frame (vit-small: 109).
    */
   "vit-fast": {
-    kind: "vit",
+    name: "vit",
     height: 96,
     width: 96,
     stem: [16, 32],
@@ -60,7 +72,7 @@ export const ENCODER_PRESETS = {
    * cores (configs/README.md).
    */
   "vit-patch16": {
-    kind: "vit",
+    name: "vit",
     height: 96,
     width: 96,
     patch: 16,
@@ -71,9 +83,9 @@ export const ENCODER_PRESETS = {
     pool: "mean",
     featureDim: 64,
   },
-  "vit-small-plain": { kind: "vit", height: 96, width: 96, patch: 8, dim: 96, depth: 3, heads: 4, featureDim: 128 },
+  "vit-small-plain": { name: "vit", height: 96, width: 96, patch: 8, dim: 96, depth: 3, heads: 4, featureDim: 128 },
   "tubelet-tiny": {
-    kind: "tubelet",
+    name: "tubelet",
     height: 32,
     width: 32,
     frames: 2,
@@ -84,7 +96,7 @@ export const ENCODER_PRESETS = {
     featureDim: 32,
   },
   "tubelet-small": {
-    kind: "tubelet",
+    name: "tubelet",
     height: 96,
     width: 96,
     frames: 2,
@@ -97,9 +109,27 @@ export const ENCODER_PRESETS = {
     pool: "cls+mean",
     featureDim: 128,
   },
-  "cnn-tiny": { kind: "cnn", height: 32, width: 32, channels: [8, 16], groups: 4, keypoints: 8, featureDim: 32 },
+  /**
+   * `vit-patch16` over a 2-frame clip: the same 16×16 patches, width, blocks and pooling, one token per 2×16×16 cube
+   * (36 tokens for both frames instead of 36 per frame), for policies with obsSteps 2
+   * (docs/experiments/encoders.md).
+   */
+  "tubelet-patch16": {
+    name: "tubelet",
+    height: 96,
+    width: 96,
+    frames: 2,
+    patch: 16,
+    dim: 64,
+    depth: 2,
+    heads: 4,
+    mlpRatio: 2,
+    pool: "mean",
+    featureDim: 64,
+  },
+  "cnn-tiny": { name: "cnn", height: 32, width: 32, channels: [8, 16], groups: 4, keypoints: 8, featureDim: 32 },
   "cnn-small": {
-    kind: "cnn",
+    name: "cnn",
     height: 96,
     width: 96,
     channels: [16, 32, 64],
@@ -116,7 +146,7 @@ export const ENCODER_PRESETS = {
    * 48×48 map nine times: 6000 steps would have taken ≈ 8 h.
    */
   "cnn-patch8": {
-    kind: "cnn",
+    name: "cnn",
     height: 96,
     width: 96,
     stemPatch: 8,
@@ -126,27 +156,35 @@ export const ENCODER_PRESETS = {
     featureDim: 64,
   },
 } as const satisfies Record<string, EncoderConfigInput>;
-export type EncoderPreset = keyof typeof ENCODER_PRESETS;
 
-/** Build an encoder from a config (validated; errors name `source` and every bad field). */
-export function createEncoder(config: unknown, source = "encoder config"): ConditionedImageEncoder {
-  const c = parseWith(encoderConfigSchema, config, source);
-  const { kind, ...options } = c;
-  switch (kind) {
-    case "vit":
-      return new VitEncoder(options as z.input<typeof vitConfigSchema>, source);
-    case "tubelet":
-      return new TubeletEncoder(options as z.input<typeof tubeletConfigSchema>, source);
-    case "cnn":
-      return new CnnEncoder(options as z.input<typeof cnnConfigSchema>, source);
-  }
-}
+/**
+ * An encoder reference as a policy config (and its model.json) holds it: `{ "name": …, …options }`, a preset with
+ * optional overrides or an architecture with its options. Only the name is checked here; `createEncoder` checks the
+ * options against the named architecture's schema.
+ */
+export const encoderRefSchema = z.looseObject({ name: z.string().min(1) });
+export type EncoderRef = z.output<typeof encoderRefSchema>;
 
-/** The config of a named preset (a fresh copy); an unknown name lists the known ones. */
-export function encoderPreset(name: string): EncoderConfigInput {
-  const preset = (ENCODER_PRESETS as Record<string, EncoderConfigInput>)[name];
-  if (!preset) {
-    throw new DuetError(`unknown encoder preset '${name}'; expected one of ${Object.keys(ENCODER_PRESETS).join(", ")}`);
+/** Every name a reference may use: the presets, then the architectures. */
+export const ENCODER_NAMES: readonly string[] = [...Object.keys(ENCODER_PRESETS), ...Object.keys(architectures)];
+
+/**
+ * Build the encoder a reference names. `source` names the file for errors: an unknown name lists the known ones, a bad
+ * option is reported with its field (one ValidationError for every bad field).
+ */
+export function createEncoder(ref: EncoderRef, source = "encoder config"): ImageEncoder {
+  const { name, ...options } = ref;
+  const preset = Object.hasOwn(ENCODER_PRESETS, name)
+    ? (ENCODER_PRESETS as Record<string, EncoderConfigInput>)[name]
+    : undefined;
+  if (!preset && !Object.hasOwn(architectures, name)) {
+    throw new DuetError(
+      `${source}: encoder.name "${name}" is unknown; expected one of ${ENCODER_NAMES.map((n) => `"${n}"`).join(", ")}, or "encoder": null for a state-only policy`,
+    );
   }
-  return structuredClone(preset) as EncoderConfigInput;
+  const where = `${source} (encoder "${name}")`;
+  const config = parseWith(encoderConfigSchema, preset ? { ...preset, ...options } : ref, where);
+  const { name: architecture, ...rest } = config;
+  const make = architectures[architecture] as (o: typeof rest, s: string) => ImageEncoder;
+  return make(rest, where);
 }

@@ -1,5 +1,5 @@
 // policy: noise schedules and samplers, normalizers, denoisers (1-D U-Net, transformer), the diffusion policy runtime,
-// model directories, and the registry that resolves denoiser and encoder names.
+// model directories, and the registry that resolves denoiser names.
 export {
   NoiseSchedule,
   schedulerConfigSchema,
@@ -17,8 +17,8 @@ export { ConditionalUnet1d, unetConfigSchema } from "./denoisers/unet1d.ts";
 export type { UnetConfig } from "./denoisers/unet1d.ts";
 export { TransformerDenoiser, transformerConfigSchema } from "./denoisers/transformer.ts";
 export type { TransformerConfig } from "./denoisers/transformer.ts";
-export { denoiserConfigSchema, encoderRefSchema, createDenoiser, createEncoder } from "./registry.ts";
-export type { DenoiserConfig, EncoderRef } from "./registry.ts";
+export { denoiserConfigSchema, createDenoiser } from "./registry.ts";
+export type { DenoiserConfig } from "./registry.ts";
 export {
   INFERENCE_ONLY_FIELDS,
   historyStepsOf,

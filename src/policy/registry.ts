@@ -1,13 +1,6 @@
-// The one place that resolves names → configs → classes: denoisers (built in) and image encoders (from src/vision).
-// Adding a variant adds a folder and a line here; no other file switches on these names.
+// The denoisers by name → config → class. Adding a denoiser adds a file and a line here; no other file switches on
+// these names. Image encoders have their own registry, src/encoders/registry.ts.
 import { z } from "zod";
-import { DuetError } from "../core/index.ts";
-import {
-  ENCODER_PRESETS,
-  createEncoder as createVisionEncoder,
-  encoderPreset,
-  type ImageEncoder,
-} from "../encoders/index.ts";
 import type { Denoiser, DenoiserDims } from "./denoisers/denoiser.ts";
 import { TransformerDenoiser, transformerConfigSchema } from "./denoisers/transformer.ts";
 import { ConditionalUnet1d, unetConfigSchema } from "./denoisers/unet1d.ts";
@@ -28,30 +21,4 @@ const denoisers: {
 export function createDenoiser(config: DenoiserConfig, dims: DenoiserDims): Denoiser {
   const make = denoisers[config.name] as (c: DenoiserConfig, d: DenoiserDims) => Denoiser;
   return make(config, dims);
-}
-
-/** Encoder reference in a policy config: `{ "name": ..., ...options }`, checked against the named preset's or kind's schema. */
-export const encoderRefSchema = z.looseObject({ name: z.string().min(1) });
-export type EncoderRef = z.output<typeof encoderRefSchema>;
-
-/** Encoder kinds src/vision builds from options (`{ "name": "vit", ...VitConfig }` → vision's `{ kind: "vit", … }`). */
-const VISION_KINDS = ["vit", "tubelet", "cnn"] as const;
-
-/**
- * Validate an encoder reference and build the encoder. `source` names the file for errors. Names resolve in this
- * order: src/vision presets ("vit-patch16", "cnn-small", … with optional option overrides), then src/vision kinds
- * with full options.
- */
-export function createEncoder(ref: EncoderRef, source: string): ImageEncoder {
-  const { name, ...options } = ref;
-  if (name in ENCODER_PRESETS) {
-    return createVisionEncoder({ ...encoderPreset(name), ...options }, `${source} (encoder "${name}")`);
-  }
-  if ((VISION_KINDS as readonly string[]).includes(name)) {
-    return createVisionEncoder({ kind: name, ...options }, `${source} (encoder "${name}")`);
-  }
-  const names = [...Object.keys(ENCODER_PRESETS), ...VISION_KINDS];
-  throw new DuetError(
-    `${source}: encoder.name "${name}" is unknown; expected one of ${names.map((n) => `"${n}"`).join(", ")}, or "encoder": null for a state-only policy`,
-  );
 }

@@ -1,4 +1,4 @@
-// What a hearing policy (policy.audio) trains on: every used episode's sound windows, computed once (vision's
+// What a hearing policy (policy.audio) trains on: every used episode's sound windows, computed once (src/encoders'
 // EpisodeSound: one spectrogram per episode, a row slice per frame), and the scalar normalisation of the log-mel values.
 import { DuetError } from "../core/index.ts";
 import type { Dataset } from "../data/index.ts";

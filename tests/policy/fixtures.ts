@@ -5,12 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACTION_DIM, SLOT_NAMES, type Observation, type Policy } from "../../src/core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
+import type { EncoderRef } from "../../src/encoders/index.ts";
 import { ParamLayout, type WeightPrecision } from "../../src/nn/index.ts";
 import {
   PolicyNetwork,
   exportPolicy,
   policyConfigSchema,
-  type EncoderRef,
   type ModelInfo,
   type PolicyConfigInput,
 } from "../../src/policy/index.ts";
@@ -24,6 +24,10 @@ export const CAM = 8;
  */
 export function tinyEncoder(featureDim = 8): EncoderRef {
   return { name: "vit", height: CAM, width: CAM, patch: CAM, dim: 8, depth: 0, heads: 1, pool: "mean", featureDim };
+}
+/** `tinyEncoder` as a tubelet (video) ViT: one CAM×CAM cube over `frames` observation steps. */
+export function tinyTubelet(frames = 2, featureDim = 8): EncoderRef {
+  return { ...tinyEncoder(featureDim), name: "tubelet", frames };
 }
 export const SPEC: DatasetSpec = {
   fps: 10,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { AUDIO_SAMPLE_RATE } from "../../src/core/index.ts";
 import { CLICKS_PER_TURN, createEnv, createExpert, loadScenario } from "../../src/sim/index.ts";
-import { LogMelSpectrogram } from "../../src/encoders/index.ts";
+import { LogMelSpectrogram } from "../../src/encoders/audio/spectrogram.ts";
 
 const PERIOD = AUDIO_SAMPLE_RATE / 10;
 

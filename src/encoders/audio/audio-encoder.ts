@@ -3,7 +3,7 @@
 // turns them into one vector per clip. The defaults cover 0.96 s (96 frames of 10 ms) × 64 mel bands in 6 × 4 patches.
 import { parseWith } from "../../core/index.ts";
 import { PatchEmbed, type GraphBuilder, type Tensor } from "../../nn/index.ts";
-import { expectImages } from "../image/conditioned.ts";
+import { expectImages } from "../image/encoder.ts";
 import { vitConfigSchema, type VitConfigInput } from "../image/vit-config.ts";
 import { VitCore } from "../image/vit.ts";
 
@@ -12,7 +12,6 @@ export const AUDIO_DEFAULTS: VitConfigInput = { height: 96, width: 64, patch: 16
 
 /** `spectrograms: N,frames,mels` (LogMelSpectrogram rows, normalised by the caller) → `N,F`. */
 export class AudioEncoder extends VitCore {
-  readonly frames = 1;
   readonly patchEmbed: PatchEmbed;
 
   constructor(config: VitConfigInput = {}, source = "audio encoder config") {

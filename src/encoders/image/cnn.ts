@@ -3,8 +3,8 @@
 import { parseWith } from "../../core/index.ts";
 import { GraphBuilder, GroupNorm, Linear, type Module, type Tensor } from "../../nn/index.ts";
 import { cnnConfigSchema, type CnnConfig, type CnnConfigInput } from "./cnn-config.ts";
-import { addGroupEmbedding, expectImages, type ConditionedImageEncoder } from "./conditioned.ts";
 import { Conv2d, PatchifyConv } from "./conv2d.ts";
+import { encodeEachFrame, expectImages, type ImageEncoder } from "./encoder.ts";
 import { SpatialSoftmax } from "./spatial-softmax.ts";
 import { IMAGE_CHANNELS } from "./vit.ts";
 
@@ -37,16 +37,14 @@ export class ResidualBlock2d implements Module {
 
 /**
  * `images: N,H,W,3` → `N,F`. Parameter names: `stage{i}.conv.*` (3×3 stride 2; stage 0 with `stemPatch`:
- * `stage0.patch.proj.*`), `stage{i}.norm.*`, `stage{i}.res.*`, `keypoints.proj.*`, `head.*`. A group (camera)
- * embedding is added to the stem's output channels.
+ * `stage0.patch.proj.*`), `stage{i}.norm.*`, `stage{i}.res.*`, `keypoints.proj.*`, `head.*`.
  */
-export class CnnEncoder implements ConditionedImageEncoder {
+export class CnnEncoder implements ImageEncoder {
   readonly config: CnnConfig;
   readonly featureDim: number;
   readonly height: number;
   readonly width: number;
   readonly frames = 1;
-  readonly embedDim: number;
   private readonly stages: { conv: Module; norm: GroupNorm; res: ResidualBlock2d }[];
   private readonly keypoints: SpatialSoftmax;
   private readonly head: Linear;
@@ -57,7 +55,6 @@ export class CnnEncoder implements ConditionedImageEncoder {
     this.featureDim = c.featureDim;
     this.height = c.height;
     this.width = c.width;
-    this.embedDim = c.channels[0] as number;
     let cin = IMAGE_CHANNELS;
     this.stages = c.channels.map((ch, i) => {
       const stage = {
@@ -76,23 +73,15 @@ export class CnnEncoder implements ConditionedImageEncoder {
   }
 
   apply(g: GraphBuilder, images: Tensor): Tensor {
-    return this.encode(g, images, null);
-  }
-
-  applyWith(g: GraphBuilder, images: Tensor, embedding: Tensor): Tensor {
-    return this.encode(g, images, embedding);
-  }
-
-  private encode(g: GraphBuilder, images: Tensor, embedding: Tensor | null): Tensor {
     expectImages("CNN", images, [this.height, this.width, IMAGE_CHANNELS]);
     let x = images;
     this.stages.forEach((s, i) => {
-      x = g.scope(`stage${i}`, () => {
-        let y = g.relu(s.norm.apply(g, s.conv.apply(g, x)));
-        if (i === 0 && embedding) y = addGroupEmbedding(g, y, embedding);
-        return s.res.apply(g, y);
-      });
+      x = g.scope(`stage${i}`, () => s.res.apply(g, g.relu(s.norm.apply(g, s.conv.apply(g, x)))));
     });
     return this.head.apply(g, this.keypoints.apply(g, x));
+  }
+
+  applySteps(g: GraphBuilder, images: Tensor): Tensor {
+    return encodeEachFrame(g, this, images);
   }
 }

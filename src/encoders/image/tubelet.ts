@@ -2,14 +2,15 @@
 // ViViT). The cube kernel is parameterised as inflate(W) + Δ with W the image ViT's patch kernel (same name, same
 // init) and Δ [To·P²·C, D] zero-initialised, so `layout.init(seed)` of a tubelet ViT equals the image ViT with the
 // same options and seed on any clip of identical frames, and a trained image ViT's parameters load by name (Δ = 0).
+// In a policy the clip is a camera's To observation steps (frames = policy.obsSteps).
 import { parseWith } from "../../core/index.ts";
 import type { GraphBuilder, Tensor } from "../../nn/index.ts";
-import { expectImages } from "./conditioned.ts";
+import { expectImages, type ImageEncoder } from "./encoder.ts";
 import { tubeletConfigSchema, type TubeletConfig, type TubeletConfigInput } from "./vit-config.ts";
 import { IMAGE_CHANNELS, VitCore } from "./vit.ts";
 
 /** `clips: N,To,H,W,3` → `N,F`. The stem (if any) runs on each frame; one token per cube of the patch grid. */
-export class TubeletEncoder extends VitCore {
+export class TubeletEncoder extends VitCore implements ImageEncoder {
   readonly frames: number;
   readonly inflation: TubeletConfig["inflation"];
 
@@ -23,6 +24,19 @@ export class TubeletEncoder extends VitCore {
   /** Index of the frame that carries the kernel under "central" inflation: ⌊To/2⌋. */
   get centralFrame(): number {
     return Math.floor(this.frames / 2);
+  }
+
+  /**
+   * A camera's observation steps as one clip, `clips: B,To,H,W,3` (To = frames) → the clip's features at every step
+   * `B,To,F`. Repeated rather than one vector per camera so the observation features keep the per-frame encoders'
+   * layout (`B,To,Dobs`, a camera's F columns at each step): the denoisers, the scene loss (the latest step's camera
+   * features) and the goal, instruction and sound features, which are joined to every step the same way, need no
+   * case of their own.
+   */
+  applySteps(g: GraphBuilder, clips: Tensor): Tensor {
+    const b = clips.shape[0] as number;
+    const f = this.featureDim;
+    return g.expand(g.reshape(this.apply(g, clips), [b, 1, f]), [b, this.frames, f]);
   }
 
   protected check(images: Tensor): void {

@@ -3,8 +3,8 @@
 // and the spectrogram (audio) transformer.
 import { parseWith } from "../../core/index.ts";
 import { GraphBuilder, GroupNorm, LayerNorm, Linear, PatchEmbed, gelu, type Tensor } from "../../nn/index.ts";
-import { addGroupEmbedding, expectImages, type ConditionedImageEncoder } from "./conditioned.ts";
 import { Conv2d } from "./conv2d.ts";
+import { encodeEachFrame, expectImages, type ImageEncoder } from "./encoder.ts";
 import { TransformerBlock } from "../transformer-block.ts";
 import { vitConfigSchema, type VitConfig, type VitConfigInput } from "./vit-config.ts";
 
@@ -15,13 +15,10 @@ export const IMAGE_CHANNELS = 3;
  * Everything after tokenisation, plus the stem. Parameter names (under the caller's scope): `stem.conv{i}.*`,
  * `stem.norm{i}.*`, `patch.proj.*`, `cls` [1,1,D], `pos` [1,T(+1),D], `block{i}.*`, `norm.*`, `head.*`.
  */
-export abstract class VitCore implements ConditionedImageEncoder {
+export abstract class VitCore {
   readonly featureDim: number;
   readonly height: number;
   readonly width: number;
-  abstract readonly frames: number;
-  /** E = D: a group (camera) embedding is added to every token. */
-  readonly embedDim: number;
   /** Patch grid rows × columns. */
   readonly grid: readonly [number, number];
   /** Tokens entering the transformer: grid cells, +1 with a class token. */
@@ -43,7 +40,6 @@ export abstract class VitCore implements ConditionedImageEncoder {
     this.featureDim = c.featureDim;
     this.height = c.height;
     this.width = c.width;
-    this.embedDim = c.dim;
     const down = 2 ** c.stem.length;
     this.grid = [c.height / down / c.patch, c.width / down / c.patch];
     this.tokens = this.grid[0] * this.grid[1] + (c.pool === "mean" ? 0 : 1);
@@ -85,17 +81,11 @@ export abstract class VitCore implements ConditionedImageEncoder {
   /** See ImageEncoder.apply. */
   apply(g: GraphBuilder, images: Tensor): Tensor {
     this.check(images);
-    return this.encode(g, this.tokenize(g, images), null);
-  }
-
-  /** See ConditionedImageEncoder.applyWith: `embedding: G,D` is added to every token after the position embedding. */
-  applyWith(g: GraphBuilder, images: Tensor, embedding: Tensor): Tensor {
-    this.check(images);
-    return this.encode(g, this.tokenize(g, images), embedding);
+    return this.encode(g, this.tokenize(g, images));
   }
 
   /** patches: N,T,D → N,F */
-  private encode(g: GraphBuilder, patches: Tensor, embedding: Tensor | null): Tensor {
+  private encode(g: GraphBuilder, patches: Tensor): Tensor {
     const c = this.config;
     const [n, t, d] = patches.shape as [number, number, number];
     const std = c.embedInitStd;
@@ -110,7 +100,6 @@ export abstract class VitCore implements ConditionedImageEncoder {
     } else {
       x = g.add(patches, g.param("pos", [1, t, d], { kind: "normal", std }, false));
     }
-    if (embedding) x = addGroupEmbedding(g, x, embedding);
     for (const block of this.blocks) x = block.apply(g, x);
     x = this.norm.apply(g, x);
     const first = withCls ? 1 : 0;
@@ -122,7 +111,7 @@ export abstract class VitCore implements ConditionedImageEncoder {
 }
 
 /** The image ViT: `images: N,H,W,3` → `N,F`. */
-export class VitEncoder extends VitCore {
+export class VitEncoder extends VitCore implements ImageEncoder {
   readonly frames = 1;
   readonly patchEmbed: PatchEmbed;
 
@@ -138,5 +127,9 @@ export class VitEncoder extends VitCore {
 
   protected tokenize(g: GraphBuilder, images: Tensor): Tensor {
     return this.patchEmbed.apply(g, this.stem(g, images));
+  }
+
+  applySteps(g: GraphBuilder, images: Tensor): Tensor {
+    return encodeEachFrame(g, this, images);
   }
 }

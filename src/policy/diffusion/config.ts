@@ -1,10 +1,10 @@
 // The policy configuration (stored in model.json and in training configs), with Diffusion Policy's defaults.
 import { z } from "zod";
 import { DuetError } from "../../core/index.ts";
-import { SoundWindow, textEncoderConfigSchema } from "../../encoders/index.ts";
+import { SoundWindow, encoderRefSchema, textEncoderConfigSchema } from "../../encoders/index.ts";
 import { schedulerConfigSchema } from "../schedulers/index.ts";
 import { inferenceSchema, migrateInference } from "./inference.ts";
-import { denoiserConfigSchema, encoderRefSchema } from "../registry.ts";
+import { denoiserConfigSchema } from "../registry.ts";
 
 const policyFields = z
   .object({
@@ -52,7 +52,7 @@ const policyFields = z
     sceneEntries: z.array(z.string().min(1)).min(1).nullable().default(null),
     /**
      * Condition on the episode's instruction (the LeRobot `task` in recordings, `Observation.instruction` at run
-     * time): a byte-level causal text encoder (vision's TextTransformer, these options) trained with the policy, its
+     * time): a byte-level causal text encoder (src/encoders' TextTransformer, these options) trained with the policy, its
      * features joined to every observation step's (default null: no instruction read). The instruction is what tells
      * a multi-task policy which task, and which hand holds; the images alone cannot.
      */
@@ -70,8 +70,8 @@ const policyFields = z
       .default(null),
     /**
      * Hear (`Observation.audio` at run time, `observation.audio` in recordings): the log-mel spectrogram of the last
-     * `window` control periods of sound (vision's SoundWindow) through a spectrogram transformer trained with the
-     * policy (vision's AudioEncoder: patch, dim, depth, heads, featureDim), its features joined to every observation
+     * `window` control periods of sound (src/encoders' SoundWindow) through a spectrogram transformer trained with the
+     * policy (src/encoders' AudioEncoder: patch, dim, depth, heads, featureDim), its features joined to every observation
      * step's (default null: deaf). Sound tells what cameras may not see: thread clicks while turning, the release.
      */
     audio: z
@@ -88,7 +88,7 @@ const policyFields = z
       .default(null),
     /** Also denoise the future states alongside the actions (Diffuser-style joint prediction; default false). */
     predictStates: z.boolean().default(false),
-    /** Image encoder for every camera (`{ "name": …, …options }`: a vision preset such as "vit-small" / "cnn-small", or a vision kind), or null: state only. */
+    /** Image encoder for every camera (`{ "name": …, …options }`: a preset such as "vit-patch16", or an architecture, "vit", "tubelet" or "cnn"; src/encoders/registry.ts), or null: state only. */
     encoder: encoderRefSchema.nullable().default(null),
     /** Cameras to look through (default null: every camera of the dataset when an encoder is set). */
     cameras: z.array(z.string().min(1)).nullable().default(null),

@@ -278,12 +278,9 @@ export class CameraInput implements ObservationInput {
     return [{ name: imageInput(name), dims: [b, this.obsSteps, height, width, 3], dtype: "float32" }];
   }
 
-  features(g: GraphBuilder, [x]: readonly Tensor[], b: number): Tensor {
-    const { name, height, width } = this.camera;
-    const to = this.obsSteps;
-    const flat = g.reshape(x as Tensor, [b * to, height, width, 3]);
-    const f = g.scope(name, () => this.encoder.apply(g, flat));
-    return g.reshape(f, [b, to, this.encoder.featureDim]);
+  /** Each frame through the encoder, or the To frames as one clip through a video encoder (`applySteps`). */
+  features(g: GraphBuilder, [x]: readonly Tensor[]): Tensor {
+    return g.scope(this.camera.name, () => this.encoder.applySteps(g, x as Tensor));
   }
 
   observe(history: readonly Observation[], [data]: readonly InputData[], ctx: ObserveContext): void {

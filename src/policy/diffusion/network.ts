@@ -1,7 +1,13 @@
 // One definition of a policy's networks → its training graph, its encoder graph, its per-step denoiser graph and an
 // unrolled DDIM sampler graph. Parameter names are shared (scopes "obs" and "denoiser"), so weights move by name.
 import { DuetError } from "../../core/index.ts";
-import { AudioEncoder, TextTransformer, type SoundWindow, type VitConfigInput } from "../../encoders/index.ts";
+import {
+  AudioEncoder,
+  TextTransformer,
+  createEncoder,
+  type SoundWindow,
+  type VitConfigInput,
+} from "../../encoders/index.ts";
 import {
   GraphBuilder,
   Linear,
@@ -18,7 +24,7 @@ import type { Denoiser } from "../denoisers/denoiser.ts";
 import { NoiseSchedule } from "../schedulers/noise-schedule.ts";
 import { IO, featureInput, imageInput, type CameraShape } from "./inputs.ts";
 import { ObservationEncoder } from "./observer.ts";
-import { createDenoiser, createEncoder } from "../registry.ts";
+import { createDenoiser } from "../registry.ts";
 
 /** The spectrogram transformer's options of config.audio (all but the window). */
 function encoderOptions({ window: _window, ...options }: NonNullable<PolicyConfig["audio"]>): VitConfigInput {

@@ -57,9 +57,9 @@ export class ObservationEncoder {
     const { cameras, encoder, obsSteps: to, goalCamera } = spec;
     if (cameras.length > 0 && !encoder) throw new DuetError("policy: cameras are set but no encoder is configured");
     if (encoder) {
-      if (encoder.frames !== 1) {
+      if (encoder.frames !== 1 && encoder.frames !== to) {
         throw new DuetError(
-          `policy: video encoders (frames = ${encoder.frames}) are not supported; use an image encoder`,
+          `policy.encoder: a video encoder takes each camera's observation steps as one clip, so its frames must equal policy.obsSteps (${to}); received frames = ${encoder.frames} (set the encoder's "frames" or policy.obsSteps)`,
         );
       }
       const bad = cameras.filter((c) => c.height !== encoder.height || c.width !== encoder.width);

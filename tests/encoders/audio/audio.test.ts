@@ -3,7 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { AUDIO_SAMPLE_RATE, ValidationError } from "../../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../../src/nn/index.ts";
-import { AudioEncoder, AudioError, LogMelSpectrogram } from "../../../src/encoders/index.ts";
+import { AudioEncoder } from "../../../src/encoders/index.ts";
+import { AudioError, LogMelSpectrogram } from "../../../src/encoders/audio/spectrogram.ts";
 import { compile, f32 } from "../../nn/helpers.ts";
 
 const tone = (hz: number, seconds: number): Float32Array =>

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../../src/nn/index.ts";
-import { Conv2d, PatchifyConv, SpatialSoftmax } from "../../../src/encoders/index.ts";
+import { Conv2d, PatchifyConv } from "../../../src/encoders/image/conv2d.ts";
+import { SpatialSoftmax } from "../../../src/encoders/image/spatial-softmax.ts";
 import { compile } from "../../nn/helpers.ts";
 import { closeness, f32, randn } from "../helpers.ts";
 

@@ -2,7 +2,8 @@
 // training, one draw shared by a clip's frames, and bad frames named by camera with the expected shape.
 import { describe, expect, it } from "vitest";
 import { Rng, ValidationError, type CameraFrame, type Observation } from "../../../src/core/index.ts";
-import { ImagePreprocessor, newAugmentParams } from "../../../src/encoders/index.ts";
+import { ImagePreprocessor } from "../../../src/encoders/index.ts";
+import { newAugmentParams } from "../../../src/encoders/image/preprocess.ts";
 
 /** A frame whose pixel (y, x) is (y, x, (y + x) mod 256). */
 function ramp(h: number, w: number): CameraFrame {

@@ -2,7 +2,8 @@
 // clips of identical frames, for both inflation rules, with and without a conv stem — run through onnxruntime.
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/core/index.ts";
-import { TubeletEncoder, VitEncoder } from "../../../src/encoders/index.ts";
+import { VitEncoder } from "../../../src/encoders/index.ts";
+import { TubeletEncoder } from "../../../src/encoders/image/tubelet.ts";
 import { closeness, copyByName, encode, maxAbsDiff, randn, randomImages } from "../helpers.ts";
 
 const options = [

@@ -11,7 +11,8 @@ import {
   mseLoss,
 } from "../../../src/nn/index.ts";
 import { Session } from "../../../src/runtime/index.ts";
-import { ENCODER_PRESETS, VitEncoder, createEncoder, encoderPreset } from "../../../src/encoders/index.ts";
+import { VitEncoder, createEncoder, type EncoderRef } from "../../../src/encoders/index.ts";
+import { ENCODER_NAMES } from "../../../src/encoders/registry.ts";
 import { closeness, encode, f32, forwardGraph, inputDims, maxAbsDiff, randomImages } from "../helpers.ts";
 
 describe("ViT tokens", () => {
@@ -49,7 +50,7 @@ describe("ViT tokens", () => {
 
 describe("ViT position embeddings", () => {
   it("permuting the position embeddings of the patch tokens changes the output", async () => {
-    const enc = createEncoder(encoderPreset("vit-tiny"));
+    const enc = createEncoder({ name: "vit-tiny" });
     const images = randomImages(5, 2 * 32 * 32 * 3);
     const base = await encode(enc, 2, images);
     const permuted = base.params.slice();
@@ -69,10 +70,10 @@ describe("ViT position embeddings", () => {
 });
 
 describe("ONNX export equals the training forward pass", () => {
-  const tiny = Object.keys(ENCODER_PRESETS).filter((k) => k.endsWith("-tiny"));
+  const tiny = ENCODER_NAMES.filter((k) => k.endsWith("-tiny"));
   for (const name of tiny) {
     it(`${name}: inferenceModel (symbolic batch) on a batch of 2 and of 3 = the training graph's features`, async () => {
-      const enc = createEncoder(encoderPreset(name));
+      const enc = createEncoder({ name });
       const n = 2;
       const train = new GraphBuilder();
       train.training = true;
@@ -119,20 +120,21 @@ describe("ONNX export equals the training forward pass", () => {
 });
 
 describe("bad encoder configs name the field", () => {
-  const bad: { config: unknown; fields: string[] }[] = [
-    { config: { kind: "vit", height: 96, width: 96, patch: 7 }, fields: ["patch"] },
-    { config: { kind: "vit", height: 96, width: 90, patch: 8 }, fields: ["patch"] },
-    { config: { kind: "vit", dim: 96, heads: 5 }, fields: ["heads"] },
-    { config: { kind: "vit", stem: [24, 30], stemGroups: 4, patch: 2 }, fields: ["stem.1"] },
-    { config: { kind: "vit", height: 90, stem: [8, 8], patch: 2 }, fields: ["stem", "patch"] },
-    { config: { kind: "vit", depth: -1, pool: "max", featureDim: 0 }, fields: ["depth", "pool", "featureDim"] },
-    { config: { kind: "vit", patchSize: 8 }, fields: [""] },
-    { config: { kind: "tubelet", frames: 0, inflation: "copy" }, fields: ["frames", "inflation"] },
-    { config: { kind: "cnn", channels: [16, 30], groups: 8 }, fields: ["channels.1"] },
-    { config: { kind: "cnn", height: 20, channels: [8, 8, 8] }, fields: ["channels"] },
-    { config: { kind: "cnn", stemPatch: 7, channels: [8, 8] }, fields: ["channels"] },
-    { config: { kind: "cnn", stemPatch: 1 }, fields: ["stemPatch"] },
-    { config: { kind: "resnet" }, fields: ["kind"] },
+  const bad: { config: EncoderRef; fields: string[] }[] = [
+    { config: { name: "vit", height: 96, width: 96, patch: 7 }, fields: ["patch"] },
+    { config: { name: "vit", height: 96, width: 90, patch: 8 }, fields: ["patch"] },
+    { config: { name: "vit", dim: 96, heads: 5 }, fields: ["heads"] },
+    { config: { name: "vit", stem: [24, 30], stemGroups: 4, patch: 2 }, fields: ["stem.1"] },
+    { config: { name: "vit", height: 90, stem: [8, 8], patch: 2 }, fields: ["stem", "patch"] },
+    { config: { name: "vit", depth: -1, pool: "max", featureDim: 0 }, fields: ["depth", "pool", "featureDim"] },
+    { config: { name: "vit", patchSize: 8 }, fields: [""] },
+    { config: { name: "tubelet", frames: 0, inflation: "copy" }, fields: ["frames", "inflation"] },
+    { config: { name: "cnn", channels: [16, 30], groups: 8 }, fields: ["channels.1"] },
+    { config: { name: "cnn", height: 20, channels: [8, 8, 8] }, fields: ["channels"] },
+    { config: { name: "cnn", stemPatch: 7, channels: [8, 8] }, fields: ["channels"] },
+    { config: { name: "cnn", stemPatch: 1 }, fields: ["stemPatch"] },
+    { config: { name: "vit-tiny", patch: 7 }, fields: ["patch"] },
+    { config: { name: "cnn-tiny", keypoints: 0, extra: 1 }, fields: ["keypoints", ""] },
   ];
   for (const { config, fields } of bad) {
     it(`${JSON.stringify(config)} → ${fields.join(", ")}`, () => {
@@ -150,17 +152,28 @@ describe("bad encoder configs name the field", () => {
     });
   }
 
-  it("an unknown preset lists the known ones", () => {
-    expect(() => encoderPreset("vit-huge")).toThrow(/vit-huge.*vit-tiny, vit-small/);
+  it("an unknown name lists the presets and the architectures", () => {
+    expect(() => createEncoder({ name: "vit-huge" }, "test.json")).toThrow(
+      /test.json: encoder.name "vit-huge" is unknown; expected one of "vit-tiny", "vit-small".*"vit", "tubelet", "cnn"/,
+    );
+    // Names come from the registry's own tables, not from what every object has.
+    expect(() => createEncoder({ name: "constructor" })).toThrow(/encoder.name "constructor" is unknown/);
+  });
+
+  it("a preset's options may be overridden; the result is the preset's architecture", () => {
+    const enc = createEncoder({ name: "vit-tiny", featureDim: 16 });
+    expect(enc).toBeInstanceOf(VitEncoder);
+    expect(enc.featureDim).toBe(16);
+    expect(createEncoder({ name: "vit-tiny" }).featureDim).toBe(32);
   });
 
   it("images of the wrong shape name the encoder and the expected shape", () => {
-    const enc = createEncoder(encoderPreset("vit-tiny"));
+    const enc = createEncoder({ name: "vit-tiny" });
     const g = new GraphBuilder();
     expect(() => enc.apply(g, g.input("x", [2, 32, 32, 4]))).toThrow("ViT: images must be float32 [N,32,32,3]");
-    const cnn = createEncoder(encoderPreset("cnn-tiny"));
+    const cnn = createEncoder({ name: "cnn-tiny" });
     expect(() => cnn.apply(g, g.input("y", [2, 30, 32, 3]))).toThrow("CNN: images must be float32 [N,32,32,3]");
-    const tub = createEncoder(encoderPreset("tubelet-tiny"));
+    const tub = createEncoder({ name: "tubelet-tiny" });
     expect(() => tub.apply(g, g.input("z", [2, 32, 32, 3]))).toThrow(
       "tubelet ViT: images must be float32 [N,2,32,32,3]",
     );

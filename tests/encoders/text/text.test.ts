@@ -3,14 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../../src/nn/index.ts";
-import {
-  BOS_TOKEN,
-  ByteTokenizer,
-  EOS_TOKEN,
-  InstructionError,
-  PAD_TOKEN,
-  TextTransformer,
-} from "../../../src/encoders/index.ts";
+import { ByteTokenizer, TextTransformer } from "../../../src/encoders/index.ts";
+import { BOS_TOKEN, EOS_TOKEN, InstructionError, PAD_TOKEN } from "../../../src/encoders/text/tokenizer.ts";
 import { compile, f32 } from "../../nn/helpers.ts";
 
 describe("byte tokenizer", () => {

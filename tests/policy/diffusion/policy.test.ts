@@ -17,7 +17,7 @@ import {
 import { trainedPolicy } from "../../../src/runner/deploy/index.ts";
 import { Session } from "../../../src/runtime/index.ts";
 import { createEnv } from "../../../src/sim/index.ts";
-import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir, tinyEncoder } from "../fixtures.ts";
+import { CAM, SHAPE, TINY, makeModel, network, observation, tempDir, tinyEncoder, tinyTubelet } from "../fixtures.ts";
 
 function randn(rng: Rng, n: number, s = 1): Float32Array {
   return Float32Array.from({ length: n }, () => rng.normal() * s);
@@ -29,6 +29,7 @@ describe("ONNX inference equals the training forward pass", () => {
     { denoiser: { name: "transformer", dim: 16, heads: 2, layers: 2 } },
     { predictStates: true },
     { observeState: false, actions: "relative" },
+    { encoder: tinyTubelet(2) },
   ] as PolicyConfigInput[]) {
     it(JSON.stringify(policy), async () => {
       const net = network(policy);
