@@ -30,6 +30,8 @@ import { runEpisode, type EpisodeOutcome } from "./rollout.ts";
 export interface SimJob {
   /** Scenario file. */
   scenario: string;
+  /** Named perturbations laid over the scenario file (sim/perturbations.ts; default none). */
+  perturb?: string[];
   /** "expert" (scripted, privileged), or a trained policy directory. */
   policy: string;
   /** Which arm holds the bottle (expert only): "random" draws per episode. */
@@ -92,6 +94,7 @@ function goalSource(job: SimJob, camera: string): GoalSource {
   }
   const env = createEnv(job.scenario, {
     cameras: true,
+    ...(job.perturb && { perturb: job.perturb }),
     ...(job.instruction !== undefined && { instruction: job.instruction }),
   });
   if (!env.cameras.includes(camera)) {
@@ -167,6 +170,7 @@ function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
   const model = job.policy === "expert" ? null : readPolicyModel(job.policy);
   const env = createEnv(job.scenario, {
     cameras: job.cameras || job.framesDir !== undefined,
+    ...(job.perturb && { perturb: job.perturb }),
     ...(job.instruction !== undefined && { instruction: job.instruction }),
     ...(model?.config.audio && { audio: true }),
   });
