@@ -51,6 +51,20 @@ export function choiceArg<T extends string>(choices: readonly T[]): (value: stri
   };
 }
 
+/** A comma-separated list of words from a fixed set (at least one). */
+export function choiceListArg<T extends string>(choices: readonly T[]): (value: string) => T[] {
+  return (value) => {
+    const items = value.split(",").map((s) => s.trim());
+    const bad = items.filter((item) => !(choices as readonly string[]).includes(item));
+    if (bad.length > 0) {
+      throw new InvalidArgumentError(
+        `expected a comma-separated list of ${choices.join(", ")}; ${bad.map((b) => `"${b}"`).join(", ")} is not one`,
+      );
+    }
+    return items as T[];
+  };
+}
+
 /** "MIN:MAX" → [MIN, MAX], whole numbers with 0 ≤ MIN ≤ MAX. */
 export function rangeArg(value: string): [number, number] {
   const m = /^(\d+):(\d+)$/.exec(value);

@@ -1,17 +1,21 @@
 // duet eval: run a trained policy on a scenario for N seeded episodes; the same summary as `duet sim`.
 import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
-import { intArg } from "./args.ts";
-import { GOAL_HELP, sim, type SimSummary } from "./sim.ts";
+import { PERTURBATION_NAMES } from "../sim/index.ts";
+import { choiceListArg, intArg } from "./args.ts";
+import { GOAL_HELP, PERTURB_HELP, printSummary, simulate, type SimSummary } from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 import { documented } from "./help.ts";
 
 /** First seed of evaluation episodes: far from the seeds demonstrations are recorded with (0, 1, 2, …). */
 export const EVAL_SEED = 1_000_000;
+/** First test seed: shipped models are evaluated once on 2 000 000–2 000 199, after every choice (docs/training.md). */
+export const TEST_SEED = 2_000_000;
 
-interface EvalArgs extends TuningArgs {
+export interface EvalArgs extends TuningArgs {
   policy: string;
   scenario: string;
+  perturb?: string[];
   episodes: number;
   seed: number;
   workers: number;
@@ -21,9 +25,10 @@ interface EvalArgs extends TuningArgs {
   json: boolean;
 }
 
-export async function evaluatePolicy(args: EvalArgs): Promise<SimSummary> {
+/** `duet eval`'s episodes (`duet sim`'s, with the model's cameras); prints no summary. */
+export function evaluate(args: EvalArgs): Promise<SimSummary> {
   const model = readPolicyModel(args.policy); // refuse a bad model directory before starting workers
-  return sim({ ...args, mode: undefined, cameras: model.cameras.length > 0 });
+  return simulate({ ...args, mode: undefined, cameras: model.cameras.length > 0 });
 }
 
 export function registerEval(program: Command): void {
@@ -31,11 +36,14 @@ export function registerEval(program: Command): void {
     summary: "Evaluate a trained policy on seeds it never saw: success rate, 95% Wilson interval, modes",
     details:
       "`duet sim` with evaluation defaults: the run settings stored with the model, and seeds from 1 000 000\n" +
-      "(validation). Shipped results use the test seeds 2 000 000-2 000 199 once per model (docs/training.md).",
+      "(validation). Shipped results use the test seeds 2 000 000-2 000 199 once per model (docs/training.md).\n" +
+      "--perturb runs the episodes in a perturbed scenario (a camera moved, other light, a friction grasp, ...);\n" +
+      "npm run bench -- robustness runs each perturbation beside the unperturbed scenario (docs/simulator.md).",
     example: "duet eval --policy models/bottle-cap-unet --episodes 20 --workers 2",
   })
     .requiredOption("--policy <dir>", "model directory written by duet train")
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
+    .option("--perturb <names>", PERTURB_HELP, choiceListArg(PERTURBATION_NAMES))
     .option("--episodes <n>", "number of episodes", intArg(1), 100)
     .option(
       "--seed <s>",
@@ -49,6 +57,6 @@ export function registerEval(program: Command): void {
     .option("--goal <png>", GOAL_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {
-    await evaluatePolicy(opts);
+    printSummary(await evaluate(opts), opts.json);
   });
 }

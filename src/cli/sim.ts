@@ -2,16 +2,18 @@
 import type { Command } from "commander";
 import { DuetError, wilson95 } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
-import { loadScenario, taskFor } from "../sim/index.ts";
+import { PERTURBATION_NAMES, loadScenario, taskFor } from "../sim/index.ts";
 import { policyHelp, policyModel } from "../runner/deploy/index.ts";
 import { checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
-import { capWorkers, choiceArg, intArg } from "./args.ts";
+import { capWorkers, choiceArg, choiceListArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
 import { progressBar } from "./progress.ts";
 import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
 
-interface SimArgs extends TuningArgs {
+export interface SimArgs extends TuningArgs {
   scenario: string;
+  /** Named perturbations laid over the scenario (sim/perturbations.ts). */
+  perturb?: string[];
   policy: string;
   episodes: number;
   seed: number;
@@ -45,6 +47,8 @@ export interface TaskRates extends Rates {
 export interface SimSummary extends Rates {
   /** The scenario file, and the instruction every episode was given (null: each episode drew its task). */
   scenario: string;
+  /** The perturbations laid over the scenario (absent: none). */
+  perturb?: string[];
   instruction: string | null;
   per_task: Record<string, TaskRates>;
   per_episode: EpisodeOutcome[];
@@ -65,7 +69,7 @@ function rates(outcomes: readonly EpisodeOutcome[]): Rates {
 
 export function summarize(
   outcomes: readonly EpisodeOutcome[],
-  job: Pick<SimJob, "scenario" | "instruction">,
+  job: Pick<SimJob, "scenario" | "perturb" | "instruction">,
 ): SimSummary {
   const per_task: Record<string, TaskRates> = {};
   for (const task of new Set(outcomes.map((o) => o.task))) {
@@ -78,6 +82,7 @@ export function summarize(
   }
   return {
     scenario: job.scenario,
+    ...(job.perturb?.length && { perturb: [...job.perturb] }),
     instruction: job.instruction ?? null,
     ...rates(outcomes),
     per_task,
@@ -118,8 +123,16 @@ export function warnIfUnfinished(dir: string, option = ""): void {
 export const GOAL_HELP =
   "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
 
-export async function sim(args: SimArgs): Promise<SimSummary> {
-  const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
+/** The help line of `--perturb`, shared by `duet sim` and `duet eval`. */
+export const PERTURB_HELP = `lay named perturbations over the scenario, comma-separated, together (${PERTURBATION_NAMES.join(", ")}; docs/simulator.md)`;
+
+/**
+ * `duet sim`'s episodes: the arguments and everything the episodes share checked once, then the episodes over the
+ * workers, with a progress bar and (unless `json`) one line per episode on stderr. Prints no summary: see `sim`.
+ */
+export async function simulate(args: SimArgs): Promise<SimSummary> {
+  // validate before starting workers: one clear error
+  const scenario = loadScenario(args.scenario, args.perturb ?? []);
   const model = policyModel(args.policy, "sim"); // null: the scripted expert
   if (args.instruction !== undefined) {
     taskFor(scenario, args.instruction);
@@ -136,6 +149,7 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
     );
   }
   const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras, tuning: tuningOf(args) };
+  if (args.perturb?.length) job.perturb = args.perturb;
   if (args.mode) job.mode = args.mode;
   if (args.instruction !== undefined) job.instruction = args.instruction;
   if (args.goal !== undefined) job.goal = args.goal;
@@ -165,13 +179,18 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
     },
   });
   bar.stop();
-  const summary = summarize(outcomes, job);
-  if (args.json) {
+  return summarize(outcomes, job);
+}
+
+/** Print a summary on stdout: one JSON object with `json`, else the lines `duet sim` prints. */
+export function printSummary(summary: SimSummary, json: boolean): void {
+  if (json) {
     console.log(JSON.stringify(summary));
   } else {
     const [lo, hi] = summary.wilson95;
     console.log(
-      `${summary.successes}/${summary.episodes} succeeded: ${(100 * summary.success_rate).toFixed(1)}% ` +
+      `${summary.successes}/${summary.episodes} succeeded${summary.perturb ? ` under ${summary.perturb.join(", ")}` : ""}: ` +
+        `${(100 * summary.success_rate).toFixed(1)}% ` +
         `(95% Wilson interval ${(100 * lo).toFixed(1)}–${(100 * hi).toFixed(1)}%); ` +
         `holder left ${summary.modes.left}, right ${summary.modes.right}`,
     );
@@ -186,6 +205,12 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
       }
     }
   }
+}
+
+/** `duet sim`: the episodes, then the summary on stdout. */
+export async function sim(args: SimArgs): Promise<SimSummary> {
+  const summary = await simulate(args);
+  printSummary(summary, args.json);
   return summary;
 }
 
@@ -199,6 +224,7 @@ export function registerSim(program: Command): void {
     example: "duet sim --scenario scenarios/bottle-cap.json --policy expert --episodes 4 --workers 2",
   })
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
+    .option("--perturb <names>", PERTURB_HELP, choiceListArg(PERTURBATION_NAMES))
     .option("--policy <policy>", `policy to run: ${policyHelp("sim")}`, "expert")
     .option("--episodes <n>", "number of episodes", intArg(1), 10)
     .option("--seed <s>", "seed of the first episode (episode i uses seed + i)", intArg(0), 0)

@@ -35,6 +35,7 @@ export interface BodySpec {
 }
 
 const IDENTITY: Quat = [0, 0, 0, 1];
+/** Default colours (sRGB hex); a scenario's `colors` replaces those of the table, bottle, neck and cap. */
 const COLORS = {
   table: 0x8a6f4e,
   base: 0x3a3f47,
@@ -170,14 +171,13 @@ export function fingerCenter(robot: RobotDescription): number {
 }
 
 /** Table top at z = 0. */
-export function tableBody(): BodySpec {
+export function tableBody(s: Scenario): BodySpec {
+  const color = s.colors?.table ?? COLORS.table;
   return {
     name: "table",
     role: "table",
     mass: 0,
-    shapes: [
-      { kind: "box", half: [0.5, 0.6, 0.025], offset: [0.35, 0, -0.025], rotation: IDENTITY, color: COLORS.table },
-    ],
+    shapes: [{ kind: "box", half: [0.5, 0.6, 0.025], offset: [0.35, 0, -0.025], rotation: IDENTITY, color }],
   };
 }
 
@@ -190,6 +190,7 @@ const FOOT_RADIUS = 0.004;
  */
 export function bottleBody(s: Scenario): BodySpec {
   const b = s.bottle;
+  const color = s.colors?.bottle ?? COLORS.bottle;
   const feet: ShapeSpec[] = [0, 1, 2].map((i) => {
     const a = (i * 2 * Math.PI) / 3;
     const r = b.radius - FOOT_RADIUS;
@@ -198,7 +199,7 @@ export function bottleBody(s: Scenario): BodySpec {
       radius: FOOT_RADIUS,
       offset: [r * Math.cos(a), r * Math.sin(a), FOOT_RADIUS],
       rotation: IDENTITY,
-      color: COLORS.bottle,
+      color,
       contact: "table-only",
       hidden: true,
     };
@@ -215,7 +216,7 @@ export function bottleBody(s: Scenario): BodySpec {
         length: b.height,
         offset: [0, 0, b.height / 2],
         rotation: IDENTITY,
-        color: COLORS.bottle,
+        color,
         contact: "not-table",
       },
       {
@@ -224,7 +225,7 @@ export function bottleBody(s: Scenario): BodySpec {
         length: b.neck_height,
         offset: [0, 0, b.height + b.neck_height / 2],
         rotation: IDENTITY,
-        color: COLORS.neck,
+        color: s.colors?.neck ?? COLORS.neck,
       },
     ],
   };
@@ -246,7 +247,7 @@ export function capBody(s: Scenario): BodySpec {
         sides: 16,
         offset: [0, 0, 0],
         rotation: IDENTITY,
-        color: COLORS.cap,
+        color: s.colors?.cap ?? COLORS.cap,
         hidden: c.hidden,
       },
       {

@@ -13,9 +13,13 @@ interface Mounted {
   rasterizer: Rasterizer;
   /** Hand the camera rides on, or null for a fixed camera. */
   hand: Arm | null;
+  /** The episode's offset of this camera (sim/appearance.ts), or null when the scenario gives it none. */
+  shift: THREE.Vector3 | null;
+  turn: THREE.Quaternion | null;
 }
 
 const v = new THREE.Vector3();
+const euler = new THREE.Euler();
 const target = new THREE.Vector3();
 const handQuat = new THREE.Quaternion();
 const handPos = new THREE.Vector3();
@@ -36,15 +40,21 @@ export class SceneCameras implements EnvCameras {
     this.mounted = specs.map((spec) => {
       const camera = new THREE.PerspectiveCamera(spec.fov, spec.width / spec.height, 0.01, 5);
       const hand = spec.mount === "world" ? null : spec.mount === "left_hand" ? "left" : "right";
-      return { spec, camera, rasterizer: new Rasterizer(spec.width, spec.height), hand };
+      return { spec, camera, rasterizer: new Rasterizer(spec.width, spec.height), hand, shift: null, turn: null };
     });
   }
 
   render(world: BimanualWorld): Record<string, CameraFrame> {
     if (this.sceneWorld !== world) {
-      this.scene = new BodyScene(world.specs);
+      const look = world.params.appearance;
+      this.scene = new BodyScene(world.specs, look.light);
       this.sceneWorld = world;
       this.poses = new Float32Array(world.bodies.length * 7);
+      for (const m of this.mounted) {
+        const offset = look.cameras[m.spec.name] ?? null;
+        m.shift = offset && new THREE.Vector3(...offset.position);
+        m.turn = offset && new THREE.Quaternion().setFromEuler(euler.set(...offset.rotation));
+      }
     }
     const scene = this.scene!;
     world.bodyPoses(this.poses);
@@ -59,7 +69,10 @@ export class SceneCameras implements EnvCameras {
     return frames;
   }
 
-  /** Put a camera at its mount: position, look-at point and up vector are given in the mount frame. */
+  /**
+   * Put a camera at its mount: position, look-at point and up vector are given in the mount frame; the episode's
+   * offset shifts the first two alike, then turns the aimed camera about its own axes.
+   */
   private place(m: Mounted, world: BimanualWorld): void {
     const { spec, camera } = m;
     if (m.hand === null) {
@@ -70,16 +83,17 @@ export class SceneCameras implements EnvCameras {
       handQuat.set(hand.quaternion.x, hand.quaternion.y, hand.quaternion.z, hand.quaternion.w);
       handPos.set(hand.position.x, hand.position.y, hand.position.z);
     }
-    camera.position
-      .set(...spec.position)
-      .applyQuaternion(handQuat)
-      .add(handPos);
-    target
-      .set(...spec.look_at)
-      .applyQuaternion(handQuat)
-      .add(handPos);
+    camera.position.set(...spec.position);
+    target.set(...spec.look_at);
+    if (m.shift) {
+      camera.position.add(m.shift);
+      target.add(m.shift);
+    }
+    camera.position.applyQuaternion(handQuat).add(handPos);
+    target.applyQuaternion(handQuat).add(handPos);
     camera.up.copy(v.set(...spec.up).applyQuaternion(handQuat));
     camera.lookAt(target);
+    if (m.turn) camera.quaternion.multiply(m.turn);
     camera.updateMatrixWorld();
   }
 }

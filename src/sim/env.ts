@@ -15,6 +15,7 @@ import {
   type Observation,
   type StepResult,
 } from "../core/index.ts";
+import { drawAppearance } from "./appearance.ts";
 import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environment-state.ts";
 import type { Scenario } from "./scenario.ts";
@@ -32,11 +33,12 @@ export interface SimEnvOptions {
   /** Camera renderer (default: none, observations carry no images). */
   cameras?: EnvCameras;
   /**
-   * Std (rad) of a tracking error added to every target of joints 1–6 of both arms (default 0): a slowly varying
-   * error (AR(1), correlation 0.8 per control step, so ≈ 5 steps — about what a policy executes of one chunk), drawn
-   * from the episode's seed. Recording the scripted expert with it is DART (Laskey et al. 2017): the expert computes
-   * each command from its own last command, never from the measured joints, so the recorded actions lead back to its
-   * path from the states the error pushed the arm into — corrections from states a policy's own errors lead to.
+   * Std (rad) of a tracking error added to every target of joints 1–6 of both arms (default: the scenario's
+   * `actuation.tracking_noise`, else 0): a slowly varying error (AR(1), correlation 0.8 per control step, so ≈ 5
+   * steps — about what a policy executes of one chunk), drawn from the episode's seed. Recording the scripted expert
+   * with it is DART (Laskey et al. 2017): the expert computes each command from its own last command, never from the
+   * measured joints, so the recorded actions lead back to its path from the states the error pushed the arm into —
+   * corrections from states a policy's own errors lead to.
    * Measured: a state-only policy trained on such data did worse than without (docs/experiments), and the expert
    * itself tolerates only ≈ 0.002 rad (scripts/expert-tolerance.ts --actuation).
    */
@@ -76,6 +78,16 @@ export class SimEnv implements Env {
   private readonly maxOpening: number;
   private readonly actuation = new Float64Array(ACTION_DIM);
   private actuationRng = new Rng(0);
+  /** Std (rad) of the tracking error: the option's, else the scenario's. */
+  private readonly trackingNoise: number;
+  /** Physics steps from a command to the joints taking it up (scenario actuation.delay_s). */
+  private readonly delaySteps: number;
+  /**
+   * The commands not yet taken up, and the one in force: a ring of `ACTION_DIM` targets per control step, command k
+   * in slot k mod its length. Command k is taken up at physics step k·substeps + delaySteps, so with no delay it is
+   * taken up before the first physics step of its own control step, as a command always was.
+   */
+  private readonly commands: Float64Array;
   private audio: ContactAudio | null = null;
 
   /** Whether observations carry sound (SimEnvOptions.audio). */
@@ -104,8 +116,11 @@ export class SimEnv implements Env {
           `control periods would not hold a whole number of samples; use a rate such as 10, 20 or 50 Hz, or no audio`,
       );
     }
-    const n = options.actuationNoise ?? 0;
+    const n = options.actuationNoise ?? scenario.actuation?.tracking_noise ?? 0;
     if (!(Number.isFinite(n) && n >= 0)) throw new DuetError(`SimEnv: actuationNoise ${n}; expected a std ≥ 0 (rad)`);
+    this.trackingNoise = n;
+    this.delaySteps = Math.round((scenario.actuation?.delay_s ?? 0) * scenario.physics_hz);
+    this.commands = new Float64Array((Math.floor(this.delaySteps / this.substeps) + 1) * ACTION_DIM);
   }
 
   /** The physics world of the current episode (privileged state for the scripted expert, replays and tests). */
@@ -120,19 +135,21 @@ export class SimEnv implements Env {
     return this.episodeTask;
   }
 
-  /** Episode parameters drawn from the scenario's ranges by `seed`. */
-  static drawParams(scenario: Scenario, rng: Rng): EpisodeParams {
+  /** Episode parameters drawn from the scenario's ranges by `seed` (the appearance on a stream of its own). */
+  static drawParams(scenario: Scenario, seed: number): EpisodeParams {
+    const rng = new Rng(seed);
     const b = scenario.bottle;
     return {
       bottleX: rng.uniform(b.x[0], b.x[1]),
       bottleY: rng.uniform(b.y[0], b.y[1]),
       bottleYaw: rng.uniform(b.yaw[0], b.yaw[1]),
       frictionTorque: rng.uniform(scenario.cap.friction_torque[0], scenario.cap.friction_torque[1]),
+      appearance: drawAppearance(scenario, seed),
     };
   }
 
   reset(seed: number): Observation {
-    this.w = new BimanualWorld(this.scenario, SimEnv.drawParams(this.scenario, new Rng(seed)));
+    this.w = new BimanualWorld(this.scenario, SimEnv.drawParams(this.scenario, seed));
     this.episodeTask = this.fixedTask ?? drawTask(this.scenario, seed);
     this.steps = 0;
     this.holder = "none";
@@ -154,21 +171,23 @@ export class SimEnv implements Env {
     if (bad.length > 0) throw new ActionError(`action: expected finite numbers, received ${bad.join(", ")}`);
     let clamped = 0;
     this.driftActuation();
+    // this step's command, into its slot of the ring (taken up by takeUpCommand when it falls due)
+    const slot = (this.steps % (this.commands.length / ACTION_DIM)) * ACTION_DIM;
     for (const arm of ARMS) {
-      const a = w.arms[arm];
       const o = armOffset(arm);
       for (let j = 0; j < ARM_DOF; j++) {
         const v = action[o + j]! + this.actuation[o + j]!;
         const c = Math.min(this.upper[j]!, Math.max(this.lower[j]!, v));
         if (c !== v) clamped++;
-        a.target[j] = c;
+        this.commands[slot + o + j] = c;
       }
       const g = action[o + ARM_DOF]!;
       const gc = Math.min(this.maxOpening, Math.max(0, g));
       if (gc !== g) clamped++;
-      a.gripper.target = gc;
+      this.commands[slot + o + ARM_DOF] = gc;
     }
     for (let s = 0; s < this.substeps; s++) {
+      this.takeUpCommand(this.steps * this.substeps + s);
       w.step();
       this.audio?.afterPhysicsStep(w);
     }
@@ -203,9 +222,26 @@ export class SimEnv implements Env {
     };
   }
 
+  /**
+   * Before physics step `n`: if a command falls due now (command k at k·substeps + delaySteps), it becomes the arms'
+   * targets. Until the first one does, the arms hold the targets they were reset with.
+   */
+  private takeUpCommand(n: number): void {
+    const since = n - this.delaySteps;
+    if (since < 0 || since % this.substeps !== 0) return;
+    const slots = this.commands.length / ACTION_DIM;
+    const base = ((since / this.substeps) % slots) * ACTION_DIM;
+    for (const arm of ARMS) {
+      const a = this.world.arms[arm];
+      const o = base + armOffset(arm);
+      for (let j = 0; j < ARM_DOF; j++) a.target[j] = this.commands[o + j]!;
+      a.gripper.target = this.commands[o + ARM_DOF]!;
+    }
+  }
+
   /** Advance the actuation error one control step (stationary AR(1) with the configured std). */
   private driftActuation(): void {
-    const std = this.options.actuationNoise ?? 0;
+    const std = this.trackingNoise;
     if (std === 0) return;
     const r = ACTUATION_CORRELATION;
     const fresh = std * Math.sqrt(1 - r * r);

@@ -2,6 +2,9 @@
 // the scripted expert.
 export { loadScenario, scenarioSchema, cameraSchema, taskSchema, TASKS } from "./scenario.ts";
 export type { Scenario, ScenarioFile, CameraSpec, TaskName } from "./scenario.ts";
+export { PERTURBATIONS, PERTURBATION_NAMES } from "./perturbations.ts";
+export { drawAppearance } from "./appearance.ts";
+export type { Appearance } from "./appearance.ts";
 export { drawTask, taskFor, taskSuccess, DEFAULT_INSTRUCTION } from "./tasks.ts";
 export type { EpisodeTask } from "./tasks.ts";
 export { SimEnv, ActionError } from "./env.ts";
@@ -23,20 +26,33 @@ export { Rasterizer } from "./render/index.ts";
 export { ContactAudio, CLICKS_PER_TURN } from "./audio.ts";
 export { ENVIRONMENT_NAMES } from "./environment-state.ts";
 
+import { DuetError } from "../core/index.ts";
 import { SceneCameras } from "./cameras.ts";
 import { SimEnv } from "./env.ts";
 import { ScriptedExpert, type ExpertOptions } from "./expert.ts";
 import { loadScenario, type Scenario } from "./scenario.ts";
 
 /**
- * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`;
- * `actuationNoise`, `audio` and `instruction` as in SimEnvOptions.
+ * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`; `perturb`
+ * names perturbations laid over a scenario file (sim/perturbations.ts); `actuationNoise`, `audio` and `instruction`
+ * as in SimEnvOptions.
  */
 export function createEnv(
   scenario: string | Scenario,
-  options: { cameras?: boolean; actuationNoise?: number; audio?: boolean; instruction?: string } = {},
+  options: {
+    cameras?: boolean;
+    perturb?: readonly string[];
+    actuationNoise?: number;
+    audio?: boolean;
+    instruction?: string;
+  } = {},
 ): SimEnv {
-  const s = typeof scenario === "string" ? loadScenario(scenario) : scenario;
+  const perturb = options.perturb ?? [];
+  if (typeof scenario !== "string" && perturb.length > 0) {
+    // a loaded scenario has its defaults filled in and colours parsed: overlays are made for the file's JSON
+    throw new DuetError(`createEnv: perturb ${perturb.join(",")} needs a scenario file, not a loaded scenario`);
+  }
+  const s = typeof scenario === "string" ? loadScenario(scenario, perturb) : scenario;
   return new SimEnv(s, {
     ...(options.cameras !== false && { cameras: new SceneCameras(s.cameras) }),
     ...(options.actuationNoise !== undefined && { actuationNoise: options.actuationNoise }),

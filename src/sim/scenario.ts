@@ -1,8 +1,17 @@
-// Scenario files (scenarios/*.json): randomization, bottle and thread, grasp model, cameras, time limit, success.
+// Scenario files (scenarios/*.json): randomization, bottle and thread, grasp model, cameras, time limit, success, and
+// the perturbations a policy meets outside the simulator it was trained in (camera mounting, light, colours, actuation).
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { ValidationError, loadJsonFile, loadRobot, type RobotDescription } from "../core/index.ts";
+import {
+  ValidationError,
+  loadJsonFile,
+  loadRobot,
+  parseWith,
+  type Issue,
+  type RobotDescription,
+} from "../core/index.ts";
+import { applyPerturbations } from "./perturbations.ts";
 
 const vec3 = z.tuple([z.number(), z.number(), z.number()]);
 /** A closed interval [lo, hi] sampled uniformly per episode; lo = hi fixes the value. */
@@ -12,6 +21,38 @@ const range = z
 const positiveRange = z
   .tuple([z.number().nonnegative(), z.number().nonnegative()])
   .refine(([lo, hi]) => lo <= hi, { message: "range [lo, hi] with lo <= hi" });
+
+/** A range per axis (x, y, z), each drawn on its own. */
+const axisRanges = z.tuple([range, range, range]);
+/** A range bounded to [-limit, limit] (angles in degrees). */
+const boundedRange = (limit: number) =>
+  z
+    .tuple([z.number().min(-limit).max(limit), z.number().min(-limit).max(limit)])
+    .refine(([lo, hi]) => lo <= hi, { message: "range [lo, hi] with lo <= hi" });
+/** A colour as "#rrggbb" (sRGB, as three.js takes hex colours), read as the number 0xrrggbb. */
+const hexColor = z
+  .string()
+  .regex(/^#[0-9a-fA-F]{6}$/, 'a colour "#rrggbb"')
+  .transform((s) => Number.parseInt(s.slice(1), 16));
+
+/**
+ * A camera mounted a little elsewhere than its nominal pose, drawn per episode: where a real camera's bracket puts it
+ * within its mounting tolerance.
+ */
+const cameraOffsetSchema = z.strictObject({
+  /** Shift (m) per axis of the mount frame; position and look-at point move together, so the camera is not re-aimed. */
+  position: axisRanges.default([
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]),
+  /** Turn (degrees) about the camera's own right, up and viewing axes (pitch, yaw, roll), applied after aiming. */
+  rotation: z.tuple([boundedRange(180), boundedRange(180), boundedRange(180)]).default([
+    [0, 0],
+    [0, 0],
+    [0, 0],
+  ]),
+});
 
 export const cameraSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9_]*$/, "a lower-case identifier"),
@@ -27,6 +68,8 @@ export const cameraSchema = z.strictObject({
   fov: z.number().gt(1).lt(179),
   width: z.number().int().positive().max(1024),
   height: z.number().int().positive().max(1024),
+  /** Absent: the camera sits exactly at its pose in every episode. */
+  offset: cameraOffsetSchema.optional(),
 });
 export type CameraSpec = z.output<typeof cameraSchema>;
 
@@ -48,6 +91,41 @@ export const taskSchema = z.strictObject({
   instructions: z
     .strictObject({ any: phrasings.optional(), left: phrasings.optional(), right: phrasings.optional() })
     .refine((i) => i.any || i.left || i.right, { message: "at least one of any, left, right" }),
+});
+
+/** The light the cameras see, drawn per episode; each field's default is the unperturbed light. */
+const lightingSchema = z.strictObject({
+  /** Factor on every light's intensity (ambient and sun). */
+  intensity: positiveRange.default([1, 1]),
+  /** Factor on each colour channel (r, g, b, linear) of every light: a warm or cold tint. */
+  color: z.tuple([positiveRange, positiveRange, positiveRange]).default([
+    [1, 1],
+    [1, 1],
+    [1, 1],
+  ]),
+  /** Turn (degrees) of the sun's direction about the vertical. */
+  azimuth: boundedRange(180).default([0, 0]),
+  /** Change (degrees) of the sun's elevation above the table (positive: higher). */
+  elevation: boundedRange(90).default([0, 0]),
+});
+
+/** Colours of the table and the objects; each absent one keeps its default (sim/bodies.ts COLORS). */
+const colorsSchema = z.strictObject({
+  table: hexColor.optional(),
+  bottle: hexColor.optional(),
+  neck: hexColor.optional(),
+  cap: hexColor.optional(),
+});
+
+/** How commands reach the joints: a real arm's latency and tracking error. */
+const actuationSchema = z.strictObject({
+  /** Seconds from a command to the joints taking it up (a whole number of physics steps); the arm holds till then. */
+  delay_s: z.number().nonnegative().max(1).default(0),
+  /**
+   * Std (rad) of a slowly varying tracking error on joints 1–6 of both arms (as SimEnvOptions.actuationNoise, which
+   * overrides it when given).
+   */
+  tracking_noise: z.number().nonnegative().max(0.1).default(0),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -128,6 +206,14 @@ export const scenarioSchema = z.strictObject({
     /** Standard deviation of waypoint noise (m) that makes demonstrations diverse. */
     noise: z.number().nonnegative(),
   }),
+  // The perturbations below have no default in the parsed scenario: absent stays absent, so a scenario without them
+  // keeps the identity a dataset recorded in it stores (the hash of the parsed scenario, runner/record-job.ts).
+  /** The light (absent: the nominal light in every episode). */
+  lighting: lightingSchema.optional(),
+  /** Colours of table, bottle and cap (absent: the defaults). */
+  colors: colorsSchema.optional(),
+  /** Command latency and tracking error (absent: none). */
+  actuation: actuationSchema.optional(),
 });
 
 export type ScenarioFile = z.output<typeof scenarioSchema>;
@@ -137,19 +223,33 @@ export interface Scenario extends ScenarioFile {
   robotDescription: RobotDescription;
 }
 
-/** Load and validate a scenario and its robot file; every bad field of either file is reported with the file name. */
-export function loadScenario(file: string): Scenario {
-  const parsed = loadJsonFile(file, scenarioSchema);
-  const ratio = parsed.physics_hz / parsed.control_hz;
-  if (Math.abs(ratio - Math.round(ratio)) > 1e-9) {
-    throw new ValidationError(file, [
-      {
-        path: "physics_hz",
-        expected: `a multiple of control_hz (${parsed.control_hz})`,
-        received: String(parsed.physics_hz),
-      },
-    ]);
+/** Whether `x` is a whole number, to 1e-9 (rates and durations are written as decimals). */
+const whole = (x: number): boolean => Math.abs(x - Math.round(x)) <= 1e-9;
+
+/**
+ * Load and validate a scenario and its robot file; every bad field of either file is reported with the file name.
+ * `perturb` names perturbations (sim/perturbations.ts) laid over the file, in order, before it is validated.
+ */
+export function loadScenario(file: string, perturb: readonly string[] = []): Scenario {
+  const source = perturb.length > 0 ? `${file} with --perturb ${perturb.join(",")}` : file;
+  const parsed = parseWith(scenarioSchema, applyPerturbations(loadJsonFile(file, z.unknown()), perturb), source);
+  const issues: Issue[] = [];
+  if (!whole(parsed.physics_hz / parsed.control_hz)) {
+    issues.push({
+      path: "physics_hz",
+      expected: `a multiple of control_hz (${parsed.control_hz})`,
+      received: String(parsed.physics_hz),
+    });
   }
+  const delay = parsed.actuation?.delay_s ?? 0;
+  if (!whole(delay * parsed.physics_hz)) {
+    issues.push({
+      path: "actuation.delay_s",
+      expected: `a whole number of physics steps (a multiple of 1/physics_hz = ${1 / parsed.physics_hz} s)`,
+      received: String(delay),
+    });
+  }
+  if (issues.length > 0) throw new ValidationError(source, issues);
   const robotFile = resolve(dirname(file), parsed.robot);
   if (!existsSync(robotFile)) {
     throw new ValidationError(file, [

@@ -1,10 +1,26 @@
 // The three.js scene built from body descriptions: used by the CPU rasterizer cameras and by the browser viewer.
 // Poses arrive as a flat array (per body: px, py, pz, qx, qy, qz, qw), so live sims and recorded replays drive it alike.
 import * as THREE from "three";
-import type { BodySpec, ShapeSpec } from "./bodies.ts";
+import type { BodySpec, ShapeSpec, Vec3 } from "./bodies.ts";
 
 /** Numbers per body in a pose frame. */
 export const POSE_STRIDE = 7;
+
+/** The light of a scene: the nominal one, or an episode's drawn from its scenario's `lighting` (sim/appearance.ts). */
+export interface SceneLight {
+  /** Factor on every light's intensity. */
+  intensity: number;
+  /** Factor on each colour channel (r, g, b, linear) of every light. */
+  tint: Vec3;
+  /** Where the sun shines from: a direction, any length (three's DirectionalLight points from here to the origin). */
+  sun: Vec3;
+}
+
+/** The light every scene had before lighting could be perturbed; a scene built with it renders as it always did. */
+export const NOMINAL_LIGHT: Readonly<SceneLight> = { intensity: 1, tint: [1, 1, 1], sun: [0.6, 0.4, 1.5] };
+/** Intensities of the nominal ambient light and sun (three's units). */
+const AMBIENT = 1.4;
+const SUN = 2.2;
 
 function geometry(s: ShapeSpec): THREE.BufferGeometry {
   switch (s.kind) {
@@ -23,12 +39,14 @@ export class BodyScene {
   readonly scene = new THREE.Scene();
   readonly groups: THREE.Group[] = [];
 
-  constructor(specs: readonly BodySpec[]) {
+  constructor(specs: readonly BodySpec[], light: Readonly<SceneLight> = NOMINAL_LIGHT) {
     this.scene.background = new THREE.Color(0xb8c4d0);
-    this.scene.add(new THREE.AmbientLight(0xffffff, 1.4));
-    const sun = new THREE.DirectionalLight(0xffffff, 2.2);
-    sun.position.set(0.6, 0.4, 1.5);
-    this.scene.add(sun);
+    const ambient = new THREE.AmbientLight(0xffffff, AMBIENT * light.intensity);
+    const sun = new THREE.DirectionalLight(0xffffff, SUN * light.intensity);
+    // tinted by multiplying the white three made from 0xffffff, so the nominal tint (1, 1, 1) changes no bit of it
+    for (const l of [ambient, sun]) l.color.multiply(new THREE.Color(...light.tint));
+    sun.position.set(...light.sun);
+    this.scene.add(ambient, sun);
     const materials = new Map<number, THREE.MeshLambertMaterial>();
     for (const spec of specs) {
       const group = new THREE.Group();

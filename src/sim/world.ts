@@ -3,6 +3,7 @@
 import * as CANNON from "cannon-es";
 import { ARMS, ARM_DOF, type Arm, type RobotDescription } from "../core/index.ts";
 import { armBodies, bottleBody, capBody, capSeatHeight, fingerCenter, tableBody, type BodySpec } from "./bodies.ts";
+import type { Appearance } from "./appearance.ts";
 import { ArmKinematics } from "./kinematics.ts";
 import { GripFriction, Gripper, type WeldOptions } from "./gripper.ts";
 import { cannonBody } from "./physics.ts";
@@ -16,6 +17,8 @@ export interface EpisodeParams {
   bottleY: number;
   bottleYaw: number;
   frictionTorque: number;
+  /** What the cameras see beyond the bodies (camera offsets, light), for SceneCameras; no physics reads it. */
+  appearance: Appearance;
 }
 
 /** One arm: kinematics, servo state and its kinematic bodies (7 links, hand, 2 fingers). */
@@ -162,7 +165,7 @@ export class BimanualWorld {
       w.addBody(body);
       return body;
     };
-    add(tableBody(), tableMat);
+    add(tableBody(scenario), tableMat);
     const arms = {} as Record<Arm, ArmState>;
     const g = scenario.grasp;
     const weld = this.weld

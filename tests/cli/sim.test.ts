@@ -104,6 +104,10 @@ describe("duet sim: bad input", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("--episodes");
     expect(r.stderr).toContain('expected an integer >= 1, received "zero"');
+    const perturb = duet("sim", "--perturb", "front-camera,fog");
+    expect(perturb.code).not.toBe(0);
+    expect(perturb.stderr).toContain("--perturb");
+    expect(perturb.stderr).toContain('"fog" is not one');
   });
 });
 
@@ -115,6 +119,18 @@ describe("duet sim --json", () => {
     r = duet("sim", "--policy", "runs/none", "--episodes", "1", "--action-steps", "0");
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--action-steps <n>' argument '0' is invalid. expected an integer >= 1/);
+  });
+
+  it("names the perturbations it ran under", () => {
+    const r = duet(
+      "sim",
+      ...["--scenario", "scenarios/bottle-cap-easy.json", "--episodes", "1", "--seed", "3", "--no-cameras", "--json"],
+      ...["--perturb", "actuation-delay,tracking-noise"],
+    );
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    expect(summary.perturb).toEqual(["actuation-delay", "tracking-noise"]);
+    expect(summary.episodes).toBe(1);
   });
 
   it("prints one summary object with the documented keys as the last stdout line", () => {

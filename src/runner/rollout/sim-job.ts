@@ -16,6 +16,8 @@ import { runEpisode, type EpisodeOutcome, type EpisodeRunner } from "./episode.t
 export interface SimJob {
   /** Scenario file. */
   scenario: string;
+  /** Named perturbations laid over the scenario file (sim/perturbations.ts; default none). */
+  perturb?: string[];
   /** A `--policy` reference for the simulator (deploy/policy-ref.ts): "expert", or a trained model directory. */
   policy: string;
   /** Which arm holds the bottle (expert only): "random" draws per episode. */
@@ -47,6 +49,7 @@ function goalSource(job: SimJob, camera: string): GoalSource {
   }
   const env = createEnv(job.scenario, {
     cameras: true,
+    ...(job.perturb && { perturb: job.perturb }),
     ...(job.instruction !== undefined && { instruction: job.instruction }),
   });
   if (!env.cameras.includes(camera)) {
@@ -66,6 +69,7 @@ function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
   const model = policyModel(job.policy, "sim");
   const env = createEnv(job.scenario, {
     cameras: job.cameras || job.framesDir !== undefined,
+    ...(job.perturb && { perturb: job.perturb }),
     ...(job.instruction !== undefined && { instruction: job.instruction }),
     ...(model?.config.audio && { audio: true }),
   });
