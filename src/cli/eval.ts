@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
 import { intArg } from "./args.ts";
-import { GOAL_HELP, sim, type SimSummary } from "./sim.ts";
+import { GOAL_HELP, QUEUE_HELP, sim, type SimSummary } from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 import { documented } from "./help.ts";
 
@@ -18,6 +18,7 @@ interface EvalArgs extends TuningArgs {
   replay?: string;
   instruction?: string;
   goal?: string;
+  queue?: string;
   json: boolean;
 }
 
@@ -47,6 +48,7 @@ export function registerEval(program: Command): void {
     .option("--replay <dir>", "save episode replays for `duet view`")
     .option("--instruction <text>", "multi-task scenarios: every episode asks this (as duet sim --instruction)")
     .option("--goal <png>", GOAL_HELP)
+    .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {
     await evaluatePolicy(opts);

@@ -4,6 +4,7 @@ import { DuetError, wilson95 } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
 import { policyHelp, policyModel } from "../runner/deploy/index.ts";
+import { parseRedisUrl, playOnQueue } from "../runner/queue/index.ts";
 import { checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
 import { capWorkers, choiceArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
@@ -23,6 +24,7 @@ interface SimArgs extends TuningArgs {
   live?: string;
   instruction?: string;
   goal?: string;
+  queue?: string;
   json: boolean;
 }
 
@@ -115,10 +117,32 @@ export function warnIfUnfinished(dir: string, option = ""): void {
   if (note) process.stderr.write(`duet: warning: ${option ? `${option} ` : ""}${note}\n`);
 }
 
+export const QUEUE_HELP =
+  "play the episodes on the `duet worker`s of this Redis queue (redis://HOST:PORT), one job per seed; the summary is a local run's (docs/scale-out.md)";
+
 export const GOAL_HELP =
   "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
 
+/** What a queue run cannot do: its episodes run on the workers' machines, each in its own threads. */
+function checkQueueArgs(args: SimArgs): void {
+  if (args.queue === undefined) return;
+  const problems: string[] = [];
+  if (args.workers !== 1)
+    problems.push(`--workers ${args.workers}: the queue's workers play the episodes (duet worker --concurrency)`);
+  for (const [flag, value] of [
+    ["--replay", args.replay],
+    ["--frames", args.frames],
+    ["--live", args.live],
+  ] as const) {
+    if (value !== undefined)
+      problems.push(`${flag}: written where an episode runs, on a worker's machine; run without --queue`);
+  }
+  if (problems.length > 0) throw new DuetError(`--queue ${args.queue}:\n  ${problems.join("\n  ")}`);
+}
+
 export async function sim(args: SimArgs): Promise<SimSummary> {
+  checkQueueArgs(args);
+  if (args.queue !== undefined) parseRedisUrl(args.queue);
   const scenario = loadScenario(args.scenario); // validate before starting workers: one clear error
   const model = policyModel(args.policy, "sim"); // null: the scripted expert
   if (args.instruction !== undefined) {
@@ -145,26 +169,42 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
   if (model !== null) warnIfUnfinished(args.policy);
   // what every episode shares (graphs, instructions, output folders) is checked here, once, before any worker starts
   await checkJob(job, { replayDir: "--replay", framesDir: "--frames" });
-  const workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
   const seeds = Array.from({ length: args.episodes }, (_, i) => args.seed + i);
   const bar = progressBar("episodes", seeds.length);
   let done = 0;
   let ok = 0;
-  const outcomes = await runEpisodes(job, seeds, {
-    workers,
-    onEpisode: (o) => {
-      done++;
-      if (o.success) ok++;
-      bar.update(done, `${ok} ok`);
-      if (!args.json) {
-        process.stderr.write(
-          `${process.stderr.isTTY ? "\r\x1b[K" : ""}seed ${o.seed}: ${o.success ? "success" : "FAIL   "}  holder ${o.holder.padEnd(5)}  ` +
-            `turns ${o.turns.toFixed(2)}  steps ${o.steps}  ${o.wall_s.toFixed(1)} s\n`,
-        );
-      }
-    },
-  });
-  bar.stop();
+  let workers = args.workers;
+  const onEpisode = (o: EpisodeOutcome): void => {
+    done++;
+    if (o.success) ok++;
+    bar.update(done, `${ok} ok, ${workers} workers`);
+    if (!args.json) {
+      process.stderr.write(
+        `${process.stderr.isTTY ? "\r\x1b[K" : ""}seed ${o.seed}: ${o.success ? "success" : "FAIL   "}  holder ${o.holder.padEnd(5)}  ` +
+          `turns ${o.turns.toFixed(2)}  steps ${o.steps}  ${o.wall_s.toFixed(1)} s\n`,
+      );
+    }
+  };
+  let outcomes: EpisodeOutcome[];
+  try {
+    if (args.queue === undefined) {
+      workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
+      outcomes = await runEpisodes(job, seeds, { workers, onEpisode });
+    } else {
+      // the same seeds played by the queue's workers, wherever they run: the same outcomes in the same order
+      const played = await playOnQueue({ kind: "evaluate", sim: job }, seeds, {
+        url: args.queue,
+        onResult: (_seed, o) => onEpisode(o),
+        onStatus: (s) => {
+          workers = s.workers;
+          bar.update(s.done, `${ok} ok, ${workers} workers`);
+        },
+      });
+      outcomes = played.map((p) => p.result);
+    }
+  } finally {
+    bar.stop();
+  }
   const summary = summarize(outcomes, job);
   if (args.json) {
     console.log(JSON.stringify(summary));
@@ -217,6 +257,7 @@ export function registerSim(program: Command): void {
       "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task; read by the expert and by language-conditioned policies",
     )
     .option("--goal <png>", GOAL_HELP)
+    .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {
     await sim(opts);

@@ -1,0 +1,78 @@
+// npm run bench -- queue [--episodes N] [--rounds R] [--scenario FILE] [--policy REF]: episodes per minute of an
+// evaluation through the queue (a redis-server on 127.0.0.1 and 1 or 2 `duet worker` processes) against local
+// workers (1 or 2 threads of the pool), so the queue's overhead is known. Configurations alternate within each round;
+// medians of R rounds. A local timing covers the whole runEpisodes call (its threads' start included); a queue timing
+// covers the whole playOnQueue call (jobs queued, played, collected and removed) with its worker processes already
+// running, as they are on machines that serve a queue. One untimed warm-up run of each configuration comes first.
+import { availableParallelism, loadavg } from "node:os";
+import { playOnQueue } from "../src/runner/queue/index.ts";
+import { runEpisodes, type SimJob } from "../src/runner/rollout/index.ts";
+import { startRedis, startWorker, type WorkerProcess } from "../tests/runner/queue/redis-server.ts";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export async function run(args: string[]): Promise<Record<string, unknown>> {
+  const opt = (name: string, dflt: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
+  };
+  const episodes = Number(opt("--episodes", "8"));
+  const rounds = Number(opt("--rounds", "3"));
+  const job: SimJob = {
+    scenario: opt("--scenario", "scenarios/bottle-cap.json"),
+    policy: opt("--policy", "expert"),
+    cameras: true,
+  };
+  const seeds = Array.from({ length: episodes }, (_, i) => 1_000_000 + i);
+  const redis = await startRedis();
+  /** Worker processes per configuration, started once (`duet worker`, one consumer each). */
+  const pools: Record<1 | 2, WorkerProcess[]> = { 1: [], 2: [] };
+  const perMin: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
+  const timed = async (key: string, play: () => Promise<unknown>, record: boolean): Promise<void> => {
+    const t0 = performance.now();
+    await play();
+    if (record) (perMin[key] as number[]).push(episodes / ((performance.now() - t0) / 60_000));
+  };
+  try {
+    for (let round = -1; round < rounds; round++) {
+      const warm = round < 0;
+      for (const k of [1, 2] as const) {
+        process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} local\n`);
+        await timed(`local${k}`, () => runEpisodes(job, warm ? seeds.slice(0, k) : seeds, { workers: k }), !warm);
+        // the other configuration's processes would take jobs too: only this one's run while it is timed
+        for (const w of pools[k === 1 ? 2 : 1].splice(0)) await w.stop();
+        while (pools[k].length < k) pools[k].push(startWorker(redis.url));
+        await Promise.all(pools[k].map((w) => w.waitFor(/consumer/)));
+        process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} queue\n`);
+        await timed(
+          `queue${k}`,
+          () => playOnQueue({ kind: "evaluate", sim: job }, warm ? seeds.slice(0, k) : seeds, { url: redis.url }),
+          !warm,
+        );
+      }
+    }
+  } finally {
+    for (const w of [...pools[1], ...pools[2]]) await w.stop();
+    await redis.stop();
+  }
+  const m = Object.fromEntries(Object.entries(perMin).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  return {
+    scenario: job.scenario,
+    policy: job.policy,
+    episodes,
+    rounds,
+    episodes_per_min_local_1w: m["local1"],
+    episodes_per_min_queue_1w: m["queue1"],
+    episodes_per_min_local_2w: m["local2"],
+    episodes_per_min_queue_2w: m["queue2"],
+    queue_over_local_1w: (m["queue1"] as number) / (m["local1"] as number),
+    queue_over_local_2w: (m["queue2"] as number) / (m["local2"] as number),
+    runs: perMin,
+    cpus: availableParallelism(),
+    loadavg_1m: loadavg()[0],
+  };
+}
