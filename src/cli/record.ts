@@ -16,7 +16,7 @@ import {
   type RosRecordStatus,
 } from "../runner/record/index.ts";
 import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
-import { progressBar } from "./progress.ts";
+import { noWorkerNote, progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
 import { warnIfUnfinished } from "./sim.ts";
 
@@ -113,6 +113,7 @@ export async function recordQueued(args: RecordArgs): Promise<QueueRecordResult>
   let ok = 0;
   let done = 0;
   let workers = 0;
+  const noWorker = noWorkerNote(args.queue as string);
   try {
     return await recordOnQueue({
       url: args.queue as string,
@@ -132,6 +133,7 @@ export async function recordQueued(args: RecordArgs): Promise<QueueRecordResult>
       },
       onStatus: (s) => {
         workers = s.workers;
+        noWorker(workers);
         bar.update(s.done, `${ok}/${done} ok, ${workers} workers`);
       },
     });

@@ -4,11 +4,11 @@ import { DuetError, wilson95 } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { loadScenario, taskFor } from "../sim/index.ts";
 import { policyHelp, policyModel } from "../runner/deploy/index.ts";
-import { parseRedisUrl, playOnQueue } from "../runner/queue/index.ts";
-import { checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
+import { parseRedisUrl, playOnQueue, type QueueStatus } from "../runner/queue/index.ts";
+import { EpisodeAborted, checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
 import { capWorkers, choiceArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
-import { progressBar } from "./progress.ts";
+import { noWorkerNote, progressBar } from "./progress.ts";
 import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
 
 interface SimArgs extends TuningArgs {
@@ -140,6 +140,48 @@ function checkQueueArgs(args: SimArgs): void {
   if (problems.length > 0) throw new DuetError(`--queue ${args.queue}:\n  ${problems.join("\n  ")}`);
 }
 
+/**
+ * A sim job's seeds through the queue at `url`, in seed order. Ctrl-C withdraws the seeds no worker has taken and
+ * stops the run with a message (a second Ctrl-C exits at once).
+ */
+async function onQueue(
+  url: string,
+  job: SimJob,
+  seeds: readonly number[],
+  on: { onEpisode: (o: EpisodeOutcome) => void; onStatus: (s: QueueStatus) => void },
+): Promise<EpisodeOutcome[]> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const noWorker = noWorkerNote(url);
+  let done = 0;
+  try {
+    const played = await playOnQueue({ kind: "evaluate", sim: job }, seeds, {
+      url,
+      signal: controller.signal,
+      onResult: (_seed, o) => {
+        done++;
+        on.onEpisode(o);
+      },
+      onStatus: (s) => {
+        noWorker(s.workers);
+        on.onStatus(s);
+      },
+    });
+    return played.map((p) => p.result);
+  } catch (e) {
+    if (!(e instanceof EpisodeAborted)) throw e;
+    throw new DuetError(
+      `stopped (Ctrl-C) after ${done} of ${seeds.length} episodes; the seeds no worker had taken were withdrawn from ${url}`,
+    );
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
 export async function sim(args: SimArgs): Promise<SimSummary> {
   checkQueueArgs(args);
   if (args.queue !== undefined) parseRedisUrl(args.queue);
@@ -192,15 +234,13 @@ export async function sim(args: SimArgs): Promise<SimSummary> {
       outcomes = await runEpisodes(job, seeds, { workers, onEpisode });
     } else {
       // the same seeds played by the queue's workers, wherever they run: the same outcomes in the same order
-      const played = await playOnQueue({ kind: "evaluate", sim: job }, seeds, {
-        url: args.queue,
-        onResult: (_seed, o) => onEpisode(o),
+      outcomes = await onQueue(args.queue, job, seeds, {
+        onEpisode,
         onStatus: (s) => {
           workers = s.workers;
           bar.update(s.done, `${ok} ok, ${workers} workers`);
         },
       });
-      outcomes = played.map((p) => p.result);
     }
   } finally {
     bar.stop();

@@ -162,6 +162,7 @@ export function consume(options: ConsumerOptions, log: (line: string) => void): 
     maxStalledCount: MAX_STALLED,
   });
   worker.on("error", onError);
+  worker.once("ready", () => log(`waiting for seeds on ${options.url}`));
   worker.on("stalled", (id) => log(`job ${id}: its worker stopped answering; it is queued again`));
   return {
     close: async () => {

@@ -2,7 +2,7 @@
 // summary of a queued run is a local run's, a recording's shards merge into the local recording byte for byte, a worker
 // killed mid-episode has its seed played by another (counted once), a Redis restart mid-run loses no result, and a
 // worker refuses jobs made by another build or naming files whose content differs from its own.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,9 +17,13 @@ import { runEpisodes, type EvaluateJob, type SimJob } from "../../../src/runner/
 import { filesOf, tinyScenario } from "../record/record-fixtures.ts";
 import { startRedis, startWorker, type RedisServer, type WorkerProcess } from "./redis-server.ts";
 
-/** `duet …` as a child process: its exit status and output once it ends. */
-function duet(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `duet …` as a child process: its exit status and output once it ends; `started` gets the process. */
+function duet(
+  args: readonly string[],
+  started: (child: ChildProcess) => void = () => undefined,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ["bin/duet.js", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  started(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -56,6 +60,10 @@ describe("through two worker processes", () => {
       startWorker(redis.url, ["--shard-dir", shardDirs[0] as string]),
       startWorker(redis.url, ["--shard-dir", shardDirs[1] as string, "--concurrency", "2"]),
     ];
+    // every consumer connected before a run starts: the run then says nothing about waiting for one
+    await workers[0]!.waitFor(/waiting for seeds/);
+    await workers[1]!.waitFor(/\[0\] waiting for seeds/);
+    await workers[1]!.waitFor(/\[1\] waiting for seeds/);
   });
   afterAll(async () => {
     await Promise.all(workers.map((w) => w.stop()));
@@ -167,6 +175,28 @@ describe("faults", () => {
     }
   });
 
+  it("Ctrl-C on a queued run withdraws the seeds no worker has taken", async () => {
+    const redis = await startRedis();
+    const connection = new Redis({ ...parseRedisUrl(redis.url), maxRetriesPerRequest: null });
+    const queue = new Queue(QUEUE_NAME, { connection });
+    try {
+      let child: ChildProcess | null = null;
+      const run = duet([...LONG_ARGS, "--episodes", "3", "--queue", redis.url], (c) => (child = c));
+      while ((await queue.getWaitingCount()) < 3) await new Promise((r) => setTimeout(r, 50));
+      (child as ChildProcess | null)?.kill("SIGINT");
+      const r = await run;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `duet: stopped (Ctrl-C) after 0 of 3 episodes; the seeds no worker had taken were withdrawn from ${redis.url}`,
+      );
+      expect(await queue.getWaitingCount()).toBe(0);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+      await redis.stop();
+    }
+  });
+
   it("a worker refuses, unretried, a job of another duet build and one that is not a duet job", async () => {
     const redis = await startRedis();
     const worker = startWorker(redis.url);
@@ -241,6 +271,8 @@ describe("faults", () => {
       const r = await run;
       expect(r.code).toBe(1);
       expect(r.stdout).toBe("");
+      // queued before any worker was started: the run said what it was waiting for
+      expect(r.stderr).toContain(`duet: no worker is connected to ${redis.url} yet; the seeds wait for one`);
       expect(r.stderr).toMatch(
         new RegExp(
           `duet: episode with seed 100000[01]: duet worker \\S+ refuses seed 100000[01] of run \\S+: scenario ${scenarioFile}: ` +
