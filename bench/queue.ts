@@ -4,9 +4,10 @@
 // medians of R rounds. A local timing covers the whole runEpisodes call (its threads' start included); a queue timing
 // covers the whole playOnQueue call (jobs queued, played, collected and removed) with its worker processes already
 // running, as they are on machines that serve a queue. One untimed warm-up run of each configuration comes first.
+// Also per configuration: the wall time per episode beyond the episodes' own (overhead_ms_per_episode).
 import { availableParallelism, loadavg } from "node:os";
 import { playOnQueue } from "../src/runner/queue/index.ts";
-import { runEpisodes, type SimJob } from "../src/runner/rollout/index.ts";
+import { runEpisodes, type EpisodeOutcome, type SimJob } from "../src/runner/rollout/index.ts";
 import { startRedis, startWorker, type WorkerProcess } from "../tests/runner/queue/redis-server.ts";
 
 function median(xs: number[]): number {
@@ -32,27 +33,36 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   /** Worker processes per configuration, started once (`duet worker`, one consumer each). */
   const pools: Record<1 | 2, WorkerProcess[]> = { 1: [], 2: [] };
   const perMin: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
-  const timed = async (key: string, play: () => Promise<unknown>, record: boolean): Promise<void> => {
+  /**
+   * Per run, the wall time beyond the episodes' own (their `wall_s`, timed where they ran) per episode and worker:
+   * what the pool or the queue adds. It is measured within each run, so it varies less with the machine's other load
+   * than episodes per minute do.
+   */
+  const overheadMs: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
+  const timed = async (key: string, k: number, play: () => Promise<EpisodeOutcome[]>, record: boolean) => {
     const t0 = performance.now();
-    await play();
-    if (record) (perMin[key] as number[]).push(episodes / ((performance.now() - t0) / 60_000));
+    const outcomes = await play();
+    const elapsed = performance.now() - t0;
+    if (!record) return;
+    (perMin[key] as number[]).push(episodes / (elapsed / 60_000));
+    const played = outcomes.reduce((ms, o) => ms + 1000 * o.wall_s, 0) / k;
+    (overheadMs[key] as number[]).push((elapsed - played) / (episodes / k));
   };
   try {
     for (let round = -1; round < rounds; round++) {
       const warm = round < 0;
       for (const k of [1, 2] as const) {
         process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} local\n`);
-        await timed(`local${k}`, () => runEpisodes(job, warm ? seeds.slice(0, k) : seeds, { workers: k }), !warm);
+        const some = warm ? seeds.slice(0, k) : seeds;
+        await timed(`local${k}`, k, () => runEpisodes(job, some, { workers: k }), !warm);
         // the other configuration's processes would take jobs too: only this one's run while it is timed
         for (const w of pools[k === 1 ? 2 : 1].splice(0)) await w.stop();
         while (pools[k].length < k) pools[k].push(startWorker(redis.url));
-        await Promise.all(pools[k].map((w) => w.waitFor(/consumer/)));
+        await Promise.all(pools[k].map((w) => w.waitFor(/waiting for seeds/)));
         process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} queue\n`);
-        await timed(
-          `queue${k}`,
-          () => playOnQueue({ kind: "evaluate", sim: job }, warm ? seeds.slice(0, k) : seeds, { url: redis.url }),
-          !warm,
-        );
+        const queued = async (): Promise<EpisodeOutcome[]> =>
+          (await playOnQueue({ kind: "evaluate", sim: job }, some, { url: redis.url })).map((p) => p.result);
+        await timed(`queue${k}`, k, queued, !warm);
       }
     }
   } finally {
@@ -71,6 +81,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     episodes_per_min_queue_2w: m["queue2"],
     queue_over_local_1w: (m["queue1"] as number) / (m["local1"] as number),
     queue_over_local_2w: (m["queue2"] as number) / (m["local2"] as number),
+    overhead_ms_per_episode: Object.fromEntries(Object.entries(overheadMs).map(([k, v]) => [k, median(v)])),
     runs: perMin,
     cpus: availableParallelism(),
     loadavg_1m: loadavg()[0],

@@ -59,12 +59,21 @@ export function consume(options: ConsumerOptions, log: (line: string) => void): 
   const host = hostname();
   /** The job being played: its env and policy, kept while seeds of the same job (and files) arrive. */
   let current: { key: string; runner: EpisodeRunner<unknown> } | null = null;
-  /** Per run, the shard its recorded episodes are committed into. */
+  /**
+   * Per run, the shard its recorded episodes are committed into. A writer holds its open data file in memory (up to
+   * 100 MB), so only the latest run's shard stays open: a seed of an earlier run reopens its shard (resumed).
+   */
   const shards = new Map<string, Promise<Recorder>>();
+  const closeShards = async (): Promise<void> => {
+    const open = [...shards.values()];
+    shards.clear();
+    for (const shard of open) (await shard.catch(() => null))?.close();
+  };
 
-  const shardOf = (queued: QueuedEpisode & { job: RecordJob }): Promise<Recorder> => {
+  const shardOf = async (queued: QueuedEpisode & { job: RecordJob }): Promise<Recorder> => {
     let shard = shards.get(queued.run);
     if (shard === undefined) {
+      await closeShards();
       const dir = resolve(options.shardDir, queued.run, options.name);
       const { spec, source } = queued.job;
       shard = Recorder.open(dir, {
@@ -168,7 +177,7 @@ export function consume(options: ConsumerOptions, log: (line: string) => void): 
     close: async () => {
       await worker.close();
       await current?.runner.close();
-      for (const shard of shards.values()) (await shard.catch(() => null))?.close();
+      await closeShards();
       connection.disconnect();
       return counts;
     },
