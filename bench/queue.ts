@@ -3,7 +3,7 @@
 // workers (1 or 2 threads of the pool), so the queue's overhead is known. Configurations alternate within each round;
 // medians of R rounds. A local timing covers the whole runEpisodes call (its threads' start included); a queue timing
 // covers the whole playOnQueue call (jobs queued, played, collected and removed) with its worker processes already
-// running, as they are on machines that serve a queue. One untimed warm-up run of each configuration comes first.
+// running and warm, as they are on machines that serve a queue. An untimed warm-up run of each configuration first.
 // Also per configuration: the wall time per episode beyond the episodes' own (overhead_ms_per_episode).
 import { availableParallelism, loadavg } from "node:os";
 import { playOnQueue } from "../src/runner/queue/index.ts";
@@ -29,8 +29,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     cameras: true,
   };
   const seeds = Array.from({ length: episodes }, (_, i) => 1_000_000 + i);
-  const redis = await startRedis();
-  /** Worker processes per configuration, started once (`duet worker`, one consumer each). */
+  // a queue (a Redis server) per configuration, so that each keeps its worker processes running and warm throughout,
+  // as on machines that serve a queue, while only its own take its jobs
+  const servers = { 1: await startRedis(), 2: await startRedis() };
   const pools: Record<1 | 2, WorkerProcess[]> = { 1: [], 2: [] };
   const perMin: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
   /**
@@ -49,25 +50,24 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     (overheadMs[key] as number[]).push((elapsed - played) / (episodes / k));
   };
   try {
+    for (const k of [1, 2] as const) {
+      for (let i = 0; i < k; i++) pools[k].push(startWorker(servers[k].url));
+      await Promise.all(pools[k].map((w) => w.waitFor(/waiting for seeds/)));
+    }
     for (let round = -1; round < rounds; round++) {
       const warm = round < 0;
+      const some = warm ? seeds.slice(0, 2) : seeds;
       for (const k of [1, 2] as const) {
-        process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} local\n`);
-        const some = warm ? seeds.slice(0, k) : seeds;
+        process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} local, ${k} queue\n`);
         await timed(`local${k}`, k, () => runEpisodes(job, some, { workers: k }), !warm);
-        // the other configuration's processes would take jobs too: only this one's run while it is timed
-        for (const w of pools[k === 1 ? 2 : 1].splice(0)) await w.stop();
-        while (pools[k].length < k) pools[k].push(startWorker(redis.url));
-        await Promise.all(pools[k].map((w) => w.waitFor(/waiting for seeds/)));
-        process.stderr.write(`${warm ? "warm-up" : `round ${round + 1}/${rounds}`}: ${k} queue\n`);
         const queued = async (): Promise<EpisodeOutcome[]> =>
-          (await playOnQueue({ kind: "evaluate", sim: job }, some, { url: redis.url })).map((p) => p.result);
+          (await playOnQueue({ kind: "evaluate", sim: job }, some, { url: servers[k].url })).map((p) => p.result);
         await timed(`queue${k}`, k, queued, !warm);
       }
     }
   } finally {
     for (const w of [...pools[1], ...pools[2]]) await w.stop();
-    await redis.stop();
+    for (const server of Object.values(servers)) await server.stop();
   }
   const m = Object.fromEntries(Object.entries(perMin).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   return {

@@ -267,9 +267,11 @@ function printQueued(r: QueueRecordResult, args: RecordArgs): void {
   };
   const merge = `duet dataset merge ${r.out} ${r.shards.map((s) => s.path).join(" ")} --by-seed`;
   if (r.merged === null && r.shards.length > 0) {
+    const where = r.shards.map((s) => `${s.host}:${s.path}`).join(", ");
     process.stderr.write(
-      `duet: the episodes are in the workers' shards (${r.shards.map((s) => `${s.host}:${s.path}`).join(", ")}); ` +
-        `copy them to this machine and run:\n  ${merge}\n`,
+      r.aborted
+        ? `duet: the episodes committed before the stop are in the workers' shards (${where}); merge them with:\n  ${merge}\n`
+        : `duet: the episodes are in the workers' shards (${where}); copy them to this machine and run:\n  ${merge}\n`,
     );
   }
   if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
