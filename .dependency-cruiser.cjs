@@ -47,6 +47,20 @@ forbidden.push(
     from: { path: "^(src/(?!bridge/)|bench/|scripts/)" },
     to: { path: "roslib" },
   },
+  {
+    // the queue's engine and its Redis client stay behind src/runner/queue (the CLI may name BullMQ's own types)
+    name: "bullmq-only-in-queue",
+    severity: "error",
+    comment: "only src/runner/queue (and src/cli) import bullmq; only src/runner/queue imports ioredis",
+    from: { path: "^(src/(?!runner/queue/|cli/)|bench/|scripts/)" },
+    to: { path: "node_modules/(bullmq|ioredis)/" },
+  },
+  {
+    name: "ioredis-only-in-queue",
+    severity: "error",
+    from: { path: "^src/cli/" },
+    to: { path: "node_modules/ioredis/" },
+  },
 );
 module.exports = {
   forbidden,

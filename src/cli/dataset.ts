@@ -1,8 +1,17 @@
-// duet dataset info|validate: summarize a dataset, or check every file of it (exit 0 only when valid).
+// duet dataset info|validate|merge: summarize a dataset, check every file of it (exit 0 only when valid), or merge
+// datasets (a queue recording's shards) into one.
 import type { Command } from "commander";
 import { wilson95 } from "../core/index.ts";
-import { Dataset, formatProblem, validateDataset, type ValidationReport } from "../data/index.ts";
+import {
+  Dataset,
+  formatProblem,
+  mergeDatasets,
+  validateDataset,
+  type MergeResult,
+  type ValidationReport,
+} from "../data/index.ts";
 import { documented } from "./help.ts";
+import { progressBar } from "./progress.ts";
 
 /** `duet dataset info --json` output. */
 export interface DatasetSummary {
@@ -115,7 +124,7 @@ export function formatReport(r: ValidationReport): string {
 
 export function registerDataset(program: Command): void {
   const dataset = documented(program.command("dataset"), {
-    summary: "Inspect and check LeRobot v3.0 datasets (info, validate)",
+    summary: "Inspect, check and merge LeRobot v3.0 datasets (info, validate, merge)",
     example: "duet dataset info datasets/demo",
   });
   documented(dataset.command("info"), {
@@ -141,5 +150,45 @@ export function registerDataset(program: Command): void {
       const r = await validateDataset(dir);
       process.stdout.write(opts.json ? JSON.stringify(r) + "\n" : formatReport(r));
       if (!r.ok) process.exitCode = 1;
+    });
+  documented(dataset.command("merge"), {
+    summary: "Merge datasets (the shards of a queue recording) into one LeRobot v3.0 dataset",
+    details:
+      "Episode and frame indices are renumbered, tasks unified, and the statistics aggregated exactly from the\n" +
+      "episodes' (as for a recording of the same episodes); camera frames are copied as stored. The datasets must\n" +
+      "record the same features at the same fps for the same robot type: others are refused, each difference named.\n" +
+      "--by-seed orders the episodes by seed and takes a seed found in several shards once (a queue job retried after\n" +
+      "its worker committed the episode): the shards of `duet record --queue` then give the dataset a local recording\n" +
+      "of the same seeds gives. The merged dataset names the scenario only when every dataset names the same one.",
+    example: "duet dataset merge datasets/demo shards/run-1/host-a shards/run-1/host-b --by-seed",
+  })
+    .argument("<out>", "new dataset folder")
+    .argument("<shards...>", "datasets to merge, in this order")
+    .option("--by-seed", "order episodes by seed; a seed found in several datasets is taken once", false)
+    .option("--json", "print the result as JSON on stdout", false)
+    .action(async (out: string, shards: string[], opts: { bySeed: boolean; json: boolean }) => {
+      let bar = null as ReturnType<typeof progressBar> | null; // made at the first episode, when the total is known
+      let r: MergeResult;
+      try {
+        r = await mergeDatasets(out, shards, {
+          order: opts.bySeed ? "seed" : "shards",
+          onEpisode: (done, total) => (bar ??= progressBar("merge", total)).update(done),
+        });
+      } finally {
+        bar?.stop();
+      }
+      if (r.scenarios.length > 0) {
+        process.stderr.write(
+          `duet: the datasets name different scenarios (${r.scenarios.map((sc) => `"${sc.name}"`).join(", ")}); ` +
+            `${out} names none\n`,
+        );
+      }
+      if (opts.json) process.stdout.write(JSON.stringify(r) + "\n");
+      else
+        process.stdout.write(
+          `merged ${r.shards.length} datasets → ${out}: ${r.episodes} episodes, ${r.frames} frames` +
+            (r.duplicates > 0 ? ` (${r.duplicates} copies of a seed left out)` : "") +
+            "\n",
+        );
     });
 }

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
 import { PERTURBATION_NAMES } from "../sim/index.ts";
 import { choiceListArg, intArg } from "./args.ts";
-import { GOAL_HELP, PERTURB_HELP, printSummary, simulate, type SimSummary } from "./sim.ts";
+import { GOAL_HELP, PERTURB_HELP, QUEUE_HELP, printSummary, simulate, type SimSummary } from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 import { documented } from "./help.ts";
 
@@ -22,6 +22,7 @@ export interface EvalArgs extends TuningArgs {
   replay?: string;
   instruction?: string;
   goal?: string;
+  queue?: string;
   json: boolean;
 }
 
@@ -55,6 +56,7 @@ export function registerEval(program: Command): void {
     .option("--replay <dir>", "save episode replays for `duet view`")
     .option("--instruction <text>", "multi-task scenarios: every episode asks this (as duet sim --instruction)")
     .option("--goal <png>", GOAL_HELP)
+    .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {
     printSummary(await evaluate(opts), opts.json);

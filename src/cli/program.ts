@@ -11,10 +11,11 @@ import { registerRecord } from "./record.ts";
 import { registerSim } from "./sim.ts";
 import { registerTrain } from "./train.ts";
 import { registerView } from "./view.ts";
+import { registerWorker } from "./worker.ts";
 
 /** Help headings in the order a user meets them, each with its commands. */
 const GROUPS: readonly [heading: string, register: readonly ((program: Command) => void)[]][] = [
-  ["Simulate:", [registerSim, registerEval]],
+  ["Simulate:", [registerSim, registerEval, registerWorker]],
   ["Data:", [registerRecord, registerDataset, registerExport]],
   ["Train:", [registerTrain, registerCard, registerClip, registerBindAudio]],
   ["Deploy:", [registerDeploy]],

@@ -14,3 +14,18 @@ export function progressBar(label: string, total: number): { update(done: number
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * Says once on stderr, whether or not it is a terminal, that a queue run is waiting with no worker connected (a run
+ * with no workers waits for them; without this a piped or --json run would wait without a word).
+ */
+export function noWorkerNote(url: string): (workers: number) => void {
+  let said = false;
+  return (workers) => {
+    if (workers > 0 || said) return;
+    said = true;
+    process.stderr.write(
+      `duet: no worker is connected to ${url} yet; the seeds wait for one: duet worker --queue ${url}\n`,
+    );
+  };
+}

@@ -4,6 +4,8 @@
 import type { Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { loadRobotInterface } from "../bridge/index.ts";
+import { parseRedisUrl, recordOnQueue, type QueueRecordResult } from "../runner/queue/index.ts";
+import type { RecordSimJob } from "../runner/rollout/index.ts";
 import {
   boundaryTopics,
   openRosRecording,
@@ -14,7 +16,7 @@ import {
   type RosRecordStatus,
 } from "../runner/record/index.ts";
 import { capWorkers, choiceArg, intArg, numberArg, rangeArg } from "./args.ts";
-import { progressBar } from "./progress.ts";
+import { noWorkerNote, progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
 import { warnIfUnfinished } from "./sim.ts";
 
@@ -41,6 +43,7 @@ export interface RecordArgs {
   audio: boolean;
   leadPolicy?: string;
   leadSteps: [number, number];
+  queue?: string;
   /** ros */
   robotInterface?: string;
   url: string;
@@ -70,7 +73,74 @@ function checkArgs(args: RecordArgs): void {
     if (!/^\/[A-Za-z_][A-Za-z0-9_/]*$/.test(args.topics))
       problems.push(`--topics: expected a ROS name prefix such as /duet/record, received "${args.topics}"`);
   }
+  if (args.queue !== undefined) {
+    if (args.source !== "expert") problems.push("--queue is for --source expert (a robot is recorded where it is)");
+    if (args.workers !== 1)
+      problems.push(`--workers ${args.workers}: the queue's workers play the episodes (duet worker --concurrency)`);
+    if (args.resume) problems.push("--resume: a queue recording is merged into a new dataset; record into a new --out");
+  }
   if (problems.length > 0) throw new DuetError(`duet record --source ${args.source}:\n  ${problems.join("\n  ")}`);
+}
+
+/** The expert's recording source, as the flags describe it. */
+function expertJob(args: RecordArgs): RecordSimJob {
+  return {
+    scenario: args.scenario as string,
+    mode: args.mode,
+    ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
+    ...(args.approachOffset !== undefined ? { approachOffset: args.approachOffset } : {}),
+    ...(args.actuationNoise !== undefined ? { actuationNoise: args.actuationNoise } : {}),
+    ...(args.audio ? { audio: true } : {}),
+    ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
+  };
+}
+
+/** Record from the scripted expert through the queue's workers (docs/scale-out.md). */
+export async function recordQueued(args: RecordArgs): Promise<QueueRecordResult> {
+  checkArgs(args);
+  parseRedisUrl(args.queue as string);
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(
+      "\nstopping: the seeds no worker has taken are withdrawn; committed episodes stay in the shards\n",
+    );
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  if (args.leadPolicy !== undefined) warnIfUnfinished(args.leadPolicy, "--lead-policy");
+  const bar = progressBar("record", args.episodes);
+  let ok = 0;
+  let done = 0;
+  let workers = 0;
+  const noWorker = noWorkerNote(args.queue as string);
+  try {
+    return await recordOnQueue({
+      url: args.queue as string,
+      job: expertJob(args),
+      out: args.out,
+      episodes: args.episodes,
+      seed: args.seed,
+      task: args.task,
+      signal: controller.signal,
+      onEpisode: (e) => {
+        done++;
+        if (e.success) ok++;
+        bar.update(
+          done,
+          `seed ${e.seed} ${e.success ? "ok" : "fail"} ${e.mode} | ${ok}/${done} ok, ${workers} workers`,
+        );
+      },
+      onStatus: (s) => {
+        workers = s.workers;
+        noWorker(workers);
+        bar.update(s.done, `${ok}/${done} ok, ${workers} workers`);
+      },
+    });
+  } finally {
+    bar.stop();
+    process.off("SIGINT", onSigint);
+  }
 }
 
 /** Record from the scripted expert in simulation. */
@@ -88,15 +158,7 @@ export async function record(args: RecordArgs): Promise<RecordResult> {
   let ok = 0;
   try {
     return await recordEpisodes({
-      job: {
-        scenario: args.scenario as string,
-        mode: args.mode,
-        ...(args.expertNoise !== undefined ? { noise: args.expertNoise } : {}),
-        ...(args.approachOffset !== undefined ? { approachOffset: args.approachOffset } : {}),
-        ...(args.actuationNoise !== undefined ? { actuationNoise: args.actuationNoise } : {}),
-        ...(args.audio ? { audio: true } : {}),
-        ...(args.leadPolicy !== undefined ? { lead: { policy: args.leadPolicy, steps: args.leadSteps } } : {}),
-      },
+      job: expertJob(args),
       workers: capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`)),
       out: args.out,
       episodes: args.episodes,
@@ -190,6 +252,38 @@ export async function recordRos(args: RecordArgs): Promise<RosRecordResult> {
   }
 }
 
+/** The summary of a queue recording: the merged dataset, or the shards and how to merge them. */
+function printQueued(r: QueueRecordResult, args: RecordArgs): void {
+  const successes = r.episodes.filter((e) => e.success).length;
+  const summary = {
+    out: r.out,
+    recorded: r.episodes.length,
+    successes,
+    aborted: r.aborted,
+    merged: r.merged !== null,
+    episodes: r.merged?.episodes ?? 0,
+    frames: r.merged?.frames ?? 0,
+    shards: r.shards,
+  };
+  const merge = `duet dataset merge ${r.out} ${r.shards.map((s) => s.path).join(" ")} --by-seed`;
+  if (r.merged === null && r.shards.length > 0) {
+    const where = r.shards.map((s) => `${s.host}:${s.path}`).join(", ");
+    process.stderr.write(
+      r.aborted
+        ? `duet: the episodes committed before the stop are in the workers' shards (${where}); merge them with:\n  ${merge}\n`
+        : `duet: the episodes are in the workers' shards (${where}); copy them to this machine and run:\n  ${merge}\n`,
+    );
+  }
+  if (args.json) process.stdout.write(JSON.stringify(summary) + "\n");
+  else
+    process.stdout.write(
+      `recorded ${summary.recorded} episodes (${successes} successful) on ${r.shards.length} shards` +
+        `${r.aborted ? ", stopped early" : ""}` +
+        (r.merged ? ` → ${r.out} (${summary.episodes} episodes, ${summary.frames} frames)` : "") +
+        "\n",
+    );
+}
+
 export function registerRecord(program: Command): void {
   documented(program.command("record"), {
     summary: "Record demonstrations (scripted expert in simulation, or a real robot) into a LeRobot v3.0 dataset",
@@ -253,6 +347,11 @@ export function registerRecord(program: Command): void {
         "from where the arms are and is recorded: corrections from the states the policy reaches (DAgger-style)",
     )
     .option("--lead-steps <min:max>", "expert: range of k for --lead-policy (drawn per seed)", rangeArg, [5, 30])
+    .option(
+      "--queue <url>",
+      "expert: record on the `duet worker`s of this Redis queue (redis://HOST:PORT), one job per seed, each worker " +
+        "into its own shard; merged into --out when this machine can read the shards (docs/scale-out.md)",
+    )
     .option("--robot-interface <file>", "ros: robot-interface JSON (see robot-interfaces/)")
     .option("--url <url>", "ros: rosbridge websocket URL", "ws://localhost:9090")
     .option(
@@ -284,6 +383,10 @@ export function registerRecord(program: Command): void {
             `recorded ${summary.recorded} episodes (${summary.discarded} discarded) → ${args.out}` +
               ` (now ${summary.episodes} episodes, ${summary.frames} frames)\n`,
           );
+        return;
+      }
+      if (args.queue !== undefined) {
+        printQueued(await recordQueued(args), args);
         return;
       }
       const r = await record(args);

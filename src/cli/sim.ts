@@ -4,10 +4,11 @@ import { DuetError, wilson95 } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { PERTURBATION_NAMES, loadScenario, taskFor } from "../sim/index.ts";
 import { policyHelp, policyModel } from "../runner/deploy/index.ts";
-import { checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
+import { parseRedisUrl, playOnQueue, type QueueStatus } from "../runner/queue/index.ts";
+import { EpisodeAborted, checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
 import { capWorkers, choiceArg, choiceListArg, intArg } from "./args.ts";
 import { documented } from "./help.ts";
-import { progressBar } from "./progress.ts";
+import { noWorkerNote, progressBar } from "./progress.ts";
 import { addTuningOptions, tuningOf, type TuningArgs } from "./tuning.ts";
 
 export interface SimArgs extends TuningArgs {
@@ -25,6 +26,7 @@ export interface SimArgs extends TuningArgs {
   live?: string;
   instruction?: string;
   goal?: string;
+  queue?: string;
   json: boolean;
 }
 
@@ -120,8 +122,70 @@ export function warnIfUnfinished(dir: string, option = ""): void {
   if (note) process.stderr.write(`duet: warning: ${option ? `${option} ` : ""}${note}\n`);
 }
 
+export const QUEUE_HELP =
+  "play the episodes on the `duet worker`s of this Redis queue (redis://HOST:PORT), one job per seed; the summary is a local run's (docs/scale-out.md)";
+
 export const GOAL_HELP =
   "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
+
+/** What a queue run cannot do: its episodes run on the workers' machines, each in its own threads. */
+function checkQueueArgs(args: SimArgs): void {
+  if (args.queue === undefined) return;
+  const problems: string[] = [];
+  if (args.workers !== 1)
+    problems.push(`--workers ${args.workers}: the queue's workers play the episodes (duet worker --concurrency)`);
+  for (const [flag, value] of [
+    ["--replay", args.replay],
+    ["--frames", args.frames],
+    ["--live", args.live],
+  ] as const) {
+    if (value !== undefined)
+      problems.push(`${flag}: written where an episode runs, on a worker's machine; run without --queue`);
+  }
+  if (problems.length > 0) throw new DuetError(`--queue ${args.queue}:\n  ${problems.join("\n  ")}`);
+}
+
+/**
+ * A sim job's seeds through the queue at `url`, in seed order. Ctrl-C withdraws the seeds no worker has taken and
+ * stops the run with a message (a second Ctrl-C exits at once).
+ */
+async function onQueue(
+  url: string,
+  job: SimJob,
+  seeds: readonly number[],
+  on: { onEpisode: (o: EpisodeOutcome) => void; onStatus: (s: QueueStatus) => void },
+): Promise<EpisodeOutcome[]> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const noWorker = noWorkerNote(url);
+  let done = 0;
+  try {
+    const played = await playOnQueue({ kind: "evaluate", sim: job }, seeds, {
+      url,
+      signal: controller.signal,
+      onResult: (_seed, o) => {
+        done++;
+        on.onEpisode(o);
+      },
+      onStatus: (s) => {
+        noWorker(s.workers);
+        on.onStatus(s);
+      },
+    });
+    return played.map((p) => p.result);
+  } catch (e) {
+    if (!(e instanceof EpisodeAborted)) throw e;
+    throw new DuetError(
+      `stopped (Ctrl-C) after ${done} of ${seeds.length} episodes; the seeds no worker had taken were withdrawn from ${url}`,
+    );
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
 
 /** The help line of `--perturb`, shared by `duet sim` and `duet eval`. */
 export const PERTURB_HELP = `lay named perturbations over the scenario, comma-separated, together (${PERTURBATION_NAMES.join(", ")}; docs/simulator.md)`;
@@ -132,6 +196,8 @@ export const PERTURB_HELP = `lay named perturbations over the scenario, comma-se
  */
 export async function simulate(args: SimArgs): Promise<SimSummary> {
   // validate before starting workers: one clear error
+  checkQueueArgs(args);
+  if (args.queue !== undefined) parseRedisUrl(args.queue);
   const scenario = loadScenario(args.scenario, args.perturb ?? []);
   const model = policyModel(args.policy, "sim"); // null: the scripted expert
   if (args.instruction !== undefined) {
@@ -159,26 +225,40 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
   if (model !== null) warnIfUnfinished(args.policy);
   // what every episode shares (graphs, instructions, output folders) is checked here, once, before any worker starts
   await checkJob(job, { replayDir: "--replay", framesDir: "--frames" });
-  const workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
   const seeds = Array.from({ length: args.episodes }, (_, i) => args.seed + i);
   const bar = progressBar("episodes", seeds.length);
   let done = 0;
   let ok = 0;
-  const outcomes = await runEpisodes(job, seeds, {
-    workers,
-    onEpisode: (o) => {
-      done++;
-      if (o.success) ok++;
-      bar.update(done, `${ok} ok`);
-      if (!args.json) {
-        process.stderr.write(
-          `${process.stderr.isTTY ? "\r\x1b[K" : ""}seed ${o.seed}: ${o.success ? "success" : "FAIL   "}  holder ${o.holder.padEnd(5)}  ` +
-            `turns ${o.turns.toFixed(2)}  steps ${o.steps}  ${o.wall_s.toFixed(1)} s\n`,
-        );
-      }
-    },
-  });
-  bar.stop();
+  let workers = args.workers;
+  const onEpisode = (o: EpisodeOutcome): void => {
+    done++;
+    if (o.success) ok++;
+    bar.update(done, `${ok} ok, ${workers} workers`);
+    if (!args.json) {
+      process.stderr.write(
+        `${process.stderr.isTTY ? "\r\x1b[K" : ""}seed ${o.seed}: ${o.success ? "success" : "FAIL   "}  holder ${o.holder.padEnd(5)}  ` +
+          `turns ${o.turns.toFixed(2)}  steps ${o.steps}  ${o.wall_s.toFixed(1)} s\n`,
+      );
+    }
+  };
+  let outcomes: EpisodeOutcome[];
+  try {
+    if (args.queue === undefined) {
+      workers = capWorkers(args.workers, (line) => process.stderr.write(`duet: ${line}\n`));
+      outcomes = await runEpisodes(job, seeds, { workers, onEpisode });
+    } else {
+      // the same seeds played by the queue's workers, wherever they run: the same outcomes in the same order
+      outcomes = await onQueue(args.queue, job, seeds, {
+        onEpisode,
+        onStatus: (s) => {
+          workers = s.workers;
+          bar.update(s.done, `${ok} ok, ${workers} workers`);
+        },
+      });
+    }
+  } finally {
+    bar.stop();
+  }
   return summarize(outcomes, job);
 }
 
@@ -243,6 +323,7 @@ export function registerSim(program: Command): void {
       "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task; read by the expert and by language-conditioned policies",
     )
     .option("--goal <png>", GOAL_HELP)
+    .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {
     await sim(opts);

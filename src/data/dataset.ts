@@ -18,6 +18,7 @@ import {
 } from "../core/index.ts";
 import { commitPending, finishPendingCommit, liveWriter } from "./commit.ts";
 import { dataFileIssues } from "./datafile.ts";
+import type { EpisodeRecord } from "./episode.ts";
 import type { EpisodeMeta } from "./episodes.ts";
 import { nodeFs, type DatasetFs } from "./fs.ts";
 import {
@@ -35,7 +36,7 @@ import {
 } from "./info.ts";
 import { episodeIssues, loadEpisodes, loadInfo, loadStats, loadTasks } from "./meta.ts";
 import { openParquet, readRows, rowCount } from "./parquet.ts";
-import type { DatasetStats } from "./stats.ts";
+import type { DatasetFeatureStats, DatasetStats } from "./stats.ts";
 
 /** Bad values listed one by one in a damaged data file's error; the rest are counted. */
 const LISTED_ISSUES = 20;
@@ -366,6 +367,57 @@ export class Dataset {
     };
   }
 
+  /**
+   * One episode as a writer takes it (`DatasetWriter.addEpisodes`), to commit it into another dataset: its vectors
+   * copied, its camera frames as the PNG bytes stored (not decoded), its pixel statistics as stored. Loads its data
+   * file if needed.
+   */
+  async record(episode: number): Promise<EpisodeRecord> {
+    await this.loadFile(this.dataFileOf(episode));
+    const f = this.fileOf(episode);
+    const offset = this.epOffset[episode] as number;
+    const meta = this.episodeMeta(episode);
+    const T = meta.length;
+    const task = meta.tasks[0];
+    if (task === undefined || meta.tasks.length > 1) {
+      throw new DuetError(
+        `${this.root}: episode ${episode} has ${meta.tasks.length} tasks (${JSON.stringify(meta.tasks)}); duet ` +
+          "writes episodes with exactly one",
+      );
+    }
+    const rows = (values: Float32Array, d: number): Float32Array => values.slice(offset * d, (offset + T) * d);
+    const de = this.spec.environmentNames?.length ?? 0;
+    const ns = this.spec.audioSamples ?? 0;
+    const images: Record<string, Uint8Array[]> = {};
+    const imageStats: Record<string, DatasetFeatureStats> = {};
+    for (const cam of this.spec.cameras) {
+      images[cam.name] = (f.png[cam.name] as Uint8Array[]).slice(offset, offset + T);
+      const stats = meta.stats[imageKey(cam.name)];
+      if (stats !== undefined) imageStats[cam.name] = stats;
+    }
+    return {
+      length: T,
+      state: rows(f.state, this.spec.stateNames.length),
+      action: rows(f.action, this.spec.actionNames.length),
+      ...(de > 0 ? { environment: rows(f.environment, de) } : {}),
+      ...(ns > 0 ? { audio: rows(f.audio, ns) } : {}),
+      images,
+      imageStats,
+      task,
+      success: meta.success,
+      mode: meta.mode,
+      seed: meta.seed,
+    };
+  }
+
+  /** Forget every loaded data file and decoded frame (reading a dataset larger than memory file by file). */
+  release(): void {
+    this.files.clear();
+    this.epFile.length = 0;
+    this.epOffset.length = 0;
+    this.cache.clear();
+  }
+
   /** `out: Ds` ← state of frame t of an (already loaded) episode. Allocates nothing. */
   readState(episode: number, t: number, out: Float32Array, outOffset = 0): void {
     const f = this.fileOf(episode);
@@ -476,6 +528,11 @@ class FrameCache {
       this.map.set(key, v);
     }
     return v;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
   }
 
   set(key: number, value: Uint8Array): void {

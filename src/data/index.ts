@@ -9,6 +9,8 @@ export { WindowSampler, splitEpisodes } from "./windows.ts";
 export type { WindowOptions, WindowBuffers } from "./windows.ts";
 export { validateDataset, formatProblem, TIMESTAMP_TOLERANCE_S } from "./validate.ts";
 export type { ValidationReport, ValidateOptions, Problem } from "./validate.ts";
+export { mergeDatasets } from "./merge.ts";
+export type { MergeOptions, MergeResult } from "./merge.ts";
 export { exportZarr, readZarrArray } from "./zarr.ts";
 export type { ExportResult, ZarrArray } from "./zarr.ts";
 export {

@@ -191,11 +191,142 @@ export class DatasetWriter {
    * and tasks.parquet are updated — all in one atomic commit. Returns the committed episode's metadata.
    */
   addEpisode(ep: EpisodeRecord): EpisodeMeta {
+    return this.addEpisodes([ep])[0] as EpisodeMeta;
+  }
+
+  /**
+   * Commit several complete episodes, in order, in one atomic commit: the dataset is the one `addEpisode` would make
+   * of them one by one, but each data and episodes file is rewritten once instead of once per episode (merging
+   * datasets). Returns the committed episodes' metadata.
+   */
+  addEpisodes(list: readonly EpisodeRecord[]): EpisodeMeta[] {
     if (this.closed) throw new DuetError(`${this.root}: the writer is closed`);
     if (this.broken)
       throw new DuetError(`${this.root}: an earlier commit failed (${this.broken.message}); reopen with --resume`);
-    this.checkEpisode(ep);
-    const { spec, info } = this;
+    for (const ep of list) this.checkEpisode(ep);
+    const { info: before } = this;
+    let info = before;
+    let tasks = this.tasks;
+    let data = this.data;
+    let meta = this.meta;
+    let nextData = this.nextData;
+    let nextMeta = this.nextMeta;
+    const episodes = [...this.episodes];
+    const rows: EpisodeMeta[] = [];
+    const files: CommitFile[] = [];
+    const featureKeys = Object.keys(info.features);
+    const imageKeys = new Set(imageKeysOf(info.features));
+    /** The data and episodes files this commit changed, written when left for a new one and at the end. */
+    let dataDirty = false;
+    let metaDirty = false;
+    const writeData = (d: OpenFile<DataColumns>): void =>
+      void files.push({
+        path: formatPath(info.data_path, { chunk_index: d.chunk, file_index: d.file }),
+        data: encodeDataFile(info.features, d.items),
+      });
+    const writeMeta = (m: OpenFile<EpisodeMeta[]>): void =>
+      void files.push({
+        path: formatPath(DEFAULT_EPISODES_PATH, { chunk_index: m.chunk, file_index: m.file }),
+        data: writeEpisodesTable(m.items, featureKeys, imageKeys),
+      });
+    for (const ep of list) {
+      const staged = this.stage(ep, info, tasks);
+      tasks = staged.tasks;
+      // Data file: the open one, or a new one when this episode would push it past the size limit.
+      if (data === null || (data.items.rowGroups.length > 0 && data.bytes + staged.bytes > this.dataFileBytes)) {
+        if (data !== null && dataDirty) writeData(data);
+        const columns: Record<string, unknown[]> = {};
+        for (const key of featureKeys) columns[key] = [];
+        data = { chunk: nextData[0], file: nextData[1], items: { rowGroups: [], columns }, bytes: 0 };
+        nextData = nextChunkFile(nextData[0], nextData[1], info.chunks_size);
+      }
+      const open = data;
+      data = {
+        ...open,
+        items: {
+          rowGroups: [...open.items.rowGroups, ep.length],
+          columns: Object.fromEntries(
+            Object.entries(open.items.columns).map(([key, values]) => [
+              key,
+              values.concat(staged.rows[key] as unknown[]),
+            ]),
+          ),
+        },
+        bytes: open.bytes + staged.bytes,
+      };
+      dataDirty = true;
+      // Episodes file.
+      if (meta === null || meta.items.length >= EPISODES_PER_META_FILE) {
+        if (meta !== null && metaDirty) writeMeta(meta);
+        meta = { chunk: nextMeta[0], file: nextMeta[1], items: [], bytes: 0 };
+        nextMeta = nextChunkFile(nextMeta[0], nextMeta[1], info.chunks_size);
+      }
+      const row: EpisodeMeta = {
+        episodeIndex: info.total_episodes,
+        tasks: [ep.task],
+        length: ep.length,
+        dataChunk: data.chunk,
+        dataFile: data.file,
+        from: info.total_frames,
+        to: info.total_frames + ep.length,
+        metaChunk: meta.chunk,
+        metaFile: meta.file,
+        success: ep.success,
+        mode: ep.mode,
+        seed: ep.seed,
+        stats: staged.stats,
+      };
+      meta = { ...meta, items: [...meta.items, row] };
+      metaDirty = true;
+      episodes.push(row);
+      rows.push(row);
+      info = {
+        ...info,
+        total_episodes: info.total_episodes + 1,
+        total_frames: info.total_frames + ep.length,
+        total_tasks: tasks.length,
+        splits: { train: `0:${info.total_episodes + 1}` },
+      };
+    }
+    if (data !== null && dataDirty) writeData(data);
+    if (meta !== null && metaDirty) writeMeta(meta);
+    if (tasks !== this.tasks || !this.fs.exists(join(this.root, TASKS_PATH))) {
+      files.push({ path: TASKS_PATH, data: writeTasksTable(tasks) });
+    }
+    const aggregated = aggregateStats(episodes.map((e) => e.stats));
+    files.push({ path: STATS_PATH, data: JSON.stringify(statsToFile(aggregated, imageKeys), null, 4) + "\n" });
+    files.push({ path: INFO_PATH, data: JSON.stringify(info, null, 4) + "\n" });
+
+    try {
+      commitFiles(this.fs, this.root, files);
+    } catch (e) {
+      this.broken = e as Error;
+      const which =
+        list.length === 1
+          ? `episode ${before.total_episodes}`
+          : `episodes ${before.total_episodes}-${info.total_episodes - 1}`;
+      throw new DuetError(`${this.root}: committing ${which} failed (${(e as Error).message})`);
+    }
+    this.info = info;
+    this.tasks = tasks;
+    this.episodes.push(...rows);
+    this.data = data;
+    this.nextData = nextData;
+    this.meta = meta;
+    this.nextMeta = nextMeta;
+    return rows;
+  }
+
+  /**
+   * One episode's part of a commit, as the episode after `info`'s last: its frame columns, its statistics, its size
+   * in a data file, and the task list with its task.
+   */
+  private stage(
+    ep: EpisodeRecord,
+    info: DatasetInfo,
+    tasks: string[],
+  ): { rows: Record<string, unknown[]>; stats: DatasetStats; bytes: number; tasks: string[] } {
+    const { spec } = this;
     const ds = spec.stateNames.length;
     const da = spec.actionNames.length;
     const de = spec.environmentNames?.length ?? 0;
@@ -203,7 +334,6 @@ export class DatasetWriter {
     const T = ep.length;
     const episodeIndex = info.total_episodes;
     const from = info.total_frames;
-    let tasks = this.tasks;
     let taskIndex = tasks.indexOf(ep.task);
     if (taskIndex < 0) {
       tasks = [...tasks, ep.task];
@@ -238,17 +368,6 @@ export class DatasetWriter {
       for (const f of frames) imageBytes += f.length;
       stats[imageKey(cam.name)] = ep.imageStats?.[cam.name] ?? pixelStats(frames);
     }
-
-    // Data file: the open one, or a new one when this episode would push it past the size limit.
-    const episodeBytes = imageBytes + T * (4 * (ds + da + de + ns) + 48);
-    let data = this.data;
-    let nextData = this.nextData;
-    if (data === null || (data.items.rowGroups.length > 0 && data.bytes + episodeBytes > this.dataFileBytes)) {
-      const columns: Record<string, unknown[]> = {};
-      for (const key of Object.keys(info.features)) columns[key] = [];
-      data = { chunk: nextData[0], file: nextData[1], items: { rowGroups: [], columns }, bytes: 0 };
-      nextData = nextChunkFile(nextData[0], nextData[1], info.chunks_size);
-    }
     const rows: Record<string, unknown[]> = {
       [STATE_KEY]: rowsOf(ep.state, T, ds),
       [ACTION_KEY]: rowsOf(ep.action, T, da),
@@ -263,77 +382,7 @@ export class DatasetWriter {
     for (const cam of spec.cameras) {
       rows[imageKey(cam.name)] = (ep.images[cam.name] as Uint8Array[]).map((bytes) => ({ bytes, path: null }));
     }
-    const dataItems: DataColumns = {
-      rowGroups: [...data.items.rowGroups, T],
-      columns: Object.fromEntries(
-        Object.entries(data.items.columns).map(([key, values]) => [key, values.concat(rows[key] as unknown[])]),
-      ),
-    };
-
-    // Episodes file.
-    let meta = this.meta;
-    let nextMeta = this.nextMeta;
-    if (meta === null || meta.items.length >= EPISODES_PER_META_FILE) {
-      meta = { chunk: nextMeta[0], file: nextMeta[1], items: [], bytes: 0 };
-      nextMeta = nextChunkFile(nextMeta[0], nextMeta[1], info.chunks_size);
-    }
-    const row: EpisodeMeta = {
-      episodeIndex,
-      tasks: [ep.task],
-      length: T,
-      dataChunk: data.chunk,
-      dataFile: data.file,
-      from,
-      to: from + T,
-      metaChunk: meta.chunk,
-      metaFile: meta.file,
-      success: ep.success,
-      mode: ep.mode,
-      seed: ep.seed,
-      stats,
-    };
-    const metaItems = [...meta.items, row];
-    const episodes = [...this.episodes, row];
-    const newInfo: DatasetInfo = {
-      ...info,
-      total_episodes: episodeIndex + 1,
-      total_frames: from + T,
-      total_tasks: tasks.length,
-      splits: { train: `0:${episodeIndex + 1}` },
-    };
-    const imageKeys = new Set(imageKeysOf(info.features));
-    const featureKeys = Object.keys(info.features);
-    const files: CommitFile[] = [
-      {
-        path: formatPath(info.data_path, { chunk_index: data.chunk, file_index: data.file }),
-        data: encodeDataFile(info.features, dataItems),
-      },
-      {
-        path: formatPath(DEFAULT_EPISODES_PATH, { chunk_index: meta.chunk, file_index: meta.file }),
-        data: writeEpisodesTable(metaItems, featureKeys, imageKeys),
-      },
-    ];
-    if (tasks !== this.tasks || !this.fs.exists(join(this.root, TASKS_PATH))) {
-      files.push({ path: TASKS_PATH, data: writeTasksTable(tasks) });
-    }
-    const aggregated = aggregateStats(episodes.map((e) => e.stats));
-    files.push({ path: STATS_PATH, data: JSON.stringify(statsToFile(aggregated, imageKeys), null, 4) + "\n" });
-    files.push({ path: INFO_PATH, data: JSON.stringify(newInfo, null, 4) + "\n" });
-
-    try {
-      commitFiles(this.fs, this.root, files);
-    } catch (e) {
-      this.broken = e as Error;
-      throw new DuetError(`${this.root}: committing episode ${episodeIndex} failed (${(e as Error).message})`);
-    }
-    this.info = newInfo;
-    this.tasks = tasks;
-    this.episodes.push(row);
-    this.data = { ...data, items: dataItems, bytes: data.bytes + episodeBytes };
-    this.nextData = nextData;
-    this.meta = { ...meta, items: metaItems };
-    this.nextMeta = nextMeta;
-    return row;
+    return { rows, stats, bytes: imageBytes + T * (4 * (ds + da + de + ns) + 48), tasks };
   }
 
   private checkEpisode(ep: EpisodeRecord): void {

@@ -339,6 +339,49 @@ const cases: Case[] = [
     message:
       /cannot connect to ws:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED\) \(attempt 1\); retrying in 200 ms, then every 5 s at most, until it answers — is rosbridge running there\? Ctrl-C stops\nclosed: quit \(SIGINT\); never connected to ws:\/\/127\.0\.0\.1:9, so nothing was sent/,
   },
+  // issue 40: the queue and merging
+  {
+    name: "[40] sim --queue without redis://",
+    args: () => ["sim", "--episodes", "1", "--queue", "localhost:6379"],
+    status: 1,
+    message: '--queue: expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379), received "localhost:6379"',
+  },
+  {
+    name: "[40] sim --queue with --workers and --replay: every problem at once",
+    args: () => ["sim", "--episodes", "1", "--queue", "redis://127.0.0.1:9", "--workers", "2", "--replay", at("r")],
+    status: 1,
+    message:
+      /--queue redis:\/\/127\.0\.0\.1:9:\n {2}--workers 2: the queue's workers play the episodes \(duet worker --concurrency\)\n {2}--replay: written where an episode runs, on a worker's machine; run without --queue/,
+  },
+  {
+    name: "[40] record --queue --resume",
+    args: () => [
+      "record",
+      "--scenario",
+      "scenarios/bottle-cap.json",
+      "--episodes",
+      "1",
+      "--out",
+      at("dataset"),
+      "--resume",
+      "--queue",
+      "redis://127.0.0.1:9",
+    ],
+    status: 1,
+    message: "--resume: a queue recording is merged into a new dataset; record into a new --out",
+  },
+  {
+    name: "[40] worker --queue with another scheme",
+    args: () => ["worker", "--queue", "http://127.0.0.1:6379"],
+    status: 1,
+    message: '--queue: expected redis://HOST:PORT (e.g. redis://127.0.0.1:6379), received "http://127.0.0.1:6379"',
+  },
+  {
+    name: "[40] dataset merge of datasets recorded at other rates: each shard and field named, nothing written",
+    args: () => ["dataset", "merge", at("merged"), at("dataset"), at("fps30")],
+    status: 1,
+    message: /fps30\/meta\/info\.json: fps: expected 10, received 30/,
+  },
   // worked before
   {
     name: "eval --policy a folder that does not exist",

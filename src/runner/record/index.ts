@@ -13,5 +13,5 @@ export type { OpenRosRecordingOptions } from "./ros-recording.ts";
 export { NO_SEED, RosSource } from "./ros-source.ts";
 export type { ActionSource, RosRecordResult, RosRecordState, RosRecordStatus, RosSourceOptions } from "./ros-source.ts";
 export { scenarioIdentity } from "./scenario-identity.ts";
-export { recordEpisodes } from "./sim-source.ts";
+export { recordEpisodes, recordJobOf } from "./sim-source.ts";
 export type { RecordOptions, RecordProgress, RecordResult } from "./sim-source.ts";

@@ -11,7 +11,7 @@ import type { RecordJob } from "../rollout/jobs.ts";
 import { playSeeds } from "../rollout/pool.ts";
 import type { EpisodeSettings, LeadIn } from "../rollout/record-episode.ts";
 import { recordRunner, simSource, type RecordSimJob } from "../rollout/record-job.ts";
-import { specFromEnv } from "./dataset-spec.ts";
+import { specFromEnv, type SpecNames } from "./dataset-spec.ts";
 import { Recorder } from "./recorder.ts";
 import { scenarioIdentity } from "./scenario-identity.ts";
 
@@ -82,15 +82,49 @@ export interface RecordResult {
   datasetFrames: number;
 }
 
-/** Record `episodes` episodes of the policy acting in the env into the dataset at `out`. */
-export async function recordEpisodes(options: RecordOptions): Promise<RecordResult> {
-  const workers = options.workers ?? 1;
-  const settings: EpisodeSettings = {
+/** How episodes are played: the options' settings, defaults filled in. */
+function episodeSettings(options: Omit<RecordOptions, "out" | "episodes">): EpisodeSettings {
+  return {
     obsSteps: options.obsSteps ?? 2,
     actionsPerChunk: options.actionsPerChunk,
     maxSteps: options.maxSteps ?? 10_000,
     task: options.task ?? "unscrew the bottle cap",
   };
+}
+
+function specNames(options: Omit<RecordOptions, "out" | "episodes">): SpecNames {
+  return {
+    robotType: options.robotType ?? "duet_panda_pair",
+    stateNames: options.stateNames,
+    actionNames: options.actionNames,
+  };
+}
+
+/**
+ * The record job of `options.job` as data, for workers elsewhere (a queue): its dataset spec from what the env and the
+ * expert produce (as `recordEpisodes` finds it) and how episodes are played. A lead model's graphs are loaded once
+ * here, so one that cannot load is one error before any episode is queued.
+ */
+export async function recordJobOf(
+  options: Omit<RecordOptions, "out" | "episodes"> & { job: RecordSimJob },
+): Promise<RecordJob> {
+  const source = simSource(options.job);
+  const env = source.makeEnv();
+  const leadPolicy = source.makeLead(env)?.policy as Partial<TrainedPolicy> | undefined;
+  try {
+    await leadPolicy?.ready?.();
+    const settings = episodeSettings(options);
+    const spec = await specFromEnv(env, source.makePolicy(env), options.seed, settings.obsSteps, specNames(options));
+    return { kind: "record", source: options.job, spec, settings };
+  } finally {
+    await leadPolicy?.close?.();
+  }
+}
+
+/** Record `episodes` episodes of the policy acting in the env into the dataset at `out`. */
+export async function recordEpisodes(options: RecordOptions): Promise<RecordResult> {
+  const workers = options.workers ?? 1;
+  const settings = episodeSettings(options);
   if (!Number.isInteger(options.episodes) || options.episodes < 0) {
     throw new DuetError(`episodes must be a whole number ≥ 0, received ${options.episodes}`);
   }
@@ -128,11 +162,7 @@ async function recordWith(
 ): Promise<RecordResult> {
   const { signal } = options;
   // The dataset's spec follows from what the env produces (a first reset and the policy's first chunk).
-  const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, {
-    robotType: options.robotType ?? "duet_panda_pair",
-    stateNames: options.stateNames,
-    actionNames: options.actionNames,
-  });
+  const spec = await specFromEnv(env, policy, options.seed, settings.obsSteps, specNames(options));
   const recorder = await Recorder.open(options.out, {
     spec,
     ...(options.job ? { scenario: scenarioIdentity(options.job.scenario) } : {}),

@@ -24,6 +24,16 @@ export interface RecordJob {
 
 export type EpisodeJob = EvaluateJob | RecordJob;
 
+/**
+ * A file a job reads, by its role: a scenario (with the robot description it names), a `--policy` reference (a
+ * trained model's directory, or a name such as "expert" that reads no file), or a plain file.
+ */
+export interface JobFile {
+  role: string;
+  kind: "scenario" | "policy" | "file";
+  path: string;
+}
+
 /** What one seed of a job gives. */
 export type ResultOf<J extends EpisodeJob> = J extends RecordJob ? EpisodeRecord : EpisodeOutcome;
 
@@ -32,10 +42,20 @@ interface JobKind<J extends EpisodeJob> {
   prepare(job: J): EpisodeRunner<ResultOf<J>>;
   /** Buffers of a result that move to another thread instead of being copied. */
   transfer(result: ResultOf<J>): ArrayBuffer[];
+  /** The files its episodes read (a queue's worker checks that it has the same ones). */
+  files(job: J): JobFile[];
 }
 
 const kinds: { [K in EpisodeJob["kind"]]: JobKind<Extract<EpisodeJob, { kind: K }>> } = {
-  evaluate: { prepare: (job) => prepareJob(job.sim), transfer: () => [] },
+  evaluate: {
+    prepare: (job) => prepareJob(job.sim),
+    transfer: () => [],
+    files: ({ sim }) => [
+      { role: "scenario", kind: "scenario", path: sim.scenario },
+      { role: "policy", kind: "policy", path: sim.policy },
+      ...(sim.goal !== undefined ? [{ role: "goal", kind: "file" as const, path: sim.goal }] : []),
+    ],
+  },
   record: {
     prepare: (job) => {
       const { makeEnv, makePolicy, makeLead } = simSource(job.source);
@@ -43,6 +63,10 @@ const kinds: { [K in EpisodeJob["kind"]]: JobKind<Extract<EpisodeJob, { kind: K 
       return recordRunner(env, makePolicy(env), job.spec, job.settings, makeLead(env));
     },
     transfer: episodeBuffers,
+    files: ({ source }) => [
+      { role: "scenario", kind: "scenario", path: source.scenario },
+      ...(source.lead ? [{ role: "lead policy", kind: "policy" as const, path: source.lead.policy }] : []),
+    ],
   },
 };
 
@@ -58,4 +82,9 @@ export function prepareEpisodeJob<J extends EpisodeJob>(job: J): EpisodeRunner<R
 /** The buffers of `result` (of `job`) to transfer with it to another thread. */
 export function transferables<J extends EpisodeJob>(job: J, result: ResultOf<J>): ArrayBuffer[] {
   return kindOf(job).transfer(result);
+}
+
+/** The files `job`'s episodes read. */
+export function jobFiles(job: EpisodeJob): JobFile[] {
+  return kindOf(job).files(job);
 }
