@@ -15,6 +15,8 @@ export {
   ScoringError,
 } from "./tasks.ts";
 export type { EpisodeTask, ScoredAs } from "./tasks.ts";
+export { loadParaphrases } from "./paraphrases.ts";
+export type { Paraphrase, ParaphraseBenchmark } from "./paraphrases.ts";
 export { SimEnv, ActionError } from "./env.ts";
 export type { SimEnvOptions, EnvCameras } from "./env.ts";
 export { ScriptedExpert } from "./expert.ts";
