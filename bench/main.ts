@@ -1,6 +1,17 @@
 // npm run bench -- <name> [args]: runs bench/<name>.ts and prints its result as exactly one JSON line on stdout
 // (progress goes to stderr). Each benchmark exports `run(args): Promise<Record<string, unknown>>`.
-const BENCHMARKS = ["sim", "render", "train", "vision", "policy", "record", "bridge", "robustness", "queue"] as const;
+const BENCHMARKS = [
+  "sim",
+  "render",
+  "train",
+  "vision",
+  "policy",
+  "record",
+  "bridge",
+  "robustness",
+  "queue",
+  "language",
+] as const;
 
 const [benchName, ...args] = process.argv.slice(2);
 if (benchName === undefined || !(BENCHMARKS as readonly string[]).includes(benchName)) {

@@ -10,8 +10,8 @@ import { choiceListArg, intArg } from "../src/cli/args.ts";
 import { startModel } from "../src/cli/card.ts";
 import { TEST_SEED, evaluate } from "../src/cli/eval.ts";
 import type { SimSummary } from "../src/cli/sim.ts";
-import { DuetError } from "../src/core/index.ts";
 import { PERTURBATIONS, PERTURBATION_NAMES } from "../src/sim/index.ts";
+import { option } from "./option.ts";
 
 /** One row: a perturbation (or none) and how the policy did under it. */
 interface Row {
@@ -24,16 +24,6 @@ interface Row {
   lost: number;
   gained: number;
   wall_s: number;
-}
-
-/** Parse `value` of option `name` with a commander-style parser, naming the option in the error. */
-function option<T>(name: string, value: string | undefined, parse: (v: string) => T, fallback: T): T {
-  if (value === undefined) return fallback;
-  try {
-    return parse(value);
-  } catch (e) {
-    throw new DuetError(`--${name}: ${(e as Error).message}`);
-  }
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;

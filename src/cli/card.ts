@@ -98,6 +98,16 @@ function asked(s: SimSummary): string {
     : "";
 }
 
+/**
+ * The --task and --hand of an evaluation whose summary says what it was scored as (summaries from before the field
+ * have none; for a scenario's own phrasing they repeat what the phrasing asks, so the command is the same run).
+ */
+function scoring(s: SimSummary): string {
+  const as = (s.scored_as as SimSummary["scored_as"] | undefined) ?? null;
+  if (as === null) return "";
+  return ` --task ${as.task}${as.hand === "any" ? "" : ` --hand ${as.hand}`}`;
+}
+
 /** Evaluations made before the summary named its scenario ran on the bottle-cap scenario. */
 function scenarioOf(s: SimSummary): string {
   return (s.scenario as string | undefined) ?? "scenarios/bottle-cap.json";
@@ -133,7 +143,7 @@ function evaluationSection(dir: string, e: Evaluation): string {
   return `## ${e.split === "test" ? "Test" : "Validation"} evaluation${asked(ev) ? `: ${asked(ev)}` : ""}
 
     node bin/duet.js eval --policy ${dir} --scenario ${scenarioOf(ev)} --episodes ${ev.episodes} --seed ${ev.per_episode[0]?.seed} --workers 2\
-${ev.instruction ? ` --instruction "${ev.instruction}"` : ""} --json > ${dir}/${e.file}
+${ev.instruction ? ` --instruction "${ev.instruction}"` : ""}${scoring(ev)} --json > ${dir}/${e.file}
 
 ${ev.episodes} episodes, ${e.split} seeds ${seedRange(ev)}: **${ev.successes}/${ev.episodes} successes, ${pct(ev.success_rate)}**, \
 Wilson 95% interval ${interval(ev)}.${

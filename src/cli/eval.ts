@@ -1,9 +1,19 @@
 // duet eval: run a trained policy on a scenario for N seeded episodes; the same summary as `duet sim`.
 import type { Command } from "commander";
 import { readPolicyModel } from "../policy/index.ts";
-import { PERTURBATION_NAMES } from "../sim/index.ts";
-import { choiceListArg, intArg } from "./args.ts";
-import { GOAL_HELP, PERTURB_HELP, QUEUE_HELP, printSummary, simulate, type SimSummary } from "./sim.ts";
+import { ARMS, type Arm } from "../core/index.ts";
+import { PERTURBATION_NAMES, TASKS } from "../sim/index.ts";
+import { choiceArg, choiceListArg, intArg } from "./args.ts";
+import {
+  GOAL_HELP,
+  HAND_HELP,
+  PERTURB_HELP,
+  QUEUE_HELP,
+  TASK_HELP,
+  printSummary,
+  simulate,
+  type SimSummary,
+} from "./sim.ts";
 import { addTuningOptions, type TuningArgs } from "./tuning.ts";
 import { documented } from "./help.ts";
 
@@ -21,6 +31,8 @@ export interface EvalArgs extends TuningArgs {
   workers: number;
   replay?: string;
   instruction?: string;
+  task?: string;
+  hand?: Arm;
   goal?: string;
   queue?: string;
   json: boolean;
@@ -55,6 +67,8 @@ export function registerEval(program: Command): void {
     .option("--workers <k>", "parallel worker threads", intArg(1), 1)
     .option("--replay <dir>", "save episode replays for `duet view`")
     .option("--instruction <text>", "multi-task scenarios: every episode asks this (as duet sim --instruction)")
+    .option("--task <name>", TASK_HELP, choiceArg(TASKS))
+    .option("--hand <arm>", HAND_HELP, choiceArg(ARMS))
     .option("--goal <png>", GOAL_HELP)
     .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);

@@ -1,8 +1,16 @@
 // duet sim: run a policy on a scenario for N seeded episodes and report the success rate.
 import type { Command } from "commander";
-import { DuetError, wilson95 } from "../core/index.ts";
+import { ARMS, DuetError, wilson95, type Arm } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
-import { PERTURBATION_NAMES, loadScenario, taskFor } from "../sim/index.ts";
+import {
+  PERTURBATION_NAMES,
+  ScoringError,
+  TASKS,
+  loadScenario,
+  taskFor,
+  type EpisodeTask,
+  type Scenario,
+} from "../sim/index.ts";
 import { policyHelp, policyModel } from "../runner/deploy/index.ts";
 import { parseRedisUrl, playOnQueue, type QueueStatus } from "../runner/queue/index.ts";
 import { EpisodeAborted, checkJob, runEpisodes, type EpisodeOutcome, type SimJob } from "../runner/rollout/index.ts";
@@ -25,6 +33,9 @@ export interface SimArgs extends TuningArgs {
   frames?: string;
   live?: string;
   instruction?: string;
+  /** Score every episode as this task (with --instruction: any text), and `hand` as the hand it names. */
+  task?: string;
+  hand?: Arm;
   goal?: string;
   queue?: string;
   json: boolean;
@@ -52,6 +63,11 @@ export interface SimSummary extends Rates {
   /** The perturbations laid over the scenario (absent: none). */
   perturb?: string[];
   instruction: string | null;
+  /**
+   * What every episode was scored as: --task and --hand, or the task and hand of the scenario's phrasing that
+   * --instruction is ("any": no hand named). Null where each episode drew its task (per_episode has each one's).
+   */
+  scored_as: { task: string; hand: string } | null;
   per_task: Record<string, TaskRates>;
   per_episode: EpisodeOutcome[];
 }
@@ -69,9 +85,11 @@ function rates(outcomes: readonly EpisodeOutcome[]): Rates {
   };
 }
 
+/** The summary of a job's episodes; `scored`: the task every episode was given (null: each drew its own). */
 export function summarize(
   outcomes: readonly EpisodeOutcome[],
   job: Pick<SimJob, "scenario" | "perturb" | "instruction">,
+  scored: EpisodeTask | null,
 ): SimSummary {
   const per_task: Record<string, TaskRates> = {};
   for (const task of new Set(outcomes.map((o) => o.task))) {
@@ -86,6 +104,7 @@ export function summarize(
     scenario: job.scenario,
     ...(job.perturb?.length && { perturb: [...job.perturb] }),
     instruction: job.instruction ?? null,
+    scored_as: scored && { task: scored.task, hand: scored.hand ?? "any" },
     ...rates(outcomes),
     per_task,
     per_episode: [...outcomes],
@@ -187,8 +206,36 @@ async function onQueue(
   }
 }
 
+/** The help lines of `--task` and `--hand`, shared by `duet sim` and `duet eval`. */
+export const TASK_HELP = `with --instruction: score every episode as this task of the scenario, whatever the text says (${TASKS.join(", ")})`;
+export const HAND_HELP = "with --task: the hand the instruction is scored as naming (left, right; default: none)";
+
 /** The help line of `--perturb`, shared by `duet sim` and `duet eval`. */
 export const PERTURB_HELP = `lay named perturbations over the scenario, comma-separated, together (${PERTURBATION_NAMES.join(", ")}; docs/simulator.md)`;
+
+/**
+ * The task every episode is given by --instruction (with --task and --hand: any text, scored as they say), or null
+ * when each episode draws its own; a flag the scenario cannot score with is refused, naming the flag.
+ */
+function fixedTask(scenario: Scenario, args: SimArgs): EpisodeTask | null {
+  if (args.hand !== undefined && args.task === undefined) {
+    throw new DuetError(`--hand ${args.hand}: names the hand for --task; give --task (and --instruction) too`);
+  }
+  if (args.instruction === undefined) {
+    if (args.task !== undefined) {
+      throw new DuetError(`--task ${args.task}: says how to score --instruction's text; give --instruction too`);
+    }
+    return null;
+  }
+  if (args.task === undefined) return taskFor(scenario, args.instruction);
+  try {
+    return taskFor(scenario, args.instruction, { task: args.task, hand: args.hand ?? null });
+  } catch (e) {
+    if (e instanceof ScoringError)
+      throw new DuetError(`--${e.field}${args[e.field] ? ` ${args[e.field]}` : ""}: ${e.message}`);
+    throw e;
+  }
+}
 
 /**
  * `duet sim`'s episodes: the arguments and everything the episodes share checked once, then the episodes over the
@@ -200,8 +247,8 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
   if (args.queue !== undefined) parseRedisUrl(args.queue);
   const scenario = loadScenario(args.scenario, args.perturb ?? []);
   const model = policyModel(args.policy, "sim"); // null: the scripted expert
+  const scored = fixedTask(scenario, args);
   if (args.instruction !== undefined) {
-    taskFor(scenario, args.instruction);
     if (model !== null && model.config.language === null) {
       throw new DuetError(
         `--instruction: ${args.policy} does not read instructions (its policy.language is null: it was trained ` +
@@ -218,6 +265,7 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
   if (args.perturb?.length) job.perturb = args.perturb;
   if (args.mode) job.mode = args.mode;
   if (args.instruction !== undefined) job.instruction = args.instruction;
+  if (args.task !== undefined && scored) job.scoredAs = { task: scored.task, hand: scored.hand };
   if (args.goal !== undefined) job.goal = args.goal;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
@@ -259,7 +307,7 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
   } finally {
     bar.stop();
   }
-  return summarize(outcomes, job);
+  return summarize(outcomes, job, scored);
 }
 
 /** Print a summary on stdout: one JSON object with `json`, else the lines `duet sim` prints. */
@@ -300,7 +348,8 @@ export function registerSim(program: Command): void {
     details:
       "Episode i is reset with seed S + i, so the same flags give the same episodes. Prints one line per episode and\n" +
       "a summary: success rate with its 95% Wilson interval and which arm held the bottle (per task in multi-task\n" +
-      "scenarios). --replay saves episodes for `duet view`.",
+      "scenarios). --replay saves episodes for `duet view`. --instruction with --task (and --hand) runs any text and\n" +
+      "scores it as that task, with that hand named.",
     example: "duet sim --scenario scenarios/bottle-cap.json --policy expert --episodes 4 --workers 2",
   })
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
@@ -320,8 +369,10 @@ export function registerSim(program: Command): void {
     .option("--live <url>", "stream the run to a running `duet view` (e.g. http://127.0.0.1:8080)")
     .option(
       "--instruction <text>",
-      "multi-task scenarios: every episode asks this (one of the scenario's phrasings) instead of drawing its task; read by the expert and by language-conditioned policies",
+      "multi-task scenarios: every episode asks this (one of the scenario's phrasings, or any text with --task) instead of drawing its task; read by the expert and by language-conditioned policies",
     )
+    .option("--task <name>", TASK_HELP, choiceArg(TASKS))
+    .option("--hand <arm>", HAND_HELP, choiceArg(ARMS))
     .option("--goal <png>", GOAL_HELP)
     .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print one JSON summary object on stdout", false);

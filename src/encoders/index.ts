@@ -8,7 +8,7 @@ export { encoderRefSchema, createEncoder } from "./registry.ts";
 export type { EncoderRef } from "./registry.ts";
 export { ImagePreprocessor } from "./image/preprocess.ts";
 export { matmulFlops, encoderCost } from "./flops.ts";
-export { ByteTokenizer } from "./text/tokenizer.ts";
+export { ByteTokenizer, InstructionTooLong } from "./text/tokenizer.ts";
 export type { TokenBatch } from "./text/tokenizer.ts";
 export { TextTransformer, textEncoderConfigSchema } from "./text/text-encoder.ts";
 export type { TextEncoderConfigInput } from "./text/text-encoder.ts";

@@ -19,7 +19,7 @@ import { drawAppearance } from "./appearance.ts";
 import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environment-state.ts";
 import type { Scenario } from "./scenario.ts";
-import { drawTask, taskFor, taskSuccess, type EpisodeTask } from "./tasks.ts";
+import { drawTask, taskFor, taskSuccess, type EpisodeTask, type ScoredAs } from "./tasks.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
 
 /** Renders the scenario's cameras for a world; injected so physics-only runs skip rendering. */
@@ -45,8 +45,13 @@ export interface SimEnvOptions {
   actuationNoise?: number;
   /** Synthesise contact sound (`Observation.audio`, 16 kHz; see ContactAudio). Default false. */
   audio?: boolean;
-  /** Every episode asks this (one of a multi-task scenario's phrasings; see taskFor) instead of drawing its task. */
+  /**
+   * Every episode asks this instead of drawing its task: one of a multi-task scenario's phrasings, or any text when
+   * `scoredAs` says how to score it (see taskFor).
+   */
   instruction?: string;
+  /** With `instruction`: score every episode as this task and hand, whatever the instruction's words. */
+  scoredAs?: ScoredAs;
 }
 
 /** Per-step correlation of the actuation error (see SimEnvOptions.actuationNoise). */
@@ -109,7 +114,11 @@ export class SimEnv implements Env {
     this.lower = Float64Array.from(robot.joints, (j) => j.lower);
     this.upper = Float64Array.from(robot.joints, (j) => j.upper);
     this.maxOpening = robot.gripper.max_opening;
-    this.fixedTask = options.instruction !== undefined ? taskFor(scenario, options.instruction) : null;
+    if (options.scoredAs && options.instruction === undefined) {
+      throw new DuetError("SimEnv: scoredAs says how to score an instruction; give the instruction too");
+    }
+    this.fixedTask =
+      options.instruction !== undefined ? taskFor(scenario, options.instruction, options.scoredAs) : null;
     if (options.audio && AUDIO_SAMPLE_RATE % scenario.control_hz !== 0) {
       throw new DuetError(
         `${scenario.file}: control_hz ${scenario.control_hz} does not divide the audio rate ${AUDIO_SAMPLE_RATE} Hz, so ` +

@@ -5,8 +5,18 @@ export type { Scenario, ScenarioFile, CameraSpec, TaskName } from "./scenario.ts
 export { PERTURBATIONS, PERTURBATION_NAMES } from "./perturbations.ts";
 export { drawAppearance } from "./appearance.ts";
 export type { Appearance } from "./appearance.ts";
-export { drawTask, taskFor, taskSuccess, DEFAULT_INSTRUCTION } from "./tasks.ts";
-export type { EpisodeTask } from "./tasks.ts";
+export {
+  drawTask,
+  phrasingKey,
+  scenarioPhrasings,
+  taskFor,
+  taskSuccess,
+  DEFAULT_INSTRUCTION,
+  ScoringError,
+} from "./tasks.ts";
+export type { EpisodeTask, ScoredAs } from "./tasks.ts";
+export { loadParaphrases } from "./paraphrases.ts";
+export type { Paraphrase, ParaphraseBenchmark } from "./paraphrases.ts";
 export { SimEnv, ActionError } from "./env.ts";
 export type { SimEnvOptions, EnvCameras } from "./env.ts";
 export { ScriptedExpert } from "./expert.ts";
@@ -31,11 +41,12 @@ import { SceneCameras } from "./cameras.ts";
 import { SimEnv } from "./env.ts";
 import { ScriptedExpert, type ExpertOptions } from "./expert.ts";
 import { loadScenario, type Scenario } from "./scenario.ts";
+import type { ScoredAs } from "./tasks.ts";
 
 /**
  * A simulated env for a scenario file or a loaded scenario; cameras rendered unless `cameras: false`; `perturb`
- * names perturbations laid over a scenario file (sim/perturbations.ts); `actuationNoise`, `audio` and `instruction`
- * as in SimEnvOptions.
+ * names perturbations laid over a scenario file (sim/perturbations.ts); `actuationNoise`, `audio`, `instruction` and
+ * `scoredAs` as in SimEnvOptions.
  */
 export function createEnv(
   scenario: string | Scenario,
@@ -45,6 +56,7 @@ export function createEnv(
     actuationNoise?: number;
     audio?: boolean;
     instruction?: string;
+    scoredAs?: ScoredAs;
   } = {},
 ): SimEnv {
   const perturb = options.perturb ?? [];
@@ -58,6 +70,7 @@ export function createEnv(
     ...(options.actuationNoise !== undefined && { actuationNoise: options.actuationNoise }),
     ...(options.audio && { audio: true }),
     ...(options.instruction !== undefined && { instruction: options.instruction }),
+    ...(options.scoredAs && { scoredAs: options.scoredAs }),
   });
 }
 

@@ -122,6 +122,24 @@ const cases: Case[] = [
     message: "the text encoder takes at most 62",
   },
   {
+    name: "[issue 38] eval, any text scored with --task, longer than the model's text encoder takes, 2 workers",
+    args: () => [
+      ...["eval", "--policy", "models/multi-task-unet", "--scenario", "scenarios/multi-task.json", "--task", "unscrew"],
+      ...[
+        "--hand",
+        "right",
+        "--instruction",
+        "the right arm should hold the bottle while the left one removes the cap",
+      ],
+      ...TWO_WORKERS,
+    ],
+    status: 1,
+    message:
+      "is 71 UTF-8 bytes; the text encoder takes at most 62 (maxTokens 64, BOS and EOS included): the limit of " +
+      "models/multi-task-unet's text encoder, fixed by its training (config.language.maxTokens); shorten the " +
+      "instruction, or retrain with a larger policy.language.maxTokens",
+  },
+  {
     name: "[A2] sim, the same scenario, 2 workers",
     args: () => [
       "sim",

@@ -1,7 +1,7 @@
 // duet card: the card lays out what training and `duet eval --json` left in a model directory, test results first and
 // validation results labelled; `--table` is the README's results table.
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cardText, resultsTable, trainingTime } from "../../src/cli/card.ts";
@@ -74,6 +74,17 @@ describe("duet card", () => {
       .provenance;
     expect(table.split("\n")[2]).toBe(
       `| [${name}](${model}/README.md) (default) | bottle-cap | 6/10 | 25.0%–75.0% | 5 / 3 / 2 | 3.5 ms | ${prov.wall_s} s |`,
+    );
+  });
+
+  it("gives an evaluation's --task and --hand when its summary says what the instruction was scored as", () => {
+    const dir = tempDir("duet-card-scored-");
+    cpSync(model, dir, { recursive: true });
+    const text = "left hand holds the bottle, right hand takes the cap off";
+    const scored = { ...summary(1000000, 4, 3), instruction: text, scored_as: { task: "unscrew", hand: "left" } };
+    writeFileSync(join(dir, "eval-validation-scored.json"), JSON.stringify(scored) + "\n");
+    expect(cardText(dir, RECORD, null)).toContain(
+      `--instruction "${text}" --task unscrew --hand left --json > ${dir}/eval-validation-scored.json`,
     );
   });
 

@@ -121,6 +121,54 @@ describe("duet sim --json", () => {
     expect(r.stderr).toMatch(/--action-steps <n>' argument '0' is invalid. expected an integer >= 1/);
   });
 
+  it("scores any instruction as --task with --hand, and records the instruction and what it was scored as", () => {
+    const text = "left hand holds the bottle, right hand takes the cap off";
+    const r = duet(
+      ...["sim", "--scenario", "scenarios/multi-task.json", "--episodes", "1", "--seed", "5", "--no-cameras"],
+      ...["--instruction", text, "--task", "unscrew", "--hand", "left", "--json"],
+    );
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+    expect([summary.instruction, summary.scored_as]).toEqual([text, { task: "unscrew", hand: "left" }]);
+    const [episode] = summary.per_episode;
+    expect([episode.task, episode.named_hand, episode.holder, episode.success]).toEqual([
+      "unscrew",
+      "left",
+      "left",
+      true,
+    ]);
+    expect(summary.per_task.unscrew.named_hand).toEqual({ episodes: 1, used: 1 });
+  });
+
+  it("a scenario phrasing is scored as what it asks there; --task, --hand it cannot score are refused by flag", () => {
+    const phrasing = duet(
+      ...["sim", "--scenario", "scenarios/multi-task.json", "--episodes", "1", "--seed", "5", "--no-cameras", "--json"],
+      ...["--instruction", "lift the bottle with your right hand"],
+    );
+    expect(phrasing.code).toBe(0);
+    expect(JSON.parse(phrasing.stdout.trim().split("\n").at(-1)!).scored_as).toEqual({ task: "lift", hand: "right" });
+    const refused = (args: string[], message: string) => {
+      const r = duet("sim", "--episodes", "1", "--no-cameras", ...args);
+      expect([r.code === 0, r.stdout, r.stderr]).toEqual([false, "", expect.stringContaining(message)]);
+    };
+    refused(["--scenario", "scenarios/multi-task.json", "--hand", "left"], "--hand left: names the hand for --task");
+    refused(
+      ["--scenario", "scenarios/multi-task.json", "--task", "lift"],
+      "--task lift: says how to score --instruction's text",
+    );
+    refused(["--instruction", "open it", "--task", "pour"], "--task <name>' argument 'pour' is invalid");
+    refused(
+      ["--instruction", "open it", "--task", "unscrew", "--hand", "both"],
+      "--hand <arm>' argument 'both' is invalid",
+    );
+    const named = ["--scenario", "scenarios/unscrew-named.json", "--instruction", "open it"];
+    refused(
+      [...named, "--task", "lift"],
+      '--task lift: scenarios/unscrew-named.json has no task "lift"; its tasks: unscrew',
+    );
+    refused([...named, "--task", "unscrew"], "--hand: unscrew in scenarios/unscrew-named.json always names a hand");
+  });
+
   it("names the perturbations it ran under", () => {
     const r = duet(
       "sim",
@@ -155,11 +203,16 @@ describe("duet sim --json", () => {
       "per_episode",
       "per_task",
       "scenario",
+      "scored_as",
       "success_rate",
       "successes",
       "wilson95",
     ]);
-    expect([summary.scenario, summary.instruction]).toEqual(["scenarios/bottle-cap-easy.json", null]);
+    expect([summary.scenario, summary.instruction, summary.scored_as]).toEqual([
+      "scenarios/bottle-cap-easy.json",
+      null,
+      null,
+    ]);
     expect(summary.episodes).toBe(1);
     expect(summary.per_episode[0].seed).toBe(3);
     expect(summary.successes).toBe(1);

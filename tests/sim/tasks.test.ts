@@ -1,6 +1,7 @@
-// Multi-task scenarios: the episode's task and instruction come from its seed; the scripted expert unscrews, lifts and
-// hands over, with the hand an instruction names; each task is scored by its own rule; recordings store the
-// instruction as the LeRobot task; a bad task list is refused naming the field.
+// Multi-task scenarios: the episode's task and instruction come from its seed, or from the user (a phrasing of the
+// scenario, or any text scored as the task and hand the user names); the scripted expert unscrews, lifts and hands
+// over, with the hand an instruction names; each task is scored by its own rule; recordings store the instruction as
+// the LeRobot task; a bad task list is refused naming the field.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,9 +15,11 @@ import {
   createExpert,
   drawTask,
   loadScenario,
+  ScoringError,
   taskFor,
   taskSuccess,
   type EpisodeTask,
+  type ScoredAs,
 } from "../../src/sim/index.ts";
 import { tempDir } from "../data/fixtures.ts";
 
@@ -133,6 +136,67 @@ describe("episode tasks", () => {
     expect(() => taskFor(scenario, "   ")).toThrow(/the instruction is empty/);
     expect(() => createEnv("scenarios/bottle-cap.json", { instruction: "unscrew the cap" })).toThrow(
       /has no task list/,
+    );
+  });
+
+  it("any text is scored as the task and hand the user gives; one the scenario cannot score is refused by part", () => {
+    const scenario = loadScenario(MULTI);
+    const text = "left hand holds the bottle, right hand takes the cap off";
+    expect(taskFor(scenario, text, { task: "unscrew", hand: "left" })).toEqual({
+      task: "unscrew",
+      hand: "left",
+      instruction: text,
+    });
+    // a scenario phrasing too is scored as told, and the text is kept as given
+    expect(taskFor(scenario, "Lift the bottle", { task: "handover", hand: null })).toEqual({
+      task: "handover",
+      hand: null,
+      instruction: "Lift the bottle",
+    });
+    const refusal = (as: ScoredAs, file = MULTI): ScoringError => {
+      try {
+        taskFor(loadScenario(file), text, as);
+      } catch (e) {
+        if (e instanceof ScoringError) return e;
+        throw e;
+      }
+      throw new Error("expected a ScoringError");
+    };
+    const noLift = refusal({ task: "lift", hand: null }, "scenarios/unscrew-named.json");
+    expect([noLift.field, noLift.message]).toEqual([
+      "task",
+      'scenarios/unscrew-named.json has no task "lift"; its tasks: unscrew',
+    ]);
+    const noHand = refusal({ task: "unscrew", hand: null }, "scenarios/unscrew-named.json");
+    expect(noHand.field).toBe("hand");
+    expect(noHand.message).toMatch(
+      /unscrew in .* always names a hand \(its phrasings name the left hand, the right hand\)/,
+    );
+    expect(() => taskFor(scenario, " ", { task: "unscrew", hand: null })).toThrow(/the instruction is empty$/);
+    expect(() => taskFor(loadScenario("scenarios/bottle-cap.json"), text, { task: "unscrew", hand: null })).toThrow(
+      /has no task list/,
+    );
+  });
+
+  it("an episode scored as the user says: the expert does that task with that hand; the policy reads the text", () => {
+    const text = "left hand holds the bottle, right hand takes the cap off";
+    const env = createEnv(MULTI, { cameras: false, instruction: text, scoredAs: { task: "unscrew", hand: "left" } });
+    const expert = createExpert(env);
+    const seed = seedFor({ task: "lift", hand: "right" }); // the seed's own draw is another task and hand
+    const first = env.reset(seed);
+    expect(first.instruction).toBe(text);
+    expert.reset(seed);
+    let r = env.step(Float32Array.from(expert.nextAction()));
+    while (!r.done) r = env.step(Float32Array.from(expert.nextAction()));
+    expect([r.success, r.info["task"], r.info["named_hand"], r.info["holder"], r.info["instruction"]]).toEqual([
+      true,
+      "unscrew",
+      "left",
+      "left",
+      text,
+    ]);
+    expect(() => createEnv(MULTI, { cameras: false, scoredAs: { task: "unscrew", hand: null } })).toThrow(
+      /scoredAs says how to score an instruction; give the instruction too/,
     );
   });
 

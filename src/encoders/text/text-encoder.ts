@@ -11,8 +11,12 @@ const size = (d: string, def: number) => z.number().int().positive().default(def
 
 export const textEncoderConfigSchema = z
   .object({
-    /** Sequence length T, BOS and EOS included (the tokenizer's maxTokens). Default 64. */
-    maxTokens: z.number().int().min(3).max(512).default(64).describe("tokens per instruction, BOS and EOS included"),
+    /**
+     * Sequence length T, BOS and EOS included (the tokenizer's maxTokens). Default 130: instructions of up to 128
+     * bytes, room for a sentence that names both hands' roles ("the right arm should hold the bottle while the left
+     * one removes the cap" is 71 bytes; issue 38). Fixed by training: positions beyond it have no learned embedding.
+     */
+    maxTokens: z.number().int().min(3).max(512).default(130).describe("tokens per instruction, BOS and EOS included"),
     /** Token width D. Default 64. */
     dim: size("token width", 64),
     /** Causal transformer blocks. Default 2. */

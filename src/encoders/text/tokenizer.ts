@@ -18,6 +18,17 @@ export class InstructionError extends DuetError {
   override name = "InstructionError";
 }
 
+/** An instruction longer than the text encoder takes (`limit` UTF-8 bytes: maxTokens − 2). */
+export class InstructionTooLong extends InstructionError {
+  override name = "InstructionTooLong";
+  constructor(
+    message: string,
+    readonly limit: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A batch of instructions: ids `[N, T]` (int64, PAD after EOS) and a one-hot `[N, T]` marking each EOS. */
 export interface TokenBatch {
   readonly ids: BigInt64Array;
@@ -27,7 +38,7 @@ export interface TokenBatch {
 
 export class ByteTokenizer {
   /** `maxTokens` counts BOS and EOS, so an instruction may have maxTokens − 2 UTF-8 bytes. */
-  constructor(readonly maxTokens = 64) {
+  constructor(readonly maxTokens: number) {
     if (!Number.isInteger(maxTokens) || maxTokens < 3) {
       throw new InstructionError(`tokenizer: maxTokens must be an integer ≥ 3 (BOS, one byte, EOS); got ${maxTokens}`);
     }
@@ -55,9 +66,10 @@ export class ByteTokenizer {
     }
     const bytes = new TextEncoder().encode(clean).length;
     if (bytes > this.maxTokens - 2) {
-      throw new InstructionError(
+      throw new InstructionTooLong(
         `instruction ${JSON.stringify(clean.length > 40 ? `${clean.slice(0, 37)}...` : clean)} is ${bytes} UTF-8 bytes; ` +
-          `the text encoder takes at most ${this.maxTokens - 2}`,
+          `the text encoder takes at most ${this.maxTokens - 2} (maxTokens ${this.maxTokens}, BOS and EOS included)`,
+        this.maxTokens - 2,
       );
     }
     return clean;

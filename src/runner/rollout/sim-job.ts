@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, decodePng, type Arm, type CameraFrame, type Observation } from "../../core/index.ts";
 import type { PolicyModel } from "../../policy/index.ts";
-import { createEnv, createExpert, type SimEnv } from "../../sim/index.ts";
-import { ByteTokenizer } from "../../encoders/index.ts";
+import { createEnv, createExpert, scenarioPhrasings, type ScoredAs, type SimEnv } from "../../sim/index.ts";
+import { ByteTokenizer, InstructionTooLong } from "../../encoders/index.ts";
 import { policyModel, resolveSimPolicy } from "../deploy/policy-ref.ts";
 import type { GoalSource, PolicyTuning, TrainedPolicy } from "../deploy/trained-policy.ts";
 import { LiveClient, liveStepHook } from "../replay/live.ts";
@@ -32,13 +32,23 @@ export interface SimJob {
   liveUrl?: string;
   /** Overrides of a trained policy's sampling and receding horizon (default: what model.json says). */
   tuning?: PolicyTuning;
-  /** Every episode asks this (a multi-task scenario's phrasing) instead of drawing its task. */
+  /** Every episode asks this instead of drawing its task: a scenario's phrasing, or with `scoredAs` any text. */
   instruction?: string;
+  /** With `instruction`: score every episode as this task and hand (sim's taskFor), whatever the instruction says. */
+  scoredAs?: ScoredAs;
   /**
    * Goal-conditioned policies: a PNG file shown as every episode's goal picture. Unset: each episode's goal is the
    * last frame of the scripted expert doing the same episode (same seed and task), as in training.
    */
   goal?: string;
+}
+
+/** The env options that fix every episode's task: the job's instruction, and how it is scored. */
+function taskOptions(job: SimJob): { instruction?: string; scoredAs?: ScoredAs } {
+  return {
+    ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...(job.scoredAs && { scoredAs: job.scoredAs }),
+  };
 }
 
 /** The job's goal pictures for `camera`: job.goal's PNG, or the last frame of the expert's episode of each seed. */
@@ -50,7 +60,7 @@ function goalSource(job: SimJob, camera: string): GoalSource {
   const env = createEnv(job.scenario, {
     cameras: true,
     ...(job.perturb && { perturb: job.perturb }),
-    ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...taskOptions(job),
   });
   if (!env.cameras.includes(camera)) {
     throw new DuetError(`${job.scenario} has no camera "${camera}" for the goal picture (config.goal.camera)`);
@@ -70,7 +80,7 @@ function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
   const env = createEnv(job.scenario, {
     cameras: job.cameras || job.framesDir !== undefined,
     ...(job.perturb && { perturb: job.perturb }),
-    ...(job.instruction !== undefined && { instruction: job.instruction }),
+    ...taskOptions(job),
     ...(model?.config.audio && { audio: true }),
   });
   return { model, env };
@@ -92,17 +102,19 @@ export async function checkJob(job: SimJob, flags: { replayDir?: string; framesD
   if (language) {
     const tokenizer = new ByteTokenizer(language.maxTokens);
     const phrasings =
-      job.instruction !== undefined
-        ? [job.instruction]
-        : (env.scenario.tasks ?? []).flatMap((t) => Object.values(t.instructions).flatMap((list) => list ?? []));
+      job.instruction !== undefined ? [job.instruction] : scenarioPhrasings(env.scenario).map((t) => t.instruction);
     for (const text of phrasings) {
       try {
         tokenizer.normalize(text);
       } catch (e) {
         const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
-        throw new DuetError(
-          `${where}: ${(e as Error).message} (${job.policy}: config.language.maxTokens ${language.maxTokens}); shorten it`,
-        );
+        // a length limit is the trained model's: its text encoder has position embeddings for maxTokens tokens only
+        const fix =
+          e instanceof InstructionTooLong
+            ? `: the limit of ${job.policy}'s text encoder, fixed by its training (config.language.maxTokens); ` +
+              `shorten the instruction, or retrain with a larger policy.language.maxTokens (the default, 130, takes 128 bytes)`
+            : "";
+        throw new DuetError(`${where}: ${(e as Error).message}${fix}`);
       }
     }
   }

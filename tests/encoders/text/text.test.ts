@@ -1,9 +1,14 @@
-// Instructions: the byte tokenizer round-trips text and refuses what is not an instruction; the causal text encoder
-// reads each instruction up to its EOS and nothing after it.
+// Instructions: the byte tokenizer round-trips text and refuses what is not an instruction (a text encoder of the
+// default size takes 128 bytes); the causal text encoder reads each instruction up to its EOS and nothing after it.
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../../src/nn/index.ts";
-import { ByteTokenizer, TextTransformer } from "../../../src/encoders/index.ts";
+import {
+  ByteTokenizer,
+  InstructionTooLong,
+  TextTransformer,
+  textEncoderConfigSchema,
+} from "../../../src/encoders/index.ts";
 import { BOS_TOKEN, EOS_TOKEN, InstructionError, PAD_TOKEN } from "../../../src/encoders/text/tokenizer.ts";
 import { compile, f32 } from "../../nn/helpers.ts";
 
@@ -64,6 +69,24 @@ describe("byte tokenizer", () => {
     expect(() => tok.encode("lift\u001b[31m")).toThrow(/U\+001B/);
     expect(() => tok.encode("cap \ud800")).toThrow(/lone surrogate \(U\+D800\)/);
     expect(() => new ByteTokenizer(2)).toThrow(/maxTokens must be an integer ≥ 3/);
+  });
+
+  it("a text encoder of the default size takes 128 bytes; a longer instruction is refused with the limit", () => {
+    const { maxTokens } = textEncoderConfigSchema.parse({});
+    expect(maxTokens).toBe(130);
+    const defaults = new ByteTokenizer(maxTokens);
+    expect(defaults.encode("x".repeat(128))).toHaveLength(130);
+    let refusal: unknown = null;
+    try {
+      defaults.encode("é".repeat(65));
+    } catch (e) {
+      refusal = e;
+    }
+    expect(refusal).toBeInstanceOf(InstructionTooLong);
+    expect([(refusal as InstructionTooLong).limit, (refusal as Error).message]).toEqual([
+      128,
+      'instruction "ééééééééééééééééééééééééééééééééééééé..." is 130 UTF-8 bytes; the text encoder takes at most 128 (maxTokens 130, BOS and EOS included)',
+    ]);
   });
 });
 

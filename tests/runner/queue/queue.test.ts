@@ -125,11 +125,11 @@ describe("faults", () => {
   let local: SimSummary;
   beforeAll(async () => {
     const outcomes = await runEpisodes(LONG, seeds(10, 6));
-    local = withoutTimes(summarize(outcomes, LONG));
+    local = withoutTimes(summarize(outcomes, LONG, null));
   });
   const localOf = (n: number): SimSummary => {
     const outcomes = local.per_episode.slice(0, n);
-    return withoutTimes(summarize(outcomes, LONG));
+    return withoutTimes(summarize(outcomes, LONG, null));
   };
 
   it("a worker killed mid-episode (kill -9): its seed is played by another worker and counted once", async () => {
