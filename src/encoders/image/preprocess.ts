@@ -1,14 +1,6 @@
 // Camera frames (uint8 HWC, src/core CameraFrame) → normalised float32 NHWC encoder input, with seeded training
 // augmentation (random crop / shift, colour jitter) and its deterministic evaluation counterpart (centre crop).
-import {
-  ValidationError,
-  describeValue,
-  parseWith,
-  type CameraFrame,
-  type Issue,
-  type Observation,
-} from "../../core/index.ts";
-import type { Rng } from "../../core/index.ts";
+import { parseWith, type CameraFrame, type Rng } from "../../core/index.ts";
 import { preprocessConfigSchema, type PreprocessConfig, type PreprocessConfigInput } from "./preprocess-config.ts";
 
 /** One image's augmentation draw; `evalParams` gives the deterministic one. Reuse the object (no allocation). */
@@ -29,7 +21,7 @@ export function newAugmentParams(): AugmentParams {
 const clamp01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /**
- * Validates frames and writes normalised floats. Not reentrant: `packHistory` uses one scratch AugmentParams.
+ * Writes camera frames as normalised floats, with the training augmentation or the evaluation transform.
  * Output layout per image: H,W,3 row-major, (v/255 − mean[c]) / std[c] after augmentation.
  */
 export class ImagePreprocessor {
@@ -40,7 +32,6 @@ export class ImagePreprocessor {
   /** Accepted camera frame size. */
   readonly sourceHeight: number;
   readonly sourceWidth: number;
-  private readonly scratch = newAugmentParams();
 
   constructor(config: PreprocessConfigInput = {}, source = "preprocess config") {
     this.config = parseWith(preprocessConfigSchema, config, source);
@@ -53,36 +44,6 @@ export class ImagePreprocessor {
   /** Floats per output image: H·W·3. */
   get imageSize(): number {
     return this.height * this.width * 3;
-  }
-
-  /** What an accepted frame looks like, for error messages. */
-  get expectedFrame(): string {
-    return `uint8 [${this.sourceHeight},${this.sourceWidth},3] (CameraFrame height ${this.sourceHeight}, width ${this.sourceWidth}, RGB)`;
-  }
-
-  /** Every problem with one camera's frame (wrong size, channel count or dtype), as issues at `path`. */
-  frameIssues(path: string, frame: unknown): Issue[] {
-    const expected = this.expectedFrame;
-    if (frame === undefined) return [{ path, expected, received: "nothing (camera missing)" }];
-    const f = frame as Partial<CameraFrame> | null;
-    if (f === null || typeof f !== "object") return [{ path, expected, received: describeValue(frame) }];
-    const data = f.data as unknown;
-    if (!(data instanceof Uint8Array) || data instanceof Uint8ClampedArray) {
-      const kind = data === null || data === undefined ? String(data) : (data as object).constructor.name;
-      return [{ path: `${path}.data`, expected, received: `data of type ${kind}` }];
-    }
-    const issues: Issue[] = [];
-    if (f.height !== this.sourceHeight || f.width !== this.sourceWidth) {
-      issues.push({ path, expected, received: `a ${describeValue(f.height)}×${describeValue(f.width)} frame` });
-    } else if (data.length !== this.sourceHeight * this.sourceWidth * 3) {
-      const channels = data.length / (this.sourceHeight * this.sourceWidth);
-      issues.push({
-        path: `${path}.data`,
-        expected,
-        received: `${data.length} bytes (${Number.isInteger(channels) ? `${channels} channels` : "not a whole number of channels"})`,
-      });
-    }
-    return issues;
   }
 
   /** Deterministic evaluation transform: centre crop, no shift, no colour change. */
@@ -155,45 +116,6 @@ export class ImagePreprocessor {
       out[i] = (clamp01(l + (r - l) * s) - m0) / s0;
       out[i + 1] = (clamp01(l + (gr - l) * s) - m1) / s1;
       out[i + 2] = (clamp01(l + (bl - l) * s) - m2) / s2;
-    }
-  }
-
-  /**
-   * Observation history (To observations, oldest first) → per camera `To,H,W,3` floats written into `out[camera]`
-   * (length ≥ To·H·W·3; frame t at offset t·H·W·3). Every missing camera and bad frame is reported in one
-   * ValidationError naming `images.<camera>` and the expected shape. With `rng` (training) one augmentation is drawn
-   * per camera and shared by its To frames, so a clip stays consistent; without it the evaluation transform is used.
-   * Not reentrant.
-   */
-  packHistory(
-    history: readonly Observation[],
-    cameras: readonly string[],
-    out: Readonly<Record<string, Float32Array>>,
-    rng: Rng | null = null,
-  ): void {
-    const issues: Issue[] = [];
-    history.forEach((obs, t) => {
-      for (const cam of cameras) {
-        const path = history.length === 1 ? `images.${cam}` : `history.${t}.images.${cam}`;
-        issues.push(...this.frameIssues(path, obs.images[cam]));
-      }
-    });
-    const need = history.length * this.imageSize;
-    for (const cam of cameras) {
-      const buf = out[cam];
-      if (!buf || buf.length < need) {
-        issues.push({
-          path: `out.${cam}`,
-          expected: `Float32Array of ≥ ${need} floats`,
-          received: describeValue(buf?.length),
-        });
-      }
-    }
-    if (issues.length > 0) throw new ValidationError("observation images", issues);
-    for (const cam of cameras) {
-      const params = rng ? this.sampleParams(rng, this.scratch) : this.evalParams(this.scratch);
-      const buf = out[cam] as Float32Array;
-      history.forEach((obs, t) => this.process(obs.images[cam] as CameraFrame, params, buf, t * this.imageSize));
     }
   }
 }
