@@ -4,7 +4,8 @@
 // medians of R rounds. A local timing covers the whole runEpisodes call (its threads' start included); a queue timing
 // covers the whole playOnQueue call (jobs queued, played, collected and removed) with its worker processes already
 // running and warm, as they are on machines that serve a queue. An untimed warm-up run of each configuration first.
-// Also per configuration: the wall time per episode beyond the episodes' own (overhead_ms_per_episode).
+// Also per configuration: the wall time per episode beyond the episodes' own (overhead_ms_per_episode), and the
+// episodes' own median wall time (episode_s), which says how fast the simulator ran in that process meanwhile.
 import { availableParallelism, loadavg } from "node:os";
 import { playOnQueue } from "../src/runner/queue/index.ts";
 import { runEpisodes, type EpisodeOutcome, type SimJob } from "../src/runner/rollout/index.ts";
@@ -40,6 +41,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
    * than episodes per minute do.
    */
   const overheadMs: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
+  /** The episodes' own wall time (s), timed where they ran: how fast the simulator ran in that process. */
+  const episodeS: Record<string, number[]> = { local1: [], local2: [], queue1: [], queue2: [] };
   const timed = async (key: string, k: number, play: () => Promise<EpisodeOutcome[]>, record: boolean) => {
     const t0 = performance.now();
     const outcomes = await play();
@@ -48,6 +51,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     (perMin[key] as number[]).push(episodes / (elapsed / 60_000));
     const played = outcomes.reduce((ms, o) => ms + 1000 * o.wall_s, 0) / k;
     (overheadMs[key] as number[]).push((elapsed - played) / (episodes / k));
+    (episodeS[key] as number[]).push(...outcomes.map((o) => o.wall_s));
   };
   try {
     for (const k of [1, 2] as const) {
@@ -82,6 +86,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     queue_over_local_1w: (m["queue1"] as number) / (m["local1"] as number),
     queue_over_local_2w: (m["queue2"] as number) / (m["local2"] as number),
     overhead_ms_per_episode: Object.fromEntries(Object.entries(overheadMs).map(([k, v]) => [k, median(v)])),
+    episode_s: Object.fromEntries(Object.entries(episodeS).map(([k, v]) => [k, median(v)])),
     runs: perMin,
     cpus: availableParallelism(),
     loadavg_1m: loadavg()[0],
