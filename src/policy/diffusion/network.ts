@@ -196,6 +196,12 @@ export class PolicyNetwork {
   cameraFeatureGraph(camera: CameraShape, n: number): GraphBuilder {
     const enc = this.observer.encoder;
     if (!enc) throw new DuetError("policy: no image encoder");
+    if (enc.frames !== 1) {
+      // the frozen observer's cache holds one feature vector per frame; a clip's features depend on the whole window
+      throw new DuetError(
+        `policy.encoder: a video encoder (frames = ${enc.frames}) cannot be frozen (duet train --observer-from caches per-frame features); train it jointly with the policy`,
+      );
+    }
     const g = new GraphBuilder();
     const x = g.input(imageInput(camera.name), [n, camera.height, camera.width, 3]);
     g.output(
