@@ -69,8 +69,8 @@ export async function playOnQueue<J extends EpisodeJob>(
         () =>
           reject(
             new DuetError(
-              `${url}: Redis answered nothing for ${ms / 1000} s (is redis-server running there?); run ${run}'s ` +
-                "finished results stay in Redis",
+              `${url}: Redis answered nothing for ${ms / 1000} s (is redis-server running there, and reachable from ` +
+                `here?); run ${run} stopped`,
             ),
           ),
         ms,
