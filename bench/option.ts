@@ -11,3 +11,9 @@ export function option<T>(name: string, value: string | undefined, parse: (v: st
     throw new DuetError(`--${name}: ${(e as Error).message}`);
   }
 }
+
+/** The value after `--name` in `args` (the raw argument list), else `fallback`. */
+export function argValue(args: readonly string[], name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : fallback;
+}

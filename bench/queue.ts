@@ -10,18 +10,11 @@ import { availableParallelism, loadavg } from "node:os";
 import { playOnQueue } from "../src/runner/queue/index.ts";
 import { runEpisodes, type EpisodeOutcome, type SimJob } from "../src/runner/rollout/index.ts";
 import { startRedis, startWorker, type WorkerProcess } from "../tests/runner/queue/redis-server.ts";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
+import { median } from "./median.ts";
+import { argValue } from "./option.ts";
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-  };
+  const opt = (name: string, dflt: string): string => argValue(args, name, dflt);
   const episodes = Number(opt("--episodes", "8"));
   const rounds = Number(opt("--rounds", "3"));
   const job: SimJob = {

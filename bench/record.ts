@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { Dataset, WindowSampler } from "../src/data/index.ts";
 import { recordEpisodes } from "../src/runner/record/index.ts";
 import { Rng } from "../src/core/index.ts";
+import { median } from "./median.ts";
+import { argValue } from "./option.ts";
 
 function du(dir: string): number {
   let total = 0;
@@ -19,17 +21,8 @@ function du(dir: string): number {
   return total;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 export async function run(args: string[]): Promise<Record<string, unknown>> {
-  const opt = (name: string, dflt: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-  };
+  const opt = (name: string, dflt: string): string => argValue(args, name, dflt);
   const episodes = Number(opt("--episodes", "4"));
   const rounds = Number(opt("--rounds", "3"));
   const scenario = opt("--scenario", "scenarios/bottle-cap.json");

@@ -2,14 +2,9 @@
 // the speed-up of 2 worker threads over 1. Usage: npm run bench -- sim [episodes=4]
 import { SceneCameras, SimEnv, createExpert, loadScenario } from "../src/sim/index.ts";
 import { runEpisodes } from "../src/runner/rollout/index.ts";
+import { median } from "./median.ts";
 
 const SCENARIO = "scenarios/bottle-cap.json";
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** One expert episode, timing physics (env.step without cameras) or everything (with cameras). */
 function episode(seed: number, cameras: boolean) {
