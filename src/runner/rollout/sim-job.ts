@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DuetError, decodePng, type Arm, type CameraFrame, type Observation } from "../../core/index.ts";
 import type { PolicyModel } from "../../policy/index.ts";
 import { createEnv, createExpert, scenarioPhrasings, type ScoredAs, type SimEnv } from "../../sim/index.ts";
-import { ByteTokenizer, InstructionTooLong } from "../../encoders/index.ts";
+import { checkInstruction } from "../deploy/instruction.ts";
 import { policyModel, resolveSimPolicy } from "../deploy/policy-ref.ts";
 import type { GoalSource, PolicyTuning, TrainedPolicy } from "../deploy/trained-policy.ts";
 import { LiveClient, liveStepHook } from "../replay/live.ts";
@@ -100,23 +100,10 @@ export async function checkJob(job: SimJob, flags: { replayDir?: string; framesD
   if (model === null) return;
   const language = model.config.language;
   if (language) {
-    const tokenizer = new ByteTokenizer(language.maxTokens);
+    const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
     const phrasings =
       job.instruction !== undefined ? [job.instruction] : scenarioPhrasings(env.scenario).map((t) => t.instruction);
-    for (const text of phrasings) {
-      try {
-        tokenizer.normalize(text);
-      } catch (e) {
-        const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
-        // a length limit is the trained model's: its text encoder has position embeddings for maxTokens tokens only
-        const fix =
-          e instanceof InstructionTooLong
-            ? `: the limit of ${job.policy}'s text encoder, fixed by its training (config.language.maxTokens); ` +
-              `shorten the instruction, or retrain with a larger policy.language.maxTokens (the default, 130, takes 128 bytes)`
-            : "";
-        throw new DuetError(`${where}: ${(e as Error).message}${fix}`);
-      }
-    }
+    for (const text of phrasings) checkInstruction(job.policy, language, text, where);
   }
   const policy = resolveSimPolicy(job.policy, env, job.tuning ? { tuning: job.tuning } : {}) as Partial<TrainedPolicy>;
   try {
