@@ -57,6 +57,14 @@ export function parseCompressedImage(msg: unknown): CompressedImageMsg | { probl
   return { stamp: headerStamp(msg), format, data };
 }
 
+/** std_msgs/String: its `data` (an instruction on the interface's instruction topic). */
+export function parseStringMessage(msg: unknown): { data: string } | { problems: string[] } {
+  if (!isObject(msg)) return { problems: [`expected a std_msgs/String object, received ${typeof msg}`] };
+  if (typeof msg.data !== "string")
+    return { problems: [`data: expected a string, received ${JSON.stringify(msg.data)}`] };
+  return { data: msg.data };
+}
+
 export function hasProblems<T>(r: T | { problems: string[] }): r is { problems: string[] } {
   return isObject(r) && Array.isArray((r as { problems?: unknown }).problems);
 }

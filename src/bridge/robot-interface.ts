@@ -122,6 +122,12 @@ export const robotInterfaceSchema = z
     stop_topic: z
       .strictObject({ topic: topicName, type: z.enum(["std_msgs/Bool", "std_msgs/Empty"]).default("std_msgs/Bool") })
       .optional(),
+    /**
+     * Language-conditioned policies: a `std_msgs/String` topic whose messages set the task of the NEXT episode (the
+     * episode in progress keeps its instruction; see src/runner/deploy/controller.ts). Subscribed only while a policy
+     * that reads instructions runs. Optional: `duet deploy --instruction` gives the first episode's task without it.
+     */
+    instruction_topic: z.strictObject({ topic: topicName }).optional(),
     connection: z
       .strictObject({
         /** Websocket ping period (ms); a missing pong for 2 periods closes the link. */

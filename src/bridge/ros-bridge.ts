@@ -7,7 +7,13 @@ import type { Clock } from "./clock.ts";
 import { buildCommand, commandTopic, isStamped, type OutgoingCommand } from "./command-messages.ts";
 import { decodeImage } from "./image.ts";
 import { JointStateMap, slotJointNames } from "./joint-map.ts";
-import { hasProblems, parseCompressedImage, parseJointState, type CompressedImageMsg } from "./messages.ts";
+import {
+  hasProblems,
+  parseCompressedImage,
+  parseJointState,
+  parseStringMessage,
+  type CompressedImageMsg,
+} from "./messages.ts";
 import type { RobotInterface } from "./robot-interface.ts";
 import { createRosLink, type RosLink } from "./ros-link.ts";
 
@@ -46,6 +52,12 @@ export interface RobotBridge {
   on(event: "up", fn: (epoch: number) => void): void;
   on(event: "down", fn: (epoch: number, reason: string) => void): void;
   on(event: "stop", fn: (source: string) => void): void;
+  /**
+   * Each message on the interface's `instruction_topic` (std_msgs/String: its text, and the topic). The topic is
+   * subscribed when the first such listener is added, so only a bridge whose policy reads instructions listens; a
+   * bridge without the field never calls it.
+   */
+  on(event: "instruction", fn: (text: string, topic: string) => void): void;
   on(event: "log", fn: (line: string) => void): void;
   start(): void;
   close(): void;
@@ -91,6 +103,7 @@ export class RosBridge implements RobotBridge {
   private ringIndex = 0;
   private readonly startedAt: number;
   private readonly stopFns: ((source: string) => void)[] = [];
+  private readonly instructionFns: ((text: string, topic: string) => void)[] = [];
   private readonly logFns: ((line: string) => void)[] = [];
   private readonly lastLogged = new Map<string, number>();
   private readonly periodS: number;
@@ -159,11 +172,29 @@ export class RosBridge implements RobotBridge {
   on(event: "up", fn: (epoch: number) => void): void;
   on(event: "down", fn: (epoch: number, reason: string) => void): void;
   on(event: "stop", fn: (source: string) => void): void;
+  on(event: "instruction", fn: (text: string, topic: string) => void): void;
   on(event: "log", fn: (line: string) => void): void;
-  on(event: "up" | "down" | "stop" | "log", fn: never): void {
+  on(event: "up" | "down" | "stop" | "instruction" | "log", fn: never): void {
     if (event === "stop") this.stopFns.push(fn);
-    else if (event === "log") this.logFns.push(fn);
+    else if (event === "instruction") {
+      if (this.instructionFns.push(fn) === 1) this.subscribeInstructions();
+    } else if (event === "log") this.logFns.push(fn);
     else this.link.on(event as "up", fn);
+  }
+
+  /** The instruction topic (std_msgs/String), if the interface has one; a message that is not one is logged. */
+  private subscribeInstructions(): void {
+    const topic = this.spec.instruction_topic?.topic;
+    if (topic === undefined) return;
+    this.link.subscribe(topic, "std_msgs/String", { queueLength: 1 }, (msg) => {
+      const m = parseStringMessage(msg);
+      if (hasProblems(m)) {
+        this.stats.badMessages++;
+        this.log(`${topic}: String ignored: ${m.problems.join("; ")}`);
+        return;
+      }
+      for (const fn of this.instructionFns) fn(m.data, topic);
+    });
   }
 
   /** Log a line; the same line at most once per second (a flood of bad messages stays readable). */

@@ -22,6 +22,7 @@ interface DeployArgs {
   dryRun?: boolean;
   actionSteps?: number;
   allowUnfinished?: boolean;
+  instruction?: string;
 }
 
 /**
@@ -58,9 +59,12 @@ function parseUrl(url: string): string {
 export async function deploy(args: DeployArgs): Promise<void> {
   const url = parseUrl(args.url);
   const ri = loadRobotInterface(args.robotInterface);
-  const { policy, ...horizons } = await resolveDeployPolicy(args.policy, ri, {
+  // refused here, before connecting: a policy that cannot run through the interface, or a language-conditioned one
+  // without an instruction (neither --instruction nor instruction_topic), or --instruction for one that reads none
+  const { policy, ...settings } = await resolveDeployPolicy(args.policy, ri, {
     ...(args.actionSteps !== undefined && { actionSteps: args.actionSteps }),
     ...(args.allowUnfinished === true && { allowUnfinished: true }),
+    ...(args.instruction !== undefined && { instruction: args.instruction }),
   });
   const clock = createClock();
   const bridge = createRosBridge(ri.spec, url, clock);
@@ -72,7 +76,7 @@ export async function deploy(args: DeployArgs): Promise<void> {
   bridge.on("log", print);
   const controller = new DeployController({
     policy,
-    ...horizons,
+    ...settings,
     bridge,
     safety,
     clock,
@@ -96,6 +100,12 @@ export async function deploy(args: DeployArgs): Promise<void> {
   print(
     `deploy ${args.policy} → ${url} (${ri.spec.name}, ${ri.spec.control_hz} Hz${args.dryRun ? ", DRY RUN: nothing is published" : ""}); keys: s/space stop, r resume, q quit`,
   );
+  const instructionTopic = ri.spec.instruction_topic?.topic;
+  if (instructionTopic !== undefined && settings.language === undefined)
+    print(
+      `${ri.file}: instruction_topic ${instructionTopic} is not read: ${args.policy} reads no instruction (only a ` +
+        "language-conditioned model does)",
+    );
   const unstamped = unstampedFields(ri.spec);
   if (unstamped.length > 0)
     print(
@@ -142,6 +152,7 @@ export function registerDeploy(program: Command): void {
     details:
       "Reads joint states and cameras as the robot-interface file says, commands joint targets at the\n" +
       "interface's rate, and holds on stale or bad inputs. Stop with Ctrl-C or a message on /duet/stop.\n" +
+      "A language-conditioned model is told its task with --instruction and/or the interface's instruction topic.\n" +
       "Guide: docs/deploy.md.",
     example:
       "duet deploy --robot-interface robot-interfaces/panda-pair-ros1.json --policy hold --url ws://localhost:9090 --dry-run",
@@ -156,6 +167,10 @@ export function registerDeploy(program: Command): void {
       intArg(1),
     )
     .option("--allow-unfinished", "run a model exported before its training's last step (refused by default)")
+    .option(
+      "--instruction <text>",
+      "language-conditioned models (e.g. models/multi-task-unet): the first episode's task, checked against the model's text encoder; later episodes' come from the interface's instruction_topic (std_msgs/String, applied at the next resume after an operator stop). Such a model without either is refused; other policies refuse the flag",
+    )
     .action(async (opts: DeployArgs) => {
       await deploy(opts);
     });

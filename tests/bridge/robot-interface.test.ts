@@ -77,6 +77,35 @@ describe("robot-interface files", () => {
     expect((err as Error).message).toContain(file);
   });
 
+  it("instruction_topic: optional, a ROS name and nothing else, an error naming the file and the field", () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
+    const j = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros1.json", "utf8")) as Record<string, any>;
+    j.robot = resolve("robots/panda-pair.json");
+    expect(j.instruction_topic).toEqual({ topic: "/duet/instruction" });
+    delete j.instruction_topic;
+    const none = join(dir, "none.json");
+    writeFileSync(none, JSON.stringify(j));
+    expect(loadRobotInterface(none).spec.instruction_topic).toBeUndefined();
+    j.instruction_topic = { topic: "duet instruction", type: "std_msgs/String" };
+    const bad = join(dir, "bad-instruction.json");
+    writeFileSync(bad, JSON.stringify(j));
+    let err: unknown;
+    try {
+      loadRobotInterface(bad);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ValidationError).issues.map((i) => i.path).sort()).toEqual([
+      "instruction_topic",
+      "instruction_topic.topic",
+    ]);
+    expect((err as Error).message).toContain(bad);
+    expect((err as Error).message).toContain(
+      '  - instruction_topic.topic: expected a ROS name such as /joint_states, received "duet instruction"\n' +
+        "  - instruction_topic: expected no unknown keys (found type), received extra keys",
+    );
+  });
+
   it("names a duplicate joint and where it was first used", () => {
     const dir = mkdtempSync(join(tmpdir(), "duet-ri-"));
     const j = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros2.json", "utf8")) as Record<string, any>;

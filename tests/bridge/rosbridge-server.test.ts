@@ -66,6 +66,28 @@ describe("rosbridge test server", () => {
     sub.ws.close();
   });
 
+  it("std_msgs/String as rosbridge 0.11.17 did: a missing data arrives empty, a number is dropped silently", async () => {
+    server = await RosbridgeTestServer.start({ rosVersion: 1 });
+    const heard: unknown[] = [];
+    server.onTopic("/duet/instruction", (m) => heard.push(m));
+    const pub = await client(server.url);
+    const sub = await client(server.url);
+    sub.ws.send(JSON.stringify({ op: "subscribe", topic: "/duet/instruction", type: "std_msgs/String" }));
+    pub.ws.send(JSON.stringify({ op: "advertise", topic: "/duet/instruction", type: "std_msgs/String" }));
+    for (const msg of [{ data: "unscrew the cap" }, { data: 5 }, {}])
+      pub.ws.send(JSON.stringify({ op: "publish", topic: "/duet/instruction", msg }));
+    await waitFor("two messages delivered", () => sub.inbox.length === 2, 2000);
+    const want = [{ data: "unscrew the cap" }, { data: "" }];
+    expect(sub.inbox).toEqual(want.map((msg) => ({ op: "publish", topic: "/duet/instruction", msg })));
+    expect(heard).toEqual(want);
+    expect(pub.inbox).toEqual([]);
+    expect(server.log).toEqual([
+      "[client 1] publish /duet/instruction (std_msgs/String): data must be string — dropped",
+    ]);
+    pub.ws.close();
+    sub.ws.close();
+  });
+
   it("throttles subscriptions by throttle_rate and answers ROS 2 action goals", async () => {
     server = await RosbridgeTestServer.start({ rosVersion: 2 });
     const c = await client(server.url);

@@ -5,7 +5,8 @@
 //   - ops: advertise / unadvertise / publish / subscribe (throttle_rate, queue_length) / unsubscribe / call_service →
 //     service_response / send_action_goal → action_result (ROS 2 actions) / cancel_action_goal;
 //   - a publish that fails (unknown topic type, message that does not fit its type) is DROPPED SILENTLY: the error goes
-//     only to the server's own log (`log`), never to the client;
+//     only to the server's own log (`log`), never to the client; fields a message leaves out get their defaults
+//     (std_msgs/String: `{}` arrives as `{"data": ""}`, a number as `data` is dropped: both observed on 0.11.17);
 //   - a bare JSON number as a frame kills a ROS 1 connection (rosbridge 1.x crashes on `msg.get` of an int); ROS 2
 //     servers log it;
 //   - a publish only reaches subscribers of other clients and server-side listeners; nothing is queued for clients
@@ -87,8 +88,16 @@ const validators: Record<string, Validator> = {
       ? trajectoryProblem((m.goal as Record<string, unknown>).trajectory)
       : "goal missing",
   "std_msgs/Bool": (m) => (typeof m.data === "boolean" ? undefined : "data must be bool"),
+  // an instruction on the interface's instruction topic: a non-string `data` is refused (a missing one: see defaults)
+  "std_msgs/String": (m) => (typeof m.data === "string" ? undefined : "data must be string"),
   "std_msgs/Empty": () => undefined,
 };
+
+/**
+ * Fields rosbridge fills in when a published message leaves them out (message conversion starts from the type's
+ * default instance): observed on rosbridge 0.11.17, `{}` published as std_msgs/String arrives as `{"data": ""}`.
+ */
+const defaults: Record<string, Record<string, unknown>> = { "std_msgs/String": { data: "" } };
 
 /** Options of the test server. */
 export interface ServerOptions {
@@ -388,12 +397,12 @@ export class RosbridgeTestServer {
       this.log.push(`[client ${c.id}] publish ${topic}: message is not an object`);
       return;
     }
-    const problem = validators[type]?.(msg as Record<string, unknown>);
+    const rec = { ...defaults[type], ...(msg as Record<string, unknown>) };
+    const problem = validators[type]?.(rec);
     if (problem !== undefined) {
       this.log.push(`[client ${c.id}] publish ${topic} (${type}): ${problem} — dropped`);
       return;
     }
-    const rec = msg as Record<string, unknown>;
     this.received.push({ topic, type, msg: rec, at: performance.now(), sentAt, client: c.id });
     if (!ad.connected) {
       if (this.replayFirstSecond && performance.now() - ad.at < 1000) ad.replay.push(rec);

@@ -8,7 +8,11 @@
 //   - controllers: listen on the interface's command topics (JointTrajectory / Float64MultiArray, or ROS 2
 //     FollowJointTrajectory goals) and keep the latest target per slot, mapped by joint name; a stamped trajectory
 //     whose stamp + time_from_start has passed on arrival (the robot's wall clock, `wallS`) is not executed, as ROS
-//     trajectory controllers do (counted in `expired`).
+//     trajectory controllers do (counted in `expired`);
+//   - the cell's episode manager (`hearInstructions`): subscribed to the interface's instruction topic like any ROS
+//     node, it sets the sim's task to each instruction it hears (std_msgs/String) — of the episode in progress while
+//     no command has arrived yet (the same episode, rebuilt from its seed with the new task: nothing has moved), else
+//     of the next one — so the sim asks and scores what duet was told, through the same server.
 // Time is the driver's (./lockstep.ts): `step()` advances the physics one control period with the latest targets,
 // like position controllers holding their last command for one period. Before the first command of an episode the
 // arms stand still and the sim does not advance (a robot waiting at its start pose).
@@ -31,18 +35,25 @@ export class SimBackedRobot {
   readonly applied: Float64Array[] = [];
   /** Stamped commands that arrived after their stamp + time_from_start (not executed). */
   expired = 0;
+  /** Instructions heard on the instruction topic, in order. */
+  readonly instructions: string[] = [];
   private observation: Observation | undefined;
   private commanded = false;
+  private seed = 0;
+  private sim: SimEnv;
+  /** The env of the next episode, when an instruction came after this one's first command. */
+  private nextEnv: SimEnv | undefined;
   private readonly names: string[];
   private readonly slotOf: Map<string, number>;
 
   constructor(
     private readonly server: RosbridgeTestServer,
     private readonly spec: RobotInterface,
-    readonly env: SimEnv,
+    env: SimEnv,
     /** The robot's wall clock (s since the epoch), which stamped commands are judged by. */
     private readonly wallS: () => number = () => Date.now() / 1000,
   ) {
+    this.sim = env;
     this.names = slotJointNames(spec);
     this.slotOf = new Map(this.names.map((n, i) => [n, i]));
     for (const name of Object.keys(spec.cameras))
@@ -55,9 +66,34 @@ export class SimBackedRobot {
     }
   }
 
-  /** Start an episode: reset the env with `seed`; no command yet, so the sim waits. */
+  /** The sim of the current episode. */
+  get env(): SimEnv {
+    return this.sim;
+  }
+
+  /**
+   * Listen on `topic` (std_msgs/String) as the cell's episode manager; `envFor(text)` is the sim that asks and scores
+   * that instruction (e.g. createEnv(scenario, { instruction: text })). See the header.
+   */
+  hearInstructions(topic: string, envFor: (instruction: string) => SimEnv): void {
+    this.server.onTopic(topic, (m) => {
+      const text = m.data as string; // the server refuses a std_msgs/String without a string
+      this.instructions.push(text);
+      const env = envFor(text);
+      if (this.commanded) this.nextEnv = env;
+      else {
+        this.sim = env;
+        if (this.observation) this.observation = env.reset(this.seed);
+      }
+    });
+  }
+
+  /** Start an episode: reset the env with `seed` (a new one if an instruction came); no command yet, so the sim waits. */
   reset(seed: number): Observation {
-    this.observation = this.env.reset(seed);
+    if (this.nextEnv) this.sim = this.nextEnv;
+    this.nextEnv = undefined;
+    this.seed = seed;
+    this.observation = this.sim.reset(seed);
     this.commanded = false;
     this.applied.length = 0;
     return this.observation;
@@ -71,7 +107,7 @@ export class SimBackedRobot {
   /** One control period with the latest targets; null while no command has arrived (the sim does not advance). */
   step(): StepResult | null {
     if (!this.commanded) return null;
-    const r = this.env.step(this.targets);
+    const r = this.sim.step(this.targets);
     this.applied.push(Float64Array.from(this.targets));
     this.observation = r.observation;
     return r;

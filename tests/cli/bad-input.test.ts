@@ -86,6 +86,11 @@ beforeAll(async () => {
   const noRobot = JSON.parse(readFileSync("scenarios/bottle-cap.json", "utf8")) as { robot: string };
   noRobot.robot = "robots/no-such-robot.json";
   writeFileSync(at("no-robot.json"), JSON.stringify(noRobot));
+  // the shipped ROS 1 interface without its instruction topic
+  const noTopic = JSON.parse(readFileSync("robot-interfaces/panda-pair-ros1.json", "utf8")) as Record<string, unknown>;
+  noTopic.robot = resolve("robots/panda-pair.json");
+  delete noTopic.instruction_topic;
+  writeFileSync(at("no-instruction-topic.json"), JSON.stringify(noTopic));
   mkdirSync(at("unrelated"));
   writeFileSync(at("unrelated", "notes.txt"), "mine\n");
   mkdirSync(at("empty"));
@@ -356,6 +361,42 @@ const cases: Case[] = [
     status: 0,
     message:
       /cannot connect to ws:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED\) \(attempt 1\); retrying in 200 ms, then every 5 s at most, until it answers — is rosbridge running there\? Ctrl-C stops\nclosed: quit \(SIGINT\); never connected to ws:\/\/127\.0\.0\.1:9, so nothing was sent/,
+  },
+  // issue 38, item 5: a language-conditioned policy on a robot, refused before connecting (nothing listens at --url)
+  {
+    name: "[38.5] deploy, a language-conditioned model with neither --instruction nor an instruction topic",
+    args: () => [
+      ...["deploy", "--robot-interface", at("no-instruction-topic.json"), "--policy", "models/multi-task-unet"],
+      ...["--url", "ws://127.0.0.1:9"],
+    ],
+    status: 1,
+    message:
+      /models\/multi-task-unet is language-conditioned \(config\.language\): it is not run without an instruction\. Give the first episode's task with --instruction "TEXT", or add "instruction_topic": \{"topic": "\/duet\/instruction"\} to .*no-instruction-topic\.json/,
+  },
+  {
+    name: "[38.5] deploy --instruction longer than the model's text encoder takes",
+    args: () => [
+      ...["deploy", "--robot-interface", "robot-interfaces/panda-pair-ros1.json", "--policy", "models/multi-task-unet"],
+      ...[
+        "--url",
+        "ws://127.0.0.1:9",
+        "--instruction",
+        "hold the bottle in your left hand and unscrew the cap very slowly",
+      ],
+    ],
+    status: 1,
+    message:
+      '--instruction: instruction "hold the bottle in your left hand and..." is 65 UTF-8 bytes; the text encoder ' +
+      "takes at most 62 (maxTokens 64, BOS and EOS included): the limit of models/multi-task-unet's text encoder",
+  },
+  {
+    name: "[38.5] deploy --instruction to a model that reads none",
+    args: () => [
+      ...["deploy", "--robot-interface", "robot-interfaces/panda-pair-ros1.json", "--policy", "models/bottle-cap-unet"],
+      ...["--url", "ws://127.0.0.1:9", "--instruction", "unscrew the cap"],
+    ],
+    status: 1,
+    message: "--instruction: models/bottle-cap-unet does not read instructions (its policy.language is null",
   },
   // issue 40: the queue and merging
   {

@@ -16,8 +16,12 @@
 //             sending and holding every other tick).
 // States: starting → running ⇄ hold (watchdog, or rejected commands) · disconnected (link down) · stopped
 // (operator) · closed.
+// Episodes (language-conditioned policies): from `start`, or a `resume` after an operator stop, to the next stop. The
+// episode's instruction goes on every observation; a language policy does not leave `starting` until it has one; an
+// instruction arriving mid-episode applies from the next resume, which resets the policy (./episode-instructions.ts).
 import { ACTION_DIM, type ActionChunk, type Observation, type Policy } from "../../core/index.ts";
 import type { Clock, ObserveResult, RobotBridge, SafetyLayer } from "../../bridge/index.ts";
+import { EpisodeInstructions, type DeployLanguage } from "./episode-instructions.ts";
 
 export type DeployState = "starting" | "running" | "hold" | "disconnected" | "stopped" | "closed";
 
@@ -37,8 +41,10 @@ export interface DeployOptions {
   maxCommandAgeMs?: number;
   /** Compute and log commands without publishing (default false). */
   dryRun?: boolean;
-  /** One line per event (stop, hold, limits, reconnect, dry-run commands). */
+  /** One line per event (stop, hold, limits, reconnect, dry-run commands, instructions). */
   log: (line: string) => void;
+  /** A language-conditioned policy's instructions (./episode-instructions.ts). Absent: the policy reads none. */
+  language?: DeployLanguage;
 }
 
 /** What the status line shows. */
@@ -85,7 +91,7 @@ function quantile(sorted: number[], q: number): number {
 
 /** Runs a policy on a robot at the bridge's control rate. */
 export class DeployController {
-  private readonly o: Required<Omit<DeployOptions, "maxCommandAgeMs">> & { maxCommandAgeMs: number };
+  private readonly o: Required<Omit<DeployOptions, "maxCommandAgeMs" | "language">> & { maxCommandAgeMs: number };
   private state: DeployState = "starting";
   private reason = "";
   private history: Observation[] = [];
@@ -121,6 +127,10 @@ export class DeployController {
   private downNoticedAt = NaN;
   private readonly periodMs: number;
   private readonly statusFns: ((s: DeployStatus) => void)[] = [];
+  /** A language-conditioned policy's episode instructions; null for the others. */
+  private readonly instructions: EpisodeInstructions | null;
+  /** The seed `start` was given: episode k (from 1) resets the policy with seed + k − 1. */
+  private seed = 0;
 
   constructor(options: DeployOptions) {
     this.o = {
@@ -136,6 +146,12 @@ export class DeployController {
     bridge.on("down", (epoch, why) => this.onDown(epoch, why));
     bridge.on("up", (epoch) => this.o.log(`connected (epoch ${epoch}); waiting for fresh observations`));
     bridge.on("stop", (source) => this.stop(`operator stop (${source})`));
+    const { language } = options;
+    this.instructions = language ? new EpisodeInstructions(language, options.log) : null;
+    if (this.instructions) {
+      const instructions = this.instructions;
+      bridge.on("instruction", (text, topic) => instructions.receive(text, topic));
+    }
   }
 
   /** Called after every tick with the current status. */
@@ -161,7 +177,9 @@ export class DeployController {
 
   /** Start the bridge and the loop. */
   start(seed = 0): void {
+    this.seed = seed;
     this.o.policy.reset(seed);
+    this.instructions?.started();
     this.o.safety.reset();
     this.o.bridge.start();
     this.nextTickAt = this.o.clock.now();
@@ -174,9 +192,11 @@ export class DeployController {
     this.enter("stopped", reason);
   }
 
-  /** Resume after an operator stop; ramps from the measured pose. */
+  /** Resume after an operator stop: a new episode (with the next instruction, if one came); ramps from the measured pose. */
   resume(): void {
     if (this.state !== "stopped") return;
+    const i = this.instructions;
+    if (i?.begin() === true) this.o.policy.reset(this.seed + i.count - 1);
     this.enter("starting", "resumed by operator");
   }
 
@@ -292,7 +312,16 @@ export class DeployController {
     this.lastInputAt = r.newestInputAt;
     this.ages.joint = r.jointAgeMs;
     this.ages.camera = r.cameraAgeMs;
-    if (!commanding) this.enter("running", `observations fresh on epoch ${r.epoch}`);
+    if (!commanding) {
+      const waiting = this.instructions?.waiting;
+      if (waiting !== undefined) {
+        this.enter("starting", waiting);
+        return;
+      }
+      this.enter("running", `observations fresh on epoch ${r.epoch}`);
+    }
+    const instruction = this.instructions?.current;
+    if (instruction !== undefined) r.observation.instruction = instruction;
     this.history.push(r.observation);
     if (this.history.length > this.o.obsSteps) this.history.shift();
     while (this.history.length < this.o.obsSteps) this.history.unshift(this.history[0] as Observation);

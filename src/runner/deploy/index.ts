@@ -2,6 +2,7 @@
 // the one resolver from a `--policy` reference to a policy (for a robot or the simulator).
 export { DeployController } from "./controller.ts";
 export type { DeployOptions, DeployState, DeployStatus } from "./controller.ts";
+export type { DeployLanguage } from "./episode-instructions.ts";
 export { HoldPolicy } from "./hold-policy.ts";
 export { interfaceEdits, policyHelp, policyModel, resolveDeployPolicy, resolveSimPolicy } from "./policy-ref.ts";
 export type { DeployPolicy, DeployPolicyOptions, PolicyTarget, SimPolicyOptions } from "./policy-ref.ts";

@@ -8,7 +8,9 @@ import { ACTION_DIM, DuetError, type Arm, type Policy } from "../../core/index.t
 import type { LoadedRobotInterface } from "../../bridge/index.ts";
 import { loadPolicy, readPolicyModel, type PolicyModel } from "../../policy/index.ts";
 import { createExpert, type SimEnv } from "../../sim/index.ts";
+import type { DeployLanguage } from "./episode-instructions.ts";
 import { HoldPolicy } from "./hold-policy.ts";
+import { checkInstruction } from "./instruction.ts";
 import { ReplayPolicy } from "./replay-policy.ts";
 import { trainedPolicy, type Closable, type GoalSource, type PolicyTuning } from "./trained-policy.ts";
 
@@ -25,11 +27,15 @@ export interface SimPolicyOptions {
   goals?: GoalSource;
 }
 
-/** A policy ready for the deploy loop: To (observations it wants) and Ta (steps run per chunk), where it has them. */
+/**
+ * A policy ready for the deploy loop: To (observations it wants) and Ta (steps run per chunk), where it has them, and
+ * for a language-conditioned policy where its instructions come from.
+ */
 export interface DeployPolicy {
   policy: Policy;
   obsSteps?: number;
   actionSteps?: number;
+  language?: DeployLanguage;
 }
 
 /** Run-time choices from the command line. */
@@ -38,6 +44,11 @@ export interface DeployPolicyOptions {
   actionSteps?: number;
   /** Run a model exported before its run's last step (model.json provenance.unfinished). Default false: refused. */
   allowUnfinished?: boolean;
+  /**
+   * The first episode's instruction (`--instruction`), for a language-conditioned model only: refused for any other
+   * policy, and checked against the model's text encoder. Later episodes' come from the interface's instruction topic.
+   */
+  instruction?: string;
 }
 
 interface PolicyKind {
@@ -115,6 +126,7 @@ async function robotModel(dir: string, ri: LoadedRobotInterface, options: Deploy
     throw new DuetError(
       `--action-steps ${options.actionSteps}: ${dir} plans chunks of ${model.config.predSteps} steps (config.predSteps)`,
     );
+  const language = robotLanguage(dir, model, ri, options.instruction);
   const { width, height } = ri.spec.image_size;
   const policy = await loadPolicy(dir, {
     expect: {
@@ -126,7 +138,52 @@ async function robotModel(dir: string, ri: LoadedRobotInterface, options: Deploy
       audio: false,
     },
   });
-  return { policy, obsSteps: policy.historySteps, actionSteps: options.actionSteps ?? policy.actionHorizon };
+  return {
+    policy,
+    obsSteps: policy.historySteps,
+    actionSteps: options.actionSteps ?? policy.actionHorizon,
+    ...(language && { language }),
+  };
+}
+
+/**
+ * Where a model's instructions come from on the robot, refused before anything moves: `--instruction` for a model
+ * that reads none (it would do its one task whatever the text said), a language-conditioned model with neither
+ * `--instruction` nor the interface's `instruction_topic` (it has no task), and a text its encoder cannot take.
+ * Undefined for a model that reads no instruction.
+ */
+function robotLanguage(
+  dir: string,
+  model: PolicyModel,
+  ri: LoadedRobotInterface,
+  instruction: string | undefined,
+): DeployLanguage | undefined {
+  const { language } = model.config;
+  if (language === null) {
+    if (instruction !== undefined) refuseInstruction(dir, "its policy.language is null: it was trained without them");
+    return undefined;
+  }
+  const topic = ri.spec.instruction_topic?.topic;
+  if (instruction === undefined && topic === undefined)
+    throw new DuetError(
+      `${dir} is language-conditioned (config.language): it is not run without an instruction. Give the first ` +
+        `episode's task with --instruction "TEXT", or add "instruction_topic": {"topic": "/duet/instruction"} to ` +
+        `${ri.file} and publish the task there as a std_msgs/String (each message sets the task of the next episode)`,
+    );
+  const check = (text: string, where: string): string => checkInstruction(dir, language, text, where);
+  return {
+    check,
+    ...(instruction !== undefined && { first: check(instruction, "--instruction") }),
+    ...(topic !== undefined && { topic }),
+  };
+}
+
+/** `--instruction` given to a policy that reads none: refused, saying why (`why`) and what to do. */
+function refuseInstruction(ref: string, why: string): never {
+  throw new DuetError(
+    `--instruction: ${ref} does not read instructions (${why}); leave --instruction out, or run a ` +
+      "language-conditioned model (e.g. models/multi-task-unet)",
+  );
 }
 
 const kinds: PolicyKind[] = [
@@ -194,5 +251,8 @@ export async function resolveDeployPolicy(
   robot: LoadedRobotInterface,
   options: DeployPolicyOptions = {},
 ): Promise<DeployPolicy> {
-  return (kindOf(ref, "robot").robot as NonNullable<PolicyKind["robot"]>)(ref, robot, options);
+  const kind = kindOf(ref, "robot");
+  if (options.instruction !== undefined && kind.model === undefined)
+    refuseInstruction(ref, "only a trained language-conditioned model reads one");
+  return (kind.robot as NonNullable<PolicyKind["robot"]>)(ref, robot, options);
 }

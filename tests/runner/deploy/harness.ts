@@ -10,7 +10,7 @@ import {
   type RobotInterface,
   type RosBridge,
 } from "../../../src/bridge/index.ts";
-import { DeployController } from "../../../src/runner/deploy/index.ts";
+import { DeployController, type DeployLanguage } from "../../../src/runner/deploy/index.ts";
 import { RosbridgeTestServer, type ServerOptions } from "../../bridge/rosbridge-server.ts";
 import { SimRobot, homePose, type SimRobotOptions } from "../../bridge/sim-robot.ts";
 
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   actionSteps?: number;
   /** Test-server behaviour (late subscription). */
   server?: Omit<ServerOptions, "rosVersion" | "port">;
+  /** A language-conditioned policy's instructions (the deploy loop's `language`). */
+  language?: DeployLanguage;
 }
 
 export async function startHarness(policy: Policy, options: HarnessOptions = {}): Promise<Harness> {
@@ -84,6 +86,7 @@ export async function startHarness(policy: Policy, options: HarnessOptions = {})
     maxCommandAgeMs: spec.max_age_ms.joint_states,
     dryRun: options.dryRun ?? false,
     ...(options.actionSteps !== undefined && { actionSteps: options.actionSteps }),
+    ...(options.language && { language: options.language }),
     log,
   });
   const h: Harness = {

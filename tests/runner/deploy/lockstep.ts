@@ -27,7 +27,7 @@ import {
   type LoadedRobotInterface,
   type RosBridge,
 } from "../../../src/bridge/index.ts";
-import { DeployController } from "../../../src/runner/deploy/index.ts";
+import { DeployController, type DeployLanguage } from "../../../src/runner/deploy/index.ts";
 import type { RosSource } from "../../../src/runner/record/index.ts";
 import type { LockstepClock } from "../../bridge/lockstep-clock.ts";
 import type { RosbridgeTestServer } from "../../bridge/rosbridge-server.ts";
@@ -67,6 +67,18 @@ export interface RecorderSide {
   tapMessages(): number;
 }
 
+/** What else an episode of the rig does. */
+export interface EpisodeOptions {
+  /** A recorder records the episode (its ticks fall half a period after the controller's) and commits it. */
+  rec?: RecorderSide;
+  /** A language-conditioned policy's instructions, as `duet deploy` gives them (resolveDeployPolicy's `language`). */
+  language?: DeployLanguage;
+  /** Once the controller is connected and has its first observation, before its first tick (e.g. publish a message). */
+  afterConnect?: () => Promise<void>;
+  /** End the episode after the first step for which this holds (default: when the env says done). */
+  until?: (r: StepResult) => boolean;
+}
+
 /** One episode through the bridge. */
 export interface BridgeEpisode {
   seed: number;
@@ -74,6 +86,9 @@ export interface BridgeEpisode {
   /** Control steps the sim took. */
   steps: number;
   holder: string;
+  /** The instruction the sim's episode asked (its info.instruction; "" in a single-task scenario) and the hand named. */
+  instruction: string;
+  namedHand: string;
   turns: number;
   /** Commands the controller sent, and commands the safety layer clamped (with the clamped slots). */
   commandsSent: number;
@@ -150,10 +165,11 @@ export class LockstepRig {
   }
 
   /**
-   * One episode of `policy` (which must act on the robot's env) from `seed`. With `rec`, the recorder records it
-   * (its ticks fall half a period after the controller's) and commits it with the env's success.
+   * One episode of `policy` (which must act on the robot's env) from `seed`. With `options.rec`, the recorder records
+   * it and commits it with the env's success.
    */
-  async runEpisode(policy: TracedPolicy, seed: number, rec?: RecorderSide): Promise<BridgeEpisode> {
+  async runEpisode(policy: TracedPolicy, seed: number, options: EpisodeOptions = {}): Promise<BridgeEpisode> {
+    const { rec, language, afterConnect, until: stop } = options;
     const { ri, robot, clock } = this.o;
     const spec = ri.spec;
     const P = this.periodMs;
@@ -177,6 +193,7 @@ export class LockstepRig {
       maxCommandAgeMs: spec.max_age_ms.joint_states,
       ...(this.o.obsSteps !== undefined && { obsSteps: this.o.obsSteps }),
       ...(this.o.actionSteps !== undefined && { actionSteps: this.o.actionSteps }),
+      ...(language && { language }),
       log,
     });
     let ticks = 0;
@@ -191,6 +208,7 @@ export class LockstepRig {
     let ticksWithoutCommand = 0;
     try {
       await this.primeSubscriptions(clients);
+      await afterConnect?.();
       const maxPeriods = Math.round(robot.env.scenario.time_limit_s * spec.control_hz) + 5;
       for (let k = 0; ; k++) {
         if (k > maxPeriods) throw new Error(`seed ${seed}: the env did not finish within ${maxPeriods} periods`);
@@ -200,7 +218,7 @@ export class LockstepRig {
           throw new Error(`recorder did not start: ${rec.source.status.reason}`);
         const r = robot.step(); // 2. one period with the latest targets
         if (r) last = r;
-        if (r?.done) break;
+        if (r && (r.done || stop?.(r) === true)) break;
         await this.publish(clients); // 3. o[k] to every client
         const sentBefore = controller.status.commandsSent;
         const ticksBefore = ticks;
@@ -244,6 +262,8 @@ export class LockstepRig {
       success: last?.success ?? false,
       steps: robot.applied.length,
       holder: String(last?.info.holder ?? "none"),
+      instruction: String(last?.info.instruction ?? ""),
+      namedHand: String(last?.info.named_hand ?? "any"),
       turns: Number(last?.info.turns ?? 0),
       commandsSent: s.commandsSent,
       clamped: s.clamped,

@@ -107,6 +107,45 @@ describe("duet deploy --policy", () => {
     );
   });
 
+  it("a language-conditioned model: its instructions from --instruction and the interface's instruction topic", async () => {
+    const model = "models/multi-task-unet";
+    const left = "hold the bottle in your left hand and unscrew the cap";
+    // the shipped interfaces have an instruction topic; --instruction, normalized as the encoder reads it, is the first
+    const viaFlag = (await resolveDeployPolicy(model, ROS2, { instruction: `  ${left.replace(/ /g, "  ")} ` }))
+      .language;
+    expect(viaFlag && { first: viaFlag.first, topic: viaFlag.topic }).toEqual({
+      first: left,
+      topic: "/duet/instruction",
+    });
+    expect(viaFlag?.check(` ${left}`, "/duet/instruction")).toBe(left);
+    const { instruction_topic: _none, ...noTopic } = ROS2.spec;
+    const bare = { ...ROS2, spec: noTopic };
+    expect((await resolveDeployPolicy(model, bare, { instruction: left })).language?.topic).toBeUndefined();
+    // refused before loading: neither; a text the encoder cannot take; --instruction for a policy that reads none
+    await expect(resolveDeployPolicy(model, bare)).rejects.toThrow(
+      "models/multi-task-unet is language-conditioned (config.language): it is not run without an instruction. Give " +
+        'the first episode\'s task with --instruction "TEXT", or add "instruction_topic": {"topic": "/duet/instruction"} ' +
+        "to robot-interfaces/panda-pair-ros2.json and publish the task there as a std_msgs/String (each message sets " +
+        "the task of the next episode)",
+    );
+    await expect(resolveDeployPolicy(model, ROS2, { instruction: `${left}, very gently` })).rejects.toThrow(
+      '--instruction: instruction "hold the bottle in your left hand and..." is 66 UTF-8 bytes; the text encoder ' +
+        "takes at most 62 (maxTokens 64, BOS and EOS included): the limit of models/multi-task-unet's text encoder",
+    );
+    await expect(resolveDeployPolicy(model, ROS2, { instruction: "left\thand" })).rejects.toThrow(
+      /^--instruction: instruction "left\\thand": character 4 is a control character \(U\+0009\)/,
+    );
+    expect((await resolveDeployPolicy("models/bottle-cap-unet", ROS2)).language).toBeUndefined();
+    await expect(resolveDeployPolicy("models/bottle-cap-unet", ROS2, { instruction: left })).rejects.toThrow(
+      "--instruction: models/bottle-cap-unet does not read instructions (its policy.language is null: it was trained " +
+        "without them); leave --instruction out, or run a language-conditioned model (e.g. models/multi-task-unet)",
+    );
+    for (const ref of ["hold", `replay:${replayFile({ chunks: [[row(0)]] })}`])
+      await expect(resolveDeployPolicy(ref, ROS2, { instruction: left })).rejects.toThrow(
+        `--instruction: ${ref} does not read instructions (only a trained language-conditioned model reads one)`,
+      );
+  });
+
   it("names the accepted values for an unknown policy, and the bad field of a replay file", async () => {
     await expect(resolveDeployPolicy("models/nope", ROS2)).rejects.toThrow(
       '--policy: expected one of hold (hold the measured pose), replay:FILE.json (replay recorded chunks ({"chunks": [[[16 numbers] × Tp] × N], "actionSteps"?: Ta}; every step of each chunk unless Ta says fewer)), MODEL_DIR (a trained policy, e.g. models/bottle-cap-unet), received "models/nope"',

@@ -177,7 +177,7 @@ describe("the simulator as the robot behind rosbridge", () => {
     );
     const episodes: { ep: BridgeEpisode; applied: Float64Array[] }[] = [];
     for (const seed of [3, 4]) {
-      const ep = await rig.runEpisode(policy, seed, { source, bridge, tapMessages: () => tapMessages });
+      const ep = await rig.runEpisode(policy, seed, { rec: { source, bridge, tapMessages: () => tapMessages } });
       episodes.push({ ep, applied: robot.applied.map((a) => Float64Array.from(a)) });
     }
     const result = await done;
