@@ -8,6 +8,16 @@ import { ValidationError } from "../../src/core/index.ts";
 
 const examples = ["panda-pair-ros2.json", "panda-pair-ros1.json", "panda-pair-ros2-action.json"];
 
+/** What loading `file` throws (undefined if it loads). */
+function refusal(file: string): unknown {
+  try {
+    loadRobotInterface(file);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe("robot-interface files", () => {
   it.each(examples)("%s validates and maps 16 slots to distinct joint names", (name) => {
     const ri = loadRobotInterface(resolve("robot-interfaces", name));
@@ -42,12 +52,7 @@ describe("robot-interface files", () => {
     j.arms.right.gripper_command.time_from_start_s = 0.1;
     const file = join(dir, "slow.json");
     writeFileSync(file, JSON.stringify(j));
-    let err: unknown;
-    try {
-      loadRobotInterface(file);
-    } catch (e) {
-      err = e;
-    }
+    const err = refusal(file);
     expect((err as ValidationError).issues.map((i) => i.path)).toEqual(["arms.left.command.time_from_start_s"]);
     expect((err as Error).message).toMatch(/at most one control period \(1\/control_hz = 0\.1 s\), received 0\.2/);
   });
@@ -63,12 +68,7 @@ describe("robot-interface files", () => {
     good.cameras.front.format = "bmp";
     const file = join(dir, "bad.json");
     writeFileSync(file, JSON.stringify(good));
-    let err: unknown;
-    try {
-      loadRobotInterface(file);
-    } catch (e) {
-      err = e;
-    }
+    const err = refusal(file);
     expect(err).toBeInstanceOf(ValidationError);
     const paths = (err as ValidationError).issues.map((i) => i.path).sort();
     expect(paths).toEqual(
@@ -89,12 +89,7 @@ describe("robot-interface files", () => {
     j.instruction_topic = { topic: "duet instruction", type: "std_msgs/String" };
     const bad = join(dir, "bad-instruction.json");
     writeFileSync(bad, JSON.stringify(j));
-    let err: unknown;
-    try {
-      loadRobotInterface(bad);
-    } catch (e) {
-      err = e;
-    }
+    const err = refusal(bad);
     expect((err as ValidationError).issues.map((i) => i.path).sort()).toEqual([
       "instruction_topic",
       "instruction_topic.topic",

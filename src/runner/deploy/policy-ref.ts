@@ -2,7 +2,7 @@
 // robot (`duet deploy`). One table; nothing else switches on policy names. A reference names the scripted expert
 // (simulator only: it reads the simulator's world), a policy for bringing up a robot (hold, replay:FILE.json; robot
 // only) or a trained model directory (either: checked against the scenario's env, or against the robot-interface
-// file before anything moves).
+// file before anything moves, with where a language-conditioned model's instructions come from).
 import { existsSync, statSync } from "node:fs";
 import { ACTION_DIM, DuetError, type Arm, type Policy } from "../../core/index.ts";
 import type { LoadedRobotInterface } from "../../bridge/index.ts";
