@@ -5,6 +5,7 @@ import { Option, type Command } from "commander";
 import type { WeightPrecision } from "../nn/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { runEpisodes } from "../runner/rollout/index.ts";
+import { rephrase } from "../sim/index.ts";
 import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { capWorkers, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
@@ -104,6 +105,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     ...(args.observerFrom !== undefined && { observerFrom: args.observerFrom }),
     weights: args.weights,
     onEvent,
+    rephrase,
     ...(args.evalScenario ? { evaluate: simEvaluator(args, resolve(args.evalScenario), cameras) } : {}),
     provenance: { command: `duet ${process.argv.slice(2).join(" ")}`, ...earlierCommands(args) },
   });

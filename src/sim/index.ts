@@ -16,6 +16,8 @@ export {
 } from "./tasks.ts";
 export type { EpisodeTask, ScoredAs } from "./tasks.ts";
 export { loadParaphrases } from "./paraphrases.ts";
+export { allPhrasings, drawPhrasing, grammarMeanings, meaningOf, rephrase } from "./instruction-grammar.ts";
+export type { Meaning } from "./instruction-grammar.ts";
 export type { Paraphrase, ParaphraseBenchmark } from "./paraphrases.ts";
 export { SimEnv, ActionError } from "./env.ts";
 export type { SimEnvOptions, EnvCameras } from "./env.ts";

@@ -17,11 +17,16 @@ import type { FeatureCache } from "./frozen-observer.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
 
+/** Another phrasing of an instruction's task and hand drawn from `rng`; null for an instruction it does not know. */
+export type Rephrase = (instruction: string, rng: Rng) => string | null;
+
 export interface BatchOptions {
   /** Image shift augmentation (pixels; 0 = off). */
   imageShift: number;
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
+  /** Language-conditioned policies: rephrase a window's instruction with this probability (see `Rephrase`). */
+  paraphrase?: { probability: number; rephrase: Rephrase };
   /** Feed `scene` (the latest frame's environment state, normalized by this) for the scene auxiliary loss. */
   scene?: MinMaxNormalizer;
   /**
@@ -87,6 +92,7 @@ export class BatchAssembler {
       },
       imageShift: options.imageShift,
       stateNoise: options.stateNoise,
+      ...(options.paraphrase && { paraphrase: options.paraphrase }),
       episodeLength: (e) => (dataset.episodes[e] as { length: number }).length,
       episodeTask: (e) => (dataset.episodes[e] as { tasks: readonly string[] }).tasks[0] ?? "",
       frame: (camera, e, t) => dataset.frame(camera, e, t),

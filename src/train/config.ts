@@ -58,6 +58,12 @@ export const trainSettingsSchema = z
         imageShift: z.int().nonnegative().default(4),
         /** Gaussian noise added to normalized states, std (default 0). */
         stateNoise: z.number().nonnegative().default(0),
+        /**
+         * Language-conditioned policies: the probability that a training window's instruction is replaced by another
+         * phrasing of the same task and hand, drawn from the paraphrase grammar (src/sim/instruction-grammar.ts; every
+         * episode's instruction must be one it knows, as every phrasing of scenarios/multi-task.json is). Default 0.
+         */
+        paraphrase: z.number().min(0).max(1).default(0),
       })
       .strict()
       .prefault({}),

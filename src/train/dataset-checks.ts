@@ -12,8 +12,10 @@ import {
   type Issue,
 } from "../core/index.ts";
 import { Dataset, formatProblem, validateDataset } from "../data/index.ts";
+import { Rng } from "../core/index.ts";
 import type { CameraShape } from "../policy/index.ts";
 import { ByteTokenizer } from "../encoders/index.ts";
+import type { BatchOptions, Rephrase } from "./batch.ts";
 import type { TrainConfig, TrainSettings } from "./config.ts";
 
 /**
@@ -51,6 +53,45 @@ export function trainingEpisodes(dataset: Dataset, settings: TrainSettings, root
   if (used.length === 0)
     throw new DuetError(`${root}: no successful episode to learn from (train.successfulOnly is on)`);
   return used;
+}
+
+/**
+ * train.augment.paraphrase checked → the batches' rephrasing, or undefined when it is off: refused for a policy
+ * without language, without a grammar (`rephrase`, which `duet train` gives), and when a training episode's
+ * instruction is none the grammar knows (each such episode named).
+ */
+export function checkedParaphrase(
+  dataset: Dataset,
+  used: readonly number[],
+  config: TrainConfig,
+  source: string,
+  rephrase: Rephrase | undefined,
+): BatchOptions["paraphrase"] {
+  const probability = config.train.augment.paraphrase;
+  if (probability === 0) return undefined;
+  const path = "train.augment.paraphrase";
+  if (!config.policy.language) {
+    throw new ValidationError(`${source}: paraphrasing needs a language-conditioned policy`, [
+      { path, expected: "0 for a policy without policy.language", received: String(probability) },
+    ]);
+  }
+  if (!rephrase) throw new DuetError(`${source}: ${path} is on, but no paraphrase grammar was given to train()`);
+  const probe = new Rng(0);
+  const unknown: Issue[] = used
+    .map((e) => dataset.episodes[e] as Dataset["episodes"][number])
+    .filter((ep) => rephrase(ep.tasks[0] ?? "", probe) === null)
+    .map((ep) => ({
+      path: `meta/episodes episode ${ep.episodeIndex} task`,
+      expected: `an instruction the paraphrase grammar knows (${path} > 0; src/sim/instruction-grammar.ts)`,
+      received: JSON.stringify(ep.tasks[0] ?? ""),
+    }));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `${source}: ${unknown.length} training episode(s) have an instruction the grammar cannot rephrase`,
+      unknown.slice(0, 20),
+    );
+  }
+  return { probability, rephrase };
 }
 
 /**

@@ -7,9 +7,9 @@ import { WindowSampler, splitEpisodes } from "../data/index.ts";
 import { buildTrainingGraph, type TrainingProgram, type WeightPrecision } from "../nn/index.ts";
 import { MinMaxNormalizer, PolicyNetwork, sceneIndices } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
-import { BatchAssembler } from "./batch.ts";
+import { BatchAssembler, type Rephrase } from "./batch.ts";
 import type { TrainConfig } from "./config.ts";
-import { openTrainingDataset, trainingEpisodes } from "./dataset-checks.ts";
+import { checkedParaphrase, openTrainingDataset, trainingEpisodes } from "./dataset-checks.ts";
 import { fitNormalizers } from "./fit-normalizers.ts";
 import { FeatureCache, loadFrozenObserver } from "./frozen-observer.ts";
 import { CHECKPOINT_FILE, type RunRecord } from "./run-dir.ts";
@@ -27,6 +27,8 @@ export interface PolicySetupOptions {
   precision: WeightPrecision;
   /** Progress of a frozen observer's features: `done` of `total` camera frames. */
   onFeatures?: (done: number, total: number) => void;
+  /** The paraphrase grammar train.augment.paraphrase draws from. */
+  rephrase?: Rephrase;
 }
 
 export interface PolicySetup {
@@ -69,6 +71,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       ? loadFrozenObserver(observerFrom, join(observerFrom, CHECKPOINT_FILE), network, source)
       : null;
   const used = trainingEpisodes(dataset, ts, options.dataset);
+  const paraphrase = checkedParaphrase(dataset, used, config, source, options.rephrase);
   const { normalizer, scene: sceneRange, heard } = await fitNormalizers(dataset, used, config, network);
 
   // Seeded batches of windows: a frozen observer's features come from its cache instead of the frames.
@@ -97,6 +100,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
   const augment = {
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
+    ...(paraphrase && { paraphrase }),
     ...(scene && sceneNorm && { scene: sceneNorm }),
     ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
     ...(heard && { audio: heard }),

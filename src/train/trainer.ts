@@ -18,6 +18,7 @@ import {
   type WeightPrecision,
 } from "../nn/index.ts";
 import type { TensorData } from "../runtime/index.ts";
+import type { Rephrase } from "./batch.ts";
 import type { TrainConfig } from "./config.ts";
 import type { Curves } from "./plot.ts";
 import { setUpPolicy } from "./policy-setup.ts";
@@ -63,6 +64,8 @@ export interface TrainOptions {
   stopAtStep?: number;
   /** Extra provenance (e.g. the command line) stored in model.json. */
   provenance?: Record<string, unknown>;
+  /** The paraphrase grammar of train.augment.paraphrase (`duet train` gives src/sim/instruction-grammar.ts's). */
+  rephrase?: Rephrase;
   /** How the exported graphs store their weights (default float32; not part of the config, so a finished run can be
    * re-exported with `resume` and another precision). */
   weights?: WeightPrecision;
@@ -97,6 +100,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     ...(options.observerFrom !== undefined && { observerFrom: options.observerFrom }),
     precision,
     onFeatures: (done, total) => options.onEvent?.({ kind: "features", done, total }),
+    ...(options.rephrase && { rephrase: options.rephrase }),
   });
   const rng = new Rng(ts.seed);
   const state = run.start(program, session, config, source, rng);

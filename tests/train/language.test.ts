@@ -1,15 +1,18 @@
 // Language-conditioned policies (policy.language): the instruction is an input that picks between demonstrations the
-// observations cannot tell apart, and what cannot be read is refused before anything trains or moves.
+// observations cannot tell apart — two instructions that differ only in which hand holds and which unscrews give the
+// two modes — and what cannot be read, or paraphrased, is refused before anything trains or moves.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../../src/core/index.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { sim } from "../../src/cli/sim.ts";
+import { rephrase } from "../../src/sim/index.ts";
 import { actionAt, observation, oneEpisodeConfig, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
 
-const LEFT = "hold the bottle in your left hand";
-const RIGHT = "hold the bottle in your right hand";
-const LANGUAGE = { maxTokens: 48, dim: 32, depth: 1, heads: 2, featureDim: 16 };
+// the same words; only the roles of the hands are swapped
+const LEFT = "the left hand holds the bottle and the right hand unscrews the cap";
+const RIGHT = "the right hand holds the bottle and the left hand unscrews the cap";
+const LANGUAGE = { maxTokens: 72, dim: 32, depth: 1, heads: 2, featureDim: 16 };
 
 /** Two episodes with the same observations and opposite actions; only the task text tells them apart. */
 const twoTasks = {
@@ -60,8 +63,8 @@ describe("language-conditioned policy", () => {
     await expect(policy.predictChunk([observation(0, 4), observation(0, 5)])).rejects.toThrow(
       /carries no instruction, and this policy is language-conditioned \(config\.language\).*no action taken/,
     );
-    await expect(policy.predictChunk([told(observation(0, 5), "x".repeat(60))])).rejects.toThrow(
-      /is 60 UTF-8 bytes; the text encoder takes at most 46/,
+    await expect(policy.predictChunk([told(observation(0, 5), "x".repeat(80))])).rejects.toThrow(
+      /is 80 UTF-8 bytes; the text encoder takes at most 70/,
     );
     await expect(policy.predictChunk([told(observation(0, 5), "left\u0007")])).rejects.toThrow(/a control character/);
   });
@@ -73,7 +76,28 @@ describe("language-conditioned policy", () => {
     });
     const config = trainConfigSchema.parse(oneEpisodeConfig({ language: LANGUAGE }, { steps: 2 }));
     await expect(train({ dataset: long, config, out: tempDir("duet-lang-refused-") })).rejects.toThrow(
-      /meta\/episodes episode 1 task: expected an instruction the text encoder reads \(policy\.language\.maxTokens 48\), received instruction .* is 78 UTF-8 bytes/,
+      /meta\/episodes episode 1 task: expected an instruction the text encoder reads \(policy\.language\.maxTokens 72\), received instruction .* is 142 UTF-8 bytes/,
+    );
+  });
+
+  it("paraphrases only what the grammar knows, for a language-conditioned policy, naming the episode", async () => {
+    const odd = await writeTinyDataset(2, 16, tempDir("duet-lang-odd-"), {
+      ...twoTasks,
+      task: (e) => (e === 1 ? "dance with the bottle" : LEFT),
+    });
+    const paraphrased = (policy: object) =>
+      trainConfigSchema.parse(oneEpisodeConfig(policy, { steps: 2, augment: { paraphrase: 0.5 } }));
+    const out = () => tempDir("duet-lang-paraphrase-");
+    await expect(
+      train({ dataset: odd, config: paraphrased({ language: LANGUAGE }), out: out(), rephrase }),
+    ).rejects.toThrow(
+      /1 training episode\(s\) have an instruction the grammar cannot rephrase[\s\S]*meta\/episodes episode 1 task: expected an instruction the paraphrase grammar knows .*received "dance with the bottle"/,
+    );
+    await expect(train({ dataset, config: paraphrased({}), out: out(), rephrase })).rejects.toThrow(
+      /train\.augment\.paraphrase: expected 0 for a policy without policy\.language, received 0\.5/,
+    );
+    await expect(train({ dataset, config: paraphrased({ language: LANGUAGE }), out: out() })).rejects.toThrow(
+      /train\.augment\.paraphrase is on, but no paraphrase grammar was given/,
     );
   });
 

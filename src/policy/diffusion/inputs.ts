@@ -117,6 +117,8 @@ export interface TrainingContext {
   imageShift: number;
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
+  /** Language-conditioned policies: with this probability, a window's instruction is replaced by `rephrase`'s. */
+  paraphrase?: { probability: number; rephrase(instruction: string, rng: Rng): string | null };
   /** Episode e's length in frames. */
   episodeLength(e: number): number;
   /** Episode e's task (its instruction). */
@@ -446,7 +448,11 @@ export class InstructionInput implements ObservationInput {
   }
 
   fromWindow(w: TrainingWindow, data: readonly InputData[], b: number, ctx: TrainingContext): void {
-    this.write(ctx.episodeTask(w.episode), data, b);
+    const text = ctx.episodeTask(w.episode);
+    const p = ctx.augment ? ctx.paraphrase : undefined;
+    // no draw at all without paraphrasing, so the batches of configs without it do not change
+    const other = p && ctx.rng.next() < p.probability ? p.rephrase(text, ctx.rng) : null;
+    this.write(other ?? text, data, b);
   }
 
   private write(text: string, [ids, eos]: readonly InputData[], b: number): void {

@@ -6,6 +6,7 @@ import {
   policyConfigSchema,
   type TrainingContext,
 } from "../../../src/policy/index.ts";
+import { ByteTokenizer } from "../../../src/encoders/index.ts";
 import { tinyEncoder } from "../fixtures.ts";
 
 const CAMERAS = [
@@ -105,5 +106,35 @@ describe("the observation-input table", () => {
     const picked = new Float32Array(6);
     scene!.observe(history, [picked], observeCtx);
     expect([...picked].map((v) => Math.round(v * 10) / 10)).toEqual([-0.2, -0.8, -0.6, 0.6, 0, 0.2]);
+  });
+
+  it("rephrases a training window's instruction only when augmenting, with the given probability", () => {
+    const net = everything();
+    const instruction = net.observer.inputs[5]!;
+    const rephrase = (text: string): string => `${text} now`;
+    const ctx = (augment: boolean, probability: number): TrainingContext => ({
+      norm: { state: new MinMaxNormalizer({ min: [0], max: [1] }), scene: null, audio: null },
+      rng: new Rng(3),
+      augment,
+      imageShift: 0,
+      stateNoise: 0,
+      paraphrase: { probability, rephrase },
+      episodeLength: () => 2,
+      episodeTask: () => "lift it",
+      frame: () => new Uint8Array(0),
+    });
+    const window = { state: new Float32Array(32), images: {}, episode: 0, frame: 1 };
+    const tokenizer = new ByteTokenizer(16);
+    /** The text row 0 holds after a fill. */
+    const told = (c: TrainingContext): string => {
+      const ids = new BigInt64Array(16);
+      instruction.fromWindow(window, [ids, new Float32Array(16)], 0, c);
+      return tokenizer.decode([...ids].map(Number));
+    };
+    expect(told(ctx(false, 1))).toBe("lift it"); // validation batches read the recorded instruction
+    expect(told(ctx(true, 1))).toBe("lift it now");
+    const c = ctx(true, 0.5);
+    const seen = new Set(Array.from({ length: 40 }, () => told(c)));
+    expect(seen).toEqual(new Set(["lift it", "lift it now"]));
   });
 });
