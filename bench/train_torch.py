@@ -1,7 +1,8 @@
 """PyTorch side of `npm run bench -- train`: the same MLP and U-Net block stack, timed on request.
 
-Protocol (stdin/stdout, one line each): "<model> <steps>" → runs that many AdamW training steps (forward + backward +
-clip + step) and prints the mean seconds per step; "infer <model> <steps>" times forward passes. 2 threads.
+Protocol (stdin/stdout, one line each): first "ready <torch version>"; then "<model> <steps>" → runs that many AdamW
+training steps and prints a JSON object of medians over them in ms: step, forward (model + loss), backward, optimizer
+(zero_grad + gradient-norm clipping + AdamW step). 2 threads.
 """
 import sys
 import time
@@ -71,31 +72,38 @@ def make(kind, cfg):
     return model, inputs, target, opt
 
 
+def median(xs):
+    s = sorted(xs)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
 def main():
     import json
 
     cfg = json.loads(sys.argv[1])
     models = {k: make(k, cfg) for k in ("mlp", "unet")}
-    print("ready", flush=True)
+    print("ready", torch.__version__, flush=True)
     for line in sys.stdin:
         parts = line.split()
         if not parts:
             continue
-        infer = parts[0] == "infer"
-        kind, steps = (parts[1], int(parts[2])) if infer else (parts[0], int(parts[1]))
+        kind, steps = parts[0], int(parts[1])
         model, inputs, target, opt = models[kind]
-        start = time.perf_counter()
+        phases = {"step": [], "forward": [], "backward": [], "optimizer": []}
         for _ in range(steps):
-            if infer:
-                with torch.no_grad():
-                    model(*inputs)
-            else:
-                loss = F.mse_loss(model(*inputs), target)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-                opt.step()
-        print((time.perf_counter() - start) / steps, flush=True)
+            t0 = time.perf_counter()
+            loss = F.mse_loss(model(*inputs), target)
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            t3 = time.perf_counter()
+            for key, dt in (("step", t3 - t0), ("forward", t1 - t0), ("backward", t2 - t1), ("optimizer", t3 - t2)):
+                phases[key].append(dt * 1e3)
+        print(json.dumps({k: median(v) for k, v in phases.items()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -182,7 +182,11 @@ export function toOnnx(g: GraphBuilder, options: EmitOptions): OnnxModel {
       }
     });
   };
-  const tname = (t: Tensor): string => t.name;
+  // A node's tensor that is an output takes the output's name, so no Identity copies it (a copy per step of every
+  // training state vector); a tensor exported under two names gets an Identity for the second.
+  const outputName = new Map<number, string>();
+  for (const [name, t] of outs) if (t.kind === "node" && !outputName.has(t.id)) outputName.set(t.id, name);
+  const tname = (t: Tensor): string => outputName.get(t.id) ?? t.name;
 
   // Leaves: parameters, constants.
   const params = options.params;
@@ -220,7 +224,7 @@ export function toOnnx(g: GraphBuilder, options: EmitOptions): OnnxModel {
   for (const n of nodes) emitNode(n);
   function emitNode(n: Node): void {
     const ins = n.inputs.map(tname);
-    const out = n.output.name;
+    const out = tname(n.output);
     const a = n.args;
     switch (n.op) {
       case "Transpose":
@@ -258,7 +262,7 @@ export function toOnnx(g: GraphBuilder, options: EmitOptions): OnnxModel {
   // Outputs (Identity where the output name differs from the tensor's).
   const outputs: ValueSpec[] = [];
   for (const [name, t] of outs) {
-    if (t.name !== name) writeNode("Identity", `${name}/Identity`, [t.name], name);
+    if (tname(t) !== name) writeNode("Identity", `${name}/Identity`, [tname(t)], name);
     outputs.push(specOf(name, t, symbolic));
   }
   const inputs = g.inputs.filter((t) => needed.has(t.id)).map((t) => specOf(t.name, t, symbolic));

@@ -1,4 +1,6 @@
 // The one module that touches onnxruntime-node: sessions with chosen threads and optimization level, validated runs.
+import { readFileSync, readdirSync, unlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { DuetError, ValidationError, type Executor, type Issue, type TensorData } from "../core/index.ts";
 /** Element type of a tensor crossing the session boundary. */
@@ -18,6 +20,23 @@ export interface SessionOptions {
   optimization?: "disabled" | "basic" | "extended" | "all";
   /** Name used in error messages (default "model"). */
   label?: string;
+  /**
+   * Record onnxruntime's per-node profile into a file whose path starts with this prefix, one of its own (in a fresh
+   * temporary folder); `endProfiling()` returns its events and removes the file. Default: no profile.
+   */
+  profilePrefix?: string;
+}
+
+/** One event of onnxruntime's profile (Chrome trace format): a node's kernel or a whole run, in microseconds. */
+export interface ProfileEvent {
+  /** "Node" (one kernel: `name` is the node's name + "_kernel_time") or "Session" (`model_run`: one run). */
+  cat: string;
+  name: string;
+  /** Start, µs since the session started. */
+  ts: number;
+  /** Duration, µs. */
+  dur: number;
+  args?: { op_name?: string };
 }
 
 function dtypeOf(data: TensorData["data"]): TensorDType {
@@ -35,6 +54,7 @@ export class Session implements Executor {
     readonly inputs: readonly DeclaredValue[],
     readonly outputs: readonly DeclaredValue[],
     readonly label: string,
+    private readonly profilePrefix: string | null,
   ) {}
 
   /** Load a model from bytes or a file path. */
@@ -46,6 +66,7 @@ export class Session implements Executor {
       interOpNumThreads: 1,
       graphOptimizationLevel: options.optimization ?? "all",
       executionMode: "sequential",
+      ...(options.profilePrefix !== undefined && { enableProfiling: true, profileFilePrefix: options.profilePrefix }),
     };
     try {
       session =
@@ -61,7 +82,13 @@ export class Session implements Executor {
         dtype: m.isTensor ? (ortType(m.type) ?? "float32") : "float32",
         shape: m.isTensor ? [...m.shape] : [],
       }));
-    return new Session(session, declared(session.inputMetadata), declared(session.outputMetadata), label);
+    return new Session(
+      session,
+      declared(session.inputMetadata),
+      declared(session.outputMetadata),
+      label,
+      options.profilePrefix ?? null,
+    );
   }
 
   /** Every missing, extra, mis-typed or mis-shaped input, as issues (empty when the feeds fit). */
@@ -115,6 +142,26 @@ export class Session implements Executor {
       out[name] = { data: t.data as TensorData["data"], dims: [...t.dims] };
     }
     return out;
+  }
+
+  /** Stop the profiler (SessionOptions.profilePrefix): every event recorded since the session started. */
+  endProfiling(): ProfileEvent[] {
+    const prefix = this.profilePrefix;
+    if (prefix === null) {
+      throw new DuetError(`${this.label}: endProfiling() needs a session created with profilePrefix`);
+    }
+    this.session.endProfiling();
+    // onnxruntime appends the start time to the prefix: the newest file with the prefix is this session's.
+    const dir = dirname(prefix);
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(basename(prefix)) && f.endsWith(".json"))
+      .sort();
+    const file = files.at(-1);
+    if (file === undefined) throw new DuetError(`${this.label}: onnxruntime wrote no profile at ${prefix}*.json`);
+    const path = join(dir, file);
+    const events = JSON.parse(readFileSync(path, "utf8")) as ProfileEvent[];
+    unlinkSync(path);
+    return events;
   }
 
   async release(): Promise<void> {

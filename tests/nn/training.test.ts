@@ -27,7 +27,7 @@ import {
   type Tensor,
 } from "../../src/nn/index.ts";
 import { Session } from "../../src/runtime/index.ts";
-import { closeness, f32 } from "./helpers.ts";
+import { closeness, f32, randn } from "./helpers.ts";
 
 const B = 32;
 
@@ -224,6 +224,55 @@ describe("training", () => {
     expect((err as Error).message).toMatch(/training step 4: loss is NaN/);
     expect(Array.from(t.state.params)).toEqual(Array.from(before));
     expect(t.state.step).toBe(3);
+  });
+
+  it("takes PyTorch's AdamW steps (clip_grad_norm_, decay where marked, bias correction) within float32 rounding", async () => {
+    // loss = Σ w·cw + Σ b·cb: the gradients are cw and cb, so the reference needs no autodiff.
+    const g = new GraphBuilder();
+    const w = g.param("w", [3, 4], { kind: "normal", std: 1 }); // decays (rank 2)
+    const b = g.param("b", [4], { kind: "normal", std: 1 }); // does not
+    const cw = g.input("cw", [3, 4], { batchAxis: null });
+    const cb = g.input("cb", [4], { batchAxis: null });
+    const loss = g.add(g.reduceSum(g.mul(w, cw), [0, 1]), g.reduceSum(g.mul(b, cb), [0]));
+    const opts = { beta1: 0.8, beta2: 0.95, eps: 1e-3, weightDecay: 0.5, clipNorm: 2 };
+    const program = buildTrainingGraph(g, loss, opts);
+    const init = program.layout.init(4);
+    const t = new TrainingGraph(program, await Session.create(program.model.bytes, { intraOpThreads: 1 }), {
+      params: Float32Array.from(init),
+    });
+    const p = Array.from(init);
+    const m = p.map(() => 0);
+    const v = p.map(() => 0);
+    const decays = program.layout.decayMask();
+    const rng = new Rng(9);
+    for (let step = 1; step <= 4; step++) {
+      const scale = step === 2 ? 0.01 : 3; // step 2 is not clipped, the others are
+      const grad = [...randn(rng, 12, scale), ...randn(rng, 4, scale)];
+      const lr = 0.1 * step;
+      const norm = Math.hypot(...grad);
+      const clip = Math.min(1, opts.clipNorm / (norm + 1e-6));
+      const bc1 = 1 - opts.beta1 ** step;
+      const bc2 = 1 - opts.beta2 ** step;
+      for (let i = 0; i < p.length; i++) {
+        const gi = (grad[i] as number) * clip;
+        m[i] = opts.beta1 * (m[i] as number) + (1 - opts.beta1) * gi;
+        v[i] = opts.beta2 * (v[i] as number) + (1 - opts.beta2) * gi * gi;
+        const decayed = (p[i] as number) * (decays[i] ? 1 - lr * opts.weightDecay : 1);
+        p[i] = decayed - ((lr / bc1) * (m[i] as number)) / (Math.sqrt(v[i] as number) / Math.sqrt(bc2) + opts.eps);
+      }
+      const r = await t.step(
+        {
+          cw: { data: Float32Array.from(grad.slice(0, 12)), dims: [3, 4] },
+          cb: { data: Float32Array.from(grad.slice(12)), dims: [4] },
+        },
+        lr,
+      );
+      expect(r.gradNorm).toBeCloseTo(norm, 4);
+      expect(closeness(t.state.m, m, 1e-5, 1e-7)).toBeLessThanOrEqual(1);
+      expect(closeness(t.state.v, v, 1e-5, 1e-7)).toBeLessThanOrEqual(1);
+      expect(closeness(t.state.params, p, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+    }
+    expect(decays.slice(0, 13)).toEqual(Float32Array.from([...Array(12).fill(1), 0]));
   });
 
   it("fails at build time on mismatched shapes, naming the node and both shapes", () => {

@@ -1,4 +1,7 @@
 // Session: real onnxruntime sessions; inputs validated against the declared inputs, every problem in one error.
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../src/core/index.ts";
 import { GraphBuilder, inferenceModel } from "../../src/nn/index.ts";
@@ -54,5 +57,26 @@ describe("Session", () => {
     await expect(Session.create(new Uint8Array([1, 2, 3]), { label: "broken.onnx" })).rejects.toThrow(
       /broken\.onnx: onnxruntime could not load the model/,
     );
+  });
+
+  it("profiles every run and node when asked, hands the events back and removes the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "duet-profile-"));
+    const g = new GraphBuilder();
+    g.output(
+      "y",
+      g.scope("block", () => g.sqrt(g.input("x", [2, 3]))),
+    );
+    const s = await Session.create(inferenceModel(g, new Float32Array(0)).bytes, {
+      intraOpThreads: 1,
+      profilePrefix: join(dir, "toy"),
+    });
+    for (let i = 0; i < 3; i++) await s.run({ x: { data: new Float32Array(6).fill(4), dims: [2, 3] } });
+    const events = s.endProfiling();
+    expect(events.filter((e) => e.cat === "Session" && e.name === "model_run")).toHaveLength(3);
+    const kernels = events.filter((e) => e.cat === "Node" && e.name.endsWith("_kernel_time"));
+    expect(kernels.map((e) => e.name)).toEqual(Array(3).fill(expect.stringMatching(/^block\.Sqrt_\d+_kernel_time$/)));
+    expect(kernels.every((e) => e.args?.op_name === "Sqrt" && e.dur >= 0)).toBe(true);
+    expect(readdirSync(dir)).toEqual([]);
+    await expect(model().then((m) => m.endProfiling())).rejects.toThrow(/toy\.onnx: endProfiling\(\) needs a session/);
   });
 });
