@@ -123,7 +123,7 @@ describe("the observation-input table", () => {
       episodeTask: () => "lift it",
       frame: () => new Uint8Array(0),
     });
-    const window = { state: new Float32Array(32), images: {}, episode: 0, frame: 1 };
+    const window = { state: new Float32Array(32), environment: new Float32Array(0), images: {}, episode: 0, frame: 1 };
     const tokenizer = new ByteTokenizer(16);
     /** The text row 0 holds after a fill. */
     const told = (c: TrainingContext): string => {
