@@ -100,11 +100,11 @@ export function placementIssues(file: string, policy: string, seeds: readonly [n
 /** Every issue of a parsed run that its schema cannot see: the rows' seeds, counts and pairing. */
 function rowIssues(run: RobustnessRun): Issue[] {
   const issues: Issue[] = [];
-  const seeds = Array.from({ length: run.seeds[1] - run.seeds[0] + 1 }, (_, i) => run.seeds[0] + i);
-  if (run.episodes !== seeds.length)
+  const [first, last] = run.seeds;
+  if (run.episodes !== last - first + 1)
     issues.push({
       path: "episodes",
-      expected: `${seeds.length} (seeds ${run.seeds.join("–")})`,
+      expected: `${last - first + 1} (seeds ${first}–${last})`,
       received: `${run.episodes}`,
     });
   const base = run.runs[0]!;
@@ -112,12 +112,12 @@ function rowIssues(run: RobustnessRun): Issue[] {
     issues.push({ path: "runs.0.perturb", expected: `"none" (the unperturbed row first)`, received: base.perturb });
   run.runs.forEach((r, i) => {
     const at = `runs.${i}`;
-    const rowSeeds = r.per_episode.map((o) => o.seed);
-    if (!isDeepStrictEqual(rowSeeds, seeds))
+    const inOrder = r.per_episode.length === last - first + 1 && r.per_episode.every((o, k) => o.seed === first + k);
+    if (!inOrder)
       issues.push({
         path: `${at}.per_episode`,
-        expected: `seeds ${run.seeds.join("–")} in order`,
-        received: `${rowSeeds.length} episodes`,
+        expected: `one episode of each seed ${first}–${last}, in order`,
+        received: `${r.per_episode.length} episodes, seeds ${r.per_episode[0]?.seed}–${r.per_episode.at(-1)?.seed}`,
       });
     const successes = r.per_episode.filter((o) => o.success).length;
     if (r.successes !== successes || r.episodes !== r.per_episode.length)
