@@ -2,11 +2,14 @@
 // validation results labelled; `--table` is the README's results table.
 import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cardText, resultsTable, trainingTime } from "../../src/cli/card.ts";
+import { robustnessSection } from "../../src/cli/robustness-table.ts";
+import { readPolicyModel } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
+import { firstOf, robustnessRun } from "./robustness-fixture.ts";
 
 const RECORD = "duet record --scenario scenarios/bottle-cap.json --source expert --episodes 2 --seed 7 --out D";
 let model = "";
@@ -101,6 +104,42 @@ describe("duet card", () => {
         earlier_commands: ["duet train --init-from X"],
       }),
     ).toBe("100 s + 70 s warm start + earlier runs");
+  });
+
+  it("shows a saved robustness run in a section of its own at the end, and says nothing of robustness without one", () => {
+    const dir = join(tempDir("duet-card-robust-"), basename(model));
+    cpSync(model, dir, { recursive: true });
+    const without = cardText(dir, RECORD, null);
+    expect(without).not.toMatch(/robustness/i);
+    const run = robustnessRun(dir, 2_000_000, readPolicyModel(dir).config.inference, [
+      ["none", firstOf(9, 10)],
+      ["friction-grasp", firstOf(6, 10)],
+    ]);
+    writeFileSync(join(dir, "robustness-test.json"), JSON.stringify(run) + "\n");
+    const section = robustnessSection([{ file: "robustness-test.json", split: "test", run }]);
+    expect(cardText(dir, RECORD, null)).toBe(
+      without.replace("the eval-*.json files and", "the eval-*.json files, robustness-test.json and") + section,
+    );
+    expect(section).toContain("the largest drop: friction-grasp, −30.0 points");
+  });
+
+  it("refuses a robustness file of another model directory, naming the file and the field", () => {
+    const dir = join(tempDir("duet-card-robust-"), basename(model));
+    cpSync(model, dir, { recursive: true });
+    const inference = readPolicyModel(dir).config.inference;
+    const run = robustnessRun("models/other", 2_000_000, inference, [
+      ["none", firstOf(1, 2)],
+      ["friction-grasp", firstOf(1, 2)],
+    ]);
+    writeFileSync(join(dir, "robustness-test.json"), JSON.stringify(run) + "\n");
+    writeFileSync(join(dir, "README.md"), "");
+    const r = duet("card", dir, "--record", RECORD);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, "robustness-test.json")}: 1 invalid field`);
+    expect(r.stderr).toContain(
+      `policy: expected the model directory ${basename(dir)} (the file's own), received "models/other"`,
+    );
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("");
   });
 
   it("rewrites a card in place from the record command it names; refuses without one or without evaluations", () => {
