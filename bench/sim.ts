@@ -90,8 +90,9 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
         `with cameras (${(full.simSeconds / full.cpu).toFixed(1)} by CPU time)\n`,
     );
   }
-  // workers: the same seeds with 1 and 2 threads, alternating, cameras on; worker start-up (≈1 s each: tsx compiles
-  // the modules in every thread) is included, as a user pays it
+  // workers: the same seeds with 1 and 2 threads, alternating, cameras on; worker start-up (loading the bundled modules
+  // and a first episode on cold code: ≈0.8 s of CPU per worker, src/runner/rollout/worker-bundle.ts) is included, as a
+  // user pays it
   const seeds = Array.from({ length: 8 }, (_, i) => 2000 + i);
   const job = { scenario: SCENARIO, policy: "expert", cameras: true };
   const ratios: number[] = [];
