@@ -1,7 +1,10 @@
 // npm run bench -- record [--episodes N] [--rounds R] [--scenario FILE]: recording and reading speed of
 // demonstration datasets. Prints episodes recorded per minute (scripted expert in simulation, cameras on) with 1 and
 // 2 worker threads — measured alternately, R rounds each, medians; each timing covers the whole recordEpisodes call,
-// worker start-up included — bytes per episode, and training windows read per second (To = 2, Tp = 10, all cameras,
+// worker start-up included, and the time to the first committed episode shows what start-up costs. The speed-up is
+// the product of two factors, reported apart: the cores the machine gave the process (CPU seconds per wall second
+// during the call: on a VM shared by sessions that the kernel's autogroup scheduling treats alike, 2 threads may get
+// no more CPU than 1) and how much CPU an episode costs (worker start-up and cold code included) — bytes per episode, and training windows read per second (To = 2, Tp = 10, all cameras,
 // decoded-frame cache warm after the first pass; uncached as well).
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -29,21 +32,35 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const root = mkdtempSync(join(tmpdir(), "duet-bench-record-"));
   try {
     const perMin: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    /** Seconds from the call to its first committed episode: setup, worker start-up, one episode. */
+    const firstAt: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    /** CPU seconds (all threads) per wall second, and per episode, of each call. */
+    const cores: Record<1 | 2, number[]> = { 1: [], 2: [] };
+    const cpuPerEpisode: Record<1 | 2, number[]> = { 1: [], 2: [] };
     let firstOut = "";
     let frames = 0;
     for (let round = 0; round < rounds; round++) {
       for (const workers of [1, 2] as const) {
         const out = join(root, `r${round}-w${workers}`);
         const t0 = performance.now();
+        const cpu0 = process.cpuUsage();
         const r = await recordEpisodes({
           job: { scenario },
           workers,
           out,
           episodes,
           seed: 1,
-          onProgress: (p) => process.stderr.write(`round ${round + 1}/${rounds} ${workers}w: ${p.done}/${p.total}\r`),
+          onProgress: (p) => {
+            if (p.done === 1) firstAt[workers].push((performance.now() - t0) / 1000);
+            process.stderr.write(`round ${round + 1}/${rounds} ${workers}w: ${p.done}/${p.total}\r`);
+          },
         });
-        perMin[workers].push(r.recorded.length / ((performance.now() - t0) / 60_000));
+        const wall = (performance.now() - t0) / 1000;
+        const used = process.cpuUsage(cpu0);
+        const cpu = (used.user + used.system) / 1e6;
+        perMin[workers].push(r.recorded.length / (wall / 60));
+        cores[workers].push(cpu / wall);
+        cpuPerEpisode[workers].push(cpu / r.recorded.length);
         if (!firstOut) {
           firstOut = out;
           frames = r.datasetFrames;
@@ -79,6 +96,12 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       speedup_2w: w2 / w1,
       runs_1w: perMin[1],
       runs_2w: perMin[2],
+      first_episode_s_1w: median(firstAt[1]),
+      first_episode_s_2w: median(firstAt[2]),
+      cores_1w: median(cores[1]),
+      cores_2w: median(cores[2]),
+      cpu_s_per_episode_1w: median(cpuPerEpisode[1]),
+      cpu_s_per_episode_2w: median(cpuPerEpisode[2]),
       cpus: availableParallelism(),
       loadavg_1m: loadavg()[0],
       bytes_per_episode: Math.round(bytes / episodes),

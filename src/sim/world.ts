@@ -9,6 +9,7 @@ import { GripFriction, Gripper, type WeldOptions } from "./gripper.ts";
 import { cannonBody } from "./physics.ts";
 import { type Pose, dhPose, mulPose, newPose, poseQuaternion } from "./pose.ts";
 import type { Scenario } from "./scenario.ts";
+import { GaussSeidelSolver } from "./solver.ts";
 import { ScrewThread } from "./thread.ts";
 
 /** Per-episode draws from the scenario's randomization ranges. */
@@ -142,7 +143,7 @@ export class BimanualWorld {
     const w = this.world;
     w.gravity.set(0, 0, -9.81);
     w.allowSleep = false;
-    const solver = new CANNON.GSSolver();
+    const solver = new GaussSeidelSolver();
     solver.iterations = scenario.solver_iterations;
     solver.tolerance = 1e-7;
     w.solver = solver;

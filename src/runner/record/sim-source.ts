@@ -8,7 +8,7 @@ import type { DatasetFs, EpisodeMeta } from "../../data/index.ts";
 import type { TrainedPolicy } from "../deploy/trained-policy.ts";
 import { EpisodeAborted } from "../rollout/episode.ts";
 import type { RecordJob } from "../rollout/jobs.ts";
-import { playSeeds } from "../rollout/pool.ts";
+import { playSeeds, prepareWorkers } from "../rollout/pool.ts";
 import type { EpisodeSettings, LeadIn } from "../rollout/record-episode.ts";
 import { recordRunner, simSource, type RecordSimJob } from "../rollout/record-job.ts";
 import { specFromEnv, type SpecNames } from "./dataset-spec.ts";
@@ -134,6 +134,7 @@ export async function recordEpisodes(options: RecordOptions): Promise<RecordResu
   if (workers > 1 && options.job === undefined) {
     throw new DuetError(`workers ${workers}: worker threads rebuild the source from a job (scenario file + mode)`);
   }
+  if (workers > 1) prepareWorkers(); // while this thread makes the env and opens the dataset
   const fromJob = options.job ? simSource(options.job) : undefined;
   const makeEnv = options.makeEnv ?? fromJob?.makeEnv;
   const makePolicy = options.makePolicy ?? fromJob?.makePolicy;

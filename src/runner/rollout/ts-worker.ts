@@ -1,5 +1,7 @@
 // Worker threads that run TypeScript entries: tsx's ESM hooks are registered inside the new thread before the entry
-// is imported, so a worker works whether or not the parent process was started with `--import tsx`.
+// is imported, so a worker works whether or not the parent process was started with `--import tsx`. (The queue's
+// consumer threads start so; the episode pool's workers start faster from a bundle: worker-bundle.ts.) The
+// cooperative shutdown below serves both.
 //
 // Shutdown is always cooperative: the parent posts `{ kind: "stop" }`; the worker finishes the task in hand, releases
 // what it holds (onnxruntime sessions) and closes its port, so the thread ends on its own. `Worker.terminate()` while
@@ -12,12 +14,12 @@ export interface StopRequest {
   kind: "stop";
 }
 
-const TSX_API = import.meta.resolve("tsx/esm/api");
-
 /** Start a worker thread running the TypeScript module at `entry` (a file URL) with `workerData`. */
 export function startTsWorker(entry: URL, workerData: unknown): Worker {
   // tsx by its URL resolved from this module: an eval'd worker would look the bare name up from the working directory
-  const boot = `import(${JSON.stringify(TSX_API)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  // (resolved here, not when this module loads: bundled into a worker (worker-bundle.ts), it has no such URL)
+  const tsxApi = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(boot, { eval: true, workerData });
 }
 
