@@ -18,6 +18,8 @@ export interface SessionOptions {
   optimization?: "disabled" | "basic" | "extended" | "all";
   /** Name used in error messages (default "model"). */
   label?: string;
+  /** Where onnxruntime writes the graph as its optimizer left it, to see what runs (diagnostics; default none). */
+  optimizedModelPath?: string;
 }
 
 function dtypeOf(data: TensorData["data"]): TensorDType {
@@ -46,6 +48,7 @@ export class Session implements Executor {
       interOpNumThreads: 1,
       graphOptimizationLevel: options.optimization ?? "all",
       executionMode: "sequential",
+      ...(options.optimizedModelPath !== undefined ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
     };
     try {
       session =
