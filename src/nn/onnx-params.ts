@@ -68,6 +68,14 @@ function tensorOf(
   return out;
 }
 
+/** The GraphProto (field 7) of the ModelProto `bytes`. */
+function graphOf(bytes: Uint8Array, what: string): Uint8Array {
+  let graph: Uint8Array | null = null;
+  for (const f of fields(bytes, what)) if (f.field === 7) graph = f.body;
+  if (!graph) throw new DuetError(`${what}: not an ONNX model (no graph)`);
+  return graph;
+}
+
 /** A parameter read from a graph: its shape and float32 values. */
 export interface StoredParam {
   shape: number[];
@@ -82,10 +90,7 @@ export interface StoredParam {
  */
 export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, StoredParam> {
   const out = new Map<string, StoredParam>();
-  let graph: Uint8Array | null = null;
-  for (const f of fields(bytes, what)) if (f.field === 7) graph = f.body;
-  if (!graph) throw new DuetError(`${what}: not an ONNX model (no graph)`);
-  for (const f of fields(graph, what)) {
+  for (const f of fields(graphOf(bytes, what), what)) {
     if (f.field !== 5 || f.body === null) continue;
     const { name, dims, dtype, raw } = tensorOf(f.body, what);
     if (!raw) continue;
@@ -112,10 +117,7 @@ export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, Sto
 /** How many nodes of each op type the ONNX model `bytes` has (diagnostics: scripts/graph-nodes.ts). */
 export function onnxOpCounts(bytes: Uint8Array, what: string): Map<string, number> {
   const out = new Map<string, number>();
-  let graph: Uint8Array | null = null;
-  for (const f of fields(bytes, what)) if (f.field === 7) graph = f.body;
-  if (!graph) throw new DuetError(`${what}: not an ONNX model (no graph)`);
-  for (const f of fields(graph, what)) {
+  for (const f of fields(graphOf(bytes, what), what)) {
     if (f.field !== 1 || f.body === null) continue;
     for (const a of fields(f.body, what)) {
       if (a.field !== 4 || a.body === null) continue;
