@@ -101,7 +101,10 @@ async function latency(dir: string, reps: number, opts: { steps?: number; mode?:
   return { ...stats(ms), mode: policy.mode };
 }
 
-/** `--ab A,B`: chunks from A and B alternately on the same observations; medians and the median B/A ratio. */
+/**
+ * `--ab A,B`: chunks from A and B alternately on the same observations; medians and the median B/A ratio. Each pair
+ * runs in the other order from the last (A B, B A, …), so that going second in a pair is not counted as B's.
+ */
 async function alternate(a: string, b: string, reps: number): Promise<Record<string, unknown>> {
   const first = await loadPolicy(a);
   const policies = [first, await loadPolicy(b)];
@@ -111,9 +114,9 @@ async function alternate(a: string, b: string, reps: number): Promise<Record<str
   const ms: [number[], number[]] = [[], []];
   for (let i = -3; i < reps; i++) {
     for (const p of policies) p.reset(i);
-    for (const [k, p] of policies.entries()) {
+    for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
       const t0 = performance.now();
-      await p.predictChunk(history);
+      await policies[k]?.predictChunk(history);
       if (i >= 0) ms[k]?.push(performance.now() - t0);
     }
   }

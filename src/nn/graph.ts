@@ -53,6 +53,12 @@ export class GraphBuilder {
   readonly outputs = new Map<string, Tensor>();
   /** True while building the training graph: dropout is active. */
   training = false;
+  /**
+   * True while building a graph that is only exported for inference, never differentiated: modules may then take
+   * forms that onnxruntime fuses into fewer kernels (GroupNorm through LayerNormalization) at the cost of extra nodes
+   * that a gradient would have to pass through. The function computed is the same up to float rounding.
+   */
+  inference = false;
   private nextId = 0;
   private seedInput: Tensor | null = null;
   /** Size of the batch axis of the first batched input (every batch axis is a multiple of it). */

@@ -1,5 +1,6 @@
 // Read the parameters back out of an exported inference graph (initializers, float32 or float16), by parameter name:
-// what lets a shipped model's weights be reused where its training checkpoint is not shipped (train --observer-from).
+// what lets a shipped model's weights be reused where its training checkpoint is not shipped (train --observer-from);
+// and count its nodes by op type.
 import { DuetError } from "../core/index.ts";
 import { F16_SUFFIX, ONNX_FLOAT16, type WeightPrecision } from "./onnx.ts";
 import { ONNX_DTYPE } from "./tensor.ts";
@@ -67,6 +68,14 @@ function tensorOf(
   return out;
 }
 
+/** The GraphProto (field 7) of the ModelProto `bytes`. */
+function graphOf(bytes: Uint8Array, what: string): Uint8Array {
+  let graph: Uint8Array | null = null;
+  for (const f of fields(bytes, what)) if (f.field === 7) graph = f.body;
+  if (!graph) throw new DuetError(`${what}: not an ONNX model (no graph)`);
+  return graph;
+}
+
 /** A parameter read from a graph: its shape and float32 values. */
 export interface StoredParam {
   shape: number[];
@@ -81,10 +90,7 @@ export interface StoredParam {
  */
 export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, StoredParam> {
   const out = new Map<string, StoredParam>();
-  let graph: Uint8Array | null = null;
-  for (const f of fields(bytes, what)) if (f.field === 7) graph = f.body;
-  if (!graph) throw new DuetError(`${what}: not an ONNX model (no graph)`);
-  for (const f of fields(graph, what)) {
+  for (const f of fields(graphOf(bytes, what), what)) {
     if (f.field !== 5 || f.body === null) continue;
     const { name, dims, dtype, raw } = tensorOf(f.body, what);
     if (!raw) continue;
@@ -103,6 +109,20 @@ export function readOnnxParams(bytes: Uint8Array, what: string): Map<string, Sto
       const values = new Float32Array(n);
       for (let i = 0; i < n; i++) values[i] = float16Value(view.getUint16(2 * i, true));
       out.set(name.slice(0, -F16_SUFFIX.length), { shape: dims, values, precision: "float16" });
+    }
+  }
+  return out;
+}
+
+/** How many nodes of each op type the ONNX model `bytes` has (diagnostics: scripts/graph-nodes.ts). */
+export function onnxOpCounts(bytes: Uint8Array, what: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of fields(graphOf(bytes, what), what)) {
+    if (f.field !== 1 || f.body === null) continue;
+    for (const a of fields(f.body, what)) {
+      if (a.field !== 4 || a.body === null) continue;
+      const op = new TextDecoder().decode(a.body);
+      out.set(op, (out.get(op) ?? 0) + 1);
     }
   }
   return out;

@@ -25,6 +25,8 @@ export interface SessionOptions {
    * temporary folder); `endProfiling()` returns its events and removes the file. Default: no profile.
    */
   profilePrefix?: string;
+  /** Where onnxruntime writes the graph as its optimizer left it, to see what runs (diagnostics; default none). */
+  optimizedModelPath?: string;
 }
 
 /** One event of onnxruntime's profile (Chrome trace format): a node's kernel or a whole run, in microseconds. */
@@ -67,6 +69,7 @@ export class Session implements Executor {
       graphOptimizationLevel: options.optimization ?? "all",
       executionMode: "sequential",
       ...(options.profilePrefix !== undefined && { enableProfiling: true, profileFilePrefix: options.profilePrefix }),
+      ...(options.optimizedModelPath !== undefined ? { optimizedModelFilePath: options.optimizedModelPath } : {}),
     };
     try {
       session =

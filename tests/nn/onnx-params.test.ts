@@ -1,5 +1,5 @@
 // Reading parameters back out of exported graphs: float16 bits decode exactly, and a graph's initializers come back
-// by parameter name with their shapes, whichever precision stored them.
+// by parameter name with their shapes, whichever precision stored them; its nodes are counted by op type.
 import { describe, expect, it } from "vitest";
 import {
   GraphBuilder,
@@ -8,6 +8,7 @@ import {
   float16Bits,
   float16Value,
   inferenceModel,
+  onnxOpCounts,
   readOnnxParams,
 } from "../../src/nn/index.ts";
 
@@ -63,5 +64,23 @@ describe("readOnnxParams", () => {
       "x.onnx: not an ONNX model (no graph)",
     );
     expect(() => readOnnxParams(new Uint8Array([0x3a, 0x09, 0x01]), "x.onnx")).toThrow("x.onnx: truncated protobuf");
+  });
+});
+
+describe("onnxOpCounts", () => {
+  it("counts the nodes of each op type an exported graph has", () => {
+    const g = new GraphBuilder();
+    const x = g.input("x", [2, 3]);
+    g.output("y", g.sigmoid(new Linear("fc", 3, 4).apply(g, g.sigmoid(x))));
+    const layout = ParamLayout.of(g);
+    const { bytes } = inferenceModel(g, layout.init(1), { precision: "float16" });
+    // the Casts widen the two float16 parameters; the Identity names the output
+    expect(Object.fromEntries(onnxOpCounts(bytes, "test"))).toEqual({
+      Cast: 2,
+      Sigmoid: 2,
+      MatMul: 1,
+      Add: 1,
+      Identity: 1,
+    });
   });
 });

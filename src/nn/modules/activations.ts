@@ -7,11 +7,14 @@ export function gelu(g: GraphBuilder, x: Tensor): Tensor {
   return g.mul(g.mul(x, 0.5), g.add(1, g.erf(g.mul(x, Math.SQRT1_2))));
 }
 
-/** Mish: x·tanh(softplus(x)) = x·s(2−s)/(1+(1−s)²) with s = σ(x). */
+/**
+ * Mish: x·tanh(softplus(x)) = x·q/(2−q) with q = s(2−s), s = σ(x) (tanh(log(1+eˣ)) = ((1+eˣ)²−1)/((1+eˣ)²+1), and
+ * (1+eˣ)² = 1/(1−s)²). Six nodes; exact at both ends: s → 0 gives x·s, s → 1 gives x.
+ */
 export function mish(g: GraphBuilder, x: Tensor): Tensor {
   const s = g.sigmoid(x);
-  const u = g.sub(1, s);
-  return g.div(g.mul(x, g.mul(s, g.add(u, 1))), g.add(1, g.mul(u, u)));
+  const q = g.mul(s, g.sub(2, s));
+  return g.mul(x, g.div(q, g.sub(2, q)));
 }
 
 /** SiLU / swish: x·σ(x). */

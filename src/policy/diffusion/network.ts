@@ -214,6 +214,7 @@ export class PolicyNetwork {
   /** Encoder graph (batch 1): state, images → cond `1,To,Dobs`. */
   encoderGraph(): GraphBuilder {
     const g = new GraphBuilder();
+    g.inference = true;
     g.output(IO.cond, this.obsInputs(g, 1));
     return g;
   }
@@ -221,6 +222,7 @@ export class PolicyNetwork {
   /** Per-step denoiser graph (batch 1): sample `1,Tp,Dx`, timestep `1`, cond `1,To,Dobs` → pred `1,Tp,Dx`. */
   denoiserGraph(): GraphBuilder {
     const g = new GraphBuilder();
+    g.inference = true;
     const x = g.input(IO.sample, [1, this.config.predSteps, this.sampleDim]);
     const t = g.input(IO.timestep, [1]);
     const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
@@ -234,6 +236,7 @@ export class PolicyNetwork {
    */
   samplerGraph(steps: number): GraphBuilder {
     const g = new GraphBuilder();
+    g.inference = true;
     let x = g.input(IO.noise, [1, this.config.predSteps, this.sampleDim]);
     const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
     const ddim = new DdimSampler(this.schedule, steps);
