@@ -53,6 +53,7 @@ interface Provenance {
     ddim_steps: number;
     noises_per_window: number;
     targets_s: number;
+    init_from_teacher: boolean;
   };
   /** Set when the graphs were rewritten after training (duet export policy): when, and settings changed [from, to]. */
   rewritten?: { time: string; settings: Record<string, [unknown, unknown]> };
@@ -277,8 +278,8 @@ ${
   prov.distilled_from
     ? `Distilled from \`${prov.distilled_from.model}\` (${prov.distilled_from.steps} steps, ${prov.distilled_from.wall_s} s; it samples in \
 ${prov.distilled_from.ddim_steps} DDIM steps): this model's ${c.inference.inferenceSteps}-step DDIM sampler was trained to give the teacher's \
-sample from the same starting noise and observation (${prov.distilled_from.noises_per_window} noises per training window; computing the \
-teacher's samples took ${prov.distilled_from.targets_s} s of the wall time), on the teacher's camera encoders, frozen; the teacher's commands come first above. `
+sample from the same starting noise and observation (${prov.distilled_from.noises_per_window} noises per training window\
+${prov.distilled_from.init_from_teacher ? ", starting from the teacher's weights" : ""}; computing the teacher's samples took ${prov.distilled_from.targets_s} s of the wall time), on the teacher's camera encoders, frozen; the teacher's commands come first above. `
     : prov.observer_from
       ? `The camera encoders are those of \`${prov.observer_from.model}\` (${prov.observer_from.steps} steps, ${prov.observer_from.wall_s} s), \
 frozen: each frame's features were computed once and only the rest of the policy trained here. `

@@ -3,6 +3,7 @@
 // windows, the fused training graph and the validation pass. Distilling (a teacher), the normalizers are the teacher's,
 // the batches pair windows with starting noises and the teacher's samples from them (teacher-targets.ts), and the
 // graph trains the student's unrolled DDIM sampler on them.
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, Rng } from "../core/index.ts";
 import { WindowSampler, splitEpisodes } from "../data/index.ts";
@@ -155,7 +156,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       inputsOf: (w) => windows.fillAt(w, noDraws),
       identity: {
         teacher: t.dir,
-        teacherModel: JSON.stringify(t.model),
+        teacherModel: createHash("sha256").update(JSON.stringify(t.model)).digest("hex"),
         dataset: options.dataset,
         episodes,
         windows: sampler.length,

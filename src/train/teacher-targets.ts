@@ -28,7 +28,7 @@ const BLOCK_WINDOWS = 32;
 /** What a part's targets are computed from: a part on disk is used only when all of it is the same. */
 export interface TargetsIdentity {
   teacher: string;
-  /** The teacher's model.json, as JSON: another model under the same path is another teacher. */
+  /** SHA-256 of the teacher's model.json contents: another model under the same path is another teacher. */
   teacherModel: string;
   dataset: string;
   episodes: readonly number[];
