@@ -145,9 +145,10 @@ export class BatchAssembler {
     return this.feeds;
   }
 
-  /** The observation inputs of row 0 from window `index` without augmentation (the feeds of a batch of one). */
-  fillAt(index: number, rng: Rng): Record<string, TensorData> {
-    this.fillRow(0, index, { ...this.context, rng, augment: false }, true);
+  /** The observation inputs of row i from window `windows[i]`, without augmentation (the teacher's batches). */
+  fillAt(windows: readonly number[], rng: Rng): Record<string, TensorData> {
+    const ctx: TrainingContext = { ...this.context, rng, augment: false };
+    windows.forEach((w, i) => this.fillRow(i, w, ctx, true));
     return this.feeds;
   }
 

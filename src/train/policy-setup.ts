@@ -16,7 +16,7 @@ import { checkedParaphrase, openTrainingDataset, trainingEpisodes } from "./data
 import { fitNormalizers } from "./fit-normalizers.ts";
 import { FeatureCache, loadFrozenObserver } from "./frozen-observer.ts";
 import { CHECKPOINT_FILE, type RunRecord } from "./run-dir.ts";
-import type { Teacher } from "./teacher.ts";
+import { TEACHER_BATCH, type Teacher } from "./teacher.ts";
 import { TeacherTargets, targetSeedBase } from "./teacher-targets.ts";
 import { validation, type Validation } from "./validation.ts";
 
@@ -54,6 +54,8 @@ export interface PolicySetup {
   validate: Validation | null;
   /** What model.json records of the run besides the step, the wall time and the caller's provenance. */
   record: RunRecord;
+  /** Distilling: seconds spent computing (or reading back) the teacher's samples. */
+  targetsSeconds: number;
 }
 
 /** Set up training `options.config` on `options.dataset`: every refusal about the data and the config comes first. */
@@ -128,6 +130,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     ...(heard && { audio: heard }),
     ...(features && { features }),
   };
+  const targetsStarted = performance.now();
   const targets = options.distill && {
     train: await distillTargets(options.distill, "train", trainSampler, split.train),
     val:
@@ -139,16 +142,15 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     sampler: WindowSampler,
     episodes: number[],
   ): Promise<TeacherTargets> {
-    // the teacher's encoder reads the frames (the student's windows carry only features)
-    const names = cameras.map((c) => c.name);
-    const framed = await WindowSampler.create(dataset, { ...windowOpts, cameras: names, episodes });
     const t = distill.teacher;
-    const noDraws = new Rng(0); // the teacher's inputs draw nothing without augmentation
-    const windows = new BatchAssembler(t.network(), framed, 1, stateNorm, actionNorm, {
+    // the teacher's observation inputs: the student's windows, its observer's features (its own encoder's)
+    const windows = new BatchAssembler(t.network(), sampler, TEACHER_BATCH, stateNorm, actionNorm, {
       imageShift: 0,
       stateNoise: 0,
       ...(augment.observedScene && { observedScene: augment.observedScene }),
+      ...(features && { features }),
     });
+    const noDraws = new Rng(0); // without augmentation the inputs draw nothing
     return TeacherTargets.load({
       dir: distill.targetsDir,
       part,
@@ -198,6 +200,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     session,
     batches: batchesOf(trainSampler, ts.batchSize, targets?.train ?? null),
     trainWindows: trainSampler.length,
+    targetsSeconds: targets ? Math.round((performance.now() - targetsStarted) / 1000) : 0,
     valWindows: valSampler?.length ?? 0,
     validate,
     record: {

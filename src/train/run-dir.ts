@@ -95,7 +95,7 @@ export interface DistilledFrom {
   ddim_steps: number;
   /** Starting noises per window the student learned from (train.distill.noisesPerWindow). */
   noises_per_window: number;
-  /** Computing the teacher's samples (s, this call's; 0 when they were on disk). */
+  /** Computing the teacher's samples (s, this call's; about 0 when they were on disk). */
   targets_s: number;
   /** Whether the student started from the teacher's denoiser weights (train.distill.initFromTeacher). */
   init_from_teacher: boolean;
@@ -211,8 +211,7 @@ export class RunDir {
       // A checkpoint made by another network is refused by loadCheckpoint, naming each parameter that differs.
       const start = initFrom !== undefined ? loadCheckpoint(join(initFrom, CHECKPOINT_FILE), layout) : null;
       mkdirSync(this.trainDir, { recursive: true });
-      // a distillation resumed before its first checkpoint keeps the log of its targets
-      if (!this.options.resume) writeFileSync(this.logFile, "");
+      writeFileSync(this.logFile, "");
       const init = start?.params ?? initial ?? layout.init(ts.seed);
       const ema = new Ema(start?.ema ?? init, emaOptions);
       // the average keeps its horizon: a warm restart's first noisy steps do not overwrite it

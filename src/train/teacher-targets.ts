@@ -1,11 +1,11 @@
 // The teacher's samples a student is distilled on, computed ahead and kept on disk: for every window of a part of the
 // dataset (training or validation) and each of its N starting noises, the chunk the teacher's own graphs sample. Row
-// r = window·N + j; its noise is what the teacher policy draws after `reset(base + r)`, so a row is exactly a chunk
-// the teacher would act on. Written window block by window block with the count done beside it, so an interrupted
-// run picks up where it stopped (`--resume`).
+// r = window·N + j; its noise is what the teacher policy draws after `reset(base + r)`, so a row is the chunk the
+// teacher would act on (to float rounding: the teacher samples them in batches). Written block by block with the count
+// of rows done beside it, so an interrupted run picks up where it stopped (`--resume`).
 //
 //   OUT/train/targets-<part>.f32    rows × Tp·Dx float32 (normalized samples)
-//   OUT/train/targets-<part>.json   what they were computed from, and how many windows are done
+//   OUT/train/targets-<part>.json   what they were computed from, and how many rows are done
 import {
   closeSync,
   existsSync,
@@ -20,10 +20,10 @@ import {
 import { join } from "node:path";
 import { DuetError, Rng, writeAtomic } from "../core/index.ts";
 import type { TensorData } from "../runtime/index.ts";
-import type { Teacher } from "./teacher.ts";
+import { TEACHER_BATCH, type Teacher } from "./teacher.ts";
 
-/** Windows computed between two writes to disk. */
-const BLOCK_WINDOWS = 32;
+/** Teacher runs between two writes to disk. */
+const BLOCK_BATCHES = 4;
 
 /** What a part's targets are computed from: a part on disk is used only when all of it is the same. */
 export interface TargetsIdentity {
@@ -75,29 +75,29 @@ export class TeacherTargets {
 
   /**
    * The targets of `part` in `dir` (the run's `train/` folder): read back where they are complete, continued where an
-   * interrupted run left them, computed otherwise. `inputsOf(window)` fills the teacher's observation inputs (batch
-   * one) from one of the part's windows. A part on disk computed from anything else than `identity` is refused.
-   * `onProgress(done, total)` in windows.
+   * interrupted run left them, computed otherwise, TEACHER_BATCH pairs a run. `inputsOf(windows)` fills the teacher's
+   * observation inputs, row i from window `windows[i]`. A part on disk computed from anything else than `identity`
+   * is refused. `onProgress(done, total)` in windows.
    */
   static async load(options: {
     dir: string;
     part: "train" | "val";
     teacher: Teacher;
-    inputsOf: (window: number) => Record<string, TensorData>;
+    inputsOf: (windows: readonly number[]) => Record<string, TensorData>;
     identity: TargetsIdentity;
     onProgress?: (done: number, total: number) => void;
   }): Promise<TeacherTargets> {
     const { teacher, identity } = options;
     const n = identity.noisesPerWindow;
-    const c = teacher.model.config;
-    const rowSize = c.predSteps * teacher.sampleDim;
+    const rowSize = teacher.model.config.predSteps * teacher.sampleDim;
+    const rowBytes = rowSize * 4;
+    const rows = identity.windows * n;
     const dataFile = join(options.dir, `targets-${options.part}.f32`);
     const metaFile = join(options.dir, `targets-${options.part}.json`);
-    const rowBytes = rowSize * 4;
-    const data = new Float32Array(identity.windows * n * rowSize);
+    const data = new Float32Array(rows * rowSize);
     let done = 0;
     if (existsSync(metaFile)) {
-      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { identity: unknown; windowsDone: number };
+      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { identity: unknown; rowsDone: number };
       const was = JSON.stringify(meta.identity);
       if (was !== JSON.stringify(identity)) {
         throw new DuetError(
@@ -105,35 +105,38 @@ export class TeacherTargets {
             `train.distill.noisesPerWindow (${was.slice(0, 200)}); choose another --out`,
         );
       }
-      done = Math.min(meta.windowsDone, identity.windows);
-      const bytes = done * n * rowBytes;
-      if (!existsSync(dataFile) || statSync(dataFile).size < bytes)
-        throw new DuetError(`${dataFile}: shorter than ${metaFile} says (${done} windows); choose another --out`);
-      truncateSync(dataFile, bytes); // a block cut short by the interruption
-      const read = readFileSync(dataFile);
-      new Uint8Array(data.buffer).set(read.subarray(0, bytes));
+      done = Math.min(meta.rowsDone, rows);
+      if (!existsSync(dataFile) || statSync(dataFile).size < done * rowBytes)
+        throw new DuetError(`${dataFile}: shorter than ${metaFile} says (${done} rows); choose another --out`);
+      truncateSync(dataFile, done * rowBytes); // a block cut short by the interruption
+      new Uint8Array(data.buffer).set(readFileSync(dataFile).subarray(0, done * rowBytes));
     } else {
       mkdirSync(options.dir, { recursive: true });
       writeAtomic(dataFile, new Uint8Array(0));
     }
-    const noise = new Float32Array(rowSize);
+    const b = TEACHER_BATCH;
+    const noise = new Float32Array(b * rowSize);
+    const windows: number[] = [];
     const fd = openSync(dataFile, "a");
     try {
-      while (done < identity.windows) {
-        const end = Math.min(identity.windows, done + BLOCK_WINDOWS);
-        for (let w = done; w < end; w++) {
-          const cond = await teacher.cond(options.inputsOf(w));
-          for (let j = 0; j < n; j++) {
-            const row = w * n + j;
-            noiseOf(identity.seedBase + row, teacher.noiseScale, noise, 0, rowSize);
-            data.set(await teacher.sample(noise, cond), row * rowSize);
+      while (done < rows) {
+        const end = Math.min(rows, done + BLOCK_BATCHES * b);
+        for (let first = done; first < end; first += b) {
+          windows.length = 0;
+          // a last, short batch repeats its last pair
+          for (let i = 0; i < b; i++) {
+            const row = Math.min(first + i, end - 1);
+            windows.push(Math.floor(row / n));
+            noiseOf(identity.seedBase + row, teacher.noiseScale, noise, i * rowSize, rowSize);
           }
+          const x = await teacher.sample(options.inputsOf(windows), noise);
+          data.set(x.subarray(0, Math.min(b, end - first) * rowSize), first * rowSize);
         }
-        writeSync(fd, new Uint8Array(data.buffer, done * n * rowBytes, (end - done) * n * rowBytes));
+        writeSync(fd, new Uint8Array(data.buffer, done * rowBytes, (end - done) * rowBytes));
         fsyncSync(fd);
         done = end;
-        writeAtomic(metaFile, `${JSON.stringify({ identity, windowsDone: done })}\n`);
-        options.onProgress?.(done, identity.windows);
+        writeAtomic(metaFile, `${JSON.stringify({ identity, rowsDone: done })}\n`);
+        options.onProgress?.(Math.floor(done / n), identity.windows);
       }
     } finally {
       closeSync(fd);

@@ -104,7 +104,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const observerFrom = observerOf(options, config, source);
   const run = RunDir.open({ ...options, ...(observerFrom !== undefined && { observerFrom }) });
   const teacher = options.teacher !== undefined ? await Teacher.open(options.teacher, ts.threads) : null;
-  const targetsStarted = performance.now();
   let setUp;
   try {
     setUp = await setUpPolicy({
@@ -119,11 +118,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         distill: {
           teacher,
           targetsDir: run.trainDir,
-          onTargets: (done: number, total: number) => {
-            const e: TrainEvent = { kind: "targets", done, total };
-            run.log(e);
-            options.onEvent?.(e);
-          },
+          onTargets: (done: number, total: number) => options.onEvent?.({ kind: "targets", done, total }),
         },
       }),
     });
@@ -134,7 +129,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const distilledFrom: DistilledFrom | null = teacher && {
     ...teacher.provenance(),
     noises_per_window: ts.distill?.noisesPerWindow ?? 0,
-    targets_s: Math.round((performance.now() - targetsStarted) / 1000),
+    targets_s: setup.targetsSeconds,
     init_from_teacher: ts.distill?.initFromTeacher ?? false,
   };
   const rng = new Rng(ts.seed);

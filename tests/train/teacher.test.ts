@@ -65,10 +65,13 @@ describe("distillation", () => {
     expect(result.valLoss).not.toBeNull();
     // 3 training episodes of 16 windows, then 1 validation episode
     const targets = events.flatMap((e) => (e.kind === "targets" ? [e] : []));
-    expect(targets.at(0)).toEqual({ kind: "targets", done: 32, total: 48 });
-    expect(targets.at(-1)).toEqual({ kind: "targets", done: 16, total: 16 });
+    expect(targets).toEqual([
+      { kind: "targets", done: 48, total: 48 },
+      { kind: "targets", done: 16, total: 16 },
+    ]);
 
-    // row r of the targets is the chunk the teacher policy acts on after reset(base + r), bit for bit
+    // row r of the targets is the chunk the teacher policy acts on after reset(base + r), to float rounding (the
+    // teacher samples 64 pairs at a time, the policy one)
     const model = readPolicyModel(out);
     const prov = model.provenance as { train_episodes: number[] };
     const rows = new Float32Array(readFileSync(join(out, "train/targets-train.f32")).buffer.slice(0));
@@ -86,7 +89,7 @@ describe("distillation", () => {
         norm.unnormalize(rows.subarray(r * 160 + k * 16, r * 160 + (k + 1) * 16), row, k * 16);
         for (let j = 0; j < 16; j++) want[k * 16 + j] = row[j]! + obs.state[j]!;
       }
-      expect([...chunk.actions]).toEqual([...want]);
+      expect(Math.max(...chunk.actions.map((v, i) => Math.abs(v - want[i]!)))).toBeLessThan(1e-5);
     }
 
     // a normal model directory: the teacher's normalizer and encoder, sampling in 2 steps, provenance naming both
@@ -120,15 +123,15 @@ describe("distillation", () => {
     await train({ dataset, config: c, out: split, teacher, resume: true });
     expect(ema(split)).toEqual(ema(straight));
 
-    // interrupted after the first block of 32 windows, mid-write of the next
+    // interrupted after 64 rows, mid-write of the next
     const cut = tempDir("duet-student-");
     mkdirSync(join(cut, "train"));
     for (const f of ["targets-train.f32", "targets-train.json"])
       copyFileSync(join(straight, "train", f), join(cut, "train", f));
     const meta = join(cut, "train/targets-train.json");
-    const m = JSON.parse(readFileSync(meta, "utf8")) as { windowsDone: number };
-    writeFileSync(meta, JSON.stringify({ ...m, windowsDone: 32 }));
-    truncateSync(join(cut, "train/targets-train.f32"), 32 * 2 * 640);
+    const m = JSON.parse(readFileSync(meta, "utf8")) as { rowsDone: number };
+    writeFileSync(meta, JSON.stringify({ ...m, rowsDone: 64 }));
+    truncateSync(join(cut, "train/targets-train.f32"), 64 * 640);
     appendFileSync(join(cut, "train/targets-train.f32"), new Uint8Array(1000));
     await expect(train({ dataset, config: c, out: cut, teacher })).rejects.toThrow(
       "holds the teacher targets of a distillation that has not checkpointed yet; pass --resume",

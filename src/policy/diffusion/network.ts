@@ -241,6 +241,19 @@ export class PolicyNetwork {
   }
 
   /**
+   * The unrolled DDIM loop of `steps` steps for a batch of `b` on a frozen observer (a distillation teacher's,
+   * train/teacher.ts): the observation inputs with the cameras as their encoder's features, and noise `B,Tp,Dx` →
+   * sample `B,Tp,Dx`. The same function as `encoderGraph` then `samplerGraph`, batched.
+   */
+  frozenSamplerGraph(steps: number, b: number): GraphBuilder {
+    const g = new GraphBuilder();
+    const cond = this.obsInputs(g, b, true);
+    const noise = g.input(IO.noise, [b, this.config.predSteps, this.sampleDim]);
+    g.output(IO.sample, this.unrolledDdim(g, noise, cond, steps));
+    return g;
+  }
+
+  /**
    * Distillation loss for batch `b` (train/teacher.ts): the student's whole DDIM loop of `steps` steps unrolled, as
    * `samplerGraph` exports it, from noise `B,Tp,Dx` (the starting noise, already at the inference noise scale) to
    * its sample; loss = mse(sample, target `B,Tp,Dx`), the teacher's sample from the same noise and observation. The
