@@ -43,7 +43,7 @@ export class Teacher {
 
   /**
    * Open the teacher: its weights read out of its exported graphs (`encoder.onnx`, `denoiser.onnx`; float16 widened)
-   * into its own sampling loop, batched (`threads` onnxruntime threads) — a batch of 64 pairs ran 5.7 times faster
+   * into its own sampling loop, batched (`threads` onnxruntime threads) — a batch of 64 pairs ran 4.7 times faster
    * per pair than its batch-one `sampler.onnx` (docs/experiments/distillation.md), and equals it to float rounding.
    * Refused, naming `--teacher`: a directory that is not a model, a regression model, a DDPM sampler (stochastic: no
    * map from noise to chunk), a teacher that reads a goal picture, an instruction or sound (only camera encoders are
