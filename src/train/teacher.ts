@@ -1,7 +1,8 @@
-// Distillation's teacher (`duet train --teacher DIR`): a trained DDIM diffusion policy whose own exported graphs give,
-// for an observation and a starting noise, the chunk it acts on. With η = 0 that map is deterministic, so a student
-// trained on (observation, noise) → the teacher's sample learns the map, modes included (different noises, different
-// modes), and can take fewer DDIM steps than the teacher needs (docs/training.md, "Distillation").
+// Distillation's teacher (`duet train --teacher DIR`): a trained DDIM diffusion policy, its weights read out of its
+// exported graphs into its own sampling loop, giving for an observation and a starting noise the chunk it acts on. With
+// η = 0 that map is deterministic, so a student trained on (observation, noise) → the teacher's sample learns the map,
+// modes included (different noises, different modes), and can take fewer DDIM steps than the teacher needs
+// (docs/training.md, "Distillation").
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, ValidationError, type Issue } from "../core/index.ts";
