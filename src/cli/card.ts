@@ -278,7 +278,7 @@ ${
   prov.distilled_from
     ? `Distilled from \`${prov.distilled_from.model}\` (${prov.distilled_from.steps} steps, ${prov.distilled_from.wall_s} s; it samples in \
 ${prov.distilled_from.ddim_steps} DDIM steps): this model's ${c.inference.inferenceSteps}-step DDIM sampler was trained to give the teacher's \
-sample from the same starting noise and observation (${prov.distilled_from.noises_per_window} noises per training window\
+sample from the same starting noise and observation (${prov.distilled_from.noises_per_window} noise${prov.distilled_from.noises_per_window === 1 ? "" : "s"} per training window\
 ${prov.distilled_from.init_from_teacher ? ", starting from the teacher's weights" : ""}; computing the teacher's samples took ${prov.distilled_from.targets_s} s of the wall time), on the teacher's camera encoders, frozen; the teacher's commands come first above. `
     : prov.observer_from
       ? `The camera encoders are those of \`${prov.observer_from.model}\` (${prov.observer_from.steps} steps, ${prov.observer_from.wall_s} s), \
