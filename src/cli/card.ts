@@ -43,8 +43,18 @@ interface Provenance {
   earlier_commands?: string[];
   /** Set when the run started from another run's weights (duet train --init-from). */
   init_from?: { model: string; steps: number; wall_s: number };
-  /** Set when the run trained on the frozen observer of another run (duet train --observer-from). */
+  /** Set when the run trained on the frozen observer of another run (duet train --observer-from, or --teacher's). */
   observer_from?: { model: string; steps: number; wall_s: number };
+  /** Set when the run was distilled from a teacher model (duet train --teacher). */
+  distilled_from?: {
+    model: string;
+    steps: number;
+    wall_s: number;
+    ddim_steps: number;
+    noises_per_window: number;
+    targets_s: number;
+    init_from_teacher: boolean;
+  };
   /** Set when the graphs were rewritten after training (duet export policy): when, and settings changed [from, to]. */
   rewritten?: { time: string; settings: Record<string, [unknown, unknown]> };
 }
@@ -128,7 +138,9 @@ function modes(s: SimSummary): string {
 /** Training wall time: this run's, and the runs it built on as far as its provenance records them. */
 export function trainingTime(prov: Provenance): string {
   const parts = [`${prov.wall_s} s`];
-  if (prov.observer_from) parts.push(`${prov.observer_from.wall_s} s observer`);
+  // a student's observer is its teacher's, whose training the teacher's time counts
+  if (prov.distilled_from) parts.push(`${prov.distilled_from.wall_s} s teacher`);
+  else if (prov.observer_from) parts.push(`${prov.observer_from.wall_s} s observer`);
   if (prov.init_from) {
     const chained = (prov.earlier_commands ?? []).some((x) => x.includes("--init-from"));
     parts.push(`${prov.init_from.wall_s} s warm start${chained ? " + earlier runs" : ""}`);
@@ -263,10 +275,15 @@ ${
 ${[...(prov.earlier_commands ?? []), prov.command].map((x) => `    ${cmd(x)}`).join("\n")}
 ${prov.earlier_commands?.length ? "\n(Later commands continued the run: `--resume` picks an interrupted run up, and re-exports a finished one with inference-only settings such as the noise scale changed; `--init-from` starts a new run, with a fresh learning-rate schedule, from an earlier run's weights; `--observer-from` trains on the frozen camera encoders of an earlier run, whose commands come first.)\n" : ""}
 ${
-  prov.observer_from
-    ? `The camera encoders are those of \`${prov.observer_from.model}\` (${prov.observer_from.steps} steps, ${prov.observer_from.wall_s} s), \
+  prov.distilled_from
+    ? `Distilled from \`${prov.distilled_from.model}\` (${prov.distilled_from.steps} steps, ${prov.distilled_from.wall_s} s; it samples in \
+${prov.distilled_from.ddim_steps} DDIM steps): this model's ${c.inference.inferenceSteps}-step DDIM sampler was trained to give the teacher's \
+sample from the same starting noise and observation (${prov.distilled_from.noises_per_window} noise${prov.distilled_from.noises_per_window === 1 ? "" : "s"} per training window\
+${prov.distilled_from.init_from_teacher ? ", starting from the teacher's weights" : ""}; computing the teacher's samples took ${prov.distilled_from.targets_s} s of the wall time), on the teacher's camera encoders, frozen; the teacher's commands come first above. `
+    : prov.observer_from
+      ? `The camera encoders are those of \`${prov.observer_from.model}\` (${prov.observer_from.steps} steps, ${prov.observer_from.wall_s} s), \
 frozen: each frame's features were computed once and only the rest of the policy trained here. `
-    : ""
+      : ""
 }${
     prov.init_from
       ? `This run started from the weights of \`${prov.init_from.model}\` (${prov.init_from.steps} steps, ${prov.init_from.wall_s} s\

@@ -19,6 +19,7 @@ interface TrainArgs {
   resume: boolean;
   initFrom?: string;
   observerFrom?: string;
+  teacher?: string;
   weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
@@ -36,11 +37,12 @@ function simEvaluator(args: TrainArgs, scenario: string, cameras: boolean): Eval
   };
 }
 
-/** A resumed, warm-restarted or frozen-observer run keeps the commands that made it so far (model.json
+/** A resumed, warm-restarted, frozen-observer or distilled run keeps the commands that made it so far (model.json
  * provenance.earlier_commands, oldest first): those of the run in --out (resume), of the run it starts from
- * (--init-from) or of the run whose observer it freezes (--observer-from). */
+ * (--init-from), of the run whose observer it freezes (--observer-from) or of the teacher it distills (--teacher). */
 function earlierCommands(args: TrainArgs): { earlier_commands?: string[] } {
-  const from = args.resume ? args.out : (args.initFrom ?? args.observerFrom);
+  const resumed = args.resume && existsSync(join(args.out, "model.json"));
+  const from = resumed ? args.out : (args.initFrom ?? args.observerFrom ?? args.teacher);
   if (from === undefined || !existsSync(join(from, "model.json"))) return {};
   const prov = readPolicyModel(from).provenance as { command?: string; earlier_commands?: string[] };
   return { earlier_commands: [...(prov.earlier_commands ?? []), ...(prov.command ? [prov.command] : [])] };
@@ -50,11 +52,14 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   const config = loadTrainConfig(args.config);
   if (args.initFrom !== undefined) warnIfUnfinished(args.initFrom, "--init-from");
   if (args.observerFrom !== undefined) warnIfUnfinished(args.observerFrom, "--observer-from");
+  if (args.teacher !== undefined) warnIfUnfinished(args.teacher, "--teacher");
   const cameras = config.policy.encoder !== null;
   // created when training starts: a frozen observer's features are computed first, with their own bar
   let bar: ReturnType<typeof progressBar> | undefined;
   let status = "";
   let featureBar: ReturnType<typeof progressBar> | undefined;
+  let targetBar: ReturnType<typeof progressBar> | undefined;
+  let targetTwentieths = 0;
   const log = (line: string): void => {
     process.stderr.write(`${process.stderr.isTTY ? "\r\x1b[K" : ""}${line}\n`);
   };
@@ -77,6 +82,19 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         if (e.done === e.total) {
           featureBar.stop();
           log(`observer features of ${e.total} camera frames computed`);
+        }
+        break;
+      case "targets":
+        targetBar ??= progressBar("teacher samples", e.total);
+        targetBar.update(e.done);
+        if (e.done === e.total) {
+          targetBar.stop();
+          targetBar = undefined;
+          log(`teacher samples of ${e.total} windows computed`);
+          targetTwentieths = 0;
+        } else if (!process.stderr.isTTY && Math.floor((20 * e.done) / e.total) > targetTwentieths) {
+          targetTwentieths = Math.floor((20 * e.done) / e.total);
+          log(`teacher samples: ${e.done} of ${e.total} windows`);
         }
         break;
       case "val":
@@ -103,6 +121,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     resume: args.resume,
     ...(args.initFrom !== undefined && { initFrom: args.initFrom }),
     ...(args.observerFrom !== undefined && { observerFrom: args.observerFrom }),
+    ...(args.teacher !== undefined && { teacher: args.teacher }),
     weights: args.weights,
     onEvent,
     rephrase,
@@ -142,6 +161,10 @@ export function registerTrain(program: Command): void {
     .option(
       "--observer-from <dir>",
       "train on the frozen camera encoders of <dir> (same policy.encoder): a training run (its train/checkpoint.safetensors, EMA weights) or an exported model such as models/bottle-cap-unet (its encoder.onnx); each frame's features are computed once and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
+    )
+    .option(
+      "--teacher <dir>",
+      "distill the model in <dir> (a DDIM diffusion policy): the config's train.distill.ddimSteps-step sampler learns to give the teacher's sample from the same noise and observation, on the teacher's frozen observer; its samples are computed first, into --out (resumable)",
     )
     .addOption(
       new Option(

@@ -8,7 +8,7 @@ export type { ParamEntry } from "./params.ts";
 export { toOnnx, float16Bits, OPSET, BATCH_DIM } from "./onnx.ts";
 export type { OnnxModel, ValueSpec, EmitOptions, ParamSource, WeightPrecision } from "./onnx.ts";
 export { inferenceModel } from "./inference.ts";
-export { readOnnxParams, float16Value, onnxOpCounts } from "./onnx-params.ts";
+export { readOnnxParams, float16Value, onnxOpCounts, paramsByName } from "./onnx-params.ts";
 export type { StoredParam } from "./onnx-params.ts";
 export type { InferenceOptions } from "./inference.ts";
 export { backward, gradRules, sumTo } from "./autodiff.ts";

@@ -1,8 +1,9 @@
 // Read the parameters back out of an exported inference graph (initializers, float32 or float16), by parameter name:
 // what lets a shipped model's weights be reused where its training checkpoint is not shipped (train --observer-from);
 // and count its nodes by op type.
-import { DuetError } from "../core/index.ts";
+import { DuetError, type Issue } from "../core/index.ts";
 import { F16_SUFFIX, ONNX_FLOAT16, type WeightPrecision } from "./onnx.ts";
+import type { ParamLayout } from "./params.ts";
 import { ONNX_DTYPE } from "./tensor.ts";
 
 /** float32 value of IEEE 754 half-precision bits `h`. */
@@ -126,4 +127,27 @@ export function onnxOpCounts(bytes: Uint8Array, what: string): Map<string, numbe
     }
   }
   return out;
+}
+
+/**
+ * The values of `layout`'s parameters taken by name from `stored` (readOnnxParams's map), and an issue for each one
+ * missing there or of another shape (for one ValidationError naming them all).
+ */
+export function paramsByName(
+  layout: ParamLayout,
+  stored: ReadonlyMap<string, StoredParam>,
+): { values: Float32Array; issues: Issue[] } {
+  const values = new Float32Array(layout.total);
+  const issues: Issue[] = [];
+  for (const e of layout.entries) {
+    const p = stored.get(e.name);
+    if (p && p.shape.join(",") === e.shape.join(",")) values.set(p.values, e.offset);
+    else
+      issues.push({
+        path: e.name,
+        expected: `[${e.shape.join(",")}]`,
+        received: p ? `[${p.shape.join(",")}]` : "nothing (not in the model's graphs)",
+      });
+  }
+  return { values, issues };
 }

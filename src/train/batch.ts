@@ -16,6 +16,7 @@ import type { TensorData } from "../runtime/index.ts";
 import type { FeatureCache } from "./frozen-observer.ts";
 import type { EpisodeSounds } from "./hearing.ts";
 import { toRelative } from "./relative.ts";
+import type { TeacherTargets } from "./teacher-targets.ts";
 
 /** Another phrasing of an instruction's task and hand drawn from `rng`; null for an instruction it does not know. */
 export type Rephrase = (instruction: string, rng: Rng) => string | null;
@@ -41,13 +42,18 @@ export interface BatchOptions {
    * instead of its frames (the windows then carry none; no image shift).
    */
   features?: FeatureCache;
+  /**
+   * Distillation: each row is one of these pairs of a window and a starting noise, its target the teacher's sample
+   * from them (the feeds are then the observation inputs, noise and x0 only: no timestep).
+   */
+  distill?: TeacherTargets;
 }
 
 /**
  * Fills the feeds of the training graph for batch size B. `fill` reuses every buffer (not reentrant).
  * Feeds: the observation inputs of the policy's table (or, on a frozen observer, its `frozenInputs`), x0 `B,Tp,Dx`,
  * and for diffusion noise `B,Tp,Dx`, timestep `B`, sqrt_alpha_bar / sqrt_one_minus_alpha_bar `B,1,1`; with `scene`,
- * scene `B,De`.
+ * scene `B,De`. Distilling: the observation inputs, x0 (the teacher's sample) and noise (its starting noise).
  */
 export class BatchAssembler {
   readonly feeds: Record<string, TensorData> = {};
@@ -111,7 +117,8 @@ export class BatchAssembler {
     this.sceneRow = new Float32Array(de);
     if (options.scene) this.feeds[IO.scene] = { data: this.scene, dims: [b, de] };
     this.feeds[IO.target] = { data: this.x0, dims: [b, c.predSteps, dx] };
-    if (c.objective === "diffusion") {
+    if (options.distill) this.feeds[IO.noise] = { data: this.noise, dims: [b, c.predSteps, dx] };
+    else if (c.objective === "diffusion") {
       this.feeds[IO.noise] = { data: this.noise, dims: [b, c.predSteps, dx] };
       this.feeds[IO.timestep] = { data: this.timestep, dims: [b] };
       this.feeds[IO.sqrtAlphaBar] = { data: this.sa, dims: [b, 1, 1] };
@@ -119,8 +126,34 @@ export class BatchAssembler {
     }
   }
 
-  /** Draw B windows (and noise, timesteps, augmentation) from `rng`; `augment` false for validation. */
+  /**
+   * Draw B windows (and noise, timesteps, augmentation) from `rng` — distilling, B of its window–noise pairs;
+   * `augment` false for validation.
+   */
   fill(rng: Rng, augment: boolean): Record<string, TensorData> {
+    const ctx: TrainingContext = { ...this.context, rng, augment };
+    const distill = this.options.distill;
+    for (let b = 0; b < this.batchSize; b++) {
+      if (distill) {
+        const pair = rng.int(distill.rows);
+        this.fillRow(b, distill.window(pair), ctx, true);
+        const n = this.network.config.predSteps * this.network.sampleDim;
+        distill.noise(pair, this.noise, b * n);
+        distill.target(pair, this.x0, b * n);
+      } else this.fillRow(b, rng.int(this.sampler.length), ctx, false);
+    }
+    return this.feeds;
+  }
+
+  /** The observation inputs of row i from window `windows[i]`, without augmentation (the teacher's batches). */
+  fillAt(windows: readonly number[], rng: Rng): Record<string, TensorData> {
+    const ctx: TrainingContext = { ...this.context, rng, augment: false };
+    windows.forEach((w, i) => this.fillRow(i, w, ctx, true));
+    return this.feeds;
+  }
+
+  /** Row `b` from window `index`: its observation inputs, then unless `inputsOnly` its target chunk and noising. */
+  private fillRow(b: number, index: number, ctx: TrainingContext, inputsOnly: boolean): void {
     const net = this.network;
     const c = net.config;
     const { actionDim: da } = net.shape;
@@ -128,34 +161,31 @@ export class BatchAssembler {
     const tp = c.predSteps;
     const w = this.window;
     const ds0 = this.sampler.dataset;
-    const ctx: TrainingContext = { ...this.context, rng, augment };
-    for (let b = 0; b < this.batchSize; b++) {
-      this.sampler.fill(rng.int(this.sampler.length), w);
-      if (c.actions === "relative") toRelative(w, c.obsSteps);
-      // the table in feature order: state noise, then each camera's shift, then the goal's (the order of the draws)
-      this.inputs.forEach((input, i) => input.fromWindow(w, this.inputData[i] as InputData[], b, ctx));
-      for (let k = 0; k < tp; k++) {
-        this.actionNorm.normalize(w.action.subarray(k * da, (k + 1) * da), this.row, 0, k * da);
-        this.x0.set(this.row, (b * tp + k) * dx);
-        if (c.predictStates) {
-          const len = ctx.episodeLength(w.episode);
-          ds0.readState(w.episode, Math.min(w.frame + k, len - 1), this.stateRow);
-          this.stateNorm.normalize(this.stateRow, this.x0, (b * tp + k) * dx + da);
-        }
-      }
-      if (this.options.scene) {
-        ds0.readEnvironment(w.episode, w.frame, this.sceneRow);
-        this.options.scene.normalize(this.sceneRow, this.scene, b * this.sceneRow.length);
-      }
-      if (c.objective === "diffusion") {
-        const t = rng.int(net.schedule.trainSteps);
-        const ab = net.schedule.alphaBar(t);
-        this.timestep[b] = t;
-        this.sa[b] = Math.sqrt(ab);
-        this.sb[b] = Math.sqrt(1 - ab);
-        for (let i = b * tp * dx; i < (b + 1) * tp * dx; i++) this.noise[i] = rng.normal();
+    this.sampler.fill(index, w);
+    if (c.actions === "relative") toRelative(w, c.obsSteps);
+    // the table in feature order: state noise, then each camera's shift, then the goal's (the order of the draws)
+    this.inputs.forEach((input, i) => input.fromWindow(w, this.inputData[i] as InputData[], b, ctx));
+    if (inputsOnly) return;
+    for (let k = 0; k < tp; k++) {
+      this.actionNorm.normalize(w.action.subarray(k * da, (k + 1) * da), this.row, 0, k * da);
+      this.x0.set(this.row, (b * tp + k) * dx);
+      if (c.predictStates) {
+        const len = ctx.episodeLength(w.episode);
+        ds0.readState(w.episode, Math.min(w.frame + k, len - 1), this.stateRow);
+        this.stateNorm.normalize(this.stateRow, this.x0, (b * tp + k) * dx + da);
       }
     }
-    return this.feeds;
+    if (this.options.scene) {
+      ds0.readEnvironment(w.episode, w.frame, this.sceneRow);
+      this.options.scene.normalize(this.sceneRow, this.scene, b * this.sceneRow.length);
+    }
+    if (c.objective === "diffusion") {
+      const t = ctx.rng.int(net.schedule.trainSteps);
+      const ab = net.schedule.alphaBar(t);
+      this.timestep[b] = t;
+      this.sa[b] = Math.sqrt(ab);
+      this.sb[b] = Math.sqrt(1 - ab);
+      for (let i = b * tp * dx; i < (b + 1) * tp * dx; i++) this.noise[i] = ctx.rng.normal();
+    }
   }
 }

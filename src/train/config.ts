@@ -50,6 +50,30 @@ export const trainSettingsSchema = z
      * the bottle after a lead policy's takeover, an operator's botched try) teaches the failure.
      */
     successfulOnly: z.boolean().default(true),
+    /**
+     * Distillation (`duet train --teacher DIR`; default unset: train on the demonstrations; unset rather than null so
+     * that checkpoints saved before this field resume). The policy becomes a
+     * student of the teacher model: its `ddimSteps`-step DDIM sampler learns to reproduce the teacher's own
+     * deterministic DDIM sample from the same starting noise and observation (train/teacher.ts). The student's
+     * `policy.inference.inferenceSteps` must be `ddimSteps`, and its noise scale the teacher's.
+     */
+    distill: z
+      .object({
+        /** K: DDIM steps of the student's sampler, the steps it is trained through and exports (≥ 1). */
+        ddimSteps: z.int().min(1).max(1000),
+        /**
+         * Starting noises per training window (default 4): the teacher's samples are computed ahead for every window
+         * and each of its noises, so this many pairs per window are what the student learns the map from.
+         */
+        noisesPerWindow: z.int().min(1).max(256).default(4),
+        /**
+         * Start the student from the teacher's denoiser weights (default false: a fresh initialisation); the student's
+         * `policy.denoiser` must then be the teacher's. A teacher that loses little at K steps starts near its goal.
+         */
+        initFromTeacher: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
     /** onnxruntime threads for the training graph (default 2: this machine's cores). */
     threads: z.int().positive().max(64).default(2),
     augment: z

@@ -1,11 +1,14 @@
 // What the training loop runs for a policy, set up from its config and dataset: the dataset checked, the network (on a
 // frozen observer: the trained part, with the observer's features computed once), its normalizers, seeded batches of
-// windows, the fused training graph and the validation pass.
+// windows, the fused training graph and the validation pass. Distilling (a teacher), the normalizers are the teacher's,
+// the batches pair windows with starting noises and the teacher's samples from them (teacher-targets.ts), and the
+// graph trains the student's unrolled DDIM sampler on them.
+import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { AUDIO_SAMPLE_RATE, DuetError } from "../core/index.ts";
+import { AUDIO_SAMPLE_RATE, DuetError, Rng } from "../core/index.ts";
 import { WindowSampler, splitEpisodes } from "../data/index.ts";
 import { buildTrainingGraph, type TrainingProgram, type WeightPrecision } from "../nn/index.ts";
-import { MinMaxNormalizer, PolicyNetwork, sceneIndices } from "../policy/index.ts";
+import { MinMaxNormalizer, PolicyNetwork, sceneIndices, type TrainingLossGraph } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import { BatchAssembler, type Rephrase } from "./batch.ts";
 import type { TrainConfig } from "./config.ts";
@@ -13,6 +16,8 @@ import { checkedParaphrase, openTrainingDataset, trainingEpisodes } from "./data
 import { fitNormalizers } from "./fit-normalizers.ts";
 import { FeatureCache, loadFrozenObserver } from "./frozen-observer.ts";
 import { CHECKPOINT_FILE, type RunRecord } from "./run-dir.ts";
+import { TEACHER_BATCH, type Teacher } from "./teacher.ts";
+import { TeacherTargets, targetSeedBase } from "./teacher-targets.ts";
 import { validation, type Validation } from "./validation.ts";
 
 export interface PolicySetupOptions {
@@ -29,6 +34,11 @@ export interface PolicySetupOptions {
   onFeatures?: (done: number, total: number) => void;
   /** The paraphrase grammar train.augment.paraphrase draws from. */
   rephrase?: Rephrase;
+  /**
+   * Distill this teacher (config.train.distill says how): its samples are computed into `targetsDir` (the run's
+   * `train/` folder) before training, `onTargets(done, total)` in windows of each part.
+   */
+  distill?: { teacher: Teacher; targetsDir: string; onTargets?: (done: number, total: number) => void };
 }
 
 export interface PolicySetup {
@@ -44,6 +54,8 @@ export interface PolicySetup {
   validate: Validation | null;
   /** What model.json records of the run besides the step, the wall time and the caller's provenance. */
   record: RunRecord;
+  /** Distilling: seconds spent computing (or reading back) the teacher's samples. */
+  targetsSeconds: number;
 }
 
 /** Set up training `options.config` on `options.dataset`: every refusal about the data and the config comes first. */
@@ -53,6 +65,11 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
   const p = config.policy;
   const { dataset, cameras } = await openTrainingDataset(options.dataset, config, source, observerFrom !== undefined);
   const spec = dataset.spec;
+  const teacher = options.distill?.teacher;
+  if (teacher) {
+    teacher.checkDataset(spec, options.dataset);
+    teacher.checkStudent(config, cameras, source);
+  }
   const sceneNames = p.observeScene ? (spec.environmentNames ?? []) : [];
   const sceneIdx = p.observeScene ? sceneIndices(p, sceneNames, source) : [];
   const network = new PolicyNetwork(
@@ -72,7 +89,14 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       : null;
   const used = trainingEpisodes(dataset, ts, options.dataset);
   const paraphrase = checkedParaphrase(dataset, used, config, source, options.rephrase);
-  const { normalizer, scene: sceneRange, heard } = await fitNormalizers(dataset, used, config, network);
+  // a student's chunks are the teacher's, in the teacher's normalization
+  const {
+    normalizer,
+    scene: sceneRange,
+    heard,
+  } = teacher
+    ? { normalizer: teacher.model.normalizer, scene: teacher.model.normalizer.environment ?? null, heard: null }
+    : await fitNormalizers(dataset, used, config, network);
 
   // Seeded batches of windows: a frozen observer's features come from its cache instead of the frames.
   const split = splitEpisodes(used, { valFraction: ts.valFraction, seed: ts.seed });
@@ -106,10 +130,52 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     ...(heard && { audio: heard }),
     ...(features && { features }),
   };
-  const batchesOf = (sampler: WindowSampler, size: number): BatchAssembler =>
-    new BatchAssembler(network, sampler, size, stateNorm, actionNorm, augment);
+  const targetsStarted = performance.now();
+  const targets = options.distill && {
+    train: await distillTargets(options.distill, "train", trainSampler, split.train),
+    val:
+      valSampler && valSampler.length > 0 ? await distillTargets(options.distill, "val", valSampler, split.val) : null,
+  };
+  async function distillTargets(
+    distill: NonNullable<PolicySetupOptions["distill"]>,
+    part: "train" | "val",
+    sampler: WindowSampler,
+    episodes: number[],
+  ): Promise<TeacherTargets> {
+    const t = distill.teacher;
+    // the teacher's observation inputs: the student's windows, its observer's features (its own encoder's)
+    const windows = new BatchAssembler(t.network(), sampler, TEACHER_BATCH, stateNorm, actionNorm, {
+      imageShift: 0,
+      stateNoise: 0,
+      ...(augment.observedScene && { observedScene: augment.observedScene }),
+      ...(features && { features }),
+    });
+    const noDraws = new Rng(0); // without augmentation the inputs draw nothing
+    return TeacherTargets.load({
+      dir: distill.targetsDir,
+      part,
+      teacher: t,
+      inputsOf: (w) => windows.fillAt(w, noDraws),
+      identity: {
+        teacher: t.dir,
+        teacherModel: createHash("sha256").update(JSON.stringify(t.model)).digest("hex"),
+        dataset: options.dataset,
+        episodes,
+        windows: sampler.length,
+        noisesPerWindow: (ts.distill as { noisesPerWindow: number }).noisesPerWindow,
+        seedBase: targetSeedBase(ts.seed, part),
+      },
+      ...(distill.onTargets && { onProgress: distill.onTargets }),
+    });
+  }
+  const batchesOf = (sampler: WindowSampler, size: number, distill: TeacherTargets | null): BatchAssembler =>
+    new BatchAssembler(network, sampler, size, stateNorm, actionNorm, { ...augment, ...(distill && { distill }) });
 
-  const { g, loss } = network.trainingLoss(ts.batchSize, true, scene, observer !== null);
+  const lossGraph = (b: number, training: boolean): TrainingLossGraph =>
+    ts.distill
+      ? network.distillationLoss(b, ts.distill.ddimSteps, training, observer !== null)
+      : network.trainingLoss(b, training, scene, observer !== null);
+  const { g, loss } = lossGraph(ts.batchSize, true);
   const program = buildTrainingGraph(g, loss, {
     weightDecay: ts.weightDecay,
     ...(ts.clipNorm !== null ? { clipNorm: ts.clipNorm } : {}),
@@ -117,20 +183,24 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
   const session = await Session.create(program.model.bytes, { intraOpThreads: ts.threads, label: "training graph" });
   const validate =
     valSampler && valSampler.length > 0
-      ? await validation(network, batchesOf(valSampler, Math.min(ts.batchSize, valSampler.length)), program.layout, {
-          scene,
-          frozenObserver: observer !== null,
-          batches: ts.valBatches,
-          seed: ts.seed,
-          threads: ts.threads,
-        })
+      ? await validation(
+          lossGraph,
+          batchesOf(valSampler, Math.min(ts.batchSize, valSampler.length), targets?.val ?? null),
+          program.layout,
+          {
+            batches: ts.valBatches,
+            seed: ts.seed,
+            threads: ts.threads,
+          },
+        )
       : null;
   return {
     network,
     program,
     session,
-    batches: batchesOf(trainSampler, ts.batchSize),
+    batches: batchesOf(trainSampler, ts.batchSize, targets?.train ?? null),
     trainWindows: trainSampler.length,
+    targetsSeconds: targets ? Math.round((performance.now() - targetsStarted) / 1000) : 0,
     valWindows: valSampler?.length ?? 0,
     validate,
     record: {

@@ -4,6 +4,7 @@
 //   model.json encoder.onnx denoiser.onnx sampler.onnx     the exported policy (EMA weights)
 //   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
+//   train/targets-{train,val}.{f32,json}                   distilling: the teacher's samples (teacher-targets.ts)
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DuetError, type Rng, writeAtomic } from "../core/index.ts";
@@ -32,6 +33,8 @@ import { plotCurves, type Curves } from "./plot.ts";
 
 export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
 const LOG_FILE = "train/log.jsonl";
+/** A distillation's first file: a run that has it has begun, even before its first checkpoint. */
+const TARGETS_FILE = "train/targets-train.json";
 
 /** How a training call uses its run directory (the fields of `TrainOptions` of the same names). */
 export interface RunDirOptions {
@@ -41,6 +44,8 @@ export interface RunDirOptions {
   resume?: boolean;
   initFrom?: string;
   observerFrom?: string;
+  /** Distilling: the teacher model directory. */
+  teacher?: string;
 }
 
 /** The run a warm restart started from (model.json provenance.init_from). */
@@ -75,8 +80,25 @@ export interface RunRecord {
   totalSteps: number;
   parameters: number;
   observer: FrozenObserver | null;
+  /** Distilling: the teacher (model.json provenance.distilled_from). */
+  teacher?: DistilledFrom | null;
   /** Extra provenance (e.g. the command line). */
   provenance?: Record<string, unknown>;
+}
+
+/** What a distilled student's model.json records of its teacher. */
+export interface DistilledFrom {
+  model: string;
+  /** The teacher's training steps and wall time (s), and the DDIM steps it samples with. */
+  steps: number;
+  wall_s: number;
+  ddim_steps: number;
+  /** Starting noises per window the student learned from (train.distill.noisesPerWindow). */
+  noises_per_window: number;
+  /** Computing the teacher's samples (s, this call's; about 0 when they were on disk). */
+  targets_s: number;
+  /** Whether the student started from the teacher's denoiser weights (train.distill.initFromTeacher). */
+  init_from_teacher: boolean;
 }
 
 /** Training-config paths of the fields only inference reads (policy's list): a resumed run may change them. */
@@ -85,17 +107,25 @@ const INFERENCE_ONLY: readonly (readonly string[])[] = INFERENCE_ONLY_FIELDS.map
 export class RunDir {
   /** Where the checkpoint is (`out/train/checkpoint.safetensors`). */
   readonly checkpoint: string;
+  /** The folder of the run's own files (`out/train`): config, log, checkpoint, a distillation's targets. */
+  readonly trainDir: string;
   private readonly logFile: string;
 
   private constructor(private readonly options: RunDirOptions) {
     this.checkpoint = join(options.out, CHECKPOINT_FILE);
+    this.trainDir = join(options.out, "train");
     this.logFile = join(options.out, LOG_FILE);
+  }
+
+  /** Whether a resume continues from a checkpoint (not: a distillation interrupted while computing its targets). */
+  private get resumesCheckpoint(): boolean {
+    return this.options.resume === true && existsSync(this.checkpoint);
   }
 
   /**
    * The run directory of `options`, refused before any data is read: `--resume` with `--init-from`, a new run into a
    * folder that is not new or empty, a resume with nothing to resume or with another frozen observer, a warm restart
-   * from a run without its checkpoint.
+   * from a run without its checkpoint, a resumed distillation with another teacher or none.
    */
   static open(options: RunDirOptions): RunDir {
     const run = new RunDir(options);
@@ -104,18 +134,23 @@ export class RunDir {
       throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
     }
     if (!resume) checkNewOut(out, initFrom);
-    if (resume && !existsSync(run.checkpoint)) {
+    const begun = existsSync(join(out, TARGETS_FILE));
+    if (resume && !existsSync(run.checkpoint) && !(begun && options.teacher !== undefined)) {
       throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
     }
-    if (resume) {
-      const frozenFrom = checkpointMetadata(run.checkpoint).observer_from;
-      if ((frozenFrom && resolve(frozenFrom)) !== (options.observerFrom && resolve(options.observerFrom))) {
+    if (run.resumesCheckpoint) {
+      const saved = checkpointMetadata(run.checkpoint);
+      const refuse = (was: string | undefined, given: string | undefined, flag: string, how: string[]): void => {
+        if ((was && resolve(was)) === (given && resolve(given))) return;
         throw new DuetError(
-          frozenFrom
-            ? `${run.checkpoint}: was trained on the frozen observer of ${frozenFrom}; resume with --observer-from ${frozenFrom}`
-            : `${run.checkpoint}: trained its own observer; resume without --observer-from`,
+          `${run.checkpoint}: ${was ? `${how[0]} ${was}; resume with ${flag} ${was}` : `${how[1]}; resume without ${flag}`}`,
         );
-      }
+      };
+      refuse(saved.teacher, options.teacher, "--teacher", ["was distilled from the teacher", "was not distilled"]);
+      refuse(saved.observer_from, options.observerFrom, "--observer-from", [
+        "was trained on the frozen observer of",
+        "trained its own observer",
+      ]);
     }
     if (initFrom !== undefined && !existsSync(join(initFrom, CHECKPOINT_FILE))) {
       throw new DuetError(
@@ -129,16 +164,23 @@ export class RunDir {
   /**
    * Where training starts: resumed exactly from the checkpoint (its parameters, moments, EMA, step, RNG state and
    * curves; refused when it was trained with another config than `config`, `source` naming it, beyond inference-only
-   * fields), or new, from `--init-from`'s parameters and EMA (a warm restart) or from the seeded initialization, with
-   * an empty log. Writes the config in force (a resume may have changed its inference-only fields).
+   * fields), or new, from `--init-from`'s parameters and EMA (a warm restart), from `initial` (a student starting
+   * from its teacher's weights) or from the seeded initialization, with an empty log. Writes the config in force (a resume may have changed its inference-only fields).
    */
-  start(program: TrainingProgram, session: Session, config: TrainConfig, source: string, rng: Rng): RunState {
-    const { out, resume, initFrom } = this.options;
+  start(
+    program: TrainingProgram,
+    session: Session,
+    config: TrainConfig,
+    source: string,
+    rng: Rng,
+    initial?: Float32Array,
+  ): RunState {
+    const { out, initFrom } = this.options;
     const layout = program.layout;
     const ts = config.train;
     const emaOptions = { power: ts.ema.power, maxValue: ts.ema.maxValue };
     let state: RunState;
-    if (resume) {
+    if (this.resumesCheckpoint) {
       const ck = loadCheckpoint(this.checkpoint, layout);
       let saved: unknown = null;
       try {
@@ -168,9 +210,9 @@ export class RunDir {
     } else {
       // A checkpoint made by another network is refused by loadCheckpoint, naming each parameter that differs.
       const start = initFrom !== undefined ? loadCheckpoint(join(initFrom, CHECKPOINT_FILE), layout) : null;
-      mkdirSync(join(out, "train"), { recursive: true });
+      mkdirSync(this.trainDir, { recursive: true });
       writeFileSync(this.logFile, "");
-      const init = start?.params ?? layout.init(ts.seed);
+      const init = start?.params ?? initial ?? layout.init(ts.seed);
       const ema = new Ema(start?.ema ?? init, emaOptions);
       // the average keeps its horizon: a warm restart's first noisy steps do not overwrite it
       ema.steps = start?.step ?? 0;
@@ -211,6 +253,7 @@ export class RunDir {
         dataset: this.options.dataset,
         ...(state.initFrom && { init_from: JSON.stringify(state.initFrom) }),
         ...(this.options.observerFrom !== undefined && { observer_from: this.options.observerFrom }),
+        ...(this.options.teacher !== undefined && { teacher: this.options.teacher }),
       },
     });
   }
@@ -274,6 +317,7 @@ function modelInfo(
       parameters: r.parameters,
       ...(initFrom && { init_from: initFrom }),
       ...(observer && { observer_from: { model: observer.from, steps: observer.steps, wall_s: observer.wall_s } }),
+      ...(r.teacher && { distilled_from: r.teacher }),
       created: new Date().toISOString(),
       ...r.provenance,
     },
@@ -306,6 +350,10 @@ function checkNewOut(out: string, initFrom: string | undefined): void {
   if (entries.length === 0) return;
   const run = existsSync(join(out, CHECKPOINT_FILE));
   const model = existsSync(join(out, "model.json"));
+  if (!run && existsSync(join(out, TARGETS_FILE)))
+    throw new DuetError(
+      `--out ${out}: holds the teacher targets of a distillation that has not checkpointed yet; pass --resume (with the same --teacher) to continue it, or choose another --out`,
+    );
   if (run || model) {
     if (initFrom !== undefined && resolve(initFrom) === resolve(out)) return;
     const what = run ? `a training run (${CHECKPOINT_FILE})` : "a model (model.json) that training would replace";

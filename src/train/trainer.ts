@@ -22,7 +22,8 @@ import type { Rephrase } from "./batch.ts";
 import type { TrainConfig } from "./config.ts";
 import type { Curves } from "./plot.ts";
 import { setUpPolicy } from "./policy-setup.ts";
-import { RunDir } from "./run-dir.ts";
+import { RunDir, type DistilledFrom } from "./run-dir.ts";
+import { Teacher } from "./teacher.ts";
 
 /** Success rate of the policy exported to a directory (wired by the CLI to simulation rollouts). */
 export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>;
@@ -31,6 +32,8 @@ export type TrainEvent =
   | { kind: "start"; step: number; totalSteps: number; params: number; trainWindows: number; valWindows: number }
   /** Computing a frozen observer's features (`--observer-from`): `done` of `total` camera frames. */
   | { kind: "features"; done: number; total: number }
+  /** Computing a distillation's teacher samples (`--teacher`): `done` of `total` windows of one part. */
+  | { kind: "targets"; done: number; total: number }
   | { kind: "step"; step: number; loss: number; lr: number; samplesPerSecond: number }
   | { kind: "val"; step: number; loss: number; sceneLoss?: number }
   | { kind: "eval"; step: number; successRate: number }
@@ -58,6 +61,12 @@ export interface TrainOptions {
    * the observer).
    */
   observerFrom?: string;
+  /**
+   * Distill this teacher model directory (config.train.distill says how): the policy trains its unrolled DDIM
+   * sampler to give the teacher's sample from the same starting noise and observation, on the teacher's frozen
+   * observer and normalization (train/teacher.ts).
+   */
+  teacher?: string;
   evaluate?: Evaluator;
   onEvent?: (event: TrainEvent) => void;
   /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
@@ -92,18 +101,40 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const source = options.configSource ?? "training config";
   const ts = config.train;
   const precision = options.weights ?? "float32";
-  const run = RunDir.open(options);
-  const { network, program, session, batches, validate, ...setup } = await setUpPolicy({
-    dataset: options.dataset,
-    config,
-    source,
-    ...(options.observerFrom !== undefined && { observerFrom: options.observerFrom }),
-    precision,
-    onFeatures: (done, total) => options.onEvent?.({ kind: "features", done, total }),
-    ...(options.rephrase && { rephrase: options.rephrase }),
-  });
+  const observerFrom = observerOf(options, config, source);
+  const run = RunDir.open({ ...options, ...(observerFrom !== undefined && { observerFrom }) });
+  const teacher = options.teacher !== undefined ? await Teacher.open(options.teacher, ts.threads) : null;
+  let setUp;
+  try {
+    setUp = await setUpPolicy({
+      dataset: options.dataset,
+      config,
+      source,
+      ...(observerFrom !== undefined && { observerFrom }),
+      precision,
+      onFeatures: (done, total) => options.onEvent?.({ kind: "features", done, total }),
+      ...(options.rephrase && { rephrase: options.rephrase }),
+      ...(teacher && {
+        distill: {
+          teacher,
+          targetsDir: run.trainDir,
+          onTargets: (done: number, total: number) => options.onEvent?.({ kind: "targets", done, total }),
+        },
+      }),
+    });
+  } finally {
+    await teacher?.release();
+  }
+  const { network, program, session, batches, validate, ...setup } = setUp;
+  const distilledFrom: DistilledFrom | null = teacher && {
+    ...teacher.provenance(),
+    noises_per_window: ts.distill?.noisesPerWindow ?? 0,
+    targets_s: setup.targetsSeconds,
+    init_from_teacher: ts.distill?.initFromTeacher ?? false,
+  };
   const rng = new Rng(ts.seed);
-  const state = run.start(program, session, config, source, rng);
+  const initial = teacher && ts.distill?.initFromTeacher ? teacher.weightsFor(program.layout, source) : undefined;
+  const state = run.start(program, session, config, source, rng, initial);
   const { trainer, ema, curves } = state;
   const emit = (e: TrainEvent): void => {
     run.log(e);
@@ -112,7 +143,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const total = ts.steps;
   const stopAt = Math.min(total, options.stopAtStep ?? total);
   const wall = (): number => state.priorWall + (performance.now() - started) / 1000;
-  const record = { ...setup.record, ...(options.provenance && { provenance: options.provenance }) };
+  const record = {
+    ...setup.record,
+    teacher: distilledFrom,
+    ...(options.provenance && { provenance: options.provenance }),
+  };
   const exportNow = (step: number): void => run.export(network, state, record, { step, wallS: wall(), precision });
   const checkpoint = (step: number): void => {
     run.save(step, state, rng, config, wall());
@@ -190,6 +225,28 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     curves,
     modelDir: out,
   };
+}
+
+/**
+ * The frozen observer a run trains on: `--observer-from`'s, or distilling, the teacher's (where the policy has
+ * cameras). Refused: `--teacher` without train.distill and the other way round, `--teacher` with `--observer-from`.
+ */
+function observerOf(options: TrainOptions, config: TrainConfig, source: string): string | undefined {
+  const { teacher, observerFrom } = options;
+  if (teacher === undefined) {
+    if (config.train.distill)
+      throw new DuetError(`${source}: train.distill is set; name the model to distill with --teacher DIR`);
+    return observerFrom;
+  }
+  if (!config.train.distill)
+    throw new DuetError(
+      `--teacher ${teacher}: ${source} has no train.distill; a student config says the DDIM steps it samples in ({"ddimSteps": K})`,
+    );
+  if (observerFrom !== undefined)
+    throw new DuetError(
+      `--teacher ${teacher}: a student trains on the teacher's own observer; leave out --observer-from`,
+    );
+  return config.policy.encoder !== null ? teacher : undefined;
 }
 
 /** Work the loop does after a step when it is due: every `every` steps (0: never on a cadence) and after step `at`. */

@@ -2,7 +2,7 @@
 // input, no dropout) run on held-out windows over the same windows and noise at every pass, so passes compare.
 import { DuetError, Rng } from "../core/index.ts";
 import { ParamLayout, toOnnx } from "../nn/index.ts";
-import { IO, type PolicyNetwork } from "../policy/index.ts";
+import { IO, type TrainingLossGraph } from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import type { BatchAssembler } from "./batch.ts";
 
@@ -10,10 +10,6 @@ import type { BatchAssembler } from "./batch.ts";
 export type Validation = (params: Float32Array) => Promise<{ loss: number; scene: number | null }>;
 
 export interface ValidationOptions {
-  /** The scene auxiliary loss, when training has one (its validation loss is reported apart). */
-  scene: Parameters<PolicyNetwork["trainingLoss"]>[2];
-  /** Training on a frozen observer (its features come from the batches). */
-  frozenObserver: boolean;
   /** Batches in one pass (train.valBatches). */
   batches: number;
   /** The run's seed (train.seed): the pass draws its windows and noise from a seed of its own derived from it. */
@@ -22,14 +18,17 @@ export interface ValidationOptions {
   threads: number;
 }
 
-/** Build the validation graph of `network` on the held-out `batches`; refused if its parameters differ from `layout`. */
+/**
+ * Build the validation graph on the held-out `batches` from `lossGraph` (the training loss's builder: batch size,
+ * training) — its scene loss, where it has one, reported apart; refused if its parameters differ from `layout`.
+ */
 export async function validation(
-  network: PolicyNetwork,
+  lossGraph: (b: number, training: boolean) => TrainingLossGraph,
   batches: BatchAssembler,
   layout: ParamLayout,
   options: ValidationOptions,
 ): Promise<Validation> {
-  const v = network.trainingLoss(batches.batchSize, false, options.scene, options.frozenObserver);
+  const v = lossGraph(batches.batchSize, false);
   const params = v.g.input("params", [layout.total], { batchAxis: null });
   v.g.output("loss", v.actionLoss);
   if (v.sceneLoss) v.g.output(IO.sceneLoss, v.sceneLoss);
@@ -53,6 +52,6 @@ export async function validation(
       sum += (out.loss?.data as Float32Array)[0] as number;
       sceneSum += (out[IO.sceneLoss]?.data as Float32Array | undefined)?.[0] ?? 0;
     }
-    return { loss: sum / n, scene: options.scene ? sceneSum / n : null };
+    return { loss: sum / n, scene: v.sceneLoss ? sceneSum / n : null };
   };
 }

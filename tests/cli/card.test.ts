@@ -106,6 +106,26 @@ describe("duet card", () => {
     ).toBe("100 s + 70 s warm start + earlier runs");
   });
 
+  it("says a distilled model's teacher and recipe, and counts the teacher's training time instead of its observer's", () => {
+    const dir = tempDir("duet-card-distilled-");
+    cpSync(model, dir, { recursive: true });
+    const file = join(dir, "model.json");
+    const m = JSON.parse(readFileSync(file, "utf8")) as { provenance: Record<string, unknown> };
+    const teacher = { model: "models/T", steps: 12000, wall_s: 5765, ddim_steps: 10 };
+    m.provenance.observer_from = { model: "models/T", steps: 12000, wall_s: 5765 };
+    m.provenance.distilled_from = { ...teacher, noises_per_window: 4, targets_s: 300, init_from_teacher: true };
+    writeFileSync(file, JSON.stringify(m));
+    const text = cardText(dir, RECORD, null);
+    expect(text).toContain(
+      "Distilled from `models/T` (12000 steps, 5765 s; it samples in 10 DDIM steps): this model's 4-step DDIM sampler " +
+        "was trained to give the teacher's sample from the same starting noise and observation (4 noises per training " +
+        "window, starting from the teacher's weights; computing the teacher's samples took 300 s of the wall time)",
+    );
+    expect(text).not.toContain("The camera encoders are those of");
+    const prov = m.provenance as unknown as Parameters<typeof trainingTime>[0];
+    expect(trainingTime(prov)).toBe(`${prov.wall_s} s + 5765 s teacher`);
+  });
+
   it("shows a saved robustness run in a section of its own at the end, and says nothing of robustness without one", () => {
     const dir = join(tempDir("duet-card-robust-"), basename(model));
     cpSync(model, dir, { recursive: true });

@@ -237,14 +237,52 @@ export class PolicyNetwork {
   samplerGraph(steps: number): GraphBuilder {
     const g = new GraphBuilder();
     g.inference = true;
-    let x = g.input(IO.noise, [1, this.config.predSteps, this.sampleDim]);
+    const noise = g.input(IO.noise, [1, this.config.predSteps, this.sampleDim]);
     const cond = g.input(IO.cond, [1, this.config.obsSteps, this.obsDim]);
+    g.output(IO.sample, this.unrolledDdim(g, noise, cond, steps));
+    return g;
+  }
+
+  /**
+   * The unrolled DDIM loop of `steps` steps for a batch of `b` on a frozen observer (a distillation teacher's,
+   * train/teacher.ts): the observation inputs with the cameras as their encoder's features, and noise `B,Tp,Dx` →
+   * sample `B,Tp,Dx`. The same function as `encoderGraph` then `samplerGraph`, batched.
+   */
+  frozenSamplerGraph(steps: number, b: number): GraphBuilder {
+    const g = new GraphBuilder();
+    g.inference = true;
+    const cond = this.obsInputs(g, b, true);
+    const noise = g.input(IO.noise, [b, this.config.predSteps, this.sampleDim]);
+    g.output(IO.sample, this.unrolledDdim(g, noise, cond, steps));
+    return g;
+  }
+
+  /**
+   * Distillation loss for batch `b` (train/teacher.ts): the student's whole DDIM loop of `steps` steps unrolled, as
+   * `samplerGraph` exports it, from noise `B,Tp,Dx` (the starting noise, already at the inference noise scale) to
+   * its sample; loss = mse(sample, target `B,Tp,Dx`), the teacher's sample from the same noise and observation. The
+   * gradient flows through every step (and the clipping of x̂0). Output `pred` is the student's sample.
+   */
+  distillationLoss(b: number, steps: number, training = true, frozenObserver = false): TrainingLossGraph {
+    const g = new GraphBuilder();
+    g.training = training;
+    const cond = this.obsInputs(g, b, frozenObserver);
+    const target = g.input(IO.target, [b, this.config.predSteps, this.sampleDim]);
+    const noise = g.input(IO.noise, [b, this.config.predSteps, this.sampleDim]);
+    const pred = this.unrolledDdim(g, noise, cond, steps);
+    g.output(IO.pred, pred);
+    const loss = mseLoss(g, pred, target);
+    return { g, loss, actionLoss: loss };
+  }
+
+  /** DDIM from `x` `B,Tp,Dx` over `steps` steps, each timestep a constant (so FiLM's step projections fold). */
+  private unrolledDdim(g: GraphBuilder, x: Tensor, cond: Tensor, steps: number): Tensor {
+    const b = x.shape[0] as number;
     const ddim = new DdimSampler(this.schedule, steps);
     ddim.timesteps.forEach((t, k) => {
-      x = ddim.graphStep(g, k, this.denoiser.apply(g, x, g.constant([t], [1]), cond), x);
+      x = ddim.graphStep(g, k, this.denoiser.apply(g, x, g.constant(new Float32Array(b).fill(t), [b]), cond), x);
     });
-    g.output(IO.sample, x);
-    return g;
+    return x;
   }
 
   /** ONNX of `g` with weights taken by name from `params` laid out as `layout` (the training layout). */

@@ -4,8 +4,8 @@
 // The function the graphs compute does not change; the weights keep the precision they were stored in.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DuetError, ValidationError, type Issue } from "../../core/index.ts";
-import { ParamLayout, readOnnxParams, type StoredParam } from "../../nn/index.ts";
+import { DuetError, ValidationError } from "../../core/index.ts";
+import { ParamLayout, paramsByName, readOnnxParams, type StoredParam } from "../../nn/index.ts";
 import { policyConfigSchema } from "./config.ts";
 import type { InferenceOverrides } from "./inference.ts";
 import { MODEL_FILE, type PolicyModel } from "./model-file.ts";
@@ -44,18 +44,7 @@ export function reexportPolicy(from: string, to = from, settings: RunSettings = 
   const network = networkOf(m, source);
   const specs = new Map([...network.encoderGraph().paramSpecs, ...network.denoiserGraph().paramSpecs]);
   const layout = new ParamLayout([...specs.values()]);
-  const values = new Float32Array(layout.total);
-  const issues: Issue[] = [];
-  for (const e of layout.entries) {
-    const p = stored.get(e.name);
-    if (p && p.shape.join(",") === e.shape.join(",")) values.set(p.values, e.offset);
-    else
-      issues.push({
-        path: e.name,
-        expected: `[${e.shape.join(",")}]`,
-        received: p ? `[${p.shape.join(",")}]` : "nothing (not in the model's graphs)",
-      });
-  }
+  const { values, issues } = paramsByName(layout, stored);
   if (issues.length > 0)
     throw new ValidationError(`${from}: the stored weights do not fit the network ${source} describes`, issues);
   const precision = [...stored.values()].some((p) => p.precision === "float16") ? "float16" : "float32";
