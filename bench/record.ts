@@ -6,6 +6,9 @@
 // during the call: on a VM shared by sessions that the kernel's autogroup scheduling treats alike, 2 threads may get
 // no more CPU than 1) and how much CPU an episode costs (worker start-up and cold code included) — bytes per episode, and training windows read per second (To = 2, Tp = 10, all cameras,
 // decoded-frame cache warm after the first pass; uncached as well).
+// Default 16 episodes a timing (until 2026-12-07: 4): a recording is hundreds of episodes, and with 4 the workers'
+// start-up was most of the 2-worker timing (1.13× at 4, 1.67× at 16 on the same quiet machine; docs/experiments/
+// simulator.md); the first-episode time still shows the start-up.
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,8 +29,8 @@ function du(dir: string): number {
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
   const opt = (name: string, dflt: string): string => argValue(args, name, dflt);
-  const episodes = Number(opt("--episodes", "4"));
-  const rounds = Number(opt("--rounds", "3"));
+  const episodes = Number(opt("--episodes", "16"));
+  const rounds = Number(opt("--rounds", "2"));
   const scenario = opt("--scenario", "scenarios/bottle-cap.json");
   const root = mkdtempSync(join(tmpdir(), "duet-bench-record-"));
   try {
