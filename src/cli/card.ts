@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { DuetError } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
+import type { DistilledFrom } from "../train/index.ts";
 import { documented } from "./help.ts";
 import { readRobustness } from "./robustness-run.ts";
 import { robustnessSection } from "./robustness-table.ts";
@@ -46,15 +47,7 @@ interface Provenance {
   /** Set when the run trained on the frozen observer of another run (duet train --observer-from, or --teacher's). */
   observer_from?: { model: string; steps: number; wall_s: number };
   /** Set when the run was distilled from a teacher model (duet train --teacher). */
-  distilled_from?: {
-    model: string;
-    steps: number;
-    wall_s: number;
-    ddim_steps: number;
-    noises_per_window: number;
-    targets_s: number;
-    init_from_teacher: boolean;
-  };
+  distilled_from?: DistilledFrom;
   /** Set when the graphs were rewritten after training (duet export policy): when, and settings changed [from, to]. */
   rewritten?: { time: string; settings: Record<string, [unknown, unknown]> };
 }

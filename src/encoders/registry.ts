@@ -29,6 +29,20 @@ const architectures: {
   cnn: (o, s) => new CnnEncoder(o, s),
 };
 
+/** The shipped policies' observer (preset `vit-patch16`, and over 2-frame clips `tubelet-patch16`). */
+const VIT_PATCH16 = {
+  name: "vit",
+  height: 96,
+  width: 96,
+  patch: 16,
+  dim: 64,
+  depth: 2,
+  heads: 4,
+  mlpRatio: 2,
+  pool: "mean",
+  featureDim: 64,
+} as const;
+
 /**
  * Named sizes. `*-tiny` are for tests (32×32, one block / small stages); the others take the cameras' 96×96 frames,
  * sized so that training on 2 CPU cores stays feasible (`npm run bench -- vision`: FLOPs per frame, encode ms, training
@@ -71,18 +85,7 @@ const ENCODER_PRESETS = {
    * mean pooling. 8.9 MFLOP per frame; with the 32/64/128 U-Net it trains end to end at ≈ 270 samples/s on 2 CPU
    * cores (configs/README.md).
    */
-  "vit-patch16": {
-    name: "vit",
-    height: 96,
-    width: 96,
-    patch: 16,
-    dim: 64,
-    depth: 2,
-    heads: 4,
-    mlpRatio: 2,
-    pool: "mean",
-    featureDim: 64,
-  },
+  "vit-patch16": VIT_PATCH16,
   "vit-small-plain": { name: "vit", height: 96, width: 96, patch: 8, dim: 96, depth: 3, heads: 4, featureDim: 128 },
   "tubelet-tiny": {
     name: "tubelet",
@@ -114,19 +117,7 @@ const ENCODER_PRESETS = {
    * (36 tokens for both frames instead of 36 per frame), for policies with obsSteps 2
    * (docs/experiments/encoders.md).
    */
-  "tubelet-patch16": {
-    name: "tubelet",
-    height: 96,
-    width: 96,
-    frames: 2,
-    patch: 16,
-    dim: 64,
-    depth: 2,
-    heads: 4,
-    mlpRatio: 2,
-    pool: "mean",
-    featureDim: 64,
-  },
+  "tubelet-patch16": { ...VIT_PATCH16, name: "tubelet", frames: 2 },
   "cnn-tiny": { name: "cnn", height: 32, width: 32, channels: [8, 16], groups: 4, keypoints: 8, featureDim: 32 },
   "cnn-small": {
     name: "cnn",

@@ -2,6 +2,7 @@
 // CLIP-style text–image training with its retrieval evaluation.
 export { train } from "./trainer.ts";
 export { CHECKPOINT_FILE } from "./run-dir.ts";
+export type { DistilledFrom } from "./run-dir.ts";
 export type { TrainOptions, TrainResult, TrainEvent, Evaluator } from "./trainer.ts";
 export { trainConfigSchema, trainSettingsSchema, datasetExpectationSchema, loadTrainConfig } from "./config.ts";
 export type { TrainConfig, TrainConfigInput, TrainSettings } from "./config.ts";

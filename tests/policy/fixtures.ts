@@ -18,6 +18,18 @@ import type { TrainConfigInput } from "../../src/train/index.ts";
 
 export const CAM = 8;
 
+/** Bimodal demonstrations: every episode sees the same observation; even episodes act −, odd ones + (a per-joint
+ * ramp, 0.4 … 0.8), for `writeTinyDataset` (tests/train/bimodal.test.ts, teacher.test.ts). */
+export const SAME: Observation = {
+  time: 0,
+  state: new Float32Array(ACTION_DIM),
+  images: { front: { width: CAM, height: CAM, data: new Uint8Array(CAM * CAM * 3) } },
+};
+export const bimodal = {
+  observation: (): Observation => SAME,
+  action: (e: number, _t: number, j: number): number => (e % 2 ? 1 : -1) * (0.4 + (0.4 * j) / 15),
+};
+
 /**
  * The smallest image encoder a policy config can name: a ViT whose one patch is the whole CAM×CAM frame and which has
  * no transformer blocks, i.e. Linear(CAM·CAM·3 → 8) + position embedding → LayerNorm → Linear head (`featureDim`).

@@ -2,21 +2,9 @@
 // A diffusion policy trained on them samples both modes and commits to one per chunk; the regression baseline
 // trained on the same data predicts their average, which is neither.
 import { describe, expect, it } from "vitest";
-import { ACTION_DIM, type Observation } from "../../src/core/index.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
-import { CAM, tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
-
-/** Every episode sees the same observation; even episodes act −, odd ones + (a per-joint ramp, 0.4 … 0.8). */
-const SAME: Observation = {
-  time: 0,
-  state: new Float32Array(ACTION_DIM),
-  images: { front: { width: CAM, height: CAM, data: new Uint8Array(CAM * CAM * 3) } },
-};
-const bimodal = {
-  observation: (): Observation => SAME,
-  action: (e: number, _t: number, j: number): number => (e % 2 ? 1 : -1) * (0.4 + (0.4 * j) / 15),
-};
+import { SAME, bimodal, tempDir, tinyConfig, writeTinyDataset } from "../policy/fixtures.ts";
 
 /** Per sampled chunk: its mean action and the share of its entries with the sign of that mean. */
 async function sample(dir: string, seeds: number): Promise<{ mean: number; agree: number }[]> {

@@ -4,7 +4,6 @@
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ACTION_DIM, type Observation } from "../../src/core/index.ts";
 import { checkpointLayout, loadCheckpoint } from "../../src/nn/index.ts";
 import { MinMaxNormalizer, loadPolicy, readPolicyModel } from "../../src/policy/index.ts";
 import { targetSeedBase } from "../../src/train/teacher-targets.ts";
@@ -16,7 +15,7 @@ import {
   type TrainConfig,
   type TrainEvent,
 } from "../../src/train/index.ts";
-import { CAM, observation, tempDir, tinyConfig, tinyEncoder, writeTinyDataset } from "../policy/fixtures.ts";
+import { SAME, bimodal, observation, tempDir, tinyConfig, tinyEncoder, writeTinyDataset } from "../policy/fixtures.ts";
 
 let dataset = "";
 let teacher = "";
@@ -244,17 +243,6 @@ describe("distillation", () => {
     );
   });
 });
-
-/** Every episode sees the same observation; even episodes act −, odd ones + (tests/train/bimodal.test.ts). */
-const SAME: Observation = {
-  time: 0,
-  state: new Float32Array(ACTION_DIM),
-  images: { front: { width: CAM, height: CAM, data: new Uint8Array(CAM * CAM * 3) } },
-};
-const bimodal = {
-  observation: (): Observation => SAME,
-  action: (e: number, _t: number, j: number): number => (e % 2 ? 1 : -1) * (0.4 + (0.4 * j) / 15),
-};
 
 describe("distilling a bimodal teacher", () => {
   it("a one-step student keeps both modes: each noise gives the teacher's demonstration, not the average", async () => {
