@@ -36,7 +36,7 @@ export interface BodySpec {
 
 const IDENTITY: Quat = [0, 0, 0, 1];
 /** Default colours (sRGB hex); a scenario's `colors` replaces those of the table, bottle, neck and cap. */
-const COLORS = {
+export const COLORS = {
   table: 0x8a6f4e,
   base: 0x3a3f47,
   link: 0xe8e8e8,
@@ -47,6 +47,11 @@ const COLORS = {
   neck: 0x3aa86a,
   cap: 0xd62728,
 };
+
+/** The parts whose colour a scenario sets (`colors`). */
+export const COLORED_PARTS = ["table", "bottle", "neck", "cap"] as const;
+/** An episode's colours of those parts (sRGB hex numbers; sim/appearance.ts draws them). */
+export type PartColors = Record<(typeof COLORED_PARTS)[number], number>;
 
 /** Quaternion rotating +z onto the direction (x, y, z). */
 export function quatFromZ(x: number, y: number, z: number): Quat {
@@ -171,8 +176,7 @@ export function fingerCenter(robot: RobotDescription): number {
 }
 
 /** Table top at z = 0. */
-export function tableBody(s: Scenario): BodySpec {
-  const color = s.colors?.table ?? COLORS.table;
+export function tableBody(color: number): BodySpec {
   return {
     name: "table",
     role: "table",
@@ -188,9 +192,9 @@ const FOOT_RADIUS = 0.004;
  * Bottle: body cylinder + neck, origin at the base centre, z up. It stands on three hidden spheres at its rim: three
  * contact points instead of a 16-gon face against the table cut the solver's work ≈4× (measured in bench/sim).
  */
-export function bottleBody(s: Scenario): BodySpec {
+export function bottleBody(s: Scenario, colors: Readonly<PartColors>): BodySpec {
   const b = s.bottle;
-  const color = s.colors?.bottle ?? COLORS.bottle;
+  const color = colors.bottle;
   const feet: ShapeSpec[] = [0, 1, 2].map((i) => {
     const a = (i * 2 * Math.PI) / 3;
     const r = b.radius - FOOT_RADIUS;
@@ -225,14 +229,14 @@ export function bottleBody(s: Scenario): BodySpec {
         length: b.neck_height,
         offset: [0, 0, b.height + b.neck_height / 2],
         rotation: IDENTITY,
-        color: s.colors?.neck ?? COLORS.neck,
+        color: colors.neck,
       },
     ],
   };
 }
 
 /** Cap: a cylinder, origin at its centre. A stripe box makes its rotation visible to cameras. */
-export function capBody(s: Scenario): BodySpec {
+export function capBody(s: Scenario, colors: Readonly<PartColors>): BodySpec {
   const c = s.cap;
   return {
     name: "cap",
@@ -247,7 +251,7 @@ export function capBody(s: Scenario): BodySpec {
         sides: 16,
         offset: [0, 0, 0],
         rotation: IDENTITY,
-        color: s.colors?.cap ?? COLORS.cap,
+        color: colors.cap,
         hidden: c.hidden,
       },
       {

@@ -18,9 +18,21 @@ import {
 import { drawAppearance } from "./appearance.ts";
 import { ContactAudio } from "./audio.ts";
 import { ENVIRONMENT_NAMES, environmentState } from "./environment-state.ts";
-import type { Scenario } from "./scenario.ts";
+import { GRASP_MODELS, type GraspModel, type GraspWeights, type Scenario } from "./scenario.ts";
 import { drawTask, taskFor, taskSuccess, type EpisodeTask, type ScoredAs } from "./tasks.ts";
 import { BimanualWorld, type EpisodeParams } from "./world.ts";
+
+/**
+ * The episode's grasp model: a fixed one, or one drawn by weight. Takes one draw either way (the last of the episode
+ * parameters' stream), so the bottle's pose and the cap's tightness are drawn alike whatever `grasp.model` is.
+ */
+function drawGrasp(model: GraspModel | GraspWeights, rng: Rng): GraspModel {
+  const u = rng.next();
+  if (typeof model === "string") return model;
+  const listed = GRASP_MODELS.filter((m) => model[m] !== undefined);
+  let pick = u * listed.reduce((sum, m) => sum + model[m]!, 0);
+  return listed.find((m) => (pick -= model[m]!) < 0) ?? listed[listed.length - 1]!;
+}
 
 /** Renders the scenario's cameras for a world; injected so physics-only runs skip rendering. */
 export interface EnvCameras {
@@ -153,6 +165,7 @@ export class SimEnv implements Env {
       bottleY: rng.uniform(b.y[0], b.y[1]),
       bottleYaw: rng.uniform(b.yaw[0], b.yaw[1]),
       frictionTorque: rng.uniform(scenario.cap.friction_torque[0], scenario.cap.friction_torque[1]),
+      grasp: drawGrasp(scenario.grasp.model, rng),
       appearance: drawAppearance(scenario, seed),
     };
   }
@@ -225,6 +238,7 @@ export class SimEnv implements Env {
         task: this.task.task,
         named_hand: this.task.hand ?? "any",
         ...(this.scenario.tasks && { instruction: this.task.instruction }),
+        ...(typeof this.scenario.grasp.model === "object" && { grasp: w.params.grasp }),
         clamped,
         step: this.steps,
       },

@@ -109,12 +109,36 @@ const lightingSchema = z.strictObject({
   elevation: boundedRange(90).default([0, 0]),
 });
 
+/** A range [lo, hi] within [0, 1]. */
+const unitRange = z
+  .tuple([z.number().min(0).max(1), z.number().min(0).max(1)])
+  .refine(([lo, hi]) => lo <= hi, { message: "range [lo, hi] with lo <= hi" });
+
+/**
+ * A colour drawn per episode, uniformly in HSV (of sRGB, as colour pickers have it) and rounded to "#rrggbb". HSV
+ * rather than an RGB box: "any hue, fairly saturated, neither dark nor pale" is one box in HSV, while an RGB box that
+ * holds both a blue and a yellow also holds the greys and muddy mixtures between them.
+ */
+const hsvRangeSchema = z.strictObject({
+  /** Hue (degrees: 0 red, 120 green, 240 blue), within ±360; a range may cross 0 ([-30, 30]: the reds). */
+  hue: boundedRange(360),
+  saturation: unitRange,
+  value: unitRange,
+});
+export type HsvRange = z.output<typeof hsvRangeSchema>;
+
+/** A fixed colour (the number 0xrrggbb) or an HSV range drawn per episode. */
+const colorSchema = z.union([hexColor, hsvRangeSchema], {
+  error: 'a colour "#rrggbb" or a range {"hue": [lo, hi], "saturation": [lo, hi], "value": [lo, hi]}',
+});
+export type ColorSpec = z.output<typeof colorSchema>;
+
 /** Colours of the table and the objects; each absent one keeps its default (sim/bodies.ts COLORS). */
 const colorsSchema = z.strictObject({
-  table: hexColor.optional(),
-  bottle: hexColor.optional(),
-  neck: hexColor.optional(),
-  cap: hexColor.optional(),
+  table: colorSchema.optional(),
+  bottle: colorSchema.optional(),
+  neck: colorSchema.optional(),
+  cap: colorSchema.optional(),
 });
 
 /** How commands reach the joints: a real arm's latency and tracking error. */
@@ -127,6 +151,18 @@ const actuationSchema = z.strictObject({
    */
   tracking_noise: z.number().nonnegative().max(0.1).default(0),
 });
+
+/** How a gripper holds what it grasps (Grasps in docs/simulator.md). */
+export const GRASP_MODELS = ["friction", "weld"] as const;
+export type GraspModel = (typeof GRASP_MODELS)[number];
+/** Relative frequencies of grasp models drawn per episode; at least one, each > 0 (leave a model out instead of 0). */
+const graspWeightsSchema = z
+  .strictObject({ friction: z.number().positive().optional(), weld: z.number().positive().optional() })
+  .refine((w) => GRASP_MODELS.some((m) => w[m] !== undefined), { message: "at least one of friction, weld" });
+export type GraspWeights = z.output<typeof graspWeightsSchema>;
+/** Whether a `grasp.model` can give an episode the weld. */
+const mayWeld = (model: GraspModel | GraspWeights): boolean =>
+  model === "weld" || (typeof model === "object" && model.weld !== undefined);
 
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
@@ -170,17 +206,23 @@ export const scenarioSchema = z.strictObject({
   }),
   grasp: z
     .strictObject({
-      /** "friction": finger friction bounded by μ·grip force; "weld": lock on two-finger contact until opened. */
-      model: z.enum(["friction", "weld"]),
       /**
-       * Weld only: compliance of the lock between hand and object, as a real hand's soft pads and a Panda's impedance
+       * "friction": finger friction bounded by μ·grip force; "weld": lock on two-finger contact until opened. Or
+       * weights by model ({"weld": 3, "friction": 1}): one drawn per episode with these relative frequencies.
+       */
+      model: z.union([z.enum(GRASP_MODELS), graspWeightsSchema], {
+        error: `one of ${GRASP_MODELS.map((m) => `"${m}"`).join(", ")}, or weights by model such as {"weld": 3, "friction": 1}`,
+      }),
+      /**
+       * Weld (episodes) only: compliance of the lock between hand and object, as a real hand's soft pads and a Panda's impedance
        * controller give (N/m and N·m/rad). Absent: rigid (cannon-es's 1e7).
        */
       stiffness: z.number().positive().optional(),
       angular_stiffness: z.number().positive().optional(),
     })
-    .refine((g) => g.model === "weld" || (g.stiffness === undefined && g.angular_stiffness === undefined), {
-      message: 'stiffness and angular_stiffness only with model "weld" (the friction grasp has no lock to soften)',
+    .refine((g) => mayWeld(g.model) || (g.stiffness === undefined && g.angular_stiffness === undefined), {
+      message:
+        'stiffness and angular_stiffness only with model "weld" or weights that give it one (the friction grasp has no lock to soften)',
     }),
   success: z.strictObject({
     /** Cap must be released and farther than this from its seat (m). */

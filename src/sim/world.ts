@@ -8,7 +8,7 @@ import { ArmKinematics } from "./kinematics.ts";
 import { GripFriction, Gripper, type WeldOptions } from "./gripper.ts";
 import { cannonBody } from "./physics.ts";
 import { type Pose, dhPose, mulPose, newPose, poseQuaternion } from "./pose.ts";
-import type { Scenario } from "./scenario.ts";
+import type { GraspModel, Scenario } from "./scenario.ts";
 import { GaussSeidelSolver } from "./solver.ts";
 import { ScrewThread } from "./thread.ts";
 
@@ -18,7 +18,9 @@ export interface EpisodeParams {
   bottleY: number;
   bottleYaw: number;
   frictionTorque: number;
-  /** What the cameras see beyond the bodies (camera offsets, light), for SceneCameras; no physics reads it. */
+  /** How the grippers hold: the scenario's model, or the one drawn from its weights. */
+  grasp: GraspModel;
+  /** What the cameras see beyond the bodies' shapes (camera offsets, light, colours); no physics reads it. */
   appearance: Appearance;
 }
 
@@ -139,7 +141,7 @@ export class BimanualWorld {
   ) {
     const robot = scenario.robotDescription;
     this.dt = 1 / scenario.physics_hz;
-    this.weld = scenario.grasp.model === "weld";
+    this.weld = params.grasp === "weld";
     const w = this.world;
     w.gravity.set(0, 0, -9.81);
     w.allowSleep = false;
@@ -166,7 +168,8 @@ export class BimanualWorld {
       w.addBody(body);
       return body;
     };
-    add(tableBody(scenario), tableMat);
+    const colors = params.appearance.colors;
+    add(tableBody(colors.table), tableMat);
     const arms = {} as Record<Arm, ArmState>;
     const g = scenario.grasp;
     const weld = this.weld
@@ -183,10 +186,10 @@ export class BimanualWorld {
     }
     this.arms = arms;
 
-    this.bottle = add(bottleBody(scenario), objectMat);
+    this.bottle = add(bottleBody(scenario, colors), objectMat);
     this.bottle.position.set(params.bottleX, params.bottleY, 0);
     this.bottle.quaternion.setFromAxisAngle(new CANNON.Vec3(0, 0, 1), params.bottleYaw);
-    this.cap = add(capBody(scenario), objectMat);
+    this.cap = add(capBody(scenario, colors), objectMat);
     const seat = capSeatHeight(scenario);
     this.cap.position.set(params.bottleX, params.bottleY, seat);
     this.cap.quaternion.copy(this.bottle.quaternion);

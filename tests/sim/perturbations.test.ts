@@ -1,51 +1,8 @@
-import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Observation } from "../../src/core/index.ts";
 import { ValidationError } from "../../src/core/index.ts";
-import {
-  PERTURBATIONS,
-  PERTURBATION_NAMES,
-  createEnv,
-  createExpert,
-  drawAppearance,
-  loadScenario,
-} from "../../src/sim/index.ts";
-
-const FILE = "scenarios/bottle-cap.json";
-const CAMERAS = ["front", "left_wrist", "right_wrist"] as const;
-
-const sha256 = (bytes: Uint8Array | Float32Array): string =>
-  createHash("sha256")
-    .update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-    .digest("hex");
-
-/**
- * The scripted expert for `steps` control steps from `seed` in `scenario` (a file) with `perturb`: the observation
- * after reset, the last one, and every measured state on the way.
- */
-function expertRun(scenario: string, seed: number, steps: number, perturb: string[] = [], cameras = true) {
-  const env = createEnv(scenario, { perturb, cameras });
-  const expert = createExpert(env);
-  const first = env.reset(seed);
-  expert.reset(seed);
-  let last: Observation = first;
-  const states: number[] = [];
-  for (let t = 0; t < steps; t++) {
-    last = env.step(Float32Array.from(expert.nextAction())).observation;
-    states.push(...last.state);
-  }
-  return { env, first, last, states: Float32Array.from(states) };
-}
-
-/** Mean absolute difference of two frames, per byte. */
-function meanAbsDiff(a: Uint8Array, b: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
-  return sum / a.length;
-}
+import { PERTURBATIONS, PERTURBATION_NAMES, createEnv, drawAppearance, loadScenario } from "../../src/sim/index.ts";
+import { CAMERAS, FILE, expertRun, meanAbsDiff, sha256, variant } from "./fixtures.ts";
 
 describe("the unperturbed scenario", () => {
   // SHA-256 of scenarios/bottle-cap.json, seed 1, scripted expert (mode drawn), computed with the code before
@@ -84,18 +41,13 @@ describe("the unperturbed scenario", () => {
       [0, 0],
       [0, 0],
     ];
-    const file = join(mkdtempSync(join(tmpdir(), "duet-nominal-")), "scenario.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...nominal,
-        robot: resolve("robots/panda-pair.json"),
-        cameras: nominal.cameras.map((c) => ({ ...c, offset: { position: zero, rotation: zero } })),
-        lighting: { intensity: [1, 1], color: [1, 1, 1].map(() => [1, 1]), azimuth: [0, 0], elevation: [0, 0] },
-        colors: { table: "#8a6f4e", bottle: "#2e8b57", neck: "#3aa86a", cap: "#d62728" },
-        actuation: { delay_s: 0, tracking_noise: 0 },
-      }),
-    );
+    const file = variant({
+      cameras: nominal.cameras.map((c) => ({ ...c, offset: { position: zero, rotation: zero } })),
+      lighting: { intensity: [1, 1], color: [1, 1, 1].map(() => [1, 1]), azimuth: [0, 0], elevation: [0, 0] },
+      colors: { table: "#8a6f4e", bottle: "#2e8b57", neck: "#3aa86a", cap: "#d62728" },
+      grasp: { model: { weld: 1 }, stiffness: 3000, angular_stiffness: 30 },
+      actuation: { delay_s: 0, tracking_noise: 0 },
+    });
     const absent = expertRun(FILE, 7, 30);
     const present = expertRun(file, 7, 30);
     for (const c of CAMERAS) {
@@ -220,29 +172,18 @@ describe("perturbation fields: validation", () => {
 
   it("refuses a camera the scenario does not have, naming those it has", () => {
     const nominal = JSON.parse(readFileSync(FILE, "utf8")) as { cameras: { name: string }[] };
-    const file = join(mkdtempSync(join(tmpdir(), "duet-perturb-")), "scenario.json");
-    writeFileSync(
-      file,
-      JSON.stringify({ ...nominal, robot: resolve("robots/panda-pair.json"), cameras: nominal.cameras.slice(0, 1) }),
-    );
+    const file = variant({ cameras: nominal.cameras.slice(0, 1) });
     expect(() => loadScenario(file, ["wrist-cameras"])).toThrow(
       'perturbation "wrist-cameras": cameras has no item named "left_wrist" (it has front)',
     );
   });
 
   it("refuses bad fields with the file, the path, what was expected and what was found", () => {
-    const nominal = JSON.parse(readFileSync(FILE, "utf8")) as Record<string, unknown>;
-    const file = join(mkdtempSync(join(tmpdir(), "duet-perturb-")), "scenario.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...nominal,
-        robot: resolve("robots/panda-pair.json"),
-        lighting: { intensity: [1.5, 0.5], elevation: [0, 120] },
-        colors: { cap: "red" },
-        actuation: { delay_s: 0.013 },
-      }),
-    );
+    const file = variant({
+      lighting: { intensity: [1.5, 0.5], elevation: [0, 120] },
+      colors: { cap: "red" },
+      actuation: { delay_s: 0.013 },
+    });
     let error: unknown;
     try {
       loadScenario(file);
@@ -254,12 +195,12 @@ describe("perturbation fields: validation", () => {
     expect(message).toContain(file);
     expect(message).toContain("lighting.intensity: expected range [lo, hi] with lo <= hi, received [1.5,0.5]");
     expect(message).toContain("lighting.elevation.1: expected <= 90, received 120");
-    expect(message).toContain('colors.cap: expected a colour "#rrggbb", received "red"');
-    // the delay is checked once the fields parse
-    writeFileSync(
-      file,
-      JSON.stringify({ ...nominal, robot: resolve("robots/panda-pair.json"), actuation: { delay_s: 0.013 } }),
+    expect(message).toContain(
+      'colors.cap: expected a colour "#rrggbb" or a range {"hue": [lo, hi], "saturation": [lo, hi], "value": [lo, hi]}, received "red"',
     );
-    expect(() => loadScenario(file)).toThrow(/actuation\.delay_s: expected a whole number of physics steps/);
+    // the delay is checked once the fields parse
+    expect(() => loadScenario(variant({ actuation: { delay_s: 0.013 } }))).toThrow(
+      /actuation\.delay_s: expected a whole number of physics steps/,
+    );
   });
 });

@@ -15,6 +15,8 @@ export interface EpisodeOutcome {
   /** The episode's task ("unscrew", "lift", "handover") and the hand its instruction named ("any" if none). */
   task: string;
   named_hand: string;
+  /** The grasp model drawn for the episode, where the scenario draws one (`grasp.model` weights). */
+  grasp?: string;
   /** Wall-clock seconds for the episode. */
   wall_s: number;
 }
@@ -125,6 +127,7 @@ export async function runEpisode(
     turns: Number(info.turns ?? 0),
     task: String(info.task ?? "unscrew"),
     named_hand: String(info.named_hand ?? "any"),
+    ...(info.grasp !== undefined && { grasp: String(info.grasp) }),
     wall_s: (performance.now() - start) / 1000,
   };
 }
