@@ -14,4 +14,5 @@ export { TextTransformer, textEncoderConfigSchema } from "./text/text-encoder.ts
 export type { TextEncoderConfigInput } from "./text/text-encoder.ts";
 export { AudioEncoder } from "./audio/audio-encoder.ts";
 export { SoundWindow, EpisodeSound, scalarNormalisation } from "./audio/sound-window.ts";
+export { jitterImage } from "./image/jitter-image.ts";
 export { shiftImage } from "./image/shift-image.ts";

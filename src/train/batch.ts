@@ -24,6 +24,8 @@ export type Rephrase = (instruction: string, rng: Rng) => string | null;
 export interface BatchOptions {
   /** Image shift augmentation (pixels; 0 = off). */
   imageShift: number;
+  /** Colour jitter of every image (absent: off, and nothing drawn); see TrainingContext.colorJitter. */
+  colorJitter?: { brightness: number; contrast: number };
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
   /** Language-conditioned policies: rephrase a window's instruction with this probability (see `Rephrase`). */
@@ -97,6 +99,7 @@ export class BatchAssembler {
         audio: options.audio ? { mean: options.audio.mean, std: options.audio.std } : null,
       },
       imageShift: options.imageShift,
+      ...(options.colorJitter && { colorJitter: options.colorJitter }),
       stateNoise: options.stateNoise,
       ...(options.paraphrase && { paraphrase: options.paraphrase }),
       episodeLength: (e) => (dataset.episodes[e] as { length: number }).length,
@@ -163,7 +166,7 @@ export class BatchAssembler {
     const ds0 = this.sampler.dataset;
     this.sampler.fill(index, w);
     if (c.actions === "relative") toRelative(w, c.obsSteps);
-    // the table in feature order: state noise, then each camera's shift, then the goal's (the order of the draws)
+    // the table in feature order: state noise, then each camera's shift and jitter, then the goal's (the order of the draws)
     this.inputs.forEach((input, i) => input.fromWindow(w, this.inputData[i] as InputData[], b, ctx));
     if (inputsOnly) return;
     for (let k = 0; k < tp; k++) {

@@ -80,6 +80,13 @@ export const trainSettingsSchema = z
       .object({
         /** Random image shift of up to ± this many pixels, edges replicated (default 4; 0 = off). */
         imageShift: z.int().nonnegative().default(4),
+        /**
+         * Colour jitter: each image's brightness scaled by a factor from [1 − brightness, 1 + brightness], drawn per
+         * camera and window (default 0 = off). Only a jointly trained observer sees it (not --observer-from).
+         */
+        brightness: z.number().min(0).max(1).default(0),
+        /** Colour jitter: each image's contrast about its mean grey, a factor from [1 − contrast, 1 + contrast] (default 0). */
+        contrast: z.number().min(0).max(1).default(0),
         /** Gaussian noise added to normalized states, std (default 0). */
         stateNoise: z.number().nonnegative().default(0),
         /**

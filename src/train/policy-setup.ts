@@ -83,6 +83,13 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     },
     source,
   );
+  if (observerFrom !== undefined && (ts.augment.brightness > 0 || ts.augment.contrast > 0)) {
+    throw new DuetError(
+      `${source}: train.augment.brightness and .contrast jitter the frames a jointly trained observer sees, but with ` +
+        `--observer-from ${observerFrom} every frame's features are computed once, unjittered: set both to 0 here ` +
+        `(jitter belongs in the config that trains the observer)`,
+    );
+  }
   const observer =
     observerFrom !== undefined
       ? loadFrozenObserver(observerFrom, join(observerFrom, CHECKPOINT_FILE), network, source)
@@ -121,8 +128,10 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
         ...(options.onFeatures && { onProgress: options.onFeatures }),
       })
     : null;
+  const { brightness, contrast } = ts.augment;
   const augment = {
     imageShift: ts.augment.imageShift,
+    ...((brightness > 0 || contrast > 0) && { colorJitter: { brightness, contrast } }),
     stateNoise: ts.augment.stateNoise,
     ...(paraphrase && { paraphrase }),
     ...(scene && sceneNorm && { scene: sceneNorm }),

@@ -139,7 +139,7 @@ describe("training on a frozen observer", () => {
     );
   });
 
-  it("refuses a directory with neither a checkpoint nor a model, another encoder, and a policy without cameras", async () => {
+  it("refuses a directory with neither a checkpoint nor a model, another encoder, a policy without cameras, and colour jitter", async () => {
     const c = config();
     await expect(train({ dataset, config: c, out: tempDir(), observerFrom: tempDir("duet-empty-") })).rejects.toThrow(
       /neither .*train\/checkpoint.safetensors \(a training run\) nor .*model.json \(an exported model\) is there/,
@@ -152,6 +152,11 @@ describe("training on a frozen observer", () => {
     const blind = config({}, { encoder: null });
     await expect(train({ dataset, config: blind, out: tempDir(), observerFrom: observerRun })).rejects.toThrow(
       /has no cameras, so there is no observer to freeze/,
+    );
+    // colour jitter would change frames whose features are computed once, unjittered
+    const jittered = config({ augment: { brightness: 0.2 } });
+    await expect(train({ dataset, config: jittered, out: tempDir(), observerFrom: observerRun })).rejects.toThrow(
+      "train.augment.brightness and .contrast jitter the frames a jointly trained observer sees",
     );
   });
 });

@@ -11,6 +11,7 @@
 import { AUDIO_SAMPLE_RATE, DuetError, type Observation, type Rng } from "../../core/index.ts";
 import {
   ByteTokenizer,
+  jitterImage,
   shiftImage,
   type AudioEncoder,
   type EpisodeSound,
@@ -115,6 +116,11 @@ export interface TrainingContext {
   augment: boolean;
   /** Image shift augmentation (pixels; 0 = off). */
   imageShift: number;
+  /**
+   * Colour jitter (absent: off): each image of a window (a camera's To frames alike; the goal picture) gets a
+   * brightness factor from [1 − brightness, 1 + brightness] and a contrast factor from [1 − contrast, 1 + contrast].
+   */
+  colorJitter?: { brightness: number; contrast: number };
   /** Std of Gaussian noise on normalized states. */
   stateNoise: number;
   /** Language-conditioned policies: with this probability, a window's instruction is replaced by `rephrase`'s. */
@@ -163,6 +169,13 @@ function everyStep(g: GraphBuilder, f: Tensor, b: number, to: number): Tensor {
 function drawShift(ctx: TrainingContext): [number, number] {
   const s = ctx.augment ? ctx.imageShift : 0;
   return s > 0 ? [ctx.rng.int(2 * s + 1) - s, ctx.rng.int(2 * s + 1) - s] : [0, 0];
+}
+
+/** The colour-jitter factors [brightness, contrast] of one image, drawn after its shift; null when off (no draw). */
+function drawJitter(ctx: TrainingContext): [number, number] | null {
+  const j = ctx.augment ? ctx.colorJitter : undefined;
+  if (!j) return null;
+  return [ctx.rng.uniform(1 - j.brightness, 1 + j.brightness), ctx.rng.uniform(1 - j.contrast, 1 + j.contrast)];
 }
 
 /** Joint state `B,To,Ds`, min-max normalized (state noise in training). Only when config.observeState. */
@@ -263,7 +276,7 @@ export class SceneInput implements ObservationInput {
   }
 }
 
-/** One camera's To frames `B,To,H,W,3` in [−1, 1] (shifted in training), through the camera's encoder. */
+/** One camera's To frames `B,To,H,W,3` in [−1, 1] (shifted and jittered in training), through the camera's encoder. */
 export class CameraInput implements ObservationInput {
   constructor(
     readonly camera: CameraShape,
@@ -308,11 +321,15 @@ export class CameraInput implements ObservationInput {
   fromWindow(w: TrainingWindow, [data]: readonly InputData[], b: number, ctx: TrainingContext): void {
     const { name, height, width } = this.camera;
     const [dy, dx] = drawShift(ctx);
+    const jitter = drawJitter(ctx);
     const src = w.images[name] as Uint8Array;
     const hw3 = height * width * 3;
     const to = this.obsSteps;
-    for (let k = 0; k < to; k++)
-      shiftImage(src, k * hw3, data as Float32Array, (b * to + k) * hw3, height, width, dy, dx);
+    for (let k = 0; k < to; k++) {
+      const d = (b * to + k) * hw3;
+      shiftImage(src, k * hw3, data as Float32Array, d, height, width, dy, dx);
+      if (jitter) jitterImage(data as Float32Array, d, height * width, ...jitter);
+    }
   }
 }
 
@@ -399,9 +416,11 @@ export class GoalInput implements ObservationInput {
   fromWindow(w: TrainingWindow, [data]: readonly InputData[], b: number, ctx: TrainingContext): void {
     const { name, height, width } = this.camera;
     const [dy, dx] = drawShift(ctx);
+    const jitter = drawJitter(ctx);
     const last = ctx.episodeLength(w.episode) - 1;
     const hw3 = height * width * 3;
     shiftImage(ctx.frame(name, w.episode, last), 0, data as Float32Array, b * hw3, height, width, dy, dx);
+    if (jitter) jitterImage(data as Float32Array, b * hw3, height * width, ...jitter);
   }
 }
 

@@ -108,6 +108,49 @@ describe("the observation-input table", () => {
     expect([...picked].map((v) => Math.round(v * 10) / 10)).toEqual([-0.2, -0.8, -0.6, 0.6, 0, 0.2]);
   });
 
+  it("jitters each camera's frames (and the goal) with one brightness and contrast per window, drawing nothing when off", () => {
+    const net = everything();
+    const [, , front, , goal] = net.observer.inputs;
+    const pixels = Uint8Array.from({ length: 16 * 16 * 3 }, (_, i) => (i * 29) % 256);
+    const window = {
+      state: new Float32Array(32),
+      environment: new Float32Array(0),
+      images: { front: Uint8Array.from([...pixels, ...pixels]) }, // two identical frames
+      episode: 0,
+      frame: 1,
+    };
+    const ctx = (seed: number, colorJitter?: { brightness: number; contrast: number }): TrainingContext => ({
+      norm: { state: new MinMaxNormalizer({ min: [0], max: [1] }), scene: null, audio: null },
+      rng: new Rng(seed),
+      augment: true,
+      imageShift: 0,
+      stateNoise: 0,
+      ...(colorJitter && { colorJitter }),
+      episodeLength: () => 2,
+      episodeTask: () => "",
+      frame: () => pixels,
+    });
+    const n = 16 * 16 * 3;
+    const fill = (c: TrainingContext): [Float32Array, Float32Array] => {
+      const frames = new Float32Array(2 * n);
+      const picture = new Float32Array(n);
+      front!.fromWindow(window, [frames], 0, c);
+      goal!.fromWindow(window, [picture], 0, c);
+      return [frames, picture];
+    };
+    const off = ctx(5);
+    const [plain, plainGoal] = fill(off);
+    expect(off.rng.getState()).toEqual(new Rng(5).getState()); // off: no draw, so every later draw stays as it was
+    const [a, aGoal] = fill(ctx(5, { brightness: 0.4, contrast: 0.4 }));
+    const [b] = fill(ctx(5, { brightness: 0.4, contrast: 0.4 }));
+    expect([...a]).toEqual([...b]); // seeded
+    expect([...a.subarray(0, n)]).toEqual([...a.subarray(n)]); // both steps of the window alike
+    const changed = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + Math.abs(v - y[i]!), 0) / x.length;
+    expect(changed(a, plain)).toBeGreaterThan(0.01);
+    expect(changed(aGoal, plainGoal)).toBeGreaterThan(0.01);
+    expect(a.every((v) => v >= -1 && v <= 1)).toBe(true);
+  });
+
   it("rephrases a training window's instruction only when augmenting, with the given probability", () => {
     const net = everything();
     const instruction = net.observer.inputs[5]!;
