@@ -10,26 +10,32 @@
 # configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
 # thread beside another training), evaluated with its Ta = 1 and temporal ensembling. Measured from nothing on
 # 2026-12-06: 3416 s in all (observer 1936 s while sharing the cores for part of it, U-Net 1021 s), 92/100 on
-# the validation seeds. The dataset goes to DATA
-# (default runs/reproduce/dataset) and is shared by every config; re-running resumes: the dataset with --resume,
-# training from its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
+# the validation seeds. The demonstrations are recorded in SCENARIO (default scenarios/bottle-cap.json) into DATA
+# (default runs/reproduce/dataset), which is shared by every config; the models go beside DATA (runs/reproduce/… by
+# default), so another dataset never resumes these runs. Re-running resumes: the dataset with --resume, training from
+# its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
+# The randomised recipe (camera poses, light, colours and grasp model drawn per episode; docs/simulator.md) records
+# in its own scenario into runs/robust/:
+#   SCENARIO=scenarios/bottle-cap-randomized.json DATA=runs/robust/dataset bash scripts/reproduce.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SCENARIO=${SCENARIO:-scenarios/bottle-cap.json}
+DATA=${DATA:-runs/reproduce/dataset}
+RUNS=$(dirname "$DATA")
 if [ $# -eq 0 ]; then
   OBSERVER_CONFIG=${OBSERVER_CONFIG-configs/bottle-cap-observer.json}
-  OBSERVER_MODEL=${OBSERVER_MODEL:-runs/reproduce/observer}
+  OBSERVER_MODEL=${OBSERVER_MODEL:-$RUNS/observer}
 fi
 CONFIG=${1:-configs/bottle-cap-unet-small-frozen.json}
-MODEL=${2:-runs/reproduce/$(basename "$CONFIG" .json)}
-DATA=${DATA:-runs/reproduce/dataset}
-mkdir -p "$(dirname "$DATA")" "$(dirname "$MODEL")"
+MODEL=${2:-$RUNS/$(basename "$CONFIG" .json)}
+mkdir -p "$RUNS" "$(dirname "$MODEL")"
 duet() { node bin/duet.js "$@"; }
 
 # --expert-noise 0.015: the expert's pre-grasp waypoints scatter by 1.5 cm and its final approach corrects them, so
 # the demonstrations show recoveries from misaligned approaches (configs/README.md).
 EPISODES=300
 SEED=20000
-RECORD="duet record --scenario scenarios/bottle-cap.json --source expert --episodes $EPISODES --seed $SEED --expert-noise 0.015 --workers 2 --out $DATA"
+RECORD="duet record --scenario $SCENARIO --source expert --episodes $EPISODES --seed $SEED --expert-noise 0.015 --workers 2 --out $DATA"
 have=0
 if [ -f "$DATA/meta/info.json" ]; then
   have=$(duet dataset info "$DATA" --json | tail -n 1 | node -e 'process.stdin.on("data", (d) => console.log(JSON.parse(d).episodes))')
@@ -37,7 +43,7 @@ fi
 if [ "$have" -lt "$EPISODES" ]; then
   resume=()
   [ "$have" -gt 0 ] && resume=(--resume)
-  duet record --scenario scenarios/bottle-cap.json --source expert --episodes $((EPISODES - have)) --seed $SEED \
+  duet record --scenario "$SCENARIO" --source expert --episodes $((EPISODES - have)) --seed $SEED \
     --expert-noise 0.015 --workers 2 --out "$DATA" "${resume[@]}"
 fi
 
@@ -63,7 +69,8 @@ duet train --dataset "$DATA" --config "$CONFIG" --out "$MODEL" --weights float16
 
 # Validation seeds (docs/training.md, "Evaluation protocol"): compare runs and choose settings on these. A model that
 # ships is then evaluated once on the test seeds (2 000 000–2 000 199, 200 episodes, eval-test.json) and its card
-# rewritten with `duet card`.
+# rewritten with `duet card`. Every recipe is evaluated in the nominal scenario, whatever SCENARIO recorded in: a
+# randomised recording is a means to robustness, measured by `npm run bench -- robustness` (docs/simulator.md).
 duet eval --policy "$MODEL" --scenario scenarios/bottle-cap.json --episodes 100 --seed 1000000 \
   --workers 2 --json > "$MODEL/eval-validation.json"
 tail -n 1 "$MODEL/eval-validation.json"
