@@ -125,6 +125,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     imageShift: ts.augment.imageShift,
     stateNoise: ts.augment.stateNoise,
     ...(paraphrase && { paraphrase }),
+    ...(ts.augment.dropInstruction !== undefined && { dropInstruction: ts.augment.dropInstruction }),
     ...(scene && sceneNorm && { scene: sceneNorm }),
     ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
     ...(heard && { audio: heard }),
