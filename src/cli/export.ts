@@ -39,13 +39,14 @@ export function registerExport(program: Command): void {
       }
     });
   documented(exp.command("policy"), {
-    summary: "Rewrite a trained policy's graphs with this version's code, optionally changing Ta or ensembling",
+    summary:
+      "Rewrite a trained policy's graphs with this version's code, optionally changing Ta, ensembling or guidance",
     example: "duet export policy models/bottle-cap-unet runs/unet-ta5 --action-steps 5 --ensemble 0",
     details:
       "Rewrite a trained policy's ONNX graphs with this version's graph code (faster graphs reach the models in " +
       "models/, which ship without training checkpoints), optionally changing how its chunks are executed. The " +
-      "weights are read back out of the model's own graphs and keep their precision; the chunks it computes do not " +
-      "change. model.json is written last; its provenance says what changed, and when.",
+      "weights are read back out of the model's own graphs and keep their precision; the chunks it computes change " +
+      "only with --guidance. model.json is written last; its provenance says what changed, and when.",
   })
     .argument("<dir>", "model directory, e.g. models/bottle-cap-unet")
     .argument("[out]", "where to write the model (default: in place)")
@@ -55,12 +56,18 @@ export function registerExport(program: Command): void {
       "set inference.ensemble: each chunk blended with the previous one's plan for the same steps, weight beta on the previous",
       numberArg(0, 0.95),
     )
+    .option(
+      "--guidance <w>",
+      "set inference.guidance (language-conditioned policies): classifier-free guidance on the instruction, which the unrolled sampler graph is then written with",
+      numberArg(0, 20),
+    )
     .action((dir: string, out: string | undefined, opts: RunSettings) => {
       const to = out ?? dir;
       const t0 = performance.now();
       const m = reexportPolicy(dir, to, opts);
+      const { actionSteps, ensemble, guidance } = m.config.inference;
       process.stdout.write(
-        `${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ta ${m.config.inference.actionSteps}, ensemble ${m.config.inference.ensemble}\n`,
+        `${to}: graphs rewritten in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ta ${actionSteps}, ensemble ${ensemble}${guidance === undefined ? "" : `, guidance ${guidance}`}\n`,
       );
     });
 }

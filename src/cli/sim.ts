@@ -256,6 +256,12 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
       );
     }
   }
+  if (args.guidance !== undefined && (model === null || model.config.language === null)) {
+    throw new DuetError(
+      `--guidance ${args.guidance}: ${args.policy} reads no instruction (only a policy trained with policy.language ` +
+        "can be guided on its instruction); leave the flag out",
+    );
+  }
   if (args.goal !== undefined && (model === null || model.config.goal === null)) {
     throw new DuetError(
       `--goal: ${args.policy} does not read goal pictures (only policies trained with policy.goal do)`,

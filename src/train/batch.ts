@@ -30,6 +30,8 @@ export interface BatchOptions {
   stateNoise: number;
   /** Language-conditioned policies: rephrase a window's instruction with this probability (see `Rephrase`). */
   paraphrase?: { probability: number; rephrase: Rephrase };
+  /** Language-conditioned policies: give a window the null instruction with this probability (train.augment). */
+  dropInstruction?: number;
   /** Feed `scene` (the latest frame's environment state, normalized by this) for the scene auxiliary loss. */
   scene?: MinMaxNormalizer;
   /**
@@ -102,6 +104,7 @@ export class BatchAssembler {
       ...(options.colorJitter && { colorJitter: options.colorJitter }),
       stateNoise: options.stateNoise,
       ...(options.paraphrase && { paraphrase: options.paraphrase }),
+      ...(options.dropInstruction !== undefined && { dropInstruction: options.dropInstruction }),
       episodeLength: (e) => (dataset.episodes[e] as { length: number }).length,
       episodeTask: (e) => (dataset.episodes[e] as { tasks: readonly string[] }).tasks[0] ?? "",
       frame: (camera, e, t) => dataset.frame(camera, e, t),

@@ -95,6 +95,14 @@ export const trainSettingsSchema = z
          * episode's instruction must be one it knows, as every phrasing of scenarios/multi-task.json is). Default 0.
          */
         paraphrase: z.number().min(0).max(1).default(0),
+        /**
+         * Language-conditioned policies: the probability that a training window's instruction is replaced by the
+         * null instruction (ByteTokenizer.blank), the condition dropout that classifier-free guidance
+         * (`policy.inference.guidance`, `duet sim --guidance`) needs: the policy also learns to act without being told
+         * the task. Validation batches keep the recorded instruction. Unset: 0, none (unset rather than 0 so that
+         * checkpoints saved before this field resume).
+         */
+        dropInstruction: z.number().min(0).lt(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -122,7 +130,17 @@ export const trainConfigSchema = z
     train: trainSettingsSchema.prefault({}),
     dataset: datasetExpectationSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    const drop = c.train.augment.dropInstruction ?? 0;
+    if (drop > 0 && c.policy.language === null) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["train", "augment", "dropInstruction"],
+        message: `0 or unset for a policy without policy.language (there is no instruction to drop)`,
+      });
+    }
+  });
 export type TrainConfig = z.output<typeof trainConfigSchema>;
 export type TrainConfigInput = z.input<typeof trainConfigSchema>;
 

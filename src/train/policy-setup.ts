@@ -134,6 +134,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     ...((brightness > 0 || contrast > 0) && { colorJitter: { brightness, contrast } }),
     stateNoise: ts.augment.stateNoise,
     ...(paraphrase && { paraphrase }),
+    ...(ts.augment.dropInstruction !== undefined && { dropInstruction: ts.augment.dropInstruction }),
     ...(scene && sceneNorm && { scene: sceneNorm }),
     ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
     ...(heard && { audio: heard }),

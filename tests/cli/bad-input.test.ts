@@ -461,6 +461,24 @@ const cases: Case[] = [
     message: 'expected an integer >= 1, received "0"',
   },
   {
+    name: "[38.3] eval --guidance for a model that reads no instruction",
+    args: () => ["eval", "--policy", "models/bottle-cap-unet", "--guidance", "2"],
+    status: 1,
+    message: "--guidance 2: models/bottle-cap-unet reads no instruction",
+  },
+  {
+    name: "[38.3] sim --guidance for the scripted expert",
+    args: () => ["sim", "--guidance", "2"],
+    status: 1,
+    message: "--guidance 2: expert reads no instruction",
+  },
+  {
+    name: "[38.3] sim --guidance below 0",
+    args: () => ["sim", "--policy", "models/multi-task-unet", "--guidance", "-1"],
+    status: 1,
+    message: 'expected a number in [0, 20], received "-1"',
+  },
+  {
     name: "sim --mode not an arm",
     args: () => ["sim", "--mode", "bogus"],
     status: 1,

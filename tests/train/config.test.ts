@@ -62,6 +62,30 @@ describe("configs/", () => {
     expect(err).toMatch(/policy.inference.actionSteps: expected ≤ predSteps \(10\); received 12/);
   });
 
+  it("refuses train.augment.dropInstruction for a policy without language, and outside [0, 1)", () => {
+    const errorOf = (config: object): string => {
+      const file = join(tempDir(), "drop.json");
+      writeFileSync(file, JSON.stringify(config));
+      try {
+        loadTrainConfig(file);
+      } catch (e) {
+        return String(e);
+      }
+      return "";
+    };
+    const language = { maxTokens: 16, dim: 8, depth: 1, heads: 2, featureDim: 8 };
+    expect(errorOf({ train: { augment: { dropInstruction: 0.1 } } })).toMatch(
+      /drop.json: .*\n.*train.augment.dropInstruction: expected 0 or unset for a policy without policy.language \(there is no instruction to drop\), received 0.1/,
+    );
+    expect(errorOf({ policy: { language }, train: { augment: { dropInstruction: 1 } } })).toMatch(
+      /train.augment.dropInstruction: expected < 1/,
+    );
+    expect(errorOf({ policy: { language }, train: { augment: { dropInstruction: -0.1 } } })).toMatch(
+      /train.augment.dropInstruction: expected >= 0/,
+    );
+    expect(errorOf({ policy: { language }, train: { augment: { dropInstruction: 0.1 } } })).toBe("");
+  });
+
   it("an unknown encoder name lists the known ones", () => {
     const c = loadTrainConfig("configs/bottle-cap-unet.json");
     expect(

@@ -1,6 +1,8 @@
 // Language-conditioned policies (policy.language): the instruction is an input that picks between demonstrations the
 // observations cannot tell apart — two instructions that differ only in which hand holds and which unscrews give the
 // two modes — and what cannot be read, or paraphrased, is refused before anything trains or moves.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Observation } from "../../src/core/index.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
@@ -100,6 +102,18 @@ describe("language-conditioned policy", () => {
     await expect(train({ dataset, config: paraphrased({ language: LANGUAGE }), out: out() })).rejects.toThrow(
       /train\.augment\.paraphrase is on, but no paraphrase grammar was given/,
     );
+  });
+
+  it("trains with train.augment.dropInstruction: at 0 the same weights as without it, above 0 others", async () => {
+    const weights = async (augment: object): Promise<Buffer[]> => {
+      const out = tempDir("duet-lang-drop-");
+      const config = trainConfigSchema.parse(oneEpisodeConfig({ language: LANGUAGE }, { steps: 3, augment }));
+      await train({ dataset, config, out });
+      return ["encoder.onnx", "denoiser.onnx"].map((f) => readFileSync(join(out, f)));
+    };
+    const without = await weights({});
+    expect(await weights({ dropInstruction: 0 })).toEqual(without);
+    expect(await weights({ dropInstruction: 0.5 })).not.toEqual(without);
   });
 
   it("duet sim --instruction refuses a policy trained without instructions", async () => {

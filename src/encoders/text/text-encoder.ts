@@ -77,4 +77,13 @@ export class TextTransformer {
     const picked = g.reduceSum(g.mul(x, g.reshape(eos, [n, t, 1])), [1]); // N,D
     return this.head.apply(g, picked);
   }
+
+  /**
+   * The features of `n` null instructions (ByteTokenizer.blank: no EOS marked) → `N,F`, without their tokens: the EOS
+   * pick of a row with no EOS is zero, so `apply` gives the head's output on zeros (its bias). A constant of the graph
+   * that onnxruntime folds when it loads it; the same numbers as `apply` on blank rows (tests/policy/diffusion).
+   */
+  applyNull(g: GraphBuilder, n: number): Tensor {
+    return this.head.apply(g, g.constant(new Float32Array(n * this.config.dim), [n, this.config.dim]));
+  }
 }

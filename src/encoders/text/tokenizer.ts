@@ -86,6 +86,20 @@ export class ByteTokenizer {
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   }
 
+  /**
+   * `rows` null instructions, classifier-free guidance's unconditional input (the policy's
+   * `train.augment.dropInstruction` and `inference.guidance`): every id PAD and no EOS marked, so the text encoder
+   * reads no token (TextTransformer.applyNull). No text tokenizes to it: `normalize` refuses empty text.
+   */
+  blank(rows: number): TokenBatch {
+    const t = this.maxTokens;
+    return {
+      ids: new BigInt64Array(rows * t).fill(BigInt(PAD_TOKEN)),
+      eos: new Float32Array(rows * t),
+      dims: [rows, t],
+    };
+  }
+
   /** Rows of `maxTokens` ids, PAD after EOS, and the EOS positions one-hot. */
   batch(texts: readonly string[]): TokenBatch {
     const t = this.maxTokens;

@@ -125,6 +125,14 @@ const policyFields = z
     if (c.sceneEntries !== null && !c.observeScene) {
       ctx.addIssue({ code: "custom", path: ["sceneEntries"], message: "null unless observeScene is true" });
     }
+    const guidance = c.inference.guidance ?? 1;
+    if (guidance !== 1 && (c.language === null || c.objective !== "diffusion")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["inference", "guidance"],
+        message: `unset or 1 ${c.language === null ? "for a policy without language (guidance weighs the instruction)" : 'unless objective is "diffusion"'}`,
+      });
+    }
     if (c.inference.inferenceSteps > c.scheduler.trainSteps) {
       ctx.addIssue({
         code: "custom",

@@ -1,4 +1,5 @@
-// How a trained policy is run, in one schema: Ta, temporal ensembling, DDIM steps and the starting noise's scale.
+// How a trained policy is run, in one schema: Ta, temporal ensembling, DDIM steps, the starting noise's scale and the
+// instruction's guidance scale.
 // These are the settings inference alone reads (the network and its training do not depend on them), so every other
 // shape of them derives from this one: model.json's `policy.inference`, loadPolicy's sampling options, the CLI's
 // run-time flags (duet sim/eval/deploy), the settings `duet export policy` may rewrite, and the fields a resumed
@@ -24,6 +25,14 @@ export const inferenceSchema = z
      * sampling temperature: chunks nearer the modes, less different from one replan to the next.
      */
     noiseScale: z.number().min(0).max(10).optional(),
+    /**
+     * Classifier-free guidance on the instruction, scale w in [0, 20] (unset: 1, no guidance; only language-conditioned
+     * diffusion policies): each denoising step predicts with the instruction (c) and with the null instruction (u),
+     * and samples with u + w·(c − u). Above 1 the chunk follows the instruction more strongly, at twice the denoiser
+     * work; 0 ignores it. Meaningful only for a policy trained with `train.augment.dropInstruction` > 0 (it must
+     * have learned what the null instruction means; guidance.ts).
+     */
+    guidance: z.number().min(0).max(20).optional(),
   })
   .strict();
 export type InferenceSettings = z.output<typeof inferenceSchema>;

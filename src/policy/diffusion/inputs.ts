@@ -18,6 +18,7 @@ import {
   type ImageEncoder,
   type SoundWindow,
   type TextTransformer,
+  type TokenBatch,
 } from "../../encoders/index.ts";
 import type { GraphBuilder, Tensor } from "../../nn/index.ts";
 import type { MinMaxNormalizer } from "../normalizer.ts";
@@ -125,6 +126,11 @@ export interface TrainingContext {
   stateNoise: number;
   /** Language-conditioned policies: with this probability, a window's instruction is replaced by `rephrase`'s. */
   paraphrase?: { probability: number; rephrase(instruction: string, rng: Rng): string | null };
+  /**
+   * Language-conditioned policies: the probability that a window's instruction is replaced by the null instruction
+   * (classifier-free guidance's condition dropout; unset: none).
+   */
+  dropInstruction?: number;
   /** Episode e's length in frames. */
   episodeLength(e: number): number;
   /** Episode e's task (its instruction). */
@@ -426,7 +432,9 @@ export class GoalInput implements ObservationInput {
 
 /**
  * Language-conditioned policies (config.language): the instruction's byte tokens `B,T` (int64) and EOS mask `B,T`
- * through the text encoder (scope `language`), the same at every step. In training the window's episode task.
+ * through the text encoder (scope `language`), the same at every step. In training the window's episode task, or
+ * (train.augment.dropInstruction) the null instruction: the tokenizer's blank row, which the text encoder reads as
+ * nothing (ByteTokenizer.blank).
  */
 export class InstructionInput implements ObservationInput {
   private readonly tokenizer: ByteTokenizer;
@@ -467,15 +475,41 @@ export class InstructionInput implements ObservationInput {
   }
 
   fromWindow(w: TrainingWindow, data: readonly InputData[], b: number, ctx: TrainingContext): void {
+    // no draw at all without dropping or paraphrasing, so the batches of configs without them do not change
+    const drop = ctx.augment ? (ctx.dropInstruction ?? 0) : 0;
+    if (drop > 0 && ctx.rng.next() < drop) {
+      this.writeBlank(data, b);
+      return;
+    }
     const text = ctx.episodeTask(w.episode);
     const p = ctx.augment ? ctx.paraphrase : undefined;
-    // no draw at all without paraphrasing, so the batches of configs without it do not change
     const other = p && ctx.rng.next() < p.probability ? p.rephrase(text, ctx.rng) : null;
     this.write(other ?? text, data, b);
   }
 
-  private write(text: string, [ids, eos]: readonly InputData[], b: number): void {
-    const t = this.tokenizer.batch([text]);
+  /** Row `b` of `data` (this input's tensors) ← the null instruction. */
+  writeBlank(data: readonly InputData[], b: number): void {
+    this.set(this.tokenizer.blank(1), data, b);
+  }
+
+  /**
+   * Graph (inside scope "obs"): the null instruction's features `B,To,F`, from no input (TextTransformer.applyNull):
+   * what `features` gives for blank token rows.
+   */
+  blankFeatures(g: GraphBuilder, b: number): Tensor {
+    return everyStep(
+      g,
+      g.scope("language", () => this.text.applyNull(g, b)),
+      b,
+      this.obsSteps,
+    );
+  }
+
+  private write(text: string, data: readonly InputData[], b: number): void {
+    this.set(this.tokenizer.batch([text]), data, b);
+  }
+
+  private set(t: TokenBatch, [ids, eos]: readonly InputData[], b: number): void {
     (ids as BigInt64Array).set(t.ids, b * this.maxTokens);
     (eos as Float32Array).set(t.eos, b * this.maxTokens);
   }

@@ -19,6 +19,7 @@ import {
   type WeightPrecision,
 } from "../../nn/index.ts";
 import { soundWindowOf, type PolicyConfig } from "./config.ts";
+import { guideGraph, guidanceOf } from "./guidance.ts";
 import { DdimSampler } from "../schedulers/ddim.ts";
 import type { Denoiser } from "../denoisers/denoiser.ts";
 import { NoiseSchedule } from "../schedulers/noise-schedule.ts";
@@ -231,8 +232,8 @@ export class PolicyNetwork {
   }
 
   /**
-   * The whole DDIM loop of `steps` steps unrolled into one graph (batch 1; shared weights):
-   * noise `1,Tp,Dx`, cond → sample `1,Tp,Dx` (normalized, clipped x̂0 of the last step).
+   * The whole DDIM loop of `steps` steps unrolled into one graph (batch 1; shared weights), guided as the config's
+   * inference.guidance says: noise `1,Tp,Dx`, cond → sample `1,Tp,Dx` (normalized, clipped x̂0 of the last step).
    */
   samplerGraph(steps: number): GraphBuilder {
     const g = new GraphBuilder();
@@ -275,12 +276,21 @@ export class PolicyNetwork {
     return { g, loss, actionLoss: loss };
   }
 
-  /** DDIM from `x` `B,Tp,Dx` over `steps` steps, each timestep a constant (so FiLM's step projections fold). */
+  /**
+   * DDIM from `x` `B,Tp,Dx` over `steps` steps, each timestep a constant (so FiLM's step projections fold). With the
+   * config's guidance w ≠ 1 (guidance.ts) each step denoises a batch of 2B, the rows with the instruction and the same
+   * rows with the null instruction, and steps with the guided prediction; w = 1 builds the unguided graph.
+   */
   private unrolledDdim(g: GraphBuilder, x: Tensor, cond: Tensor, steps: number): Tensor {
     const b = x.shape[0] as number;
+    const w = guidanceOf(this.config);
+    const c = w === 1 ? cond : g.concat([cond, this.observer.withoutInstruction(g, cond)], 0);
+    const rows = c.shape[0] as number;
     const ddim = new DdimSampler(this.schedule, steps);
     ddim.timesteps.forEach((t, k) => {
-      x = ddim.graphStep(g, k, this.denoiser.apply(g, x, g.constant(new Float32Array(b).fill(t), [b]), cond), x);
+      const t1 = g.constant(new Float32Array(rows).fill(t), [rows]);
+      const pred = this.denoiser.apply(g, w === 1 ? x : g.concat([x, x], 0), t1, c);
+      x = ddim.graphStep(g, k, w === 1 ? pred : guideGraph(g, pred, b, w), x);
     });
     return x;
   }

@@ -2,7 +2,8 @@
 // and concatenates the features per observation step: the normalized state (unless the policy leaves it out), for
 // privileged policies the normalized scene state, each camera's To frames through an ImageEncoder, and for
 // goal-conditioned, language-conditioned and hearing policies the goal picture's, the instruction's and the sound
-// window's features (the same at every observation step).
+// window's features (the same at every observation step). The instruction's features are a slice of their own, so
+// classifier-free guidance swaps in the null instruction's without running an encoder again.
 import { DuetError } from "../../core/index.ts";
 import type { AudioEncoder, ImageEncoder, SoundWindow, TextTransformer } from "../../encoders/index.ts";
 import type { GraphBuilder, Tensor } from "../../nn/index.ts";
@@ -52,6 +53,11 @@ export class ObservationEncoder {
   readonly imageDim: number;
   readonly encoder: ImageEncoder | null;
   readonly sceneDim: number;
+  /**
+   * Language-conditioned policies: the instruction's entry and where its features sit in each step's features,
+   * [offset, offset + featureDim) — a slice of their own, which classifier-free guidance replaces (`withoutInstruction`).
+   */
+  readonly instruction: { input: InstructionInput; offset: number } | null;
 
   constructor(readonly spec: ObserverSpec) {
     const { cameras, encoder, obsSteps: to, goalCamera } = spec;
@@ -86,7 +92,9 @@ export class ObservationEncoder {
     if (encoder) inputs.push(...cameras.map((c) => new CameraInput(c, encoder, to)));
     this.imageDim = cameras.length * (encoder?.featureDim ?? 0);
     if (goal && encoder) inputs.push(new GoalInput(goal, encoder, to));
-    if (spec.text) inputs.push(new InstructionInput(spec.text.encoder, spec.text.maxTokens, to));
+    const text = spec.text && new InstructionInput(spec.text.encoder, spec.text.maxTokens, to);
+    this.instruction = text && { input: text, offset: inputs.reduce((n, i) => n + i.featureDim, 0) };
+    if (text) inputs.push(text);
     if (spec.hearing) inputs.push(new SoundInput(spec.hearing.encoder, spec.hearing.sound, to));
     this.inputs = inputs;
     this.featureDim = inputs.reduce((n, i) => n + i.featureDim, 0);
@@ -100,6 +108,22 @@ export class ObservationEncoder {
     return this.inputs.map((i) =>
       i instanceof CameraInput ? new CameraFeatureInput(i.camera, i.featureDim, i.obsSteps) : i,
     );
+  }
+
+  /**
+   * cond `B,To,Dobs` with the instruction's features replaced by the null instruction's: classifier-free guidance's
+   * unconditional cond. The null instruction's features depend on no observation, so no encoder runs again.
+   */
+  withoutInstruction(g: GraphBuilder, cond: Tensor): Tensor {
+    if (!this.instruction)
+      throw new DuetError("policy: guidance needs a language-conditioned policy (config.language)");
+    const { input, offset } = this.instruction;
+    const b = cond.shape[0] as number;
+    const end = offset + input.featureDim;
+    const blank = g.scope("obs", () => input.blankFeatures(g, b));
+    const before = offset > 0 ? [g.slice(cond, [2], [0], [offset])] : [];
+    const after = end < this.featureDim ? [g.slice(cond, [2], [end], [this.featureDim])] : [];
+    return g.concat([...before, blank, ...after], 2);
   }
 
   /** The features of `inputs` (this table or `frozenInputs()`) from their tensors (`tensors[i]` for `inputs[i]`). */

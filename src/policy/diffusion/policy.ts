@@ -13,20 +13,23 @@ import type { Executor, TensorData } from "../../runtime/index.ts";
 import { MinMaxNormalizer } from "../normalizer.ts";
 import { createSampler, type Sampler } from "../schedulers/index.ts";
 import { historyStepsOf, sceneIndices } from "./config.ts";
+import { guidanceOf, guide } from "./guidance.ts";
 import type { InferenceOverrides } from "./inference.ts";
 import { IO, allocateInputs, type InputData, type ObservationInput, type ObserveContext } from "./inputs.ts";
 import type { PolicyModel } from "./model-file.ts";
 import type { PolicyNetwork } from "./network.ts";
+import type { ObservationEncoder } from "./observer.ts";
 
 /**
  * How a loaded policy samples: the model's inference settings overridden (InferenceOverrides: Ta, ensemble, DDIM
- * steps, noise scale), and how the graphs are run.
+ * steps, noise scale, guidance), and how the graphs are run.
  */
 export interface SamplingOptions extends InferenceOverrides {
   /**
-   * "unrolled": the single sampler graph (DDIM at the trained steps), the default where the model has one and the
-   * step count is the trained one: one run instead of one per step, 10–27% faster in the bench runs (docs/experiments).
-   * "loop": one denoiser run per step, any step count.
+   * "unrolled": the single sampler graph (DDIM at the trained steps and the model's guidance), the default where the
+   * model has one and the step count and guidance are the model's: one run instead of one per step, 10–27% faster in
+   * the bench runs (docs/experiments). "loop": one denoiser run per step (two with guidance ≠ 1), any step count and
+   * guidance.
    */
   mode?: "loop" | "unrolled";
   /**
@@ -79,6 +82,12 @@ export class DiffusionPolicy implements Policy {
   readonly mode: "loop" | "unrolled";
   private readonly noiseScale: number;
   private readonly ensemble: number;
+  /** Classifier-free guidance scale on the instruction (1: none; guidance.ts). */
+  readonly guidance: number;
+  /** Language-conditioned policies: the instruction's entry and its feature slice (ObservationEncoder.instruction). */
+  private readonly instruction: ObservationEncoder["instruction"];
+  /** Guided loop: the null instruction's features, read at the first chunk (`unconditional`). */
+  private blank: Float32Array | null = null;
   private rng = new Rng(0);
   /** The last chunk returned (absolute targets, blended) and its observation time, for `ensemble`. */
   private previous: { time: number; actions: Float32Array } | null = null;
@@ -114,6 +123,14 @@ export class DiffusionPolicy implements Policy {
     this.historySteps = historyStepsOf(c);
     this.noiseScale = run.noiseScale ?? 1;
     this.ensemble = run.ensemble;
+    this.guidance = run.guidance ?? 1;
+    const w = this.guidance;
+    if (w !== 1 && (c.language === null || c.objective !== "diffusion" || !(w >= 0 && w <= 20))) {
+      throw new DuetError(
+        `${label}: guidance ${w}: ${c.language === null ? "this policy reads no instruction (config.language is null), and guidance weighs the instruction; leave it unset (1)" : c.objective !== "diffusion" ? "a regression policy does not denoise; leave it unset (1)" : "expected a number in [0, 20]"}`,
+      );
+    }
+    this.instruction = network.observer.instruction;
     this.actionNorm = new MinMaxNormalizer(model.normalizer.action);
     const env = model.normalizer.environment;
     const environmentNames = model.environmentNames ?? [];
@@ -138,13 +155,19 @@ export class DiffusionPolicy implements Policy {
     const steps = run.inferenceSteps;
     const trained = c.inference.inferenceSteps;
     const hasSampler = graphs.sampler !== null && c.objective === "diffusion";
-    this.mode = options.mode ?? (hasSampler && steps === trained ? "unrolled" : "loop");
+    const exported = guidanceOf(c);
+    this.mode = options.mode ?? (hasSampler && steps === trained && this.guidance === exported ? "unrolled" : "loop");
     if (this.mode === "unrolled" && !hasSampler) {
       throw new DuetError(`${label}: no unrolled sampler graph in this model; use mode "loop"`);
     }
     if (this.mode === "unrolled" && steps !== trained) {
       throw new DuetError(
         `${label}: the unrolled sampler graph runs the trained ${trained} DDIM steps, not ${steps}; use mode "loop"`,
+      );
+    }
+    if (this.mode === "unrolled" && this.guidance !== exported) {
+      throw new DuetError(
+        `${label}: the unrolled sampler graph runs the model's guidance ${exported}, not ${this.guidance}; use mode "loop" (or re-export the model with duet export policy --guidance)`,
       );
     }
     this.sampler = c.objective === "regression" ? null : createSampler(c.scheduler, steps);
@@ -186,9 +209,12 @@ export class DiffusionPolicy implements Policy {
         x.set(f32(out, IO.sample, this.label));
       } else {
         const s = this.sampler;
+        const uncond = this.guidance === 1 ? null : await this.unconditional(cond);
         for (let k = 0; k < s.steps; k++) {
           this.tBuf[0] = s.timesteps[k] as number;
-          s.step(k, await this.denoise(x, cond), x, this.rng);
+          const pred = await this.denoise(x, cond);
+          if (uncond) guide(pred, await this.denoise(x, uncond), this.guidance);
+          s.step(k, pred, x, this.rng);
         }
       }
     }
@@ -230,6 +256,24 @@ export class DiffusionPolicy implements Policy {
       [IO.cond]: cond,
     });
     return f32(out, IO.pred, this.label);
+  }
+
+  /**
+   * Guided loop: `cond` with the instruction's features replaced by the null instruction's, as the unrolled sampler
+   * does it (ObservationEncoder.withoutInstruction). They depend on no observation, so they are read once, from one
+   * encoder run with the null instruction (the next `encode` writes the instruction again).
+   */
+  private async unconditional(cond: TensorData): Promise<TensorData> {
+    const at = this.instruction as NonNullable<ObservationEncoder["instruction"]>;
+    const to = this.obsHorizon;
+    if (!this.blank) {
+      at.input.writeBlank(this.inputData[this.inputs.indexOf(at.input)] as InputData[], 0);
+      const out = f32(await this.graphs.encoder.run(this.feeds), IO.cond, this.label);
+      this.blank = out.slice(at.offset, at.offset + at.input.featureDim);
+    }
+    const data = Float32Array.from(cond.data as Float32Array);
+    for (let k = 0; k < to; k++) data.set(this.blank, (k * data.length) / to + at.offset);
+    return { data, dims: cond.dims };
   }
 
   /** Check every observation step's state, fill the observation-input table, run the encoder → cond `1,To,Dobs`. */

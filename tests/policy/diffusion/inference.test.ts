@@ -25,6 +25,7 @@ describe("policy.inference", () => {
     expect(Object.keys(inferenceSchema.shape).sort()).toEqual([
       "actionSteps",
       "ensemble",
+      "guidance",
       "inferenceSteps",
       "noiseScale",
     ]);

@@ -1,6 +1,6 @@
 // Re-exporting a model directory with this version's graph code, its weights read back out of its own graphs: the
-// chunks do not change, float16 weights stay float16, and a model.json that does not describe the stored weights, or
-// a missing graph, is refused before anything is written.
+// chunks do not change, float16 weights stay float16, run settings (guidance too) are rewritten, and a model.json that
+// does not describe the stored weights, or a missing graph, is refused before anything is written.
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -44,6 +44,18 @@ describe("reexportPolicy", () => {
     });
     expect(() => reexportPolicy(dir, dir, { actionSteps: 11 })).toThrow(
       /inference.actionSteps: expected ≤ predSteps \(10\)/,
+    );
+  });
+
+  it("writes the sampler graph guided with inference.guidance, refused for a policy without language", async () => {
+    const dir = makeModel({ language: { maxTokens: 16, dim: 8, depth: 1, heads: 2, featureDim: 8 } });
+    const m = reexportPolicy(dir, dir, { guidance: 2 });
+    expect(m.config.inference.guidance).toBe(2);
+    expect(m.provenance.rewritten).toEqual({ time: expect.any(String), settings: { guidance: [undefined, 2] } });
+    const policy = await loadPolicy(dir);
+    expect([policy.mode, policy.guidance]).toEqual(["unrolled", 2]);
+    expect(() => reexportPolicy(makeModel(), undefined, { guidance: 2 })).toThrow(
+      /inference.guidance: expected unset or 1 for a policy without language/,
     );
   });
 
