@@ -8,7 +8,14 @@ export interface TensorData {
   dims: readonly number[];
 }
 
+/**
+ * Which outputs a run returns, by name: `null` for a new array, or a tensor of the output's type and dims whose array
+ * the run writes in place (a training step's state written into arrays the caller keeps).
+ */
+export type Fetches = Readonly<Record<string, TensorData | null>>;
+
 /** Anything that runs a graph on named tensors (runtime's `Session`; a test's fake). */
 export interface Executor {
-  run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>>;
+  /** Every output, or only those named in `fetches` (a preallocated one comes back as the caller's own tensor). */
+  run(feeds: Readonly<Record<string, TensorData>>, fetches?: Fetches): Promise<Record<string, TensorData>>;
 }

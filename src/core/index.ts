@@ -20,6 +20,6 @@ export { robotSchema, loadRobot } from "./robot.ts";
 export type { RobotDescription, JointSpec } from "./robot.ts";
 export { encodePng, decodePng, pngHeader } from "./png.ts";
 export { writeAtomic } from "./write-atomic.ts";
-export type { Executor, TensorData } from "./executor.ts";
+export type { Executor, Fetches, TensorData } from "./executor.ts";
 export type { CameraFrame, Observation, ActionChunk, Policy, FeatureStats, Stats } from "./types.ts";
 export type { Env, StepInfo, StepResult } from "./types.ts";

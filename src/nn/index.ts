@@ -28,7 +28,7 @@ export type { InfoNceOptions } from "./losses.ts";
 export { buildTrainingGraph, TrainingGraph, NonFiniteLossError, TRAIN_IO } from "./training.ts";
 export type { AdamWOptions, TrainingProgram, TrainState, StepResult } from "./training.ts";
 // Declared once in core (runtime's Session is the real Executor); re-exported for nn's users.
-export type { Executor, TensorData } from "../core/index.ts";
+export type { Executor, Fetches, TensorData } from "../core/index.ts";
 export { cosineWithWarmup } from "./schedule.ts";
 export type { CosineSchedule } from "./schedule.ts";
 export { Ema, emaDecay } from "./ema.ts";

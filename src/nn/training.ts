@@ -135,8 +135,9 @@ export interface StepResult {
 }
 
 /**
- * Parameters, AdamW moments and the step count: everything a checkpoint needs to resume exactly. A step replaces the
- * three arrays with new ones: read them from the state after the step rather than keeping them across steps.
+ * Parameters, AdamW moments and the step count: everything a checkpoint needs to resume exactly. The arrays belong to
+ * the TrainingGraph: a step writes the next state into a second set of arrays and swaps the two, so an array read
+ * from the state is overwritten by the step after next. Read them from the state after each step (or copy them).
  */
 export interface TrainState {
   params: Float32Array;
@@ -152,37 +153,59 @@ function scalarOut(out: Record<string, TensorData>, name: string): number {
   return t.data[0] as number;
 }
 
+/** A flat [P] float32 tensor: the array a state feed or a preallocated state output points at. */
+interface FlatTensor {
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** `into`'s array, after checking that the executor returned it as output `name`, written in place. */
+function written(out: Record<string, TensorData>, name: string, into: FlatTensor): Float32Array {
+  if (out[name]?.data !== into.data) {
+    throw new DuetError(`training graph: the executor did not write output '${name}' into the array it was given`);
+  }
+  return into.data;
+}
+
 /**
- * Runs a TrainingProgram on an executor. Holds the flat parameter and moment arrays in `state` (each step replaces
- * them with the executor's outputs); `step()` is the hot path (reuses its feed objects and scalar buffers; not
- * reentrant — await each step before the next).
+ * Runs a TrainingProgram on an executor. Holds the flat parameter and moment arrays in `state` and a spare set of the
+ * same size: each step feeds the state, has the executor write new_params/new_m/new_v into the spare arrays in place,
+ * then swaps the two sets (a NaN loss leaves the state as it was). It fetches only the loss, the gradient norm and the
+ * state, not the graph's other outputs. onnxruntime-node 1.30 and 1.31.1 still copy every fetched output into a new
+ * array of their own (dropped here), so this saves onnxruntime's own output buffers, not that copy.
+ * `step()` is the hot path (reuses its feed and fetch objects and scalar buffers; not reentrant — await each step
+ * before the next).
  */
 export class TrainingGraph {
   readonly state: TrainState;
   private readonly feeds: Record<string, TensorData> = {};
+  private readonly fetches: Record<string, TensorData | null> = {};
   private readonly lrBuf = new Float32Array(1);
   private readonly bc1Buf = new Float32Array(1);
   private readonly bc2Buf = new Float32Array(1);
   private readonly seedBuf = new Float32Array(1);
-  private readonly paramsFeed: TensorData;
-  private readonly mFeed: TensorData;
-  private readonly vFeed: TensorData;
+  private readonly paramsFeed: FlatTensor;
+  private readonly mFeed: FlatTensor;
+  private readonly vFeed: FlatTensor;
+  private readonly paramsOut: FlatTensor;
+  private readonly mOut: FlatTensor;
+  private readonly vOut: FlatTensor;
 
+  /** `initial`'s arrays are copied: the trainer's state arrays are its own. */
   constructor(
     readonly program: TrainingProgram,
     private readonly executor: Executor,
     initial: { params: Float32Array; m?: Float32Array; v?: Float32Array; step?: number },
   ) {
     const p = program.layout.total;
-    if (initial.params.length !== p) {
-      throw new DuetError(`TrainingGraph: ${initial.params.length} parameters given, the model has ${p}`);
+    const given = { params: initial.params, m: initial.m, v: initial.v };
+    for (const [name, a] of Object.entries(given)) {
+      if (a !== undefined && a.length !== p) {
+        throw new DuetError(`TrainingGraph: initial ${name} has ${a.length} values, the model has ${p} parameters`);
+      }
     }
-    this.state = {
-      params: initial.params,
-      m: initial.m ?? new Float32Array(p),
-      v: initial.v ?? new Float32Array(p),
-      step: initial.step ?? 0,
-    };
+    const own = (a: Float32Array | undefined): Float32Array => (a ? Float32Array.from(a) : new Float32Array(p));
+    this.state = { params: own(initial.params), m: own(initial.m), v: own(initial.v), step: initial.step ?? 0 };
     this.feeds[TRAIN_IO.params] = this.paramsFeed = { data: this.state.params, dims: [p] };
     this.feeds[TRAIN_IO.m] = this.mFeed = { data: this.state.m, dims: [p] };
     this.feeds[TRAIN_IO.v] = this.vFeed = { data: this.state.v, dims: [p] };
@@ -190,6 +213,11 @@ export class TrainingGraph {
     this.feeds[TRAIN_IO.bc1] = { data: this.bc1Buf, dims: [] };
     this.feeds[TRAIN_IO.bc2] = { data: this.bc2Buf, dims: [] };
     if (program.usesNoise) this.feeds[TRAIN_IO.noiseSeed] = { data: this.seedBuf, dims: [] };
+    this.fetches[TRAIN_IO.loss] = null;
+    this.fetches[TRAIN_IO.gradNorm] = null;
+    this.fetches[TRAIN_IO.newParams] = this.paramsOut = { data: new Float32Array(p), dims: [p] };
+    this.fetches[TRAIN_IO.newM] = this.mOut = { data: new Float32Array(p), dims: [p] };
+    this.fetches[TRAIN_IO.newV] = this.vOut = { data: new Float32Array(p), dims: [p] };
   }
 
   /**
@@ -203,32 +231,27 @@ export class TrainingGraph {
     this.bc1Buf[0] = 1 - Math.pow(beta1, t);
     this.bc2Buf[0] = 1 - Math.pow(beta2, t);
     this.seedBuf[0] = (t * 78.233) % (2 * Math.PI);
-    this.paramsFeed.data = this.state.params;
-    this.mFeed.data = this.state.m;
-    this.vFeed.data = this.state.v;
+    const s = this.state;
+    this.paramsFeed.data = s.params;
+    this.mFeed.data = s.m;
+    this.vFeed.data = s.v;
     for (const name of this.program.dataInputs) {
       const d = batch[name];
       if (d) this.feeds[name] = d;
       else delete this.feeds[name];
     }
-    const out = await this.executor.run(this.feeds);
+    const out = await this.executor.run(this.feeds, this.fetches);
     const loss = scalarOut(out, TRAIN_IO.loss);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(t, loss);
-    // The executor hands back arrays of its own (onnxruntime-node copies every output into a new one): they become
-    // the state and the next step's inputs as they are, with no copy of ours.
-    const params = this.adopt(out, TRAIN_IO.newParams);
-    const m = this.adopt(out, TRAIN_IO.newM);
-    const v = this.adopt(out, TRAIN_IO.newV);
-    Object.assign(this.state, { params, m, v, step: t });
+    // The executor wrote the new state into the spare arrays: they become the state, the old state the spare.
+    const { params, m, v } = s;
+    s.params = written(out, TRAIN_IO.newParams, this.paramsOut);
+    s.m = written(out, TRAIN_IO.newM, this.mOut);
+    s.v = written(out, TRAIN_IO.newV, this.vOut);
+    s.step = t;
+    this.paramsOut.data = params;
+    this.mOut.data = m;
+    this.vOut.data = v;
     return { loss, gradNorm: scalarOut(out, TRAIN_IO.gradNorm) };
-  }
-
-  private adopt(out: Record<string, TensorData>, name: string): Float32Array {
-    const t = out[name];
-    const p = this.program.layout.total;
-    if (!t || !(t.data instanceof Float32Array) || t.data.length !== p) {
-      throw new DuetError(`training graph: output '${name}' missing or not ${p} float32 values`);
-    }
-    return t.data;
   }
 }

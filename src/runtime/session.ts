@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { DuetError, ValidationError, type Executor, type Issue, type TensorData } from "../core/index.ts";
+import { DuetError, ValidationError, type Executor, type Fetches, type Issue, type TensorData } from "../core/index.ts";
 /** Element type of a tensor crossing the session boundary. */
 export type TensorDType = "float32" | "int64" | "bool";
 
@@ -43,6 +43,10 @@ export interface ProfileEvent {
 
 function dtypeOf(data: TensorData["data"]): TensorDType {
   return data instanceof Float32Array ? "float32" : data instanceof BigInt64Array ? "int64" : "bool";
+}
+
+function ortTensor(f: TensorData): ort.Tensor {
+  return new ort.Tensor(dtypeOf(f.data), f.data, [...f.dims]);
 }
 
 function ortType(t: string): TensorDType | null {
@@ -94,16 +98,14 @@ export class Session implements Executor {
     );
   }
 
-  /** Every missing, extra, mis-typed or mis-shaped input, as issues (empty when the feeds fit). */
-  check(feeds: Readonly<Record<string, TensorData>>): Issue[] {
+  /**
+   * Every missing, extra, mis-typed or mis-shaped input, and every unknown output or preallocated output of another
+   * type or shape in `fetches`, as issues (empty when the feeds and fetches fit).
+   */
+  check(feeds: Readonly<Record<string, TensorData>>, fetches?: Fetches): Issue[] {
     const issues: Issue[] = [];
     const symbols = new Map<string, number>();
-    for (const d of this.inputs) {
-      const f = feeds[d.name];
-      if (!f) {
-        issues.push({ path: d.name, expected: `${d.dtype} [${d.shape.join(",")}]`, received: "nothing (missing)" });
-        continue;
-      }
+    const fits = (d: DeclaredValue, f: TensorData, path: string): void => {
       const dt = dtypeOf(f.data);
       const count = f.dims.reduce((p, q) => p * q, 1);
       let ok = dt === d.dtype && f.dims.length === d.shape.length && count === f.data.length;
@@ -118,31 +120,52 @@ export class Session implements Executor {
       });
       if (!ok) {
         issues.push({
-          path: d.name,
+          path,
           expected: `${d.dtype} [${d.shape.join(",")}]`,
           received: `${dt} [${f.dims.join(",")}] with ${f.data.length} values`,
         });
       }
+    };
+    for (const d of this.inputs) {
+      const f = feeds[d.name];
+      if (f) fits(d, f, d.name);
+      else issues.push({ path: d.name, expected: `${d.dtype} [${d.shape.join(",")}]`, received: "nothing (missing)" });
     }
     const names = new Set(this.inputs.map((d) => d.name));
     for (const name of Object.keys(feeds)) {
       if (!names.has(name)) issues.push({ path: name, expected: "no such input", received: "an extra input" });
     }
+    if (fetches && Object.keys(fetches).length === 0) {
+      issues.push({ path: "fetches", expected: "at least one output name", received: "none" });
+    }
+    for (const [name, f] of Object.entries(fetches ?? {})) {
+      const d = this.outputs.find((o) => o.name === name);
+      if (!d) issues.push({ path: `fetches.${name}`, expected: "an output of the model", received: "no such output" });
+      else if (f) fits(d, f, `fetches.${name}`);
+    }
     return issues;
   }
 
-  /** Validate the feeds (one error listing every problem), run, and return every output. */
-  async run(feeds: Readonly<Record<string, TensorData>>): Promise<Record<string, TensorData>> {
-    const issues = this.check(feeds);
+  /**
+   * Validate the feeds and fetches (one error listing every problem), run, and return every output, or those named
+   * in `fetches`: onnxruntime writes a preallocated one into the caller's array, and it comes back as the caller's
+   * tensor (onnxruntime-node 1.30 still copies it into a new array of its own, which is dropped).
+   */
+  async run(feeds: Readonly<Record<string, TensorData>>, fetches?: Fetches): Promise<Record<string, TensorData>> {
+    const issues = this.check(feeds, fetches);
     if (issues.length > 0) throw new ValidationError(`${this.label} inputs`, issues);
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(dtypeOf(f.data), f.data, [...f.dims]);
+    for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = ortTensor(f);
+    let result: ort.InferenceSession.ReturnType;
+    if (fetches === undefined) result = await this.session.run(ortFeeds);
+    else {
+      const ortFetches: Record<string, ort.Tensor | null> = {};
+      for (const [name, f] of Object.entries(fetches)) ortFetches[name] = f ? ortTensor(f) : null;
+      result = await this.session.run(ortFeeds, ortFetches);
     }
-    const result = await this.session.run(ortFeeds);
     const out: Record<string, TensorData> = {};
     for (const [name, t] of Object.entries(result)) {
-      out[name] = { data: t.data as TensorData["data"], dims: [...t.dims] };
+      out[name] = fetches?.[name] ?? { data: t.data as TensorData["data"], dims: [...t.dims] };
     }
     return out;
   }

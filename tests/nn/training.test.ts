@@ -25,6 +25,8 @@ import {
   cosineWithWarmup,
   type CosineSchedule,
   type Tensor,
+  type TensorData,
+  type TrainState,
 } from "../../src/nn/index.ts";
 import { Session } from "../../src/runtime/index.ts";
 import { closeness, f32, randn } from "./helpers.ts";
@@ -61,6 +63,32 @@ async function trainer(p = 0, seed = 1): Promise<TrainingGraph> {
   return new TrainingGraph(program, await Session.create(program.model.bytes, { intraOpThreads: 1 }), {
     params: program.layout.init(seed),
   });
+}
+
+function regressionFeeds(x: Float32Array, y: Float32Array): Record<string, TensorData> {
+  return { x: { data: x, dims: [B, 2] }, y: { data: y, dims: [B, 1] } };
+}
+
+/** A training graph's state and hyper-parameter inputs, to run it without a TrainingGraph. */
+function stateFeeds(
+  s: Pick<TrainState, "params" | "m" | "v">,
+  h: { lr: number; bc1: number; bc2: number },
+): Record<string, TensorData> {
+  const flat = (a: Float32Array): TensorData => ({ data: a, dims: [a.length] });
+  const scalar = (x: number): TensorData => ({ data: new Float32Array([x]), dims: [] });
+  return {
+    [TRAIN_IO.params]: flat(s.params),
+    [TRAIN_IO.m]: flat(s.m),
+    [TRAIN_IO.v]: flat(s.v),
+    [TRAIN_IO.lr]: scalar(h.lr),
+    [TRAIN_IO.bc1]: scalar(h.bc1),
+    [TRAIN_IO.bc2]: scalar(h.bc2),
+  };
+}
+
+/** The float32 bit patterns of `a` (so that -0, NaN payloads and the last bit all count). */
+function bits(a: Float32Array): number[] {
+  return Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 }
 
 async function trainSteps(t: TrainingGraph, rng: Rng, steps: number, lr?: CosineSchedule): Promise<number> {
@@ -122,16 +150,7 @@ describe("training", () => {
     const { x, y } = regressionBatch(new Rng(2));
     const train = await Session.create(t.program.model.bytes, { intraOpThreads: 1 });
     const state = t.state;
-    const out = await train.run({
-      x: { data: x, dims: [B, 2] },
-      y: { data: y, dims: [B, 1] },
-      [TRAIN_IO.params]: { data: state.params, dims: [state.params.length] },
-      [TRAIN_IO.m]: { data: state.m, dims: [state.m.length] },
-      [TRAIN_IO.v]: { data: state.v, dims: [state.v.length] },
-      [TRAIN_IO.lr]: { data: new Float32Array([0]), dims: [] },
-      [TRAIN_IO.bc1]: { data: new Float32Array([1]), dims: [] },
-      [TRAIN_IO.bc2]: { data: new Float32Array([1]), dims: [] },
-    });
+    const out = await train.run({ ...regressionFeeds(x, y), ...stateFeeds(state, { lr: 0, bc1: 1, bc2: 1 }) });
     const { g } = regression(0);
     g.training = false;
     const model = inferenceModel(g, state.params, { outputs: ["pred"] });
@@ -224,6 +243,37 @@ describe("training", () => {
     expect((err as Error).message).toMatch(/training step 4: loss is NaN/);
     expect(Array.from(t.state.params)).toEqual(Array.from(before));
     expect(t.state.step).toBe(3);
+  });
+
+  it("writes each step's state into its spare arrays bit for bit as fetching every output anew does", async () => {
+    // The reference: the same training graph run with every output fetched into new arrays, adopted as the state.
+    const t = await trainer(0.2);
+    const session = await Session.create(t.program.model.bytes, { intraOpThreads: 1 });
+    const rng = new Rng(8);
+    let ref: Pick<TrainState, "params" | "m" | "v"> = {
+      params: Float32Array.from(t.state.params),
+      m: new Float32Array(t.state.m),
+      v: new Float32Array(t.state.v),
+    };
+    const seen = new Set<Float32Array>();
+    for (let step = 1; step <= 5; step++) {
+      const { x, y } = regressionBatch(rng);
+      const lr = 1e-2 * step;
+      const out = await session.run({
+        ...regressionFeeds(x, y),
+        ...stateFeeds(ref, { lr, bc1: 1 - 0.9 ** step, bc2: 1 - 0.999 ** step }),
+        [TRAIN_IO.noiseSeed]: { data: new Float32Array([(step * 78.233) % (2 * Math.PI)]), dims: [] },
+      });
+      ref = { params: f32(out[TRAIN_IO.newParams]), m: f32(out[TRAIN_IO.newM]), v: f32(out[TRAIN_IO.newV]) };
+      const r = await t.step(regressionFeeds(x, y), lr);
+      expect(r.loss).toBe(f32(out[TRAIN_IO.loss])[0]);
+      expect(r.gradNorm).toBe(f32(out[TRAIN_IO.gradNorm])[0]);
+      expect(bits(t.state.params)).toEqual(bits(ref.params));
+      expect(bits(t.state.m)).toEqual(bits(ref.m));
+      expect(bits(t.state.v)).toEqual(bits(ref.v));
+      seen.add(t.state.params);
+    }
+    expect(seen.size).toBe(2); // two sets of arrays, swapped each step
   });
 
   it("takes PyTorch's AdamW steps (clip_grad_norm_, decay where marked, bias correction) within float32 rounding", async () => {

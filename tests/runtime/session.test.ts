@@ -53,6 +53,40 @@ describe("Session", () => {
     expect(mismatch.map((i) => i.path)).toEqual(["ids"]);
   });
 
+  it("returns only the fetched outputs and writes a preallocated one into the caller's array", async () => {
+    const g = new GraphBuilder();
+    const x = g.input("x", [2, 3]);
+    g.output("y", g.mul(x, 2));
+    g.output("z", g.reduceSum(x, [0, 1]));
+    const s = await Session.create(inferenceModel(g, new Float32Array(0)).bytes, { intraOpThreads: 1 });
+    const feeds = { x: { data: new Float32Array([1, 2, 3, 4, 5, 6]), dims: [2, 3] } };
+    const y = { data: new Float32Array(6), dims: [2, 3] };
+    const out = await s.run(feeds, { y });
+    expect(Object.keys(out)).toEqual(["y"]);
+    expect(out.y).toBe(y);
+    expect(Array.from(y.data)).toEqual([2, 4, 6, 8, 10, 12]);
+    const z = await s.run(feeds, { z: null });
+    expect(Object.keys(z)).toEqual(["z"]);
+    expect(Array.from(z.z?.data as Float32Array)).toEqual([21]);
+  });
+
+  it("lists every unknown or mis-shaped fetch, and an empty fetch list, as issues", async () => {
+    const s = await model();
+    const feeds = {
+      x: { data: new Float32Array(6), dims: [2, 3] },
+      ids: { data: BigInt64Array.from([1n, 2n]), dims: [2] },
+    };
+    const issues = s
+      .check(feeds, { y: { data: new Float32Array(9), dims: [3, 3] }, w: null })
+      .map((i) => `${i.path}: ${i.expected} / ${i.received}`);
+    expect(issues).toEqual([
+      "fetches.y: float32 [batch,3] / float32 [3,3] with 9 values",
+      "fetches.w: an output of the model / no such output",
+    ]);
+    expect(s.check(feeds, {}).map((i) => i.path)).toEqual(["fetches"]);
+    await expect(s.run(feeds, { w: null })).rejects.toThrow(/toy\.onnx inputs: 1 invalid field[\s\S]*fetches\.w/);
+  });
+
   it("reports a model onnxruntime cannot load, naming it", async () => {
     await expect(Session.create(new Uint8Array([1, 2, 3]), { label: "broken.onnx" })).rejects.toThrow(
       /broken\.onnx: onnxruntime could not load the model/,
