@@ -6,7 +6,7 @@ import type { WeightPrecision } from "../nn/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
 import { runEpisodes } from "../runner/rollout/index.ts";
 import { rephrase } from "../sim/index.ts";
-import { loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
+import { FEATURES_FILE, loadTrainConfig, train, type Evaluator, type TrainEvent } from "../train/index.ts";
 import { capWorkers, intArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
@@ -81,7 +81,14 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
         featureBar.update(e.done);
         if (e.done === e.total) {
           featureBar.stop();
-          log(`observer features of ${e.total} camera frames computed`);
+          const file = join(args.out, "train", `${FEATURES_FILE}.f32`);
+          log(
+            e.readBack === e.total
+              ? `observer features of ${e.total} camera frames read back from ${file}`
+              : `observer features of ${e.total} camera frames computed` +
+                  (e.readBack > 0 ? ` (${e.readBack} of them read back from ${file})` : "") +
+                  `, kept in ${file}`,
+          );
         }
         break;
       case "targets":
@@ -160,7 +167,7 @@ export function registerTrain(program: Command): void {
     )
     .option(
       "--observer-from <dir>",
-      "train on the frozen camera encoders of <dir> (same policy.encoder): a training run (its train/checkpoint.safetensors, EMA weights) or an exported model such as models/bottle-cap-unet (its encoder.onnx); each frame's features are computed once and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
+      "train on the frozen camera encoders of <dir> (same policy.encoder): a training run (its train/checkpoint.safetensors, EMA weights) or an exported model such as models/bottle-cap-unet (its encoder.onnx); each frame's features are computed once (kept in --out's train/features.f32, read back on --resume) and only the rest of the policy trains, at about state-only speed, without image shifts or the scene loss",
     )
     .option(
       "--teacher <dir>",

@@ -2,6 +2,7 @@
 // CLIP-style text–image training with its retrieval evaluation.
 export { train } from "./trainer.ts";
 export { CHECKPOINT_FILE } from "./run-dir.ts";
+export { FEATURES_FILE } from "./frozen-observer.ts";
 export type { DistilledFrom } from "./run-dir.ts";
 export type { TrainOptions, TrainResult, TrainEvent, Evaluator } from "./trainer.ts";
 export { trainConfigSchema, trainSettingsSchema, datasetExpectationSchema, loadTrainConfig } from "./config.ts";

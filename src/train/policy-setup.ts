@@ -1,8 +1,8 @@
 // What the training loop runs for a policy, set up from its config and dataset: the dataset checked, the network (on a
-// frozen observer: the trained part, with the observer's features computed once), its normalizers, seeded batches of
-// windows, the fused training graph and the validation pass. Distilling (a teacher), the normalizers are the teacher's,
-// the batches pair windows with starting noises and the teacher's samples from them (teacher-targets.ts), and the
-// graph trains the student's unrolled DDIM sampler on them.
+// frozen observer: the trained part, with the observer's features computed once and kept in the run's folder), its
+// normalizers, seeded batches of windows, the fused training graph and the validation pass. Distilling (a teacher),
+// the normalizers are the teacher's, the batches pair windows with starting noises and the teacher's samples from them
+// (teacher-targets.ts), and the graph trains the student's unrolled DDIM sampler on them.
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { AUDIO_SAMPLE_RATE, DuetError, Rng } from "../core/index.ts";
@@ -30,15 +30,19 @@ export interface PolicySetupOptions {
   observerFrom?: string;
   /** How the exported graphs store their weights (a frozen observer's features are computed as they will be). */
   precision: WeightPrecision;
-  /** Progress of a frozen observer's features: `done` of `total` camera frames. */
-  onFeatures?: (done: number, total: number) => void;
+  /** The run's `train/` folder: a frozen observer's features and a distillation's teacher samples are kept there. */
+  trainDir: string;
+  /** Continuing the run there from its checkpoint: features computed from another observer or dataset are refused. */
+  resume: boolean;
+  /** Progress of a frozen observer's features: `done` of `total` camera frames, `readBack` of them read from disk. */
+  onFeatures?: (done: number, total: number, readBack: number) => void;
   /** The paraphrase grammar train.augment.paraphrase draws from. */
   rephrase?: Rephrase;
   /**
-   * Distill this teacher (config.train.distill says how): its samples are computed into `targetsDir` (the run's
-   * `train/` folder) before training, `onTargets(done, total)` in windows of each part.
+   * Distill this teacher (config.train.distill says how): its samples are computed into `trainDir` before training,
+   * `onTargets(done, total)` in windows of each part.
    */
-  distill?: { teacher: Teacher; targetsDir: string; onTargets?: (done: number, total: number) => void };
+  distill?: { teacher: Teacher; onTargets?: (done: number, total: number) => void };
 }
 
 export interface PolicySetup {
@@ -122,9 +126,15 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
   const sceneNorm = sceneRange ? new MinMaxNormalizer(sceneRange) : undefined;
   const scene = sceneNorm && ts.sceneLoss > 0 && !observer ? { weight: ts.sceneLoss, dim: sceneNorm.dim } : undefined;
   const features = observer
-    ? await FeatureCache.compute(dataset, used, network, observer, {
+    ? await FeatureCache.load({
+        dir: options.trainDir,
+        dataset,
+        episodes: used,
+        network,
+        observer,
         precision: options.precision,
         threads: ts.threads,
+        resume: options.resume,
         ...(options.onFeatures && { onProgress: options.onFeatures }),
       })
     : null;
@@ -162,7 +172,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     });
     const noDraws = new Rng(0); // without augmentation the inputs draw nothing
     return TeacherTargets.load({
-      dir: distill.targetsDir,
+      dir: options.trainDir,
       part,
       teacher: t,
       inputsOf: (w) => windows.fillAt(w, noDraws),

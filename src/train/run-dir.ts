@@ -1,10 +1,12 @@
 // The run directory a policy trains into (`--out`): what may be written there, where training starts from (fresh, an
-// exact resume of the run there, or a warm restart from another run's weights), and what a run writes.
+// exact resume of the run there, or a warm restart from another run's weights), and what a run writes. Over 400
+// lines because it is one concept: the refusals of what --out holds sit beside the resume and export they guard.
 //
 //   model.json encoder.onnx denoiser.onnx sampler.onnx     the exported policy (EMA weights)
 //   train/checkpoint.safetensors                           params, AdamW moments, EMA, step, RNG state, history
 //   train/log.jsonl  train/curves.png  train/config.json   one JSON object per event; loss/success plot; the config
 //   train/targets-{train,val}.{f32,json}                   distilling: the teacher's samples (teacher-targets.ts)
+//   train/features.{f32,json}                              a frozen observer's features (frozen-observer.ts)
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DuetError, type Rng, writeAtomic } from "../core/index.ts";
@@ -28,13 +30,15 @@ import {
 } from "../policy/index.ts";
 import type { Session } from "../runtime/index.ts";
 import type { TrainConfig } from "./config.ts";
-import { withObserver, type FrozenObserver } from "./frozen-observer.ts";
+import { FEATURES_FILE, withObserver, type FrozenObserver } from "./frozen-observer.ts";
 import { plotCurves, type Curves } from "./plot.ts";
 
 export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
 const LOG_FILE = "train/log.jsonl";
 /** A distillation's first file: a run that has it has begun, even before its first checkpoint. */
 const TARGETS_FILE = "train/targets-train.json";
+/** A frozen observer's features (also a distillation's): a run that has them may have stopped while computing them. */
+const FEATURES_META = `train/${FEATURES_FILE}.json`;
 
 /** How a training call uses its run directory (the fields of `TrainOptions` of the same names). */
 export interface RunDirOptions {
@@ -117,8 +121,8 @@ export class RunDir {
     this.logFile = join(options.out, LOG_FILE);
   }
 
-  /** Whether a resume continues from a checkpoint (not: a distillation interrupted while computing its targets). */
-  private get resumesCheckpoint(): boolean {
+  /** Whether a resume continues from a checkpoint (not: a run stopped while computing what it trains on). */
+  get resumesCheckpoint(): boolean {
     return this.options.resume === true && existsSync(this.checkpoint);
   }
 
@@ -134,8 +138,11 @@ export class RunDir {
       throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
     }
     if (!resume) checkNewOut(out, initFrom);
-    const begun = existsSync(join(out, TARGETS_FILE));
-    if (resume && !existsSync(run.checkpoint) && !(begun && options.teacher !== undefined)) {
+    // a run stopped before its first checkpoint, while it computed what it trains on, continues with --resume
+    const begun =
+      (options.teacher !== undefined && existsSync(join(out, TARGETS_FILE))) ||
+      (options.observerFrom !== undefined && existsSync(join(out, FEATURES_META)));
+    if (resume && !existsSync(run.checkpoint) && !begun) {
       throw new DuetError(`${out}: nothing to resume (${CHECKPOINT_FILE} is missing)`);
     }
     if (run.resumesCheckpoint) {
@@ -347,7 +354,7 @@ function checkNewOut(out: string, initFrom: string | undefined): void {
     throw new DuetError(`--out ${out}: is a file, not a folder; name a new folder for the model`);
   }
   const entries = readdirSync(out);
-  if (entries.length === 0) return;
+  if (entries.length === 0 || onlyFeatures(out, entries)) return;
   const run = existsSync(join(out, CHECKPOINT_FILE));
   const model = existsSync(join(out, "model.json"));
   if (!run && existsSync(join(out, TARGETS_FILE)))
@@ -366,6 +373,20 @@ function checkNewOut(out: string, initFrom: string | undefined): void {
   throw new DuetError(
     `--out ${out}: not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", …" : ""}) and not a ` +
       "training run; choose a new or empty folder",
+  );
+}
+
+/**
+ * Whether `out` (its `entries`) holds nothing but a frozen observer's features, as a run that stopped while computing
+ * them leaves it: a cache, which the new run continues or replaces (frozen-observer.ts), so `out` counts as empty.
+ */
+function onlyFeatures(out: string, entries: readonly string[]): boolean {
+  const dir = join(out, "train");
+  return (
+    entries.length === 1 &&
+    entries[0] === "train" &&
+    statSync(dir).isDirectory() &&
+    readdirSync(dir).every((f) => f.startsWith(`${FEATURES_FILE}.`))
   );
 }
 

@@ -6,20 +6,10 @@
 //
 //   OUT/train/targets-<part>.f32    rows × Tp·Dx float32 (normalized samples)
 //   OUT/train/targets-<part>.json   what they were computed from, and how many rows are done
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeSync,
-} from "node:fs";
 import { join } from "node:path";
-import { DuetError, Rng, writeAtomic } from "../core/index.ts";
+import { DuetError, Rng } from "../core/index.ts";
 import type { TensorData } from "../runtime/index.ts";
+import { RowFile } from "./row-file.ts";
 import { TEACHER_BATCH, type Teacher } from "./teacher.ts";
 
 /** Teacher runs between two writes to disk. */
@@ -90,56 +80,37 @@ export class TeacherTargets {
     const { teacher, identity } = options;
     const n = identity.noisesPerWindow;
     const rowSize = teacher.model.config.predSteps * teacher.sampleDim;
-    const rowBytes = rowSize * 4;
     const rows = identity.windows * n;
-    const dataFile = join(options.dir, `targets-${options.part}.f32`);
-    const metaFile = join(options.dir, `targets-${options.part}.json`);
-    const data = new Float32Array(rows * rowSize);
-    let done = 0;
-    if (existsSync(metaFile)) {
-      const meta = JSON.parse(readFileSync(metaFile, "utf8")) as { identity: unknown; rowsDone: number };
-      const was = JSON.stringify(meta.identity);
-      if (was !== JSON.stringify(identity)) {
-        throw new DuetError(
+    const file = RowFile.open({
+      path: join(options.dir, `targets-${options.part}`),
+      identity,
+      rows,
+      rowSize,
+      otherIdentity: (_differs, metaFile, was) =>
+        new DuetError(
           `${metaFile}: these teacher targets were computed from another teacher, dataset, split or ` +
-            `train.distill.noisesPerWindow (${was.slice(0, 200)}); choose another --out`,
-        );
-      }
-      done = Math.min(meta.rowsDone, rows);
-      if (!existsSync(dataFile) || statSync(dataFile).size < done * rowBytes)
-        throw new DuetError(`${dataFile}: shorter than ${metaFile} says (${done} rows); choose another --out`);
-      truncateSync(dataFile, done * rowBytes); // a block cut short by the interruption
-      new Uint8Array(data.buffer).set(readFileSync(dataFile).subarray(0, done * rowBytes));
-    } else {
-      mkdirSync(options.dir, { recursive: true });
-      writeAtomic(dataFile, new Uint8Array(0));
-    }
+            `train.distill.noisesPerWindow (${JSON.stringify(was).slice(0, 200)}); choose another --out`,
+        ),
+    });
+    const { data } = file;
     const b = TEACHER_BATCH;
     const noise = new Float32Array(b * rowSize);
     const windows: number[] = [];
-    const fd = openSync(dataFile, "a");
-    try {
-      while (done < rows) {
-        const end = Math.min(rows, done + BLOCK_BATCHES * b);
-        for (let first = done; first < end; first += b) {
-          windows.length = 0;
-          // a last, short batch repeats its last pair
-          for (let i = 0; i < b; i++) {
-            const row = Math.min(first + i, end - 1);
-            windows.push(Math.floor(row / n));
-            noiseOf(identity.seedBase + row, teacher.noiseScale, noise, i * rowSize, rowSize);
-          }
-          const x = await teacher.sample(options.inputsOf(windows), noise);
-          data.set(x.subarray(0, Math.min(b, end - first) * rowSize), first * rowSize);
+    while (file.done < rows) {
+      const end = Math.min(rows, file.done + BLOCK_BATCHES * b);
+      for (let first = file.done; first < end; first += b) {
+        windows.length = 0;
+        // a last, short batch repeats its last pair
+        for (let i = 0; i < b; i++) {
+          const row = Math.min(first + i, end - 1);
+          windows.push(Math.floor(row / n));
+          noiseOf(identity.seedBase + row, teacher.noiseScale, noise, i * rowSize, rowSize);
         }
-        writeSync(fd, new Uint8Array(data.buffer, done * rowBytes, (end - done) * rowBytes));
-        fsyncSync(fd);
-        done = end;
-        writeAtomic(metaFile, `${JSON.stringify({ identity, rowsDone: done })}\n`);
-        options.onProgress?.(Math.floor(done / n), identity.windows);
+        const x = await teacher.sample(options.inputsOf(windows), noise);
+        data.set(x.subarray(0, Math.min(b, end - first) * rowSize), first * rowSize);
       }
-    } finally {
-      closeSync(fd);
+      file.commit(end);
+      options.onProgress?.(Math.floor(end / n), identity.windows);
     }
     return new TeacherTargets(data, rowSize, n, identity.seedBase, teacher.noiseScale);
   }

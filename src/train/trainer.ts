@@ -30,8 +30,11 @@ export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>
 
 export type TrainEvent =
   | { kind: "start"; step: number; totalSteps: number; params: number; trainWindows: number; valWindows: number }
-  /** Computing a frozen observer's features (`--observer-from`): `done` of `total` camera frames. */
-  | { kind: "features"; done: number; total: number }
+  /**
+   * A frozen observer's features (`--observer-from`): `done` of `total` camera frames, `readBack` of them read from
+   * the run's `train/features.f32` (once, before any are computed), the rest computed (after each batch).
+   */
+  | { kind: "features"; done: number; total: number; readBack: number }
   /** Computing a distillation's teacher samples (`--teacher`): `done` of `total` windows of one part. */
   | { kind: "targets"; done: number; total: number }
   | { kind: "step"; step: number; loss: number; lr: number; samplesPerSecond: number }
@@ -56,9 +59,9 @@ export interface TrainOptions {
   initFrom?: string;
   /**
    * Train on the frozen camera encoders of another run (`DIR/train/checkpoint.safetensors`, the same policy.encoder):
-   * their EMA weights are exported unchanged, every frame's features are computed once, and only the rest of the
-   * policy trains — at about the speed of a state-only policy, without image shifts or the scene loss (both train
-   * the observer).
+   * their EMA weights are exported unchanged, every frame's features are computed once (kept in
+   * `out/train/features.f32`, so a resume reads them back), and only the rest of the policy trains — at about the
+   * speed of a state-only policy, without image shifts or the scene loss (both train the observer).
    */
   observerFrom?: string;
   /**
@@ -105,6 +108,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const run = RunDir.open({ ...options, ...(observerFrom !== undefined && { observerFrom }) });
   const teacher = options.teacher !== undefined ? await Teacher.open(options.teacher, ts.threads) : null;
   let setUp;
+  let features: TrainEvent | undefined; // the last progress of a frozen observer's features, for the log
   try {
     setUp = await setUpPolicy({
       dataset: options.dataset,
@@ -112,12 +116,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       source,
       ...(observerFrom !== undefined && { observerFrom }),
       precision,
-      onFeatures: (done, total) => options.onEvent?.({ kind: "features", done, total }),
+      trainDir: run.trainDir,
+      resume: run.resumesCheckpoint,
+      onFeatures: (done, total, readBack) => {
+        features = { kind: "features", done, total, readBack };
+        options.onEvent?.(features);
+      },
       ...(options.rephrase && { rephrase: options.rephrase }),
       ...(teacher && {
         distill: {
           teacher,
-          targetsDir: run.trainDir,
           onTargets: (done: number, total: number) => options.onEvent?.({ kind: "targets", done, total }),
         },
       }),
@@ -136,6 +144,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const initial = teacher && ts.distill?.initFromTeacher ? teacher.weightsFor(program.layout, source) : undefined;
   const state = run.start(program, session, config, source, rng, initial);
   const { trainer, ema, curves } = state;
+  if (features) run.log(features); // the log starts (or a resume's part of it) with how the features were had
   const emit = (e: TrainEvent): void => {
     run.log(e);
     options.onEvent?.(e);

@@ -1,13 +1,15 @@
 // Training on a frozen observer (`duet train --observer-from RUN`): a tiny camera policy trains its observer, a
-// second run trains only the rest on cached features, and the exported policy carries the first run's encoder.
-import { copyFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
+// second run trains only the rest on cached features, and the exported policy carries the first run's encoder. The
+// features are kept in the run's train/ folder: read back bit for bit, continued after an interruption, refused on a
+// resume with another observer or dataset.
+import { appendFileSync, copyFileSync, cpSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Dataset } from "../../src/data/index.ts";
 import { checkpointLayout, float16Bits, float16Value, loadCheckpoint } from "../../src/nn/index.ts";
 import { IO, PolicyNetwork, imageInput, loadPolicy } from "../../src/policy/index.ts";
 import { Session } from "../../src/runtime/index.ts";
-import { FeatureCache, loadFrozenObserver } from "../../src/train/frozen-observer.ts";
+import { FeatureCache, loadFrozenObserver, type FrozenObserver } from "../../src/train/frozen-observer.ts";
 import { CHECKPOINT_FILE, train, trainConfigSchema, type TrainConfig, type TrainEvent } from "../../src/train/index.ts";
 import { CAM, observation, tempDir, tinyConfig, tinyEncoder, writeTinyDataset } from "../policy/fixtures.ts";
 
@@ -42,6 +44,19 @@ async function encode(dir: string, e: number, t: number): Promise<Float32Array> 
   return out[IO.cond]!.data as Float32Array;
 }
 
+/** Resume (or run again) the run in `out` on the observer run: its features events. */
+async function resumed(out: string, c: TrainConfig, resume = true): Promise<TrainEvent[]> {
+  const events: TrainEvent[] = [];
+  await train({ dataset, config: c, out, observerFrom: observerRun, resume, onEvent: (e) => events.push(e) });
+  return events.filter((e) => e.kind === "features");
+}
+
+/** The EMA weights of the run in `dir`. */
+function ema(dir: string): number[] {
+  const file = join(dir, CHECKPOINT_FILE);
+  return [...loadCheckpoint(file, checkpointLayout(file)).ema!];
+}
+
 describe("training on a frozen observer", () => {
   it("caches the observer's features, trains the rest, and exports the earlier run's encoder unchanged", async () => {
     const c = config({ steps: 40, logEvery: 10 });
@@ -50,7 +65,16 @@ describe("training on a frozen observer", () => {
     expect(observer.steps).toBe(20);
     // the cached features are what the earlier run's exported encoder computes
     const ds = await Dataset.open(dataset);
-    const cache = await FeatureCache.compute(ds, [0, 1, 2, 3], net, observer, { precision: "float32", threads: 1 });
+    const cache = await FeatureCache.load({
+      dir: tempDir("duet-features-"),
+      dataset: ds,
+      episodes: [0, 1, 2, 3],
+      network: net,
+      observer,
+      precision: "float32",
+      threads: 1,
+      resume: false,
+    });
     const row = new Float32Array(cache.dim);
     cache.read(shape.cameras[0]!, 2, 5, row, 0);
     const cond = await encode(observerRun, 2, 5);
@@ -64,7 +88,11 @@ describe("training on a frozen observer", () => {
     const losses = events.flatMap((e) => (e.kind === "step" ? [e.loss] : []));
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     const progress = events.flatMap((e) => (e.kind === "features" ? [e] : []));
-    expect(progress.at(-1)).toEqual({ kind: "features", done: 64, total: 64 }); // 4 episodes × 16 frames, one camera
+    // 4 episodes × 16 frames, one camera, computed and kept in the run's train/ folder
+    expect(progress.at(-1)).toEqual({ kind: "features", done: 64, total: 64, readBack: 0 });
+    expect(readFileSync(join(out, "train/features.f32")).length).toBe(64 * 8 * 4);
+    const logged = JSON.parse(readFileSync(join(out, "train/log.jsonl"), "utf8").split("\n")[0]!) as object;
+    expect(logged).toMatchObject({ kind: "features", done: 64, total: 64, readBack: 0 });
     // the trained parameters are the earlier run's less its encoder (8 features from one 8·8·3 patch: its projection
     // 192·8 + 8, position 8, LayerNorm 2·8, head 8·8 + 8)
     const start = events.find((e) => e.kind === "start") as { params: number };
@@ -95,15 +123,52 @@ describe("training on a frozen observer", () => {
     await expect(train({ dataset, config: c, out: split, resume: true })).rejects.toThrow(
       `was trained on the frozen observer of ${observerRun}; resume with --observer-from ${observerRun}`,
     );
-    await train({ dataset, config: c, out: split, observerFrom: observerRun, resume: true });
-    const layout = checkpointLayout(join(straight, CHECKPOINT_FILE));
-    const a = loadCheckpoint(join(straight, CHECKPOINT_FILE), layout);
-    const b = loadCheckpoint(join(split, CHECKPOINT_FILE), layout);
-    expect(b.step).toBe(20);
-    expect([...b.ema!]).toEqual([...a.ema!]);
+    // it trained on the features of this dataset: resuming on a copy elsewhere is refused, naming the difference
+    const moved = tempDir("duet-ds-");
+    cpSync(dataset, moved, { recursive: true });
+    await expect(
+      train({ dataset: moved, config: c, out: split, observerFrom: observerRun, resume: true }),
+    ).rejects.toThrow(
+      /train\/features.json: the observer features this run trained on were computed from other inputs: dataset \(/,
+    );
+    // the resumed run reads its features back instead of computing them
+    expect(await resumed(split, c)).toEqual([{ kind: "features", done: 64, total: 64, readBack: 64 }]);
+    expect(loadCheckpoint(join(split, CHECKPOINT_FILE), checkpointLayout(join(split, CHECKPOINT_FILE))).step).toBe(20);
+    expect(ema(split)).toEqual(ema(straight));
     await expect(
       train({ dataset, config: c, out: observerRun, observerFrom: observerRun, resume: true }),
     ).rejects.toThrow("trained its own observer; resume without --observer-from");
+  });
+
+  it("continues a run stopped while computing its features, before its first checkpoint: run again, or resumed", async () => {
+    const c = config({ steps: 10, valEvery: 0 });
+    const straight = tempDir("duet-frozen-");
+    await train({ dataset, config: c, out: straight, observerFrom: observerRun });
+    const stop = (e: TrainEvent): void => {
+      if (e.kind === "features") throw new Error("interrupted");
+    };
+    const stopped = async (): Promise<string> => {
+      const out = tempDir("duet-frozen-");
+      await expect(train({ dataset, config: c, out, observerFrom: observerRun, onEvent: stop })).rejects.toThrow(
+        "interrupted",
+      );
+      expect(readdirSync(join(out, "train")).sort()).toEqual(["features.f32", "features.json"]);
+      return out;
+    };
+    // the same command again (as scripts/reproduce.sh runs it without a checkpoint) continues the features
+    const again = await stopped();
+    expect(await resumed(again, c, false)).toEqual([{ kind: "features", done: 64, total: 64, readBack: 64 }]);
+    expect(ema(again)).toEqual(ema(straight));
+    const cut = await stopped();
+    await expect(train({ dataset, config: c, out: cut, resume: true })).rejects.toThrow("nothing to resume");
+    expect(await resumed(cut, c)).toEqual([{ kind: "features", done: 64, total: 64, readBack: 64 }]);
+    expect(ema(cut)).toEqual(ema(straight));
+    // features beside anything else are no run's: refused as any other folder
+    const other = await stopped();
+    writeFileSync(join(other, "notes.txt"), "");
+    await expect(train({ dataset, config: c, out: other, observerFrom: observerRun })).rejects.toThrow(
+      "not empty (notes.txt, train) and not a training run",
+    );
   });
 
   it("takes the observer from an exported model without its checkpoint (a shipped model), float16 weights widened", async () => {
@@ -158,5 +223,129 @@ describe("training on a frozen observer", () => {
     await expect(train({ dataset, config: jittered, out: tempDir(), observerFrom: observerRun })).rejects.toThrow(
       "train.augment.brightness and .contrast jitter the frames a jointly trained observer sees",
     );
+  });
+});
+
+describe("the frozen observer's features on disk", () => {
+  /** 36 episodes × 15 frames: 540 camera frames, 9 batches of 64 (the last one short), 3 blocks of 4 batches. */
+  let big = "";
+  let net: PolicyNetwork;
+  let observer: FrozenObserver;
+  beforeAll(async () => {
+    big = await writeTinyDataset(36, 15);
+    net = new PolicyNetwork(config().policy, shape);
+    observer = loadFrozenObserver(observerRun, join(observerRun, CHECKPOINT_FILE), net, "test config");
+  });
+  const all = Array.from({ length: 36 }, (_, e) => e);
+
+  /** Load the features of `episodes` of `root` into `dir`, with the progress reports. */
+  async function features(
+    dir: string,
+    o: {
+      root?: string;
+      episodes?: number[];
+      frozen?: FrozenObserver;
+      precision?: "float32" | "float16";
+      resume?: boolean;
+      stopAfter?: number;
+    } = {},
+  ): Promise<{ cache: FeatureCache; progress: [number, number, number][] }> {
+    const progress: [number, number, number][] = [];
+    const cache = await FeatureCache.load({
+      dir,
+      dataset: await Dataset.open(o.root ?? big),
+      episodes: o.episodes ?? all,
+      network: net,
+      observer: o.frozen ?? observer,
+      precision: o.precision ?? "float32",
+      threads: 1,
+      resume: o.resume ?? false,
+      onProgress: (done, total, readBack) => {
+        progress.push([done, total, readBack]);
+        if (o.stopAfter !== undefined && progress.length === o.stopAfter) throw new Error("interrupted");
+      },
+    });
+    return { cache, progress };
+  }
+  /** Every frame's features, episode after episode. */
+  function rows(cache: FeatureCache, episodes = all): Float32Array {
+    const out = new Float32Array(episodes.length * 15 * cache.dim);
+    for (const [i, e] of episodes.entries())
+      for (let t = 0; t < 15; t++) cache.read(shape.cameras[0]!, e, t, out, (i * 15 + t) * cache.dim);
+    return out;
+  }
+  const f32 = (dir: string): Buffer => readFileSync(join(dir, "features.f32"));
+  const bits = (a: Float32Array): number[] => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
+
+  it("are read back bit for bit, without running the encoder", async () => {
+    const dir = tempDir("duet-features-");
+    const computed = await features(dir);
+    expect(computed.progress.map(([done]) => done)).toEqual([64, 128, 192, 256, 320, 384, 448, 512, 540]);
+    expect(f32(dir).length).toBe(540 * 8 * 4);
+    const read = await features(dir, { resume: true });
+    expect(read.progress).toEqual([[540, 540, 540]]);
+    expect(bits(rows(read.cache))).toEqual(bits(rows(computed.cache)));
+    const onDisk = f32(dir);
+    expect(bits(new Float32Array(onDisk.buffer, onDisk.byteOffset, onDisk.length / 4))).toEqual(
+      bits(rows(computed.cache)),
+    );
+  });
+
+  it("continue where an interrupted computation stopped, and end as an uninterrupted one", async () => {
+    const whole = tempDir("duet-features-");
+    await features(whole);
+    const cut = tempDir("duet-features-");
+    // stopped after 6 batches: the first block of 4 is on disk, and part of the next one's write
+    await expect(features(cut, { stopAfter: 6 })).rejects.toThrow("interrupted");
+    const meta = JSON.parse(readFileSync(join(cut, "features.json"), "utf8")) as { rowsDone: number };
+    expect(meta.rowsDone).toBe(256);
+    appendFileSync(join(cut, "features.f32"), new Uint8Array(1000));
+    const continued = await features(cut, { resume: true });
+    expect(continued.progress.map(([done, , readBack]) => [done, readBack])).toEqual([
+      [256, 256],
+      [320, 256],
+      [384, 256],
+      [448, 256],
+      [512, 256],
+      [540, 256],
+    ]);
+    expect(f32(cut).equals(f32(whole))).toBe(true);
+  });
+
+  it("are refused on a resume with another observer or dataset, recomputed for a new run or another precision", async () => {
+    const dir = tempDir("duet-features-");
+    const first = await features(dir);
+    // the observer's run trained further: other weights under the same path
+    const further = { ...observer, params: observer.params.map((v, i) => (i === 0 ? v + 1 : v)) };
+    const err = String(await features(dir, { frozen: further, resume: true }).catch((e) => e));
+    expect(err).toContain(
+      `${join(dir, "features.json")}: the observer features this run trained on were computed from other inputs: parameters (`,
+    );
+    expect(err).toContain(`delete features.f32 and features.json beside it`);
+    // episodes appended or left out, another dataset
+    await expect(features(dir, { episodes: all.slice(0, 35), resume: true })).rejects.toThrow(
+      "other inputs: episodes ([0,…,35] (36) there, [0,…,34] (35) now), episodeMeta (",
+    );
+    const copy = tempDir("duet-ds-");
+    cpSync(big, copy, { recursive: true });
+    await expect(features(dir, { root: copy, resume: true })).rejects.toThrow(
+      /other inputs: dataset \(.*there, .*now\);/,
+    );
+    await expect(features(dir, { root: dataset, episodes: [0, 1, 2, 3], resume: true })).rejects.toThrow(
+      /other inputs: dataset \(.*\), episodes \(.*\), episodeMeta/,
+    );
+    expect(f32(dir).equals(Buffer.from(rows(first.cache).buffer))).toBe(true); // refused: left as they were
+
+    // a new run in the same folder (--init-from it) computes its own; so does a resume with another --weights
+    const fresh = await features(dir, { frozen: further });
+    expect(fresh.progress[0]).toEqual([64, 540, 0]);
+    expect(bits(rows(fresh.cache))).not.toEqual(bits(rows(first.cache)));
+    await expect(features(dir, { precision: "float16", resume: true })).rejects.toThrow(
+      /other inputs: parameters \(.*\), precision \("float32" there, "float16" now\);/,
+    );
+    const half = await features(dir, { frozen: further, precision: "float16", resume: true });
+    expect(half.progress.at(-1)).toEqual([540, 540, 0]);
+    const again = await features(tempDir("duet-features-"), { frozen: further, precision: "float16" });
+    expect(bits(rows(half.cache))).toEqual(bits(rows(again.cache)));
   });
 });
