@@ -3,14 +3,15 @@
 // scenario's own phrasings as the baseline row; per group, how often the hand a phrasing names held the bottle and how
 // often the task succeeded.
 // Usage: npm run bench -- language [--policy DIR] [--scenario FILE] [--paraphrases FILE] [--seeds N] [--seed S]
-//          [--workers K] [--out FILE.md]
+//          [--workers K] [--guidance W] [--out FILE.md]
 // Defaults: models/multi-task-unet on scenarios/multi-task.json, bench/paraphrases.json, 4 seeds per phrasing from the
 // first validation seed (1 000 000: the benchmark informs choices, so the test seeds are refused), 1 worker. A
-// phrasing longer than the model's text encoder takes is counted as refused, not played. The markdown tables go to
-// stderr (and to --out); the JSON line to stdout.
+// phrasing longer than the model's text encoder takes is counted as refused, not played. --guidance W: every episode
+// sampled with classifier-free guidance w on the instruction (duet eval --guidance; default the model's own). The
+// markdown tables go to stderr (and to --out); the JSON line to stdout.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { intArg } from "../src/cli/args.ts";
+import { intArg, numberArg } from "../src/cli/args.ts";
 import { EVAL_SEED, TEST_SEED, evaluate } from "../src/cli/eval.ts";
 import { DuetError, wilson95 } from "../src/core/index.ts";
 import { ByteTokenizer, InstructionTooLong } from "../src/encoders/index.ts";
@@ -108,6 +109,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       seeds: { type: "string" },
       seed: { type: "string" },
       workers: { type: "string" },
+      guidance: { type: "string" },
       out: { type: "string" },
     },
     strict: true,
@@ -118,13 +120,14 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   const seeds = option("seeds", values.seeds, intArg(1), 4);
   const seed = option("seed", values.seed, intArg(0), EVAL_SEED);
   const workers = option("workers", values.workers, intArg(1), 1);
+  const guidance = values.guidance === undefined ? undefined : option("guidance", values.guidance, numberArg(0, 20), 1);
   if (seed + seeds > TEST_SEED) {
     throw new DuetError(
       `--seed ${seed} with --seeds ${seeds} reaches the test seeds (${TEST_SEED} on), which are kept for the final ` +
         `evaluation of a model (docs/training.md); the benchmark informs choices: use seeds below ${TEST_SEED}`,
     );
   }
-  const language = readPolicyModel(policy).config.language;
+  const { language, inference } = readPolicyModel(policy).config;
   if (language === null) {
     throw new DuetError(`--policy ${policy} reads no instructions (its policy.language is null): nothing to benchmark`);
   }
@@ -177,6 +180,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       seed,
       workers,
       instruction: c.text,
+      ...(guidance !== undefined && { guidance }),
       ...(byFlags && { task: c.task, ...(c.hand !== "any" && { hand: c.hand }) }),
       json: true, // no per-episode lines: the tables say it all
     });
@@ -201,7 +205,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     ),
   );
   const markdown =
-    `Instruction following of ${policy} on ${scenarioFile}: each phrasing on seeds ${seed}–${seed + seeds - 1}; ` +
+    `Instruction following of ${policy}${guidance === undefined ? "" : ` (guidance ${guidance})`} on ${scenarioFile}: ` +
+    `each phrasing on seeds ${seed}–${seed + seeds - 1}; ` +
     `"${BASELINE}" are the scenario's own, the other groups ${file}'s (held out). Named hand held: of the episodes ` +
     `whose phrasing names a hand, those in which that hand held the bottle (handover: gave it). Refused: longer than ` +
     `the model's text encoder takes (${language.maxTokens - 2} bytes).\n\n` +
@@ -215,6 +220,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     seeds: [seed, seed + seeds - 1],
     seeds_per_phrasing: seeds,
     workers,
+    guidance: guidance ?? inference.guidance ?? 1,
     limit_bytes: language.maxTokens - 2,
     groups,
     phrasings: results,

@@ -1,5 +1,7 @@
 // npm run bench -- <name> [args]: runs bench/<name>.ts and prints its result as exactly one JSON line on stdout
 // (progress goes to stderr). Each benchmark exports `run(args): Promise<Record<string, unknown>>`.
+import { DuetError } from "../src/core/index.ts";
+
 const BENCHMARKS = [
   "sim",
   "render",
@@ -19,6 +21,13 @@ if (benchName === undefined || !(BENCHMARKS as readonly string[]).includes(bench
   process.exit(2);
 }
 const mod = (await import(`./${benchName}.ts`)) as { run(args: string[]): Promise<Record<string, unknown>> };
-console.log(JSON.stringify(await mod.run(args)));
-
-export {};
+try {
+  console.log(JSON.stringify(await mod.run(args)));
+} catch (e) {
+  // a bad argument or input: its message, as duet prints it, not a stack trace
+  if (e instanceof DuetError) {
+    process.stderr.write(`bench ${benchName}: ${e.message}\n`);
+    process.exit(1);
+  }
+  throw e;
+}

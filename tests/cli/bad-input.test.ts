@@ -479,6 +479,12 @@ const cases: Case[] = [
     message: 'expected a number in [0, 20], received "-1"',
   },
   {
+    name: "[38.3] bench language --guidance above 20: the message, not a stack trace",
+    args: () => ["--bench", "language", "--guidance", "30"],
+    status: 1,
+    message: 'bench language: --guidance: expected a number in [0, 20], received "30"',
+  },
+  {
     name: "sim --mode not an arm",
     args: () => ["sim", "--mode", "bogus"],
     status: 1,

@@ -1,6 +1,7 @@
 // The shipped models in models/: each loads for the bottle-cap scenario's robot and cameras, stays small enough for
 // git, ships a 200-episode evaluation on the test seeds, and its card is what `duet card` writes from its files. Two
-// episodes of every shipped test evaluation are played again here and must match the file; the README's results
+// episodes of every shipped test evaluation are played again here and must match the file, and one perturbed episode
+// of each robustness run on the test seeds (robustness-test.json); the README's results
 // table is the one `duet card --table` prints; `npm start` runs the best model that meets the latency bar.
 // Paths are resolved from this file, so the tests run from any working directory.
 import { readFileSync, readdirSync, statSync } from "node:fs";
@@ -16,14 +17,17 @@ import {
   shippedModels,
   startModel,
 } from "../../src/cli/card.ts";
-import { loadPolicy } from "../../src/policy/index.ts";
+import { readRobustness } from "../../src/cli/robustness-run.ts";
+import { loadPolicy, readPolicyModel } from "../../src/policy/index.ts";
 import { prepareJob, type EpisodeOutcome } from "../../src/runner/rollout/index.ts";
-import { createEnv } from "../../src/sim/index.ts";
+import { PERTURBATION_NAMES, createEnv } from "../../src/sim/index.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const at = (path: string): string => join(ROOT, path);
 /** The test seeds (docs/training.md, "Evaluation protocol"). */
 const TEST_SEEDS = { first: 2_000_000, episodes: 200 };
+/** The robustness runs on the test seeds (issue 42): every row 50 episodes from the first test seed. */
+const ROBUSTNESS_SEEDS = { first: 2_000_000, episodes: 50 };
 /** The latency bar a default model must meet (ms per chunk, `npm run bench -- policy` median). */
 const DEFAULT_LATENCY_MS = 10;
 
@@ -31,11 +35,11 @@ const shipped = shippedModels(at("models")).map((dir) => `models/${dir.split("/"
 const bench = readBench(at("models/bench-policy.json"));
 
 /** The episodes to play again: the shortest success, and the shortest failure (else the next shortest success). */
-function replayed(outcomes: readonly EpisodeOutcome[]): EpisodeOutcome[] {
+function replayed<T extends Pick<EpisodeOutcome, "seed" | "success" | "steps">>(outcomes: readonly T[]): T[] {
   const byLength = [...outcomes].sort((a, b) => a.steps - b.steps || a.seed - b.seed);
   const success = byLength.find((o) => o.success);
   const failure = byLength.find((o) => !o.success);
-  const picked = [success, failure].filter((o): o is EpisodeOutcome => o !== undefined);
+  const picked = [success, failure].filter((o): o is T => o !== undefined);
   for (const o of byLength) if (picked.length < 2 && !picked.includes(o)) picked.push(o);
   return picked;
 }
@@ -85,7 +89,8 @@ describe("shipped models", () => {
         },
       });
       expect(policy.actionHorizon).toBeGreaterThan(0);
-      for (const f of readdirSync(dir)) {
+      // every file, train/ included (a run's feature cache or checkpoint must not be shipped)
+      for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
         if (statSync(join(dir, f)).isFile()) expect([f, statSync(join(dir, f)).size < 20e6]).toEqual([f, true]);
       }
       const record = recordCommandOf(dir);
@@ -105,6 +110,23 @@ describe("shipped models", () => {
         expect([file, summary.successes]).toEqual([file, summary.per_episode.filter((o) => o.success).length]);
       }
     });
+
+    // a robustness run on the test seeds (robustness-test.json, issue 42), where the model has one: its settings, every
+    // perturbation, and one perturbed episode (a different row for each model) played again
+    const robustness = readRobustness(dir, readPolicyModel(dir).config.inference).find((r) => r.split === "test");
+    if (robustness) {
+      const { run } = robustness;
+      it(`${name}/${robustness.file}: every perturbation on the test seeds; one perturbed episode played again`, async () => {
+        const last = ROBUSTNESS_SEEDS.first + ROBUSTNESS_SEEDS.episodes - 1;
+        expect([run.scenario, run.seeds]).toEqual(["scenarios/bottle-cap.json", [ROBUSTNESS_SEEDS.first, last]]);
+        expect(run.runs.map((r) => r.perturb)).toEqual(["none", ...PERTURBATION_NAMES]);
+        const row = run.runs[1 + (shipped.indexOf(name) % PERTURBATION_NAMES.length)]!;
+        const recorded = replayed(row.per_episode)[0]!;
+        const play = prepareJob({ scenario: at(run.scenario), policy: dir, cameras: true, perturb: [row.perturb] });
+        const { seed, success, holder, steps } = await play(recorded.seed);
+        expect([row.perturb, { seed, success, holder, steps }]).toEqual([row.perturb, recorded]);
+      }, 600_000);
+    }
 
     for (const { file, summary } of tests) {
       it(`${name}/${file}: two of its episodes, played again, end as the file says`, async () => {
