@@ -139,10 +139,10 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
     steps,
     lr: options.lr ?? 5e-4,
     seed,
-    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
     batchSize: b,
-    ...(options.onStep && { onStep: options.onStep }),
+    onStep: options.onStep,
     batch: () => {
       for (let i = 0; i < b; i++) {
         const k = rng.int(trainPairs.length);

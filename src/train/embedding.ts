@@ -127,9 +127,9 @@ export function contrastiveSplit(
 /** How a contrastive trainer regularises its optimisation (options of each trainer). */
 export interface ContrastiveRegularisation {
   /** Decoupled AdamW weight decay (default 0.1). */
-  weightDecay?: number;
+  weightDecay?: number | undefined;
   /** Clip the global gradient norm to this (default 1; null: no clipping). */
-  clipNorm?: number | null;
+  clipNorm?: number | null | undefined;
 }
 
 export interface ContrastiveRun extends ContrastiveRegularisation {
@@ -141,7 +141,7 @@ export interface ContrastiveRun extends ContrastiveRegularisation {
   batchSize: number;
   /** The data inputs of optimizer step `step` (0-based); may reuse its buffers. */
   batch: (step: number) => Record<string, TensorData>;
-  onStep?: (step: number, loss: number) => void;
+  onStep?: ((step: number, loss: number) => void) | undefined;
 }
 
 /**

@@ -90,10 +90,10 @@ export async function fitPrior(options: PriorFitOptions): Promise<FittedPrior> {
     steps: options.steps ?? 2000,
     lr: options.lr ?? 1e-3,
     seed,
-    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
     batchSize: b,
-    ...(options.onStep && { onStep: options.onStep }),
+    onStep: options.onStep,
     batch: () => {
       for (let i = 0; i < b; i++) {
         const k = rng.int(n);

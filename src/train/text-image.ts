@@ -182,10 +182,10 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     steps,
     lr: options.lr ?? 5e-4,
     seed,
-    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
     batchSize: b,
-    ...(options.onStep && { onStep: options.onStep }),
+    onStep: options.onStep,
     batch: () => {
       const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);
       batch.forEach((it, i) => {
