@@ -13,12 +13,14 @@ export function capWorkers(requested: number, warn: (line: string) => void, core
   return cap;
 }
 
-/** An integer ≥ min. */
-export function intArg(min: number): (value: string) => number {
+/** An integer ≥ min (and ≤ max, when given). */
+export function intArg(min: number, max = Infinity): (value: string) => number {
   return (value) => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected an integer >= ${min}, received "${value}"`);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      const range = max === Infinity ? `>= ${min}` : `in [${min}, ${max}]`;
+      throw new InvalidArgumentError(`expected an integer ${range}, received "${value}"`);
+    }
     return n;
   };
 }

@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { registerCard } from "./card.ts";
 import { registerBindAudio, registerClip } from "./clip.ts";
 import { registerDataset } from "./dataset.ts";
+import { registerPrior } from "./prior.ts";
 import { registerDeploy } from "./deploy.ts";
 import { registerEval } from "./eval.ts";
 import { registerExport } from "./export.ts";
@@ -17,7 +18,7 @@ import { registerWorker } from "./worker.ts";
 const GROUPS: readonly [heading: string, register: readonly ((program: Command) => void)[]][] = [
   ["Simulate:", [registerSim, registerEval, registerWorker]],
   ["Data:", [registerRecord, registerDataset, registerExport]],
-  ["Train:", [registerTrain, registerCard, registerClip, registerBindAudio]],
+  ["Train:", [registerTrain, registerCard, registerClip, registerBindAudio, registerPrior]],
   ["Deploy:", [registerDeploy]],
   ["Look:", [registerView]],
 ];

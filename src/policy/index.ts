@@ -1,5 +1,5 @@
-// policy: noise schedules and samplers, normalizers, denoisers (1-D U-Net, transformer), the diffusion policy runtime,
-// model directories, and the registry that resolves denoiser names.
+// policy: noise schedules and samplers, normalizers, denoisers (1-D U-Net, transformer, residual MLP), the diffusion
+// policy runtime, model directories, the registry that resolves denoiser names, and the prior from words to goals.
 export {
   NoiseSchedule,
   schedulerConfigSchema,
@@ -50,3 +50,5 @@ export { exportPolicy, loadPolicy, networkOf, readPolicyModel, releasePolicy } f
 export { reexportPolicy } from "./diffusion/reexport.ts";
 export type { RunSettings } from "./diffusion/reexport.ts";
 export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./diffusion/model-dir.ts";
+export { PriorNetwork, priorConfigSchema, PRIOR_IO } from "./prior/network.ts";
+export type { PriorConfig, PriorConfigInput } from "./prior/network.ts";

@@ -13,20 +13,16 @@ import { DuetError, Rng } from "../core/index.ts";
 import { Dataset } from "../data/index.ts";
 import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale } from "../nn/index.ts";
 import { Session } from "../runtime/index.ts";
-import {
-  AudioEncoder,
-  ImagePreprocessor,
-  SoundWindow,
-  scalarNormalisation,
-  type VitConfigInput,
-} from "../encoders/index.ts";
+import { AudioEncoder, SoundWindow, scalarNormalisation, type VitConfigInput } from "../encoders/index.ts";
 import {
   contrastiveSplit,
+  embedFrames,
   optimise,
   ranking,
   subsetParams,
   type ContrastiveRegularisation,
   type Embeddings,
+  type FrameRef,
 } from "./embedding.ts";
 
 export interface AudioImageOptions extends ContrastiveRegularisation {
@@ -69,11 +65,6 @@ export interface AudioRetrievalResult {
   wall_s: number;
 }
 
-interface Pair {
-  episode: number;
-  t: number;
-}
-
 export async function trainAudioImage(options: AudioImageOptions): Promise<AudioRetrievalResult> {
   const started = performance.now();
   const ds = await Dataset.open(options.dataset);
@@ -98,7 +89,7 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
     seed,
   );
   await ds.load();
-  const pairsOf = (episodes: readonly number[]): Pair[] =>
+  const pairsOf = (episodes: readonly number[]): FrameRef[] =>
     episodes.flatMap((e) =>
       Array.from({ length: Math.ceil(ds.episodes[e]!.length / stride) }, (_, k) => ({ episode: e, t: k * stride })),
     );
@@ -111,7 +102,7 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   // Spectrograms of every pair, then one scalar normalisation from the training ones.
   const sound = new SoundWindow(window, samples, new AudioEncoder(options.audio).config.patch);
   const { rows, mels, wave } = sound;
-  const spectrogramsOf = (pairs: readonly Pair[]): Float32Array => {
+  const spectrogramsOf = (pairs: readonly FrameRef[]): Float32Array => {
     const out = new Float32Array(pairs.length * sound.size);
     pairs.forEach((p, i) => {
       wave.fill(0);
@@ -129,35 +120,9 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
   for (const a of [trainSpecs, gallerySpecs]) for (let i = 0; i < a.length; i++) a[i] = ((a[i] as number) - mean) / std;
 
   // The frozen anchor: image embeddings of every pair's frame.
-  const prep = new ImagePreprocessor({ sourceHeight: cam.height, sourceWidth: cam.width });
   const imageSession = await Session.create(readFileSync(join(options.clip, "image.onnx")));
-  const evalParams = prep.evalParams();
-  const embedFrames = async (pairs: readonly Pair[]): Promise<Embeddings> => {
-    const chunk = 64;
-    let dim = 0;
-    const parts: Float32Array[] = [];
-    for (let from = 0; from < pairs.length; from += chunk) {
-      const part = pairs.slice(from, from + chunk);
-      const images = new Float32Array(part.length * prep.imageSize);
-      part.forEach((p, i) => {
-        const frame = { data: ds.frame(cam.name, p.episode, p.t), height: cam.height, width: cam.width };
-        prep.process(frame, evalParams, images, i * prep.imageSize);
-      });
-      const out = await imageSession.run({ images: { data: images, dims: [part.length, prep.height, prep.width, 3] } });
-      const e = out.embedding!;
-      dim = e.dims[1] as number;
-      parts.push(e.data as Float32Array);
-    }
-    const data = new Float32Array(pairs.length * dim);
-    let offset = 0;
-    for (const p of parts) {
-      data.set(p, offset);
-      offset += p.length;
-    }
-    return { data, dim };
-  };
-  const trainImages = await embedFrames(trainPairs);
-  const galleryImages = await embedFrames(gallery);
+  const trainImages = await embedFrames(imageSession, ds, cam, trainPairs);
+  const galleryImages = await embedFrames(imageSession, ds, cam, gallery);
   await imageSession.release();
   const d = trainImages.dim;
 
@@ -174,10 +139,10 @@ export async function trainAudioImage(options: AudioImageOptions): Promise<Audio
     steps,
     lr: options.lr ?? 5e-4,
     seed,
-    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
     batchSize: b,
-    ...(options.onStep && { onStep: options.onStep }),
+    onStep: options.onStep,
     batch: () => {
       for (let i = 0; i < b; i++) {
         const k = rng.int(trainPairs.length);

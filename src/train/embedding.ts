@@ -1,7 +1,9 @@
-// Shared by the contrastive trainers (text–image, audio–image): the held-out split, optimisation in the one training
-// loop (trainer.ts), parameter subsets for exported encoders, and ranking over unit-norm embeddings.
+// Shared by the embedding trainers (text–image, audio–image, the prior): the held-out split, optimisation in the one
+// training loop (trainer.ts), parameter subsets for exported encoders, frozen encoders run over frames and texts, and
+// ranking over unit-norm embeddings.
 import { DuetError } from "../core/index.ts";
-import { splitEpisodes } from "../data/index.ts";
+import { splitEpisodes, type Dataset } from "../data/index.ts";
+import { ByteTokenizer, ImagePreprocessor } from "../encoders/index.ts";
 import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder, type Tensor } from "../nn/index.ts";
 import { Session, type TensorData } from "../runtime/index.ts";
 import { trainLoop } from "./trainer.ts";
@@ -18,6 +20,80 @@ export function subsetParams(layout: ParamLayout, values: Float32Array, sub: Gra
 export interface Embeddings {
   data: Float32Array;
   dim: number;
+}
+
+/** Frame t of an episode. */
+export interface FrameRef {
+  episode: number;
+  t: number;
+}
+
+/** The last `frames` frames of each of `episodes` (all of a shorter episode), in order. */
+export function lastFrames(ds: Dataset, episodes: readonly number[], frames: number): FrameRef[] {
+  return episodes.flatMap((e) => {
+    const length = ds.episodes[e]!.length;
+    const from = Math.max(0, length - frames);
+    return Array.from({ length: length - from }, (_, k) => ({ episode: e, t: from + k }));
+  });
+}
+
+/** Rows in batches of this many through a frozen encoder. */
+const CHUNK = 64;
+
+/** Stack row-major `[n, dim]` parts into one array. */
+function stack(parts: readonly Float32Array[], dim: number): Embeddings {
+  const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    data.set(p, offset);
+    offset += p.length;
+  }
+  return { data, dim };
+}
+
+/**
+ * `frames` of camera `cam` (a dataset camera, loaded) through a frozen image encoder (input `images` `N,H,W,3`,
+ * output `embedding` `N,D`), preprocessed as in evaluation (no augmentation), 64 at a time.
+ */
+export async function embedFrames(
+  session: Session,
+  ds: Dataset,
+  cam: { name: string; height: number; width: number },
+  frames: readonly FrameRef[],
+): Promise<Embeddings> {
+  const prep = new ImagePreprocessor({ sourceHeight: cam.height, sourceWidth: cam.width });
+  const params = prep.evalParams();
+  let dim = 0;
+  const parts: Float32Array[] = [];
+  for (let from = 0; from < frames.length; from += CHUNK) {
+    const part = frames.slice(from, from + CHUNK);
+    const images = new Float32Array(part.length * prep.imageSize);
+    part.forEach((p, i) => {
+      const frame = { data: ds.frame(cam.name, p.episode, p.t), height: cam.height, width: cam.width };
+      prep.process(frame, params, images, i * prep.imageSize);
+    });
+    const e = (await session.run({ images: { data: images, dims: [part.length, prep.height, prep.width, 3] } }))
+      .embedding!;
+    dim = e.dims[1] as number;
+    parts.push(e.data as Float32Array);
+  }
+  return stack(parts, dim);
+}
+
+/** `texts` through a frozen text encoder (inputs `ids`, `eos` `N,T`; output `embedding` `N,D`), 64 at a time. */
+export async function embedTexts(session: Session, texts: readonly string[]): Promise<Embeddings> {
+  const tokenizer = new ByteTokenizer(session.inputs.find((i) => i.name === "ids")?.shape[1] as number);
+  let dim = 0;
+  const parts: Float32Array[] = [];
+  for (let from = 0; from < texts.length; from += CHUNK) {
+    const tokens = tokenizer.batch(texts.slice(from, from + CHUNK));
+    const e = (
+      await session.run({ ids: { data: tokens.ids, dims: tokens.dims }, eos: { data: tokens.eos, dims: tokens.dims } })
+    ).embedding!;
+    dim = e.dims[1] as number;
+    parts.push(e.data as Float32Array);
+  }
+  return stack(parts, dim);
 }
 
 /** Dot product of row i of `a` and row j of `b` (cosine for unit-norm rows). */
@@ -51,9 +127,9 @@ export function contrastiveSplit(
 /** How a contrastive trainer regularises its optimisation (options of each trainer). */
 export interface ContrastiveRegularisation {
   /** Decoupled AdamW weight decay (default 0.1). */
-  weightDecay?: number;
+  weightDecay?: number | undefined;
   /** Clip the global gradient norm to this (default 1; null: no clipping). */
-  clipNorm?: number | null;
+  clipNorm?: number | null | undefined;
 }
 
 export interface ContrastiveRun extends ContrastiveRegularisation {
@@ -65,7 +141,7 @@ export interface ContrastiveRun extends ContrastiveRegularisation {
   batchSize: number;
   /** The data inputs of optimizer step `step` (0-based); may reuse its buffers. */
   batch: (step: number) => Record<string, TensorData>;
-  onStep?: (step: number, loss: number) => void;
+  onStep?: ((step: number, loss: number) => void) | undefined;
 }
 
 /**

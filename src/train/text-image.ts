@@ -21,11 +21,13 @@ import { GraphBuilder, inferenceModel, infoNce, l2Normalize, logitScale, type Te
 import { Session } from "../runtime/index.ts";
 import {
   contrastiveSplit,
+  embedFrames,
+  embedTexts,
+  lastFrames,
   optimise,
   ranking,
   subsetParams,
   type ContrastiveRegularisation,
-  type Embeddings,
 } from "./embedding.ts";
 import {
   ByteTokenizer,
@@ -75,6 +77,10 @@ export interface RetrievalResult {
   gallery: number;
   train_episodes: number;
   held_out_episodes: number;
+  /** The seed of the parameters, batches and the held-out split (a prior trained on the run splits alike). */
+  seed: number;
+  /** Share of the episodes held out. */
+  held_out_share: number;
   steps: number;
   final_loss: number;
   temperature: number;
@@ -84,17 +90,44 @@ export interface RetrievalResult {
 const DEFAULT_IMAGE: VitConfigInput = { patch: 16, dim: 64, depth: 2, heads: 4, featureDim: 64 };
 const DEFAULT_TEXT: TextEncoderConfigInput = { maxTokens: 64, dim: 64, depth: 2, heads: 4, featureDim: 64 };
 
-interface Item {
-  episode: number;
-  t: number;
+/** What an episode was asked and did. */
+export interface EpisodeDeed {
   instruction: string;
   meaning: InstructionMeaning;
   /** The arm that held the bottle first in the episode. */
   holder: string;
 }
 
-const matches = (asked: InstructionMeaning, did: Item): boolean =>
+interface Item extends EpisodeDeed {
+  episode: number;
+  t: number;
+}
+
+/** Whether an episode did what `asked` asks: the same task, and the hand it names (if any) held first. */
+export const matches = (asked: InstructionMeaning, did: EpisodeDeed): boolean =>
   asked.task === did.meaning.task && (asked.hand === null || asked.hand === did.holder);
+
+/**
+ * Every episode's instruction (its LeRobot task), what it asks by `meanings`, and its holder; throws naming the
+ * first episode whose task is none of the scenario's instructions.
+ */
+export function episodeDeeds(
+  dataset: string,
+  ds: Dataset,
+  meanings: ReadonlyMap<string, InstructionMeaning>,
+): EpisodeDeed[] {
+  return ds.episodes.map((meta) => {
+    const instruction = meta.tasks[0] ?? "";
+    const meaning = meanings.get(instruction);
+    if (!meaning) {
+      throw new DuetError(
+        `${dataset}: episode ${meta.episodeIndex}'s task ${JSON.stringify(instruction)} is none of the scenario's ` +
+          `instructions (record the dataset from the multi-task scenario given with --scenario)`,
+      );
+    }
+    return { instruction, meaning, holder: meta.mode };
+  });
+}
 
 export async function trainTextImage(options: TextImageOptions): Promise<RetrievalResult> {
   const started = performance.now();
@@ -107,33 +140,15 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     );
   }
   const last = options.lastFrames ?? 5;
-  const meaningOf = ds.episodes.map((meta) => {
-    const instruction = meta.tasks[0] ?? "";
-    const meaning = options.meanings.get(instruction);
-    if (!meaning) {
-      throw new DuetError(
-        `${options.dataset}: episode ${meta.episodeIndex}'s task ${JSON.stringify(instruction)} is none of the scenario's ` +
-          `instructions (record the dataset from the multi-task scenario given with --scenario)`,
-      );
-    }
-    return { instruction, meaning };
-  });
+  const deeds = episodeDeeds(options.dataset, ds, options.meanings);
   const items = (episodes: readonly number[], frames: number): Item[] =>
-    episodes.flatMap((e) => {
-      const meta = ds.episodes[e]!;
-      const from = Math.max(0, meta.length - frames);
-      return Array.from({ length: meta.length - from }, (_, k) => ({
-        episode: e,
-        t: from + k,
-        ...meaningOf[e]!,
-        holder: meta.mode,
-      }));
-    });
+    lastFrames(ds, episodes, frames).map((f) => ({ ...f, ...deeds[f.episode]! }));
   const seed = options.seed ?? 0;
+  const heldOutShare = options.valShare ?? 0.2;
   const { train: trainEpisodes, val: heldOut } = contrastiveSplit(
     options.dataset,
     ds.episodes.map((e) => e.episodeIndex),
-    options.valShare ?? 0.2,
+    heldOutShare,
     seed,
   );
   await ds.load();
@@ -167,10 +182,10 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     steps,
     lr: options.lr ?? 5e-4,
     seed,
-    ...(options.weightDecay !== undefined && { weightDecay: options.weightDecay }),
-    ...(options.clipNorm !== undefined && { clipNorm: options.clipNorm }),
+    weightDecay: options.weightDecay,
+    clipNorm: options.clipNorm,
     batchSize: b,
-    ...(options.onStep && { onStep: options.onStep }),
+    onStep: options.onStep,
     batch: () => {
       const batch = Array.from({ length: b }, () => pool[rng.int(pool.length)]!);
       batch.forEach((it, i) => {
@@ -210,28 +225,13 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
   writeFileSync(join(options.out, "text.onnx"), textModel.bytes);
 
   const phrasings = [...options.meanings.keys()];
-  const galleryImages = new Float32Array(gallery.length * prep.imageSize);
-  const evalParams = prep.evalParams();
-  gallery.forEach((it, i) => {
-    const frame = { data: ds.frame(cam.name, it.episode, it.t), height: cam.height, width: cam.width };
-    prep.process(frame, evalParams, galleryImages, i * prep.imageSize);
-  });
   const imageSession = await Session.create(imageModel.bytes);
   const textSession = await Session.create(textModel.bytes);
-  const imageEmb = (await imageSession.run({ images: { data: galleryImages, dims: [gallery.length, h, w, 3] } }))
-    .embedding!.data as Float32Array;
-  const tokens = tokenizer.batch(phrasings);
-  const textEmb = (
-    await textSession.run({
-      ids: { data: tokens.ids, dims: tokens.dims },
-      eos: { data: tokens.eos, dims: tokens.dims },
-    })
-  ).embedding!.data as Float32Array;
+  const shown = await embedFrames(imageSession, ds, cam, gallery);
+  const asked = await embedTexts(textSession, phrasings);
   await imageSession.release();
   await textSession.release();
 
-  const shown: Embeddings = { data: imageEmb, dim: image.featureDim };
-  const asked: Embeddings = { data: textEmb, dim: image.featureDim };
   let t2i = 0;
   let t2iChance = 0;
   let queries = 0;
@@ -261,6 +261,8 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     gallery: gallery.length,
     train_episodes: trainEpisodes.length,
     held_out_episodes: heldOut.length,
+    seed,
+    held_out_share: heldOutShare,
     steps,
     final_loss: trained.loss,
     temperature: 1 / Math.min(Math.exp(scale), 100),

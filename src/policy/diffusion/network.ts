@@ -286,13 +286,11 @@ export class PolicyNetwork {
     const w = guidanceOf(this.config);
     const c = w === 1 ? cond : g.concat([cond, this.observer.withoutInstruction(g, cond)], 0);
     const rows = c.shape[0] as number;
-    const ddim = new DdimSampler(this.schedule, steps);
-    ddim.timesteps.forEach((t, k) => {
+    return new DdimSampler(this.schedule, steps).unroll(g, x, (xt, t) => {
       const t1 = g.constant(new Float32Array(rows).fill(t), [rows]);
-      const pred = this.denoiser.apply(g, w === 1 ? x : g.concat([x, x], 0), t1, c);
-      x = ddim.graphStep(g, k, w === 1 ? pred : guideGraph(g, pred, b, w), x);
+      const pred = this.denoiser.apply(g, w === 1 ? xt : g.concat([xt, xt], 0), t1, c);
+      return w === 1 ? pred : guideGraph(g, pred, b, w);
     });
-    return x;
   }
 
   /** ONNX of `g` with weights taken by name from `params` laid out as `layout` (the training layout). */

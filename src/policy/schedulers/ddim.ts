@@ -102,6 +102,15 @@ export class DdimSampler implements Sampler {
     return ddimUpdate(tensors(g), this.coefficient(k), x, out, prediction === "sample", clipSample);
   }
 
+  /**
+   * The whole loop unrolled on graph tensors: from x_T = `x`, each step k updates x with `denoise(x, t)`, the model's
+   * output at timestep t = `timesteps[k]` (a number, so the graph holds it as a constant). → x_0, the last step's x̂0.
+   */
+  unroll(g: GraphBuilder, x: Tensor, denoise: (x: Tensor, t: number) => Tensor): Tensor {
+    this.timesteps.forEach((t, k) => (x = this.graphStep(g, k, denoise(x, t), x)));
+    return x;
+  }
+
   private coefficient(k: number): DdimCoefficients {
     const co = this.coefficients[k];
     if (co === undefined) throw new RangeError(`DDIM step ${k} out of range [0, ${this.steps})`);
