@@ -8,6 +8,7 @@ import {
   GOAL_HELP,
   HAND_HELP,
   PERTURB_HELP,
+  PRIOR_HELP,
   QUEUE_HELP,
   TASK_HELP,
   printSummary,
@@ -34,6 +35,7 @@ export interface EvalArgs extends TuningArgs {
   task?: string;
   hand?: Arm;
   goal?: string;
+  prior?: string;
   queue?: string;
   json: boolean;
 }
@@ -51,6 +53,7 @@ export function registerEval(program: Command): void {
       "`duet sim` with evaluation defaults: the run settings stored with the model, and seeds from 1 000 000\n" +
       "(validation). Shipped results use the test seeds 2 000 000-2 000 199 once per model (docs/training.md).\n" +
       "--perturb runs the episodes in a perturbed scenario (a camera moved, other light, a friction grasp, ...);\n" +
+      "--prior DIR gives a goal-embedding policy each episode's goal from its instruction (duet sim --help);\n" +
       "npm run bench -- robustness runs each perturbation beside the unperturbed scenario (docs/simulator.md).",
     example: "duet eval --policy models/bottle-cap-unet --episodes 20 --workers 2",
   })
@@ -70,6 +73,7 @@ export function registerEval(program: Command): void {
     .option("--task <name>", TASK_HELP, choiceArg(TASKS))
     .option("--hand <arm>", HAND_HELP, choiceArg(ARMS))
     .option("--goal <png>", GOAL_HELP)
+    .option("--prior <dir>", PRIOR_HELP)
     .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print the summary as one JSON object on stdout (as duet sim --json)", false);
   addTuningOptions(command).action(async (opts: EvalArgs) => {

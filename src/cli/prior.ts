@@ -31,7 +31,9 @@ export function registerPrior(program: Command): void {
       "On the clip run's held-out episodes it reports the mean cosine of a sample with the true goal, and how often\n" +
       "the held-out goal nearest to the sample did what the instruction asks, against the text embedding itself\n" +
       "(CLIP's text→image retrieval) and chance. Writes prior.onnx (text embedding, noise → image embedding: the\n" +
-      "unrolled DDIM sampler), result.json and log.jsonl to --out.",
+      "unrolled DDIM sampler), text.onnx (the clip run's text encoder, copied), result.json (with the SHA-256 of the\n" +
+      "clip run's image.onnx) and log.jsonl to --out: a folder that duet sim|eval --prior gives a goal-embedding\n" +
+      "policy (trained with duet train --clip on the same clip run) as its source of goals from instructions.",
   })
     .requiredOption("--clip <dir>", "a duet clip output folder (image.onnx, text.onnx, result.json)")
     .requiredOption("--dataset <dir>", "the multi-task recording the clip run was trained on")

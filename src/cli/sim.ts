@@ -37,6 +37,7 @@ export interface SimArgs extends TuningArgs {
   task?: string;
   hand?: Arm;
   goal?: string;
+  prior?: string;
   queue?: string;
   json: boolean;
 }
@@ -145,7 +146,10 @@ export const QUEUE_HELP =
   "play the episodes on the `duet worker`s of this Redis queue (redis://HOST:PORT), one job per seed; the summary is a local run's (docs/scale-out.md)";
 
 export const GOAL_HELP =
-  "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (default: the last frame of the scripted expert doing the same episode)";
+  "goal-conditioned policies: a PNG of the goal camera shown as every episode's goal picture (goal-embedding policies: its embedding by the model's goal-image.onnx; default: the last frame of the scripted expert doing the same episode)";
+
+export const PRIOR_HELP =
+  "goal-embedding policies: a duet prior output folder (trained on the clip run the policy was); each episode's goal embedding is the prior's sample for its instruction (--instruction, or the scenario's draw), seeded by the episode's seed (docs/multimodal.md)";
 
 /** What a queue run cannot do: its episodes run on the workers' machines, each in its own threads. */
 function checkQueueArgs(args: SimArgs): void {
@@ -248,13 +252,13 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
   const scenario = loadScenario(args.scenario, args.perturb ?? []);
   const model = policyModel(args.policy, "sim"); // null: the scripted expert
   const scored = fixedTask(scenario, args);
-  if (args.instruction !== undefined) {
-    if (model !== null && model.config.language === null) {
-      throw new DuetError(
-        `--instruction: ${args.policy} does not read instructions (its policy.language is null: it was trained ` +
-          `without them); use a language-conditioned policy, or --policy expert`,
-      );
-    }
+  // a goal-conditioned policy is not told the instruction, but its goal follows it: the expert's frame of the task
+  // it sets, or the prior's sample for it
+  if (args.instruction !== undefined && model !== null && !model.config.language && !model.config.goal) {
+    throw new DuetError(
+      `--instruction: ${args.policy} does not read instructions (its policy.language is null: it was trained ` +
+        `without them) nor goals that follow them; use a language- or goal-conditioned policy, or --policy expert`,
+    );
   }
   if (args.guidance !== undefined && (model === null || model.config.language === null)) {
     throw new DuetError(
@@ -267,12 +271,19 @@ export async function simulate(args: SimArgs): Promise<SimSummary> {
       `--goal: ${args.policy} does not read goal pictures (only policies trained with policy.goal do)`,
     );
   }
+  if (args.prior !== undefined && args.goal !== undefined) {
+    throw new DuetError(`--prior ${args.prior} and --goal ${args.goal}: each gives every episode's goal; give one`);
+  }
+  if (args.prior !== undefined && model === null) {
+    throw new DuetError(`--prior ${args.prior}: the expert reads no goal; give --policy a goal-embedding model`);
+  }
   const job: SimJob = { scenario: args.scenario, policy: args.policy, cameras: args.cameras, tuning: tuningOf(args) };
   if (args.perturb?.length) job.perturb = args.perturb;
   if (args.mode) job.mode = args.mode;
   if (args.instruction !== undefined) job.instruction = args.instruction;
   if (args.task !== undefined && scored) job.scoredAs = { task: scored.task, hand: scored.hand };
   if (args.goal !== undefined) job.goal = args.goal;
+  if (args.prior !== undefined) job.prior = args.prior;
   if (args.replay) job.replayDir = args.replay;
   if (args.frames) job.framesDir = args.frames;
   if (args.live) job.liveUrl = args.live;
@@ -355,7 +366,9 @@ export function registerSim(program: Command): void {
       "Episode i is reset with seed S + i, so the same flags give the same episodes. Prints one line per episode and\n" +
       "a summary: success rate with its 95% Wilson interval and which arm held the bottle (per task in multi-task\n" +
       "scenarios). --replay saves episodes for `duet view`. --instruction with --task (and --hand) runs any text and\n" +
-      "scores it as that task, with that hand named.",
+      "scores it as that task, with that hand named. A goal-conditioned policy is shown the expert's last frame of\n" +
+      "the same episode as its goal, or --goal PNG; a goal-embedding one (policy.goal.embedding) can instead take\n" +
+      "its goal from the instruction through --prior DIR. --json records each episode's goal source (per_episode goal).",
     example: "duet sim --scenario scenarios/bottle-cap.json --policy expert --episodes 4 --workers 2",
   })
     .option("--scenario <file>", "scenario JSON file", "scenarios/bottle-cap.json")
@@ -380,6 +393,7 @@ export function registerSim(program: Command): void {
     .option("--task <name>", TASK_HELP, choiceArg(TASKS))
     .option("--hand <arm>", HAND_HELP, choiceArg(ARMS))
     .option("--goal <png>", GOAL_HELP)
+    .option("--prior <dir>", PRIOR_HELP)
     .option("--queue <url>", QUEUE_HELP)
     .option("--json", "print one JSON summary object on stdout", false);
   addTuningOptions(command).action(async (opts: SimArgs) => {

@@ -20,6 +20,7 @@ interface TrainArgs {
   initFrom?: string;
   observerFrom?: string;
   teacher?: string;
+  clip?: string;
   weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
@@ -129,6 +130,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     ...(args.initFrom !== undefined && { initFrom: args.initFrom }),
     ...(args.observerFrom !== undefined && { observerFrom: args.observerFrom }),
     ...(args.teacher !== undefined && { teacher: args.teacher }),
+    ...(args.clip !== undefined && { clip: args.clip }),
     weights: args.weights,
     onEvent,
     rephrase,
@@ -172,6 +174,10 @@ export function registerTrain(program: Command): void {
     .option(
       "--teacher <dir>",
       "distill the model in <dir> (a DDIM diffusion policy): the config's train.distill.ddimSteps-step sampler learns to give the teacher's sample from the same noise and observation, on the teacher's frozen observer; its samples are computed first, into --out (resumable)",
+    )
+    .option(
+      "--clip <dir>",
+      'goal-embedding policies (policy.goal {"camera", "embedding": "clip"}): a duet clip output folder; its image encoder embeds each episode\'s last frame of that camera (the clip run\'s) as the episode\'s goal, and is exported with the model (goal-image.onnx); required for such a config, refused for others (docs/multimodal.md)',
     )
     .addOption(
       new Option(

@@ -33,6 +33,11 @@ export interface Observation {
   instruction?: string;
   /** A picture of the episode's task done (a camera frame); read by goal-conditioned policies only. */
   goal?: CameraFrame;
+  /**
+   * The unit-norm CLIP image embedding of a picture of the episode's task done (or a prior's sample of one, from the
+   * instruction); read by goal-embedding policies (policy config `goal.embedding`) only.
+   */
+  goalEmbedding?: Float32Array;
 }
 
 /**

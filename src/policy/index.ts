@@ -31,7 +31,7 @@ export { inferenceSchema, migrateInference } from "./diffusion/inference.ts";
 export type { InferenceSettings, InferenceOverrides } from "./diffusion/inference.ts";
 export { ObservationEncoder } from "./diffusion/observer.ts";
 export type { ObserverSpec } from "./diffusion/observer.ts";
-export { IO, allocateInputs, featureInput, imageInput } from "./diffusion/inputs.ts";
+export { IO, GoalEmbeddingInput, allocateInputs, featureInput, imageInput } from "./diffusion/inputs.ts";
 export type {
   CameraShape,
   InputData,
@@ -42,7 +42,8 @@ export type {
 } from "./diffusion/inputs.ts";
 export { PolicyNetwork } from "./diffusion/network.ts";
 export type { PolicyShape, TrainingLossGraph } from "./diffusion/network.ts";
-export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES } from "./diffusion/model-file.ts";
+export { policyModelSchema, MODEL_FORMAT, MODEL_FILE, GRAPH_FILES, GOAL_ENCODER_FILE } from "./diffusion/model-file.ts";
+export { GoalEncoder, fileSha256 } from "./diffusion/goal-encoder.ts";
 export type { PolicyModel } from "./diffusion/model-file.ts";
 export { DiffusionPolicy, dropElapsed } from "./diffusion/policy.ts";
 export type { SamplingOptions, PolicyGraphs } from "./diffusion/policy.ts";
@@ -51,4 +52,6 @@ export { reexportPolicy } from "./diffusion/reexport.ts";
 export type { RunSettings } from "./diffusion/reexport.ts";
 export type { ModelInfo, PolicyExpectations, LoadPolicyOptions } from "./diffusion/model-dir.ts";
 export { PriorNetwork, priorConfigSchema, PRIOR_IO } from "./prior/network.ts";
+export { GoalPrior, PRIOR_FILES, embedTexts, readPriorInfo } from "./prior/prior-dir.ts";
+export type { PriorInfo } from "./prior/prior-dir.ts";
 export type { PriorConfig, PriorConfigInput } from "./prior/network.ts";

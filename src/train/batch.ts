@@ -46,6 +46,8 @@ export interface BatchOptions {
    * instead of its frames (the windows then carry none; no image shift).
    */
   features?: FeatureCache;
+  /** Goal-embedding policies (config.goal.embedding): every episode's goal embedding (train/goal-embeddings.ts). */
+  goalEmbeddings?: readonly (Float32Array | undefined)[];
   /**
    * Distillation: each row is one of these pairs of a window and a starting noise, its target the teacher's sample
    * from them (the feeds are then the observation inputs, noise and x0 only: no timestep).
@@ -110,6 +112,7 @@ export class BatchAssembler {
       frame: (camera, e, t) => dataset.frame(camera, e, t),
       ...(options.features && { features: options.features }),
       ...(options.audio && { sounds: options.audio.sounds }),
+      ...(options.goalEmbeddings && { goalEmbeddings: options.goalEmbeddings }),
     };
     this.x0 = new Float32Array(b * c.predSteps * dx);
     this.noise = new Float32Array(b * c.predSteps * dx);

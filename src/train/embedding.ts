@@ -3,7 +3,7 @@
 // ranking over unit-norm embeddings.
 import { DuetError } from "../core/index.ts";
 import { splitEpisodes, type Dataset } from "../data/index.ts";
-import { ByteTokenizer, ImagePreprocessor } from "../encoders/index.ts";
+import { GoalEncoder } from "../policy/index.ts";
 import { ParamLayout, TrainingGraph, buildTrainingGraph, type GraphBuilder, type Tensor } from "../nn/index.ts";
 import { Session, type TensorData } from "../runtime/index.ts";
 import { trainLoop } from "./trainer.ts";
@@ -37,23 +37,13 @@ export function lastFrames(ds: Dataset, episodes: readonly number[], frames: num
   });
 }
 
-/** Rows in batches of this many through a frozen encoder. */
+/** Frames in memory at a time while embedding (decoded frames are not kept). */
 const CHUNK = 64;
-
-/** Stack row-major `[n, dim]` parts into one array. */
-function stack(parts: readonly Float32Array[], dim: number): Embeddings {
-  const data = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    data.set(p, offset);
-    offset += p.length;
-  }
-  return { data, dim };
-}
 
 /**
  * `frames` of camera `cam` (a dataset camera, loaded) through a frozen image encoder (input `images` `N,H,W,3`,
- * output `embedding` `N,D`), preprocessed as in evaluation (no augmentation), 64 at a time.
+ * output `embedding` `N,D`), preprocessed as in evaluation (no augmentation): the policy's GoalEncoder, which embeds
+ * goal frames at run time the same way.
  */
 export async function embedFrames(
   session: Session,
@@ -61,40 +51,21 @@ export async function embedFrames(
   cam: { name: string; height: number; width: number },
   frames: readonly FrameRef[],
 ): Promise<Embeddings> {
-  const prep = new ImagePreprocessor({ sourceHeight: cam.height, sourceWidth: cam.width });
-  const params = prep.evalParams();
-  let dim = 0;
-  const parts: Float32Array[] = [];
+  const encoder = new GoalEncoder(session, `${ds.root}: camera ${cam.name}`);
+  const data = new Float32Array(frames.length * encoder.dim);
   for (let from = 0; from < frames.length; from += CHUNK) {
-    const part = frames.slice(from, from + CHUNK);
-    const images = new Float32Array(part.length * prep.imageSize);
-    part.forEach((p, i) => {
-      const frame = { data: ds.frame(cam.name, p.episode, p.t), height: cam.height, width: cam.width };
-      prep.process(frame, params, images, i * prep.imageSize);
-    });
-    const e = (await session.run({ images: { data: images, dims: [part.length, prep.height, prep.width, 3] } }))
-      .embedding!;
-    dim = e.dims[1] as number;
-    parts.push(e.data as Float32Array);
+    const part = frames.slice(from, from + CHUNK).map((p) => ({
+      data: ds.frame(cam.name, p.episode, p.t),
+      height: cam.height,
+      width: cam.width,
+    }));
+    data.set(await encoder.embed(part), from * encoder.dim);
   }
-  return stack(parts, dim);
+  return { data, dim: encoder.dim };
 }
 
 /** `texts` through a frozen text encoder (inputs `ids`, `eos` `N,T`; output `embedding` `N,D`), 64 at a time. */
-export async function embedTexts(session: Session, texts: readonly string[]): Promise<Embeddings> {
-  const tokenizer = new ByteTokenizer(session.inputs.find((i) => i.name === "ids")?.shape[1] as number);
-  let dim = 0;
-  const parts: Float32Array[] = [];
-  for (let from = 0; from < texts.length; from += CHUNK) {
-    const tokens = tokenizer.batch(texts.slice(from, from + CHUNK));
-    const e = (
-      await session.run({ ids: { data: tokens.ids, dims: tokens.dims }, eos: { data: tokens.eos, dims: tokens.dims } })
-    ).embedding!;
-    dim = e.dims[1] as number;
-    parts.push(e.data as Float32Array);
-  }
-  return stack(parts, dim);
-}
+export { embedTexts } from "../policy/index.ts";
 
 /** Dot product of row i of `a` and row j of `b` (cosine for unit-norm rows). */
 export function similarity(a: Embeddings, i: number, b: Embeddings, j: number): number {

@@ -108,7 +108,8 @@ export function loadFrozenObserver(from: string, path: string, network: PolicyNe
   const p = network.config;
   if (!p.encoder || network.shape.cameras.length === 0)
     throw new DuetError(`--observer-from ${from}: ${source} has no cameras, so there is no observer to freeze`);
-  if (p.goal)
+  // a goal picture goes through the camera encoder being trained; a goal embedding has no parameters and fits
+  if (p.goal && p.goal.embedding === undefined)
     throw new DuetError(`--observer-from ${from}: ${source} reads a goal picture; a frozen observer does not take one`);
   let src: ObserverSource;
   if (existsSync(path)) src = checkpointSource(path);

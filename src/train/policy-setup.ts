@@ -15,6 +15,7 @@ import type { TrainConfig } from "./config.ts";
 import { checkedParaphrase, openTrainingDataset, trainingEpisodes } from "./dataset-checks.ts";
 import { fitNormalizers } from "./fit-normalizers.ts";
 import { FeatureCache, loadFrozenObserver } from "./frozen-observer.ts";
+import { goalEmbeddings } from "./goal-embeddings.ts";
 import { CHECKPOINT_FILE, type RunRecord } from "./run-dir.ts";
 import { TEACHER_BATCH, type Teacher } from "./teacher.ts";
 import { TeacherTargets, targetSeedBase } from "./teacher-targets.ts";
@@ -28,6 +29,8 @@ export interface PolicySetupOptions {
   source: string;
   /** Train on the frozen observer of this run or model directory. */
   observerFrom?: string;
+  /** Goal-embedding policies (policy.goal.embedding): the duet clip run whose image encoder embeds the goals. */
+  clip?: string;
   /** How the exported graphs store their weights (a frozen observer's features are computed as they will be). */
   precision: WeightPrecision;
   /** The run's `train/` folder: a frozen observer's features and a distillation's teacher samples are kept there. */
@@ -74,6 +77,8 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     teacher.checkDataset(spec, options.dataset);
     teacher.checkStudent(config, cameras, source);
   }
+  const used = trainingEpisodes(dataset, ts, options.dataset);
+  const goals = await goalEmbeddings(options.clip, dataset, options.dataset, used, p, source);
   const sceneNames = p.observeScene ? (spec.environmentNames ?? []) : [];
   const sceneIdx = p.observeScene ? sceneIndices(p, sceneNames, source) : [];
   const network = new PolicyNetwork(
@@ -84,6 +89,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       cameras,
       sceneDim: sceneIdx.length,
       ...(p.audio && { audioSamples: AUDIO_SAMPLE_RATE / spec.fps }),
+      ...(goals && { goalEmbeddingDim: goals.dim }),
     },
     source,
   );
@@ -98,7 +104,6 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     observerFrom !== undefined
       ? loadFrozenObserver(observerFrom, join(observerFrom, CHECKPOINT_FILE), network, source)
       : null;
-  const used = trainingEpisodes(dataset, ts, options.dataset);
   const paraphrase = checkedParaphrase(dataset, used, config, source, options.rephrase);
   // a student's chunks are the teacher's, in the teacher's normalization
   const {
@@ -149,6 +154,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
     ...(sceneNorm && p.observeScene && { observedScene: { norm: sceneNorm, indices: sceneIdx } }),
     ...(heard && { audio: heard }),
     ...(features && { features }),
+    ...(goals && { goalEmbeddings: goals.byEpisode }),
   };
   const targetsStarted = performance.now();
   const targets = options.distill && {
@@ -169,6 +175,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       stateNoise: 0,
       ...(augment.observedScene && { observedScene: augment.observedScene }),
       ...(features && { features }),
+      ...(goals && { goalEmbeddings: goals.byEpisode }),
     });
     const noDraws = new Rng(0); // without augmentation the inputs draw nothing
     return TeacherTargets.load({
@@ -234,6 +241,7 @@ export async function setUpPolicy(options: PolicySetupOptions): Promise<PolicySe
       totalSteps: ts.steps,
       parameters: program.layout.total,
       observer,
+      goalEncoder: goals && options.clip !== undefined ? { clip: options.clip, bytes: goals.encoder } : null,
     },
   };
 }

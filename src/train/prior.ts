@@ -15,12 +15,20 @@
 //   The text baseline is CLIP's own text→image retrieval.
 //
 // Not `train()`: embeddings instead of windows, no rollouts; but its loop (trainer.ts, through `optimise`).
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuetError, Rng, parseWith } from "../core/index.ts";
 import { Dataset } from "../data/index.ts";
 import { inferenceModel, type OnnxModel, type ParamLayout } from "../nn/index.ts";
-import { PRIOR_IO, PriorNetwork, priorConfigSchema, type PriorConfig, type PriorConfigInput } from "../policy/index.ts";
+import {
+  PRIOR_FILES,
+  PRIOR_IO,
+  PriorNetwork,
+  fileSha256,
+  priorConfigSchema,
+  type PriorConfig,
+  type PriorConfigInput,
+} from "../policy/index.ts";
 import { Session } from "../runtime/index.ts";
 import { openClipRun } from "./clip-run.ts";
 import {
@@ -173,7 +181,7 @@ export interface PriorOptions extends Omit<PriorFitOptions, "text" | "image" | "
   dataset: string;
   /** Every phrasing of the scenario → what it asks (the CLI reads it from the scenario's task list). */
   meanings: ReadonlyMap<string, InstructionMeaning>;
-  /** Output folder: prior.onnx, result.json, log.jsonl. */
+  /** Output folder: prior.onnx, text.onnx (the clip run's, copied), result.json, log.jsonl. */
   out: string;
   /** Frames from each training episode's end that are its goal (default 5, as duet clip pairs). */
   lastFrames?: number;
@@ -184,6 +192,11 @@ export interface PriorResult {
   camera: string;
   /** D: the CLIP embedding width. */
   dim: number;
+  /**
+   * SHA-256 of the clip run's image.onnx, whose embeddings the prior samples: a goal-embedding policy takes the
+   * prior's samples only if its goal encoder is that file (duet sim|eval --prior).
+   */
+  image_encoder_sha256: string;
   prior_cosine: number;
   text_cosine: number;
   same_meaning_cosine: number;
@@ -278,7 +291,9 @@ export async function trainPrior(options: PriorOptions): Promise<PriorResult> {
         }
       },
     });
-    writeFileSync(join(options.out, "prior.onnx"), fitted.model.bytes);
+    writeFileSync(join(options.out, PRIOR_FILES.prior), fitted.model.bytes);
+    // the folder is self-contained at run time: instruction → the clip run's text encoder → prior.onnx
+    copyFileSync(join(options.clip, "text.onnx"), join(options.out, PRIOR_FILES.text));
 
     // One sample per held-out query, through the exported sampler.
     const goals = await embedFrames(clip.image, ds, cam, goalFrames);
@@ -303,6 +318,7 @@ export async function trainPrior(options: PriorOptions): Promise<PriorResult> {
     const result: PriorResult = {
       camera: cam.name,
       dim: d,
+      image_encoder_sha256: fileSha256(join(options.clip, "image.onnx")),
       prior_cosine: prior.cosine,
       text_cosine: text.cosine,
       same_meaning_cosine: goalCosine(goals, heldDeeds, true),

@@ -84,6 +84,11 @@ export interface RunRecord {
   totalSteps: number;
   parameters: number;
   observer: FrozenObserver | null;
+  /**
+   * Goal-embedding policies: the duet clip run (`--clip`) and its image.onnx, exported with the model as its goal
+   * encoder (model.json provenance.clip).
+   */
+  goalEncoder: { clip: string; bytes: Uint8Array } | null;
   /** Distilling: the teacher (model.json provenance.distilled_from). */
   teacher?: DistilledFrom | null;
   /** Extra provenance (e.g. the command line). */
@@ -285,7 +290,7 @@ export class RunDir {
     const averaged = state.ema.averaged;
     const w = observer ? withObserver(observer, layout, averaged) : { layout, params: averaged };
     const info = modelInfo(record, state, this.options, at);
-    exportPolicy(this.options.out, network, w.layout, w.params, info, at.precision);
+    exportPolicy(this.options.out, network, w.layout, w.params, info, at.precision, record.goalEncoder?.bytes);
   }
 }
 
@@ -325,6 +330,7 @@ function modelInfo(
       ...(initFrom && { init_from: initFrom }),
       ...(observer && { observer_from: { model: observer.from, steps: observer.steps, wall_s: observer.wall_s } }),
       ...(r.teacher && { distilled_from: r.teacher }),
+      ...(r.goalEncoder && { clip: r.goalEncoder.clip }),
       created: new Date().toISOString(),
       ...r.provenance,
     },

@@ -70,6 +70,12 @@ export interface TrainOptions {
    * observer and normalization (train/teacher.ts).
    */
   teacher?: string;
+  /**
+   * Goal-embedding policies (policy.goal.embedding "clip"): a `duet clip` output folder, whose image encoder embeds
+   * each episode's last goal-camera frame as its goal (computed once, before training) and is exported with the model
+   * (goal-image.onnx). Required for such a policy, refused for any other.
+   */
+  clip?: string;
   evaluate?: Evaluator;
   onEvent?: (event: TrainEvent) => void;
   /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
@@ -115,6 +121,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       config,
       source,
       ...(observerFrom !== undefined && { observerFrom }),
+      ...(options.clip !== undefined && { clip: options.clip }),
       precision,
       trainDir: run.trainDir,
       resume: run.resumesCheckpoint,

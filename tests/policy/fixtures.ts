@@ -1,8 +1,8 @@
 // Test fixtures for policy and train: a tiny image encoder (a one-patch ViT without blocks), a tiny 16-dim dataset with
 // one 8×8 camera written through src/data, and tiny configs.
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { ACTION_DIM, SLOT_NAMES, type Observation, type Policy } from "../../src/core/index.ts";
 import { DatasetWriter, EpisodeBuilder, type DatasetSpec } from "../../src/data/index.ts";
 import type { EncoderRef } from "../../src/encoders/index.ts";
@@ -15,6 +15,7 @@ import {
   type PolicyConfigInput,
 } from "../../src/policy/index.ts";
 import type { TrainConfigInput } from "../../src/train/index.ts";
+import type { SimArgs } from "../../src/cli/sim.ts";
 
 export const CAM = 8;
 
@@ -204,4 +205,33 @@ export function makeModel(policy: PolicyConfigInput = {}, precision: WeightPreci
   const dir = tempDir("duet-model-");
   exportPolicy(dir, net, layout, layout.init(5), INFO, precision);
   return dir;
+}
+
+/** `duet sim`'s arguments: one episode (seed 0, one worker, no cameras, --json) of scenarios/bottle-cap.json; `over` changes any. */
+export function simArgs(over: Partial<SimArgs>): SimArgs {
+  return {
+    scenario: "scenarios/bottle-cap.json",
+    policy: "expert",
+    episodes: 1,
+    seed: 0,
+    workers: 1,
+    mode: undefined,
+    cameras: false,
+    json: true,
+    ...over,
+  };
+}
+
+/** The scenario `file` with one CAM×CAM "front" camera (the tiny policies') and a 2 s limit, written into `dir`. */
+export function tinyCameraScenario(file: string, dir: string): string {
+  const scenario = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  const front = (scenario.cameras as { name: string }[]).find((c) => c.name === "front");
+  Object.assign(scenario, {
+    robot: resolve("robots/panda-pair.json"),
+    time_limit_s: 2,
+    cameras: [{ ...front, width: CAM, height: CAM }],
+  });
+  const out = join(dir, `tiny-camera-${basename(file)}`);
+  writeFileSync(out, JSON.stringify(scenario));
+  return out;
 }

@@ -22,7 +22,7 @@ describe("configs/", () => {
     );
   });
   for (const f of files) {
-    it(`${f} validates and builds its networks for the bottle-cap cameras, scene state and sound`, () => {
+    it(`${f} validates and builds its networks for the bottle-cap cameras, scene state, sound and CLIP goals`, () => {
       const c = loadTrainConfig(join("configs", f));
       const net = new PolicyNetwork(c.policy, {
         stateDim: 16,
@@ -30,6 +30,8 @@ describe("configs/", () => {
         cameras: c.policy.encoder ? CAMERAS.filter((cam) => (c.policy.cameras ?? [cam.name]).includes(cam.name)) : [],
         sceneDim: c.policy.observeScene ? sceneIndices(c.policy, ENVIRONMENT_NAMES, f).length : 0,
         ...(c.policy.audio && { audioSamples: AUDIO_SAMPLE_RATE / 10 }),
+        // a goal-embedding policy's width is its duet clip run's (64 by default)
+        ...(c.policy.goal?.embedding && { goalEmbeddingDim: 64 }),
       });
       expect(net.sampleDim).toBe(16);
       expect(net.denoiserGraph().outputs.get("pred")?.shape).toEqual([1, 10, 16]);

@@ -1,7 +1,7 @@
 // Goal-conditioned policies (policy.goal): the goal picture (in training, the episode's last frame) picks between
 // demonstrations the observations cannot tell apart; a missing or mis-sized goal is refused before anything moves.
-import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodePng, type CameraFrame, type Observation } from "../../src/core/index.ts";
 import { loadPolicy } from "../../src/policy/index.ts";
@@ -13,7 +13,9 @@ import {
   actionAt,
   observation,
   oneEpisodeConfig,
+  simArgs,
   tempDir,
+  tinyCameraScenario,
   tinyEncoder,
   writeTinyDataset,
 } from "../policy/fixtures.ts";
@@ -92,15 +94,7 @@ describe("goal-conditioned policy", () => {
   it("duet sim shows each episode the expert's last frame as its goal, or the --goal PNG", async () => {
     // the bottle-cap scenario with one 8×8 "front" camera (the tiny policy's) and a 2 s limit
     const dir = tempDir("duet-goal-scenario-");
-    const scenario = JSON.parse(readFileSync("scenarios/bottle-cap.json", "utf8")) as Record<string, unknown>;
-    const front = (scenario.cameras as { name: string }[]).find((c) => c.name === "front");
-    Object.assign(scenario, {
-      robot: resolve("robots/panda-pair.json"),
-      time_limit_s: 2,
-      cameras: [{ ...front, width: CAM, height: CAM }],
-    });
-    const file = join(dir, "tiny-camera.json");
-    writeFileSync(file, JSON.stringify(scenario));
+    const file = tinyCameraScenario("scenarios/bottle-cap.json", dir);
     const job = { scenario: file, policy: model, cameras: true };
     expect((await prepareJob(job)(0)).steps).toBe(20);
     const png = join(dir, "goal.png");
@@ -115,17 +109,8 @@ describe("goal-conditioned policy", () => {
   it("duet sim --goal refuses a policy trained without goals", async () => {
     const plain = tempDir("duet-plain-");
     await train({ dataset, config: trainConfigSchema.parse(oneEpisodeConfig({}, { steps: 2 })), out: plain });
-    const args = {
-      scenario: "scenarios/bottle-cap.json",
-      policy: plain,
-      episodes: 1,
-      seed: 0,
-      workers: 1,
-      mode: undefined,
-      cameras: false,
-      json: true,
-      goal: "docs/sim.png",
-    };
-    await expect(sim(args)).rejects.toThrow(/--goal: .* does not read goal pictures/);
+    await expect(sim(simArgs({ policy: plain, goal: "docs/sim.png" }))).rejects.toThrow(
+      /--goal: .* does not read goal pictures/,
+    );
   });
 });

@@ -9,7 +9,7 @@ import { loadPolicy } from "../../src/policy/index.ts";
 import { train, trainConfigSchema } from "../../src/train/index.ts";
 import { sim } from "../../src/cli/sim.ts";
 import { rephrase } from "../../src/sim/index.ts";
-import { actionAt, observation, oneEpisodeConfig, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
+import { actionAt, observation, oneEpisodeConfig, simArgs, tempDir, writeTinyDataset } from "../policy/fixtures.ts";
 
 // the same words; only the roles of the hands are swapped
 const LEFT = "the left hand holds the bottle and the right hand unscrews the cap";
@@ -123,17 +123,7 @@ describe("language-conditioned policy", () => {
       config: trainConfigSchema.parse(oneEpisodeConfig({}, { steps: 2 })),
       out: plain,
     });
-    const args = {
-      scenario: "scenarios/multi-task.json",
-      policy: plain,
-      episodes: 1,
-      seed: 0,
-      workers: 1,
-      mode: undefined,
-      cameras: false,
-      json: true,
-      instruction: "unscrew the cap",
-    };
+    const args = simArgs({ scenario: "scenarios/multi-task.json", policy: plain, instruction: "unscrew the cap" });
     await expect(sim(args)).rejects.toThrow(/does not read instructions \(its policy\.language is null/);
   });
 });

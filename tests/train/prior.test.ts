@@ -2,6 +2,7 @@
 // its samples land on the modes, both of them, and not on their average; its exported sampler (prior.onnx) is the
 // DDIM loop run step by step in process. On a tiny multi-task dataset with a tiny clip run it trains, writes its
 // files and scores above chance; clip runs and datasets that cannot be used are refused naming the file.
+import { createHash } from "node:crypto";
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,15 +11,9 @@ import { GraphBuilder, inferenceModel } from "../../src/nn/index.ts";
 import { DdimSampler } from "../../src/policy/index.ts";
 import { Session } from "../../src/runtime/index.ts";
 import { subsetParams } from "../../src/train/embedding.ts";
-import {
-  fitPrior,
-  trainPrior,
-  trainTextImage,
-  type FittedPrior,
-  type InstructionMeaning,
-  type PriorResult,
-} from "../../src/train/index.ts";
-import { CAM, observation, tempDir, writeTinyDataset, type TinyData } from "../policy/fixtures.ts";
+import { fitPrior, trainPrior, trainTextImage, type FittedPrior, type PriorResult } from "../../src/train/index.ts";
+import { tempDir, writeTinyDataset } from "../policy/fixtures.ts";
+import { MEANINGS, TINY_CLIP, TINY_PRIOR, TOY_NET, handed } from "./clip-fixtures.ts";
 
 const D = 8;
 const axis = (i: number): number[] => Array.from({ length: D }, (_, k) => (k === i ? 1 : 0));
@@ -28,7 +23,6 @@ const MODES = [
   [axis(2), axis(3)],
   [axis(4), axis(5)],
 ];
-const TOY_NET = { denoiser: { width: 64, depth: 2, stepEmbedDim: 32 } };
 
 /** 200 pairs: text c = i mod 2, mode ⌊i/2⌋ mod 2, each image its mode jittered by 0.05 and renormalised. */
 function toyPairs(): { text: Float32Array; image: Float32Array } {
@@ -127,49 +121,6 @@ describe("a diffusion prior on a bimodal toy", () => {
   });
 });
 
-// A learnable multi-task dataset: episode e does task ⌊e/2⌋ mod 2 (its colour channel) holding with e mod 2 (left,
-// else right: the fixtures' mode; the holding side of the frame brightens with t), its instruction naming the hand
-// when ⌊e/4⌋ is odd.
-const TASKS: readonly [task: string, phrase: string][] = [
-  ["unscrew", "unscrew the cap"],
-  ["lift", "lift the bottle"],
-];
-const MEANINGS = new Map<string, InstructionMeaning>(
-  TASKS.flatMap(([task, phrase]): [string, InstructionMeaning][] => [
-    [phrase, { task, hand: null }],
-    [`${phrase} with your left hand`, { task, hand: "left" }],
-    [`${phrase} with your right hand`, { task, hand: "right" }],
-  ]),
-);
-const handed: TinyData = {
-  observation: (e, t) => {
-    const k = Math.floor(e / 2) % 2;
-    const left = e % 2 === 1;
-    const data = new Uint8Array(CAM * CAM * 3).map((_, i) => {
-      const column = Math.floor(i / 3) % CAM;
-      const lit = column < CAM / 2 === left ? 20 * t : 0;
-      return (i % 3 === k ? 120 : 40) + lit + ((i * 7 + e * 13) % 10);
-    });
-    return { ...observation(e, t), images: { front: { width: CAM, height: CAM, data } } };
-  },
-  action: () => 0,
-  task: (e) => {
-    const phrase = TASKS[Math.floor(e / 2) % 2]![1];
-    return Math.floor(e / 4) % 2 ? `${phrase} with your ${e % 2 ? "left" : "right"} hand` : phrase;
-  },
-};
-const TINY_CLIP = {
-  steps: 80,
-  batch: 8,
-  lr: 3e-3,
-  seed: 0,
-  valShare: 0.34,
-  lastFrames: 2,
-  image: { patch: 4, dim: 16, depth: 1, heads: 2, featureDim: 16 },
-  text: { maxTokens: 48, dim: 16, depth: 1, heads: 2, featureDim: 16 },
-};
-const TINY_PRIOR = { config: TOY_NET, steps: 400, batch: 32, lr: 2e-3, lastFrames: 2 };
-
 describe("duet prior on a clip run of a multi-task recording", () => {
   const dataset = tempDir("duet-prior-data-");
   const clip = tempDir("duet-prior-clip-");
@@ -192,6 +143,13 @@ describe("duet prior on a clip run of a multi-task recording", () => {
     expect(r.prior_recall_at_1).toBeGreaterThan(r.chance_at_1);
     expect(r.same_meaning_cosine).toBeGreaterThan(r.other_meaning_cosine);
     expect(r.config.samplingSteps).toBe(10);
+    // self-contained for duet sim --prior: the clip run's text encoder beside prior.onnx, its image encoder named
+    expect(r.image_encoder_sha256).toBe(
+      createHash("sha256")
+        .update(readFileSync(join(clip, "image.onnx")))
+        .digest("hex"),
+    );
+    expect(readFileSync(join(out, "text.onnx")).equals(readFileSync(join(clip, "text.onnx")))).toBe(true);
     expect(JSON.parse(readFileSync(join(out, "result.json"), "utf8"))).toEqual(r);
     const log = readFileSync(join(out, "log.jsonl"), "utf8")
       .trim()

@@ -62,9 +62,13 @@ const policyFields = z
      * episode): a frame of `camera`, one of the policy's cameras, through that camera's encoder (the same weights,
      * so goal and view share a feature space), its features joined to every observation step's (default null).
      * The image-goal alternative to an instruction: it shows what "done" looks like, including which hand holds.
+     * With `embedding: "clip"` the goal is instead the unit-norm CLIP image embedding of such a frame
+     * (`Observation.goalEmbedding`), made by a `duet clip` run's frozen image encoder (`duet train --clip DIR`;
+     * `camera` must be that run's camera, not necessarily one the policy looks through), so that a prior can give
+     * it from an instruction (`duet sim|eval --prior`).
      */
     goal: z
-      .object({ camera: z.string().min(1) })
+      .object({ camera: z.string().min(1), embedding: z.literal("clip").optional() })
       .strict()
       .nullable()
       .default(null),

@@ -1,5 +1,5 @@
 // The observation-input table: every input of a policy's observer (joint state, scene state, each camera, goal
-// picture, instruction, sound) declared once: its graph tensors and shapes, the features it adds, how it is filled
+// picture, instruction, sound, goal embedding) declared once: its graph tensors and shapes, the features it adds, how it is filled
 // from the observations at run time and from a dataset window in training, and its normalisation. Run-time encoding
 // (policy.ts), training batches (train/batch.ts), loadPolicy's check of the graphs (model-dir.ts) and the network's
 // inputs (network.ts) all loop over it, so adding an input is one entry here plus its encoder.
@@ -7,7 +7,7 @@
 // Over 400 lines because it is the whole table, one class per input, meant to be read side by side.
 //
 // Feature layout of `cond` (per observation step, concatenated in table order): state, scene, cameras (config order),
-// goal, instruction, sound. The order is part of the trained weights' meaning: append new inputs at the end.
+// goal, instruction, sound, goal embedding. The order is part of the trained weights' meaning: append new inputs at the end.
 import { AUDIO_SAMPLE_RATE, DuetError, type Observation, type Rng } from "../../core/index.ts";
 import {
   ByteTokenizer,
@@ -48,6 +48,8 @@ export const IO = {
   audio: "audio_spectrogram",
   /** Goal-conditioned policies (config.goal): the goal picture `B,H,W,3` in [−1, 1]. */
   goal: "goal_image",
+  /** Goal-embedding policies (config.goal.embedding): the goal frame's unit-norm CLIP image embedding `B,D`. */
+  goalEmbedding: "goal_embedding",
   /** Training only (scene auxiliary loss): the latest frame's environment state, normalized, `B,De`. */
   scene: "scene",
   /** Validation only: the scene auxiliary loss on its own. */
@@ -144,6 +146,11 @@ export interface TrainingContext {
   };
   /** Hearing policies: every episode's sound (undefined for one not used). */
   sounds?: readonly (EpisodeSound | undefined)[];
+  /**
+   * Goal-embedding policies: every episode's goal, the CLIP image embedding `D` of its last goal-camera frame
+   * (undefined for one not used).
+   */
+  goalEmbeddings?: readonly (Float32Array | undefined)[];
 }
 
 /** One entry of the table. */
@@ -569,6 +576,63 @@ export class SoundInput implements ObservationInput {
     const out = data as Float32Array;
     const o = b * this.sound.size;
     for (let i = 0; i < rows.length; i++) out[o + i] = ((rows[i] as number) - mean) / std;
+  }
+}
+
+/**
+ * Goal-embedding policies (config.goal.embedding): the goal frame's unit-norm CLIP image embedding `B,D`
+ * (`Observation.goalEmbedding`), its features the embedding × √D (about unit variance per coordinate, as the other
+ * features), the same at every step. In training each episode's embedding, computed once before training
+ * (TrainingContext.goalEmbeddings). No parameters: a frozen observer takes it as it is.
+ */
+export class GoalEmbeddingInput implements ObservationInput {
+  constructor(
+    readonly camera: string,
+    readonly dim: number,
+    readonly obsSteps: number,
+  ) {}
+
+  get featureDim(): number {
+    return this.dim;
+  }
+
+  tensors(b: number): InputTensor[] {
+    return [{ name: IO.goalEmbedding, dims: [b, this.dim], dtype: "float32" }];
+  }
+
+  features(g: GraphBuilder, [e]: readonly Tensor[], b: number): Tensor {
+    return everyStep(g, g.mul(e as Tensor, Math.sqrt(this.dim)), b, this.obsSteps);
+  }
+
+  /** Refuses an embedding that is missing, of another width, not finite or not of unit length (±1e-3). */
+  observe(history: readonly Observation[], [data]: readonly InputData[], ctx: ObserveContext): void {
+    const e = (history.at(-1) as Observation).goalEmbedding;
+    const d = this.dim;
+    if (!e) {
+      throw new DuetError(
+        `${ctx.label}: the observation carries no goal embedding, and this policy is conditioned on the CLIP image ` +
+          `embedding of a goal frame of camera "${this.camera}" (config.goal.embedding): give it one (duet sim/eval: ` +
+          `the expert's last frame, --goal PNG or --prior DIR); no action taken`,
+      );
+    }
+    const bad = e.findIndex((v) => !Number.isFinite(v));
+    let squares = 0;
+    for (const v of e) squares += v * v;
+    const norm = Math.sqrt(squares);
+    if (e.length !== d || bad >= 0 || Math.abs(norm - 1) > 1e-3) {
+      const found =
+        e.length !== d ? `${e.length} values` : bad >= 0 ? `value ${bad} = ${e[bad]}` : `length ${norm.toFixed(4)}`;
+      throw new DuetError(
+        `${ctx.label}: the goal embedding has ${found}, expected a unit-length CLIP image embedding of ${d} values; no action taken`,
+      );
+    }
+    (data as Float32Array).set(e);
+  }
+
+  fromWindow(w: TrainingWindow, [data]: readonly InputData[], b: number, ctx: TrainingContext): void {
+    const e = ctx.goalEmbeddings?.[w.episode];
+    if (!e) throw new DuetError(`train: no goal embedding for episode ${w.episode}`);
+    (data as Float32Array).set(e, b * this.dim);
   }
 }
 

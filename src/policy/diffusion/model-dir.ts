@@ -1,5 +1,7 @@
-// A model directory: models/NAME/{model.json, encoder.onnx, denoiser.onnx, sampler.onnx}. Written file by file with
+// A model directory: models/NAME/{model.json, encoder.onnx, denoiser.onnx, sampler.onnx} (goal-embedding policies:
+// and goal-image.onnx). Written file by file with
 // temp + rename (model.json last, so a directory with a model.json is complete); loaded with every problem named.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -13,17 +15,26 @@ import {
 import type { GraphBuilder, ParamLayout, WeightPrecision } from "../../nn/index.ts";
 import { Session, type DeclaredValue } from "../../runtime/index.ts";
 import { DiffusionPolicy, type SamplingOptions } from "./policy.ts";
-import { GRAPH_FILES, MODEL_FILE, MODEL_FORMAT, policyModelSchema, type PolicyModel } from "./model-file.ts";
+import {
+  GOAL_ENCODER_FILE,
+  GRAPH_FILES,
+  MODEL_FILE,
+  MODEL_FORMAT,
+  policyModelSchema,
+  type PolicyModel,
+} from "./model-file.ts";
 import { IO } from "./inputs.ts";
 import { PolicyNetwork } from "./network.ts";
 
-/** What `exportPolicy` writes besides the graphs. */
-export type ModelInfo = Omit<PolicyModel, "format" | "files" | "config">;
+/** What `exportPolicy` writes besides the graphs (and the goal encoder, which it records itself). */
+export type ModelInfo = Omit<PolicyModel, "format" | "files" | "config" | "goalEncoder">;
 
 /**
  * Write a model directory for `network` with weights `params` (laid out as `layout`, the training layout).
  * The unrolled sampler graph is written for DDIM diffusion policies. `precision` float16 halves the files (the
- * shipped models; inference still runs in float32). Returns the model.json contents.
+ * shipped models; inference still runs in float32). A goal-embedding policy's goal encoder (`goalEncoder`: the clip
+ * run's image.onnx, as bytes) is written beside them as goal-image.onnx, its SHA-256 and D in model.json. Returns the
+ * model.json contents.
  */
 export function exportPolicy(
   dir: string,
@@ -32,19 +43,35 @@ export function exportPolicy(
   params: Float32Array,
   info: ModelInfo,
   precision: WeightPrecision = "float32",
+  goalEncoder?: Uint8Array,
 ): PolicyModel {
-  mkdirSync(dir, { recursive: true });
   const c = network.config;
+  const dim = network.shape.goalEmbeddingDim;
+  if ((dim === undefined) !== (goalEncoder === undefined)) {
+    throw new DuetError(
+      `${dir}: a goal-embedding policy is exported with its goal encoder, and only such a policy (policy.goal.embedding ${c.goal?.embedding ?? "unset"})`,
+    );
+  }
+  mkdirSync(dir, { recursive: true });
   const withSampler = c.objective === "diffusion" && c.scheduler.sampler === "ddim";
   const write = (file: string, g: GraphBuilder): void =>
     writeAtomic(join(dir, file), PolicyNetwork.compile(g, layout, params, precision).bytes);
   write(GRAPH_FILES.encoder, network.encoderGraph());
   write(GRAPH_FILES.denoiser, network.denoiserGraph());
   if (withSampler) write(GRAPH_FILES.sampler, network.samplerGraph(c.inference.inferenceSteps));
+  if (goalEncoder) writeAtomic(join(dir, GOAL_ENCODER_FILE), goalEncoder);
   const model: PolicyModel = {
     format: MODEL_FORMAT,
     config: c,
     ...info,
+    ...(goalEncoder &&
+      dim !== undefined && {
+        goalEncoder: {
+          file: GOAL_ENCODER_FILE,
+          sha256: createHash("sha256").update(goalEncoder).digest("hex"),
+          dim,
+        },
+      }),
     files: {
       encoder: GRAPH_FILES.encoder,
       denoiser: GRAPH_FILES.denoiser,
@@ -66,6 +93,7 @@ export function networkOf(m: PolicyModel, source: string): PolicyNetwork {
       cameras: m.cameras,
       sceneDim: c.observeScene ? (c.sceneEntries?.length ?? m.environmentNames?.length ?? 0) : 0,
       ...(c.audio && { audioSamples: AUDIO_SAMPLE_RATE / m.fps }),
+      ...(m.goalEncoder && { goalEmbeddingDim: m.goalEncoder.dim }),
     },
     source,
   );
@@ -203,7 +231,12 @@ export async function loadPolicy(dir: string, options: LoadPolicyOptions = {}): 
       throw new ValidationError(`${modelFile} (made for another robot, camera setup or control rate)`, issues);
     }
   }
-  const files = [m.files.encoder, m.files.denoiser, ...(m.files.sampler ? [m.files.sampler] : [])];
+  const files = [
+    m.files.encoder,
+    m.files.denoiser,
+    ...(m.files.sampler ? [m.files.sampler] : []),
+    ...(m.goalEncoder ? [m.goalEncoder.file] : []),
+  ];
   const missing = files.filter((f) => !existsSync(join(dir, f)));
   if (missing.length > 0) {
     throw new DuetError(

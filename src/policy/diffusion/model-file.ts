@@ -9,6 +9,8 @@ export const MODEL_FORMAT = "duet-policy-v1";
 export const MODEL_FILE = "model.json";
 /** Graph files inside a model directory. */
 export const GRAPH_FILES = { encoder: "encoder.onnx", denoiser: "denoiser.onnx", sampler: "sampler.onnx" } as const;
+/** A goal-embedding policy's goal encoder in its model directory: a copy of its duet clip run's image.onnx. */
+export const GOAL_ENCODER_FILE = "goal-image.onnx";
 
 const cameraShapeSchema = z
   .object({ name: z.string().min(1), height: z.int().positive(), width: z.int().positive() })
@@ -50,6 +52,15 @@ export const policyModelSchema = z
     files: z
       .object({ encoder: z.string().min(1), denoiser: z.string().min(1), sampler: z.string().min(1).nullable() })
       .strict(),
+    /**
+     * With config.goal.embedding: the goal encoder, a copy of the duet clip run's image.onnx (camera frame `N,H,W,3`
+     * → unit-norm embedding `N,D`) that made the training goals, its SHA-256 and D. Run time embeds goal frames with
+     * it, and a prior (duet sim --prior) must have been trained on the same encoder.
+     */
+    goalEncoder: z
+      .object({ file: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/), dim: z.int().positive() })
+      .strict()
+      .optional(),
     /** Where the model came from: dataset, steps, seed, wall time, commands, evaluation… (free-form). */
     provenance: z.record(z.string(), z.unknown()),
   })
@@ -88,6 +99,15 @@ export const policyModelSchema = z
         code: "custom",
         path: ["fps"],
         message: `a divisor of ${AUDIO_SAMPLE_RATE} (config.audio: a whole number of sound samples per control period); found ${m.fps}`,
+      });
+    }
+    if ((m.config.goal?.embedding !== undefined) !== (m.goalEncoder !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["goalEncoder"],
+        message: m.goalEncoder
+          ? "absent: config.goal.embedding is not set"
+          : "the goal encoder's file, sha256 and dim (config.goal.embedding is set)",
       });
     }
     if (m.config.audio && !m.normalizer.audio) {

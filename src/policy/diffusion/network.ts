@@ -44,6 +44,8 @@ export interface PolicyShape {
   sceneDim?: number;
   /** Hearing policies (config.audio): sound samples per control period. */
   audioSamples?: number;
+  /** Goal-embedding policies (config.goal.embedding): D, the width of the CLIP image embedding. */
+  goalEmbeddingDim?: number;
 }
 
 /** The training graph and what feeds it. */
@@ -94,6 +96,14 @@ export class PolicyNetwork {
     if (a && shape.audioSamples === undefined) {
       throw new DuetError(`${source}: policy.audio is set but the data has no sound (observation.audio)`);
     }
+    const embedded = config.goal?.embedding !== undefined;
+    if (embedded !== (shape.goalEmbeddingDim !== undefined)) {
+      throw new DuetError(
+        embedded
+          ? `${source}: policy.goal.embedding is set but the width of the goal's CLIP embedding is unknown (duet train --clip DIR gives it)`
+          : `${source}: a goal-embedding width is given but policy.goal.embedding is not set`,
+      );
+    }
     this.sound = soundWindowOf(config, shape.audioSamples ?? 0);
     const hearing =
       a && this.sound
@@ -115,7 +125,11 @@ export class PolicyNetwork {
             maxTokens: config.language.maxTokens,
           }
         : null,
-      goalCamera: config.goal?.camera ?? null,
+      goalCamera: config.goal && !embedded ? config.goal.camera : null,
+      goalEmbedding:
+        config.goal && shape.goalEmbeddingDim !== undefined
+          ? { camera: config.goal.camera, dim: shape.goalEmbeddingDim }
+          : null,
       hearing: hearing && this.sound ? { encoder: hearing, sound: this.sound } : null,
     });
     if (config.observeScene !== this.observer.sceneDim > 0) {

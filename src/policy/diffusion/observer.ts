@@ -2,7 +2,8 @@
 // and concatenates the features per observation step: the normalized state (unless the policy leaves it out), for
 // privileged policies the normalized scene state, each camera's To frames through an ImageEncoder, and for
 // goal-conditioned, language-conditioned and hearing policies the goal picture's, the instruction's and the sound
-// window's features (the same at every observation step). The instruction's features are a slice of their own, so
+// window's features, and for goal-embedding policies the goal's CLIP image embedding (the same at every observation
+// step). The instruction's features are a slice of their own, so
 // classifier-free guidance swaps in the null instruction's without running an encoder again.
 import { DuetError } from "../../core/index.ts";
 import type { AudioEncoder, ImageEncoder, SoundWindow, TextTransformer } from "../../encoders/index.ts";
@@ -10,6 +11,7 @@ import type { GraphBuilder, Tensor } from "../../nn/index.ts";
 import {
   CameraFeatureInput,
   CameraInput,
+  GoalEmbeddingInput,
   GoalInput,
   InstructionInput,
   SceneInput,
@@ -34,13 +36,16 @@ export interface ObserverSpec {
   text: { encoder: TextTransformer; maxTokens: number } | null;
   /** The camera whose goal picture the policy reads (null: none). */
   goalCamera: string | null;
+  /** Goal-embedding policies: the goal frame's camera and D, the CLIP embedding width (null: none). */
+  goalEmbedding: { camera: string; dim: number } | null;
   /** The sound window and its encoder (null: the policy does not hear). */
   hearing: { encoder: AudioEncoder; sound: SoundWindow } | null;
 }
 
 /**
- * Observation inputs → `cond` `B,To,Dobs`, Dobs = Ds + De + Σ_cameras F + Fg + Fl + Fa (Ds counts only with
- * `observeState`; Fg = F with a goal camera, Fl with a text encoder, Fa with an audio encoder). Camera frames are
+ * Observation inputs → `cond` `B,To,Dobs`, Dobs = Ds + De + Σ_cameras F + Fg + Fl + Fa + D (Ds counts only with
+ * `observeState`; Fg = F with a goal camera, Fl with a text encoder, Fa with an audio encoder, D with a goal
+ * embedding). Camera frames are
  * float32 in [−1, 1] (v/127.5 − 1). Each camera has its own encoder weights (scope `obs.<camera>`; the goal picture
  * goes through its camera's), the text encoder its own (scope `obs.language`), the audio encoder its own (`obs.audio`).
  */
@@ -96,6 +101,7 @@ export class ObservationEncoder {
     this.instruction = text && { input: text, offset: inputs.reduce((n, i) => n + i.featureDim, 0) };
     if (text) inputs.push(text);
     if (spec.hearing) inputs.push(new SoundInput(spec.hearing.encoder, spec.hearing.sound, to));
+    if (spec.goalEmbedding) inputs.push(new GoalEmbeddingInput(spec.goalEmbedding.camera, spec.goalEmbedding.dim, to));
     this.inputs = inputs;
     this.featureDim = inputs.reduce((n, i) => n + i.featureDim, 0);
   }

@@ -48,7 +48,7 @@ export function reexportPolicy(from: string, to = from, settings: RunSettings = 
   if (issues.length > 0)
     throw new ValidationError(`${from}: the stored weights do not fit the network ${source} describes`, issues);
   const precision = [...stored.values()].some((p) => p.precision === "float16") ? "float16" : "float32";
-  const { format: _format, files: _files, config: _config, ...info } = m;
+  const { format: _format, files: _files, config: _config, goalEncoder, ...info } = m;
   // the model's card says its graphs were rewritten after training, when, and which settings changed
   const before = (read.provenance.rewritten as { settings?: Record<string, [unknown, unknown]> } | undefined)?.settings;
   const changed: Record<string, [unknown, unknown]> = { ...before };
@@ -59,5 +59,10 @@ export function reexportPolicy(from: string, to = from, settings: RunSettings = 
     changed[k] = [changed[k]?.[0] ?? was, v]; // from what it was trained with
   }
   info.provenance = { ...read.provenance, rewritten: { time: new Date().toISOString(), settings: changed } };
-  return exportPolicy(to, network, layout, values, info, precision);
+  // a goal-embedding policy's goal encoder goes along unchanged (read before anything is written: `to` may be `from`)
+  const goalFile = goalEncoder && join(from, goalEncoder.file);
+  if (goalFile !== undefined && !existsSync(goalFile))
+    throw new DuetError(`${from}: ${goalEncoder?.file} is missing (listed in ${MODEL_FILE})`);
+  const goalBytes = goalFile !== undefined ? readFileSync(goalFile) : undefined;
+  return exportPolicy(to, network, layout, values, info, precision, goalBytes);
 }

@@ -8,4 +8,4 @@ export { interfaceEdits, policyHelp, policyModel, resolveDeployPolicy, resolveSi
 export type { DeployPolicy, DeployPolicyOptions, PolicyTarget, SimPolicyOptions } from "./policy-ref.ts";
 export { ReplayPolicy, replayFileSchema } from "./replay-policy.ts";
 export { trainedPolicy } from "./trained-policy.ts";
-export type { Closable, GoalSource, PolicyTuning, TrainedPolicy } from "./trained-policy.ts";
+export type { Closable, EpisodeGoal, GoalSource, PolicyTuning, TrainedPolicy } from "./trained-policy.ts";

@@ -1,14 +1,7 @@
 // A trained policy in the simulator: a model directory checked against the scenario's env, loaded on first use,
-// its chunks cut to the receding horizon (Ta), optionally shown a goal picture per episode. On a robot, models are
+// its chunks cut to the receding horizon (Ta), optionally shown a goal (picture or embedding) per episode. On a robot, models are
 // loaded by policy-ref.ts against the robot-interface file instead.
-import {
-  ACTION_DIM,
-  DuetError,
-  type ActionChunk,
-  type CameraFrame,
-  type Observation,
-  type Policy,
-} from "../../core/index.ts";
+import { ACTION_DIM, DuetError, type ActionChunk, type Observation, type Policy } from "../../core/index.ts";
 import {
   historyStepsOf,
   loadPolicy,
@@ -34,8 +27,14 @@ export interface TrainedPolicy extends Policy, Closable {
 /** Run-time settings of a trained policy that do not change its weights: its inference settings overridden. */
 export type PolicyTuning = Pick<SamplingOptions, keyof InferenceOverrides | "episodeNoise">;
 
-/** Where a goal-conditioned policy's goal pictures come from: a PNG file, or the expert's own episode. */
-export type GoalSource = (seed: number) => Promise<CameraFrame>;
+/** An episode's goal as a goal-conditioned policy reads it: a picture (config.goal) or its CLIP embedding. */
+export type EpisodeGoal = Pick<Observation, "goal" | "goalEmbedding">;
+
+/**
+ * Where a goal-conditioned policy's goals come from (a PNG file, the expert's own episode, a prior): the goal of the
+ * episode of `seed`, whose first observation is `first` (its instruction, for a prior).
+ */
+export type GoalSource = (seed: number, first: Observation) => Promise<EpisodeGoal>;
 
 /**
  * A trained policy from a model directory, loaded on first use (loading is asynchronous; the first `predictChunk`
@@ -53,7 +52,7 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
   }
   let loaded: Promise<DiffusionPolicy> | null = null;
   let pendingSeed: number | null = 0;
-  let goal: CameraFrame | undefined;
+  let goal: EpisodeGoal | undefined;
   const load = (): Promise<DiffusionPolicy> =>
     (loaded ??= loadPolicy(dir, {
       ...tuning,
@@ -83,11 +82,11 @@ export function trainedPolicy(dir: string, env: SimEnv, tuning: PolicyTuning = {
       const p = await load();
       if (pendingSeed !== null) {
         p.reset(pendingSeed);
-        if (goals) goal = await goals(pendingSeed);
+        if (goals) goal = await goals(pendingSeed, history.at(-1) as Observation);
       }
       pendingSeed = null;
       const shown = goal;
-      const chunk = await p.predictChunk(shown ? history.map((o) => ({ ...o, goal: shown })) : history);
+      const chunk = await p.predictChunk(shown ? history.map((o) => ({ ...o, ...shown })) : history);
       const ta = Math.min(p.actionHorizon, chunk.horizon);
       return { actions: chunk.actions.subarray(0, ta * chunk.dim), horizon: ta, dim: chunk.dim };
     },

@@ -17,9 +17,17 @@ export interface EpisodeOutcome {
   named_hand: string;
   /** The grasp model drawn for the episode, where the scenario draws one (`grasp.model` weights). */
   grasp?: string;
+  /**
+   * Goal-conditioned policies: where the episode's goal came from — the scripted expert's last frame of the same
+   * episode, a --goal PNG, or a --prior's sample from the instruction.
+   */
+  goal?: GoalOrigin;
   /** Wall-clock seconds for the episode. */
   wall_s: number;
 }
+
+/** Where a goal-conditioned policy's goal came from (EpisodeOutcome.goal). */
+export type GoalOrigin = "expert-frame" | "png" | "prior";
 
 /** Called after every control step with what went in and what came out. */
 export type StepHook = (step: number, observation: Observation, action: Float32Array, result: StepResult) => void;

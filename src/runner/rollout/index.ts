@@ -2,7 +2,15 @@
 // record the expert or a policy's takeover on a seed), and the one seeded pool that plays them in this thread or in
 // worker threads.
 export { EpisodeAborted, playEpisode, runEpisode } from "./episode.ts";
-export type { EpisodeOutcome, EpisodeRunner, PlayOptions, PlayedEpisode, RolloutOptions, StepHook } from "./episode.ts";
+export type {
+  EpisodeOutcome,
+  EpisodeRunner,
+  GoalOrigin,
+  PlayOptions,
+  PlayedEpisode,
+  RolloutOptions,
+  StepHook,
+} from "./episode.ts";
 export { runEpisodes } from "./evaluate.ts";
 export type { EvaluateOptions } from "./evaluate.ts";
 export { jobFiles, prepareEpisodeJob, transferables } from "./jobs.ts";

@@ -1,7 +1,9 @@
 // Episode jobs: what to run on a seed, as plain data, and the one table that turns a job into a runner. The same job
 // runs in this thread, in a worker thread of the pool (worker.ts), or in any process that can read its files: a job
 // names files (scenario, model directory), never objects, and its results are plain data and typed arrays.
+import { join } from "node:path";
 import type { DatasetSpec, EpisodeRecord } from "../../data/index.ts";
+import { PRIOR_FILES } from "../../policy/index.ts";
 import type { EpisodeOutcome, EpisodeRunner } from "./episode.ts";
 import type { EpisodeSettings } from "./record-episode.ts";
 import { episodeBuffers, recordRunner, simSource, type RecordSimJob } from "./record-job.ts";
@@ -54,6 +56,9 @@ const kinds: { [K in EpisodeJob["kind"]]: JobKind<Extract<EpisodeJob, { kind: K 
       { role: "scenario", kind: "scenario", path: sim.scenario },
       { role: "policy", kind: "policy", path: sim.policy },
       ...(sim.goal !== undefined ? [{ role: "goal", kind: "file" as const, path: sim.goal }] : []),
+      ...(sim.prior !== undefined
+        ? Object.values(PRIOR_FILES).map((f) => ({ role: "prior", kind: "file" as const, path: join(sim.prior!, f) }))
+        : []),
     ],
   },
   record: {
