@@ -50,6 +50,8 @@ export interface RunDirOptions {
   observerFrom?: string;
   /** Distilling: the teacher model directory. */
   teacher?: string;
+  /** Goal-embedding policies: the duet clip run whose image encoder embeds the goals. */
+  clip?: string;
 }
 
 /** The run a warm restart started from (model.json provenance.init_from). */
@@ -133,7 +135,7 @@ export class RunDir {
 
   /**
    * The run directory of `options`, refused before any data is read: `--resume` with `--init-from`, a new run into a
-   * folder that is not new or empty, a resume with nothing to resume or with another frozen observer, a warm restart
+   * folder that is not new or empty, a resume with nothing to resume or with another frozen observer or clip run, a warm restart
    * from a run without its checkpoint, a resumed distillation with another teacher or none.
    */
   static open(options: RunDirOptions): RunDir {
@@ -163,6 +165,7 @@ export class RunDir {
         "was trained on the frozen observer of",
         "trained its own observer",
       ]);
+      refuse(saved.clip, options.clip, "--clip", ["embedded its goals with the clip run", "embedded no goals"]);
     }
     if (initFrom !== undefined && !existsSync(join(initFrom, CHECKPOINT_FILE))) {
       throw new DuetError(
@@ -266,6 +269,7 @@ export class RunDir {
         ...(state.initFrom && { init_from: JSON.stringify(state.initFrom) }),
         ...(this.options.observerFrom !== undefined && { observer_from: this.options.observerFrom }),
         ...(this.options.teacher !== undefined && { teacher: this.options.teacher }),
+        ...(this.options.clip !== undefined && { clip: this.options.clip }),
       },
     });
   }

@@ -146,6 +146,10 @@ describe("training a goal-embedding policy (--clip)", () => {
     ).rejects.toThrow(
       /--clip .*: that run paired frames of camera "front", but training config's policy\.goal\.camera is "wrist"/,
     );
+    // a resume must embed its goals with the clip run it started with
+    await expect(train({ dataset, config: config(EMBEDDED), out: model, resume: true })).rejects.toThrow(
+      /checkpoint\.safetensors: embedded its goals with the clip run .*duet-goalemb-clip-\w+; resume with --clip/,
+    );
   });
 
   it("re-exports with its goal encoder", () => {
