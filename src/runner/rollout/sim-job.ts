@@ -125,6 +125,15 @@ function jobGoals(job: SimJob, model: PolicyModel): JobGoals {
   };
 }
 
+/** Every instruction a job's episodes may be given (the job's, or all of the scenario's phrasings) and where from. */
+function jobPhrasings(job: SimJob, env: SimEnv): { where: string; phrasings: string[] } {
+  if (job.instruction !== undefined) return { where: "--instruction", phrasings: [job.instruction] };
+  return {
+    where: `${job.scenario} (tasks[].instructions)`,
+    phrasings: scenarioPhrasings(env.scenario).map((t) => t.instruction),
+  };
+}
+
 /** A job's model (null for the expert) and its env: cameras, instruction and sound as the job and model need. */
 function jobEnv(job: SimJob): { model: PolicyModel | null; env: SimEnv } {
   // an unknown reference, or a missing or invalid model.json, fails now, with the file and field named
@@ -152,9 +161,7 @@ export async function checkJob(job: SimJob, flags: { replayDir?: string; framesD
   if (model === null) return;
   const language = model.config.language;
   if (language) {
-    const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
-    const phrasings =
-      job.instruction !== undefined ? [job.instruction] : scenarioPhrasings(env.scenario).map((t) => t.instruction);
+    const { where, phrasings } = jobPhrasings(job, env);
     for (const text of phrasings) checkInstruction(job.policy, language, text, where);
   }
   await checkGoals(job, model, env);
@@ -200,9 +207,7 @@ async function checkGoals(job: SimJob, model: PolicyModel, env: SimEnv): Promise
   }
   const prior = await GoalPrior.open(job.prior);
   try {
-    const where = job.instruction !== undefined ? "--instruction" : `${job.scenario} (tasks[].instructions)`;
-    const phrasings =
-      job.instruction !== undefined ? [job.instruction] : scenarioPhrasings(env.scenario).map((t) => t.instruction);
+    const { where, phrasings } = jobPhrasings(job, env);
     for (const text of phrasings) prior.check(text, where);
   } finally {
     await prior.release();
