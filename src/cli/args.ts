@@ -33,12 +33,13 @@ export function portArg(value: string): number {
   return n;
 }
 
-/** A finite number in [min, max]. */
-export function numberArg(min: number, max: number): (value: string) => number {
+/** A finite number in [min, max] (`upper` "open": in [min, max)). */
+export function numberArg(min: number, max: number, upper: "closed" | "open" = "closed"): (value: string) => number {
+  const open = upper === "open";
   return (value) => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(`expected a number in [${min}, ${max}], received "${value}"`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max || (open && n === max))
+      throw new InvalidArgumentError(`expected a number in [${min}, ${max}${open ? ")" : "]"}, received "${value}"`);
     return n;
   };
 }

@@ -2,8 +2,14 @@
 // duet bind-audio: an audio encoder bound to a clip run's frozen image space, then audio→image retrieval.
 import type { Command } from "commander";
 import { DuetError, type Arm } from "../core/index.ts";
-import { loadScenario } from "../sim/index.ts";
-import { trainAudioImage, trainTextImage, type InstructionMeaning } from "../train/index.ts";
+import { loadScenario, longestPhrasingBytes, rephrase } from "../sim/index.ts";
+import {
+  DEFAULT_CLIP_TEXT,
+  trainAudioImage,
+  trainTextImage,
+  type InstructionMeaning,
+  type TextImageOptions,
+} from "../train/index.ts";
 import { intArg, numberArg } from "./args.ts";
 import { progressBar } from "./progress.ts";
 import { documented } from "./help.ts";
@@ -18,7 +24,25 @@ interface ClipArgs {
   lastFrames: number;
   lr: number;
   seed: number;
+  paraphrase: number;
+  textMaxTokens: number;
   json: boolean;
+}
+
+/**
+ * `--paraphrase P` → the grammar's rephrasing with probability P (undefined at 0); refused, naming both flags, when
+ * the grammar's longest phrasing is more than a text encoder of `maxTokens` reads.
+ */
+function grammarParaphrase(probability: number, maxTokens: number): TextImageOptions["paraphrase"] {
+  if (probability === 0) return undefined;
+  const longest = longestPhrasingBytes();
+  if (longest > maxTokens - 2) {
+    throw new DuetError(
+      `--paraphrase ${probability}: the paraphrase grammar's longest phrasing is ${longest} UTF-8 bytes, and a text ` +
+        `encoder of --text-max-tokens ${maxTokens} reads at most ${maxTokens - 2}; pass --text-max-tokens ${longest + 2} or more`,
+    );
+  }
+  return { probability, rephrase };
 }
 
 /** Every phrasing of a multi-task scenario → the task it asks for and the hand it names. */
@@ -45,8 +69,8 @@ export function registerClip(program: Command): void {
     details:
       "Symmetric InfoNCE with a learned temperature, " +
       "on the last frames of each episode of a multi-task dataset paired with its instruction, then report\n" +
-      "text→image and image→text Recall@1 on held-out episodes against chance. Writes image.onnx, text.onnx and\n" +
-      "result.json to --out.",
+      "text→image and image→text Recall@1 on held-out episodes against chance. Writes image.onnx, text.onnx,\n" +
+      "text.safetensors (the text encoder's weights, for duet train --text-from) and result.json to --out.",
   })
     .requiredOption("--dataset <dir>", "dataset recorded from a multi-task scenario (duet record --scenario …)")
     .option("--scenario <file>", "the multi-task scenario it was recorded from", "scenarios/multi-task.json")
@@ -56,10 +80,23 @@ export function registerClip(program: Command): void {
     .option("--batch <n>", "pairs per batch", intArg(2), 32)
     .option("--last-frames <n>", "frames from each episode's end paired with its instruction", intArg(1), 5)
     .option("--lr <x>", "peak learning rate", numberArg(1e-6, 1), 5e-4)
-    .option("--seed <s>", "seed (parameters, batches, held-out split)", intArg(0), 0)
+    .option("--seed <s>", "seed (parameters, batches, held-out split, paraphrases)", intArg(0), 0)
+    .option(
+      "--paraphrase <p>",
+      "share of training pairs whose instruction is another phrasing of its task and hand, drawn from the paraphrase grammar that train.augment.paraphrase uses",
+      numberArg(0, 1, "open"),
+      0,
+    )
+    .option(
+      "--text-max-tokens <n>",
+      "tokens per instruction of the text encoder, BOS and EOS included (a policy's policy.language.maxTokens, for duet train --text-from)",
+      intArg(3, 512),
+      DEFAULT_CLIP_TEXT.maxTokens,
+    )
     .option("--json", "print one JSON result object on stdout", false)
     .action(async (args: ClipArgs) => {
       const meanings = instructionMeanings(args.scenario);
+      const paraphrase = grammarParaphrase(args.paraphrase, args.textMaxTokens);
       const bar = progressBar("clip", args.steps);
       const result = await trainTextImage({
         dataset: args.dataset,
@@ -71,6 +108,8 @@ export function registerClip(program: Command): void {
         lastFrames: args.lastFrames,
         lr: args.lr,
         seed: args.seed,
+        text: { maxTokens: args.textMaxTokens },
+        ...(paraphrase && { paraphrase }),
         onStep: (step, loss) => bar.update(step, `loss ${loss.toFixed(3)}`),
       });
       bar.stop();

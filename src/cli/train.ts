@@ -21,6 +21,7 @@ interface TrainArgs {
   observerFrom?: string;
   teacher?: string;
   clip?: string;
+  textFrom?: string;
   weights: WeightPrecision;
   evalScenario?: string;
   evalEpisodes: number;
@@ -131,6 +132,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     ...(args.observerFrom !== undefined && { observerFrom: args.observerFrom }),
     ...(args.teacher !== undefined && { teacher: args.teacher }),
     ...(args.clip !== undefined && { clip: args.clip }),
+    ...(args.textFrom !== undefined && { textFrom: args.textFrom }),
     weights: args.weights,
     onEvent,
     rephrase,
@@ -178,6 +180,10 @@ export function registerTrain(program: Command): void {
     .option(
       "--clip <dir>",
       'goal-embedding policies (policy.goal {"camera", "embedding": "clip"}): a duet clip output folder; its image encoder embeds each episode\'s last frame of that camera (the clip run\'s) as the episode\'s goal, and is exported with the model (goal-image.onnx); required for such a config, refused for others (docs/multimodal.md)',
+    )
+    .option(
+      "--text-from <dir>",
+      "language-conditioned policies: start a new run's instruction encoder (policy.language) from the text encoder of a duet clip output folder (its text.safetensors, of the same config; duet clip --text-max-tokens); the rest of the policy starts as without it (docs/multimodal.md)",
     )
     .addOption(
       new Option(

@@ -11,7 +11,7 @@ export { matmulFlops, encoderCost } from "./flops.ts";
 export { ByteTokenizer, InstructionTooLong } from "./text/tokenizer.ts";
 export type { TokenBatch } from "./text/tokenizer.ts";
 export { TextTransformer, textEncoderConfigSchema } from "./text/text-encoder.ts";
-export type { TextEncoderConfigInput } from "./text/text-encoder.ts";
+export type { TextEncoderConfig, TextEncoderConfigInput } from "./text/text-encoder.ts";
 export { AudioEncoder } from "./audio/audio-encoder.ts";
 export { SoundWindow, EpisodeSound, scalarNormalisation } from "./audio/sound-window.ts";
 export { jitterImage } from "./image/jitter-image.ts";

@@ -16,7 +16,14 @@ export {
 } from "./tasks.ts";
 export type { EpisodeTask, ScoredAs } from "./tasks.ts";
 export { loadParaphrases } from "./paraphrases.ts";
-export { allPhrasings, drawPhrasing, grammarMeanings, meaningOf, rephrase } from "./instruction-grammar.ts";
+export {
+  allPhrasings,
+  drawPhrasing,
+  grammarMeanings,
+  longestPhrasingBytes,
+  meaningOf,
+  rephrase,
+} from "./instruction-grammar.ts";
 export type { Meaning } from "./instruction-grammar.ts";
 export type { Paraphrase, ParaphraseBenchmark } from "./paraphrases.ts";
 export { SimEnv, ActionError } from "./env.ts";

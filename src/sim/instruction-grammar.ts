@@ -195,3 +195,11 @@ export function rephrase(text: string, rng: Rng): string | null {
   const meaning = meaningOf(text);
   return meaning && drawPhrasing(rng, meaning);
 }
+
+/** UTF-8 bytes of the grammar's longest phrasing, filler included: what a text encoder reading any draw must take. */
+export function longestPhrasingBytes(): number {
+  const utf8 = new TextEncoder();
+  return grammarMeanings()
+    .flatMap(allPhrasings)
+    .reduce((n, p) => Math.max(n, utf8.encode(p).length), 0);
+}

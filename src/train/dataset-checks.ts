@@ -76,6 +76,22 @@ export function checkedParaphrase(
     ]);
   }
   if (!rephrase) throw new DuetError(`${source}: ${path} is on, but no paraphrase grammar was given to train()`);
+  refuseUnknownToGrammar(dataset, used, rephrase, source, path);
+  return { probability, rephrase };
+}
+
+/**
+ * Refused, naming each (up to 20), when a training episode's instruction (of `used`) is none the grammar of
+ * `rephrase` knows: it could not be paraphrased. `path` names the setting that asks for paraphrases, `source` the
+ * file or folder it is refused for.
+ */
+export function refuseUnknownToGrammar(
+  dataset: Dataset,
+  used: readonly number[],
+  rephrase: Rephrase,
+  source: string,
+  path: string,
+): void {
   const probe = new Rng(0);
   const unknown: Issue[] = used
     .map((e) => dataset.episodes[e] as Dataset["episodes"][number])
@@ -91,7 +107,6 @@ export function checkedParaphrase(
       unknown.slice(0, 20),
     );
   }
-  return { probability, rephrase };
 }
 
 /**

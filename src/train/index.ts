@@ -12,7 +12,7 @@ export { BatchAssembler } from "./batch.ts";
 export type { BatchOptions } from "./batch.ts";
 export { plotCurves } from "./plot.ts";
 export type { Curves } from "./plot.ts";
-export { trainTextImage } from "./text-image.ts";
+export { DEFAULT_CLIP_TEXT, trainTextImage } from "./text-image.ts";
 export type { TextImageOptions, RetrievalResult, InstructionMeaning } from "./text-image.ts";
 export { trainAudioImage } from "./audio-image.ts";
 export { fitPrior, trainPrior } from "./prior.ts";

@@ -32,6 +32,7 @@ import type { Session } from "../runtime/index.ts";
 import type { TrainConfig } from "./config.ts";
 import { FEATURES_FILE, withObserver, type FrozenObserver } from "./frozen-observer.ts";
 import { plotCurves, type Curves } from "./plot.ts";
+import { setTextWeights, type TextWeights } from "./text-weights.ts";
 
 export const CHECKPOINT_FILE = "train/checkpoint.safetensors";
 const LOG_FILE = "train/log.jsonl";
@@ -52,6 +53,8 @@ export interface RunDirOptions {
   teacher?: string;
   /** Goal-embedding policies: the duet clip run whose image encoder embeds the goals. */
   clip?: string;
+  /** The duet clip run whose text encoder a new run's instruction encoder starts from. */
+  textFrom?: string;
 }
 
 /** The run a warm restart started from (model.json provenance.init_from). */
@@ -134,15 +137,22 @@ export class RunDir {
   }
 
   /**
-   * The run directory of `options`, refused before any data is read: `--resume` with `--init-from`, a new run into a
-   * folder that is not new or empty, a resume with nothing to resume or with another frozen observer or clip run, a warm restart
-   * from a run without its checkpoint, a resumed distillation with another teacher or none.
+   * The run directory of `options`, refused before any data is read: `--resume` with `--init-from`, `--text-from`
+   * with `--init-from`, a new run into a folder that is not new or empty, a resume with nothing to resume or with
+   * another frozen observer, clip run or text encoder, a warm restart from a run without its checkpoint, a resumed
+   * distillation with another teacher or none.
    */
   static open(options: RunDirOptions): RunDir {
     const run = new RunDir(options);
     const { out, resume, initFrom } = options;
     if (initFrom !== undefined && resume) {
       throw new DuetError("--init-from starts a new run and --resume continues one; pass one of them");
+    }
+    if (initFrom !== undefined && options.textFrom !== undefined) {
+      throw new DuetError(
+        "--init-from starts every weight from another run, its instruction encoder included, and --text-from " +
+          "starts the instruction encoder alone; pass one of them",
+      );
     }
     if (!resume) checkNewOut(out, initFrom);
     // a run stopped before its first checkpoint, while it computed what it trains on, continues with --resume
@@ -166,6 +176,10 @@ export class RunDir {
         "trained its own observer",
       ]);
       refuse(saved.clip, options.clip, "--clip", ["embedded its goals with the clip run", "embedded no goals"]);
+      refuse(saved.text_from, options.textFrom, "--text-from", [
+        "started its instruction encoder from the clip run",
+        "started its instruction encoder at random",
+      ]);
     }
     if (initFrom !== undefined && !existsSync(join(initFrom, CHECKPOINT_FILE))) {
       throw new DuetError(
@@ -180,7 +194,9 @@ export class RunDir {
    * Where training starts: resumed exactly from the checkpoint (its parameters, moments, EMA, step, RNG state and
    * curves; refused when it was trained with another config than `config`, `source` naming it, beyond inference-only
    * fields), or new, from `--init-from`'s parameters and EMA (a warm restart), from `initial` (a student starting
-   * from its teacher's weights) or from the seeded initialization, with an empty log. Writes the config in force (a resume may have changed its inference-only fields).
+   * from its teacher's weights) or from the seeded initialization, its instruction encoder from `text` where given
+   * (`--text-from`), with an empty log. Writes the config in force (a resume may have changed its inference-only
+   * fields).
    */
   start(
     program: TrainingProgram,
@@ -188,7 +204,7 @@ export class RunDir {
     config: TrainConfig,
     source: string,
     rng: Rng,
-    initial?: Float32Array,
+    from: { initial?: Float32Array; text?: TextWeights } = {},
   ): RunState {
     const { out, initFrom } = this.options;
     const layout = program.layout;
@@ -227,7 +243,8 @@ export class RunDir {
       const start = initFrom !== undefined ? loadCheckpoint(join(initFrom, CHECKPOINT_FILE), layout) : null;
       mkdirSync(this.trainDir, { recursive: true });
       writeFileSync(this.logFile, "");
-      const init = start?.params ?? initial ?? layout.init(ts.seed);
+      const init = start?.params ?? from.initial ?? layout.init(ts.seed);
+      if (from.text) setTextWeights(from.text, layout, init);
       const ema = new Ema(start?.ema ?? init, emaOptions);
       // the average keeps its horizon: a warm restart's first noisy steps do not overwrite it
       ema.steps = start?.step ?? 0;
@@ -270,6 +287,7 @@ export class RunDir {
         ...(this.options.observerFrom !== undefined && { observer_from: this.options.observerFrom }),
         ...(this.options.teacher !== undefined && { teacher: this.options.teacher }),
         ...(this.options.clip !== undefined && { clip: this.options.clip }),
+        ...(this.options.textFrom !== undefined && { text_from: this.options.textFrom }),
       },
     });
   }
@@ -335,6 +353,7 @@ function modelInfo(
       ...(observer && { observer_from: { model: observer.from, steps: observer.steps, wall_s: observer.wall_s } }),
       ...(r.teacher && { distilled_from: r.teacher }),
       ...(r.goalEncoder && { clip: r.goalEncoder.clip }),
+      ...(options.textFrom !== undefined && { text_from: options.textFrom }),
       created: new Date().toISOString(),
       ...r.provenance,
     },

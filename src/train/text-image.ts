@@ -5,7 +5,10 @@
 // in the other hand than the one that took it — where its first frames all look alike. Loss: symmetric InfoNCE with
 // CLIP's learned temperature and multi-positive targets: text i matches image j when j's episode did what i asks
 // (same task; the hand i names, if any, is the hand that held first), so "unscrew the cap" is not pushed away from a
-// left-hand unscrewing frame just because another phrasing was recorded with it.
+// left-hand unscrewing frame just because another phrasing was recorded with it. With `paraphrase`, a pair's
+// instruction is at times another phrasing of its task and hand from the paraphrase grammar (the one policy training's
+// train.augment.paraphrase draws from), so the text encoder reads many phrasings of each; its weights are also written
+// on their own (text.safetensors, text-weights.ts) for a policy's instruction encoder to start from (train --text-from).
 //
 // Evaluation on held-out episodes (never trained on): their last frames are the gallery, every phrasing of the
 // scenario a query. text→image Recall@1 = share of queries whose nearest image matches; chance = the mean share of
@@ -29,6 +32,9 @@ import {
   subsetParams,
   type ContrastiveRegularisation,
 } from "./embedding.ts";
+import type { BatchOptions } from "./batch.ts";
+import { refuseUnknownToGrammar } from "./dataset-checks.ts";
+import { TEXT_WEIGHTS_FILE, saveTextWeights } from "./text-weights.ts";
 import {
   ByteTokenizer,
   ImagePreprocessor,
@@ -48,7 +54,10 @@ export interface TextImageOptions extends ContrastiveRegularisation {
   dataset: string;
   /** Every phrasing of the scenario → what it asks (the CLI reads it from the scenario's task list). */
   meanings: ReadonlyMap<string, InstructionMeaning>;
-  /** Output folder: image.onnx, text.onnx (unit-norm embeddings), result.json. */
+  /**
+   * Output folder: image.onnx, text.onnx (unit-norm embeddings), text.safetensors (the text encoder's weights and
+   * config, for `duet train --text-from`), result.json.
+   */
   out: string;
   /** Camera whose frames are paired (default: the dataset's first). */
   camera?: string;
@@ -62,6 +71,12 @@ export interface TextImageOptions extends ContrastiveRegularisation {
   valShare?: number;
   image?: VitConfigInput;
   text?: TextEncoderConfigInput;
+  /**
+   * With `probability`, a training pair's instruction is another phrasing of its episode's task and hand drawn by
+   * `rephrase` (the paraphrase grammar; seeded by `seed`); every training episode's instruction must be one it knows.
+   * Absent or 0: the episode's own instruction, and nothing drawn.
+   */
+  paraphrase?: BatchOptions["paraphrase"];
   onStep?: (step: number, loss: number) => void;
 }
 
@@ -82,13 +97,24 @@ export interface RetrievalResult {
   /** Share of the episodes held out. */
   held_out_share: number;
   steps: number;
+  /** The share of training pairs whose instruction was paraphrased (absent: none). */
+  paraphrase?: number;
   final_loss: number;
   temperature: number;
   wall_s: number;
 }
 
 const DEFAULT_IMAGE: VitConfigInput = { patch: 16, dim: 64, depth: 2, heads: 4, featureDim: 64 };
-const DEFAULT_TEXT: TextEncoderConfigInput = { maxTokens: 64, dim: 64, depth: 2, heads: 4, featureDim: 64 };
+/** The clip text encoder's config where `text` does not say (`duet clip --text-max-tokens` sets maxTokens). */
+export const DEFAULT_CLIP_TEXT = {
+  maxTokens: 64,
+  dim: 64,
+  depth: 2,
+  heads: 4,
+  featureDim: 64,
+} satisfies TextEncoderConfigInput;
+/** The scope of the text encoder's parameters in the clip graphs (`text.token.weight`, …). */
+const TEXT_SCOPE = "text";
 
 /** What an episode was asked and did. */
 export interface EpisodeDeed {
@@ -151,19 +177,21 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     heldOutShare,
     seed,
   );
+  const paraphrase = options.paraphrase?.probability ? options.paraphrase : undefined;
+  if (paraphrase) refuseUnknownToGrammar(ds, trainEpisodes, paraphrase.rephrase, options.dataset, "--paraphrase");
   await ds.load();
   const pool = items(trainEpisodes, last);
   const gallery = items(heldOut, 1);
 
   const prep = new ImagePreprocessor({ sourceHeight: cam.height, sourceWidth: cam.width, shift: 2 });
   const image = new VitEncoder({ height: prep.height, width: prep.width, ...DEFAULT_IMAGE, ...options.image });
-  const text = new TextTransformer({ ...DEFAULT_TEXT, ...options.text });
+  const text = new TextTransformer({ ...DEFAULT_CLIP_TEXT, ...options.text });
   const tokenizer = new ByteTokenizer(text.config.maxTokens);
   const [h, w] = [prep.height, prep.width];
   const t = text.config.maxTokens;
   const embedImages = (g: GraphBuilder, x: Tensor): Tensor => g.scope("image", () => image.apply(g, x));
   const embedText = (g: GraphBuilder, ids: Tensor, eos: Tensor): Tensor =>
-    g.scope("text", () => text.apply(g, ids, eos));
+    g.scope(TEXT_SCOPE, () => text.apply(g, ids, eos));
 
   const b = options.batch ?? 32;
   const g = new GraphBuilder();
@@ -193,7 +221,13 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
         prep.process(frame, prep.sampleParams(rng, params), images, i * prep.imageSize);
         batch.forEach((other, j) => (positives[i * b + j] = matches(it.meaning, other) ? 1 : 0));
       });
-      const tokens = tokenizer.batch(batch.map((it) => it.instruction));
+      const tokens = tokenizer.batch(
+        batch.map((it) =>
+          paraphrase && rng.next() < paraphrase.probability
+            ? (paraphrase.rephrase(it.instruction, rng) as string)
+            : it.instruction,
+        ),
+      );
       return {
         images: { data: images, dims: [b, h, w, 3] },
         ids: { data: tokens.ids, dims: tokens.dims },
@@ -223,6 +257,8 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, "image.onnx"), imageModel.bytes);
   writeFileSync(join(options.out, "text.onnx"), textModel.bytes);
+  const textWeights = { scope: TEXT_SCOPE, layout: trained.layout, params: trained.params };
+  saveTextWeights(join(options.out, TEXT_WEIGHTS_FILE), text.config, textWeights, steps);
 
   const phrasings = [...options.meanings.keys()];
   const imageSession = await Session.create(imageModel.bytes);
@@ -264,6 +300,7 @@ export async function trainTextImage(options: TextImageOptions): Promise<Retriev
     seed,
     held_out_share: heldOutShare,
     steps,
+    ...(paraphrase && { paraphrase: paraphrase.probability }),
     final_loss: trained.loss,
     temperature: 1 / Math.min(Math.exp(scale), 100),
     wall_s: (performance.now() - started) / 1000,

@@ -24,6 +24,7 @@ import type { Curves } from "./plot.ts";
 import { setUpPolicy } from "./policy-setup.ts";
 import { RunDir, type DistilledFrom } from "./run-dir.ts";
 import { Teacher } from "./teacher.ts";
+import { loadTextWeights } from "./text-weights.ts";
 
 /** Success rate of the policy exported to a directory (wired by the CLI to simulation rollouts). */
 export type Evaluator = (policyDir: string) => Promise<{ success_rate: number }>;
@@ -76,6 +77,12 @@ export interface TrainOptions {
    * (goal-image.onnx). Required for such a policy, refused for any other.
    */
   clip?: string;
+  /**
+   * A `duet clip` output folder whose text encoder (its text.safetensors, of the same config as policy.language) a
+   * new run's instruction encoder starts from; every other parameter starts as without it, the optimizer afresh.
+   * Refused with `initFrom`, for a policy without language, and on resume unless the run started from it.
+   */
+  textFrom?: string;
   evaluate?: Evaluator;
   onEvent?: (event: TrainEvent) => void;
   /** Stop (with a checkpoint) after this step, as if interrupted; default: the config's steps. */
@@ -112,6 +119,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const precision = options.weights ?? "float32";
   const observerFrom = observerOf(options, config, source);
   const run = RunDir.open({ ...options, ...(observerFrom !== undefined && { observerFrom }) });
+  // read (and refused) before any data; a resume continues from its checkpoint instead
+  const text =
+    options.textFrom !== undefined && !run.resumesCheckpoint
+      ? loadTextWeights(options.textFrom, config.policy.language, source)
+      : undefined;
   const teacher = options.teacher !== undefined ? await Teacher.open(options.teacher, ts.threads) : null;
   let setUp;
   let features: TrainEvent | undefined; // the last progress of a frozen observer's features, for the log
@@ -149,7 +161,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
   const rng = new Rng(ts.seed);
   const initial = teacher && ts.distill?.initFromTeacher ? teacher.weightsFor(program.layout, source) : undefined;
-  const state = run.start(program, session, config, source, rng, initial);
+  const state = run.start(program, session, config, source, rng, {
+    ...(initial && { initial }),
+    ...(text && { text }),
+  });
   const { trainer, ema, curves } = state;
   if (features) run.log(features); // the log starts (or a resume's part of it) with how the features were had
   const emit = (e: TrainEvent): void => {

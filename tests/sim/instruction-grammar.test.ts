@@ -8,6 +8,7 @@ import {
   drawPhrasing,
   grammarMeanings,
   loadScenario,
+  longestPhrasingBytes,
   meaningOf,
   phrasingKey,
   rephrase,
@@ -78,5 +79,13 @@ describe("the paraphrase grammar", () => {
     expect(out && meaningOf(out)).toEqual({ task: "unscrew", hand: "left" });
     expect(rephrase("dance", rng)).toBeNull();
     expect(rephrase("unscrew the bottle cap and dance", rng)).toBeNull();
+  });
+
+  it("says its longest phrasing in UTF-8 bytes, which a policy's default text encoder (128 bytes) reads", () => {
+    const lengths = meanings.flatMap(allPhrasings).map((p) => new TextEncoder().encode(p).length);
+    const longest = longestPhrasingBytes();
+    expect(lengths).toContain(longest);
+    expect(lengths.every((n) => n <= longest)).toBe(true);
+    expect(longest).toBeLessThanOrEqual(128);
   });
 });

@@ -67,6 +67,11 @@ export interface SceneLossOptions {
 }
 
 export class PolicyNetwork {
+  /**
+   * The scope of the instruction encoder's parameters in every graph (the observer's "obs", the instruction input's
+   * "language"): `obs.language.token.weight` is the TextTransformer's `token.weight` (train --text-from).
+   */
+  static readonly languageScope = "obs.language";
   readonly observer: ObservationEncoder;
   readonly denoiser: Denoiser;
   readonly schedule: NoiseSchedule;
