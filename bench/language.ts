@@ -3,100 +3,35 @@
 // scenario's own phrasings as the baseline row; per group, how often the hand a phrasing names held the bottle and how
 // often the task succeeded.
 // Usage: npm run bench -- language [--policy DIR] [--scenario FILE] [--paraphrases FILE] [--seeds N] [--seed S]
-//          [--workers K] [--guidance W] [--out FILE.md]
+//          [--workers K] [--guidance W] [--out FILE.md] [--save FILE.json]
 // Defaults: models/multi-task-unet on scenarios/multi-task.json, bench/paraphrases.json, 4 seeds per phrasing from the
 // first validation seed (1 000 000: the benchmark informs choices, so the test seeds are refused), 1 worker. A
 // phrasing longer than the model's text encoder takes is counted as refused, not played. --guidance W: every episode
 // sampled with classifier-free guidance w on the instruction (duet eval --guidance; default the model's own). The
-// markdown tables go to stderr (and to --out); the JSON line to stdout.
-import { writeFileSync } from "node:fs";
+// markdown tables go to stderr (and to --out); the JSON line to stdout (and to --save: a model directory keeps it as
+// language-validation.json, which its card reads; src/cli/language-run.ts).
 import { parseArgs } from "node:util";
 import { intArg, numberArg } from "../src/cli/args.ts";
 import { EVAL_SEED, TEST_SEED, evaluate } from "../src/cli/eval.ts";
-import { DuetError, wilson95 } from "../src/core/index.ts";
+import { DuetError, writeAtomic } from "../src/core/index.ts";
 import { ByteTokenizer, InstructionTooLong } from "../src/encoders/index.ts";
 import { readPolicyModel } from "../src/policy/index.ts";
 import { loadParaphrases, loadScenario, phrasingKey, scenarioPhrasings, type Paraphrase } from "../src/sim/index.ts";
+import {
+  BASELINE_GROUP,
+  groupRows,
+  groupTable,
+  phrasingTable,
+  runHeading,
+  type LanguageRun,
+  type PhrasingResult,
+} from "../src/cli/language-run.ts";
 import { option } from "./option.ts";
-
-/** The baseline row: the scenario's own phrasings, each labelled with what it asks there. */
-const BASELINE = "scenario phrasings";
 
 /** A phrasing to play and its group; `byFlags`: scored by --task and --hand (the benchmark's), not by the scenario. */
 interface Case extends Paraphrase {
   group: string;
   byFlags: boolean;
-}
-
-/** One phrasing's episodes (none if the model's text encoder refused it). */
-interface PhrasingResult extends Paraphrase {
-  group: string;
-  /** UTF-8 bytes of the text as the text encoder reads it; `refused`: more than the model takes. */
-  bytes: number;
-  refused: boolean;
-  episodes: number;
-  successes: number;
-  /** Episodes whose label names a hand, and in how many of them that hand held the bottle (handover: gave it). */
-  named_hand: { episodes: number; held: number };
-}
-
-/** A group's phrasings' episodes pooled. */
-interface GroupRow {
-  group: string;
-  phrasings: number;
-  refused: number;
-  episodes: number;
-  successes: number;
-  success_rate: number | null;
-  wilson95: [number, number];
-  named_hand: { episodes: number; held: number; rate: number | null; wilson95: [number, number] };
-}
-
-function pool(group: string, results: readonly PhrasingResult[]): GroupRow {
-  const sum = (f: (r: PhrasingResult) => number): number => results.reduce((s, r) => s + f(r), 0);
-  const episodes = sum((r) => r.episodes);
-  const successes = sum((r) => r.successes);
-  const named = sum((r) => r.named_hand.episodes);
-  const held = sum((r) => r.named_hand.held);
-  return {
-    group,
-    phrasings: results.length,
-    refused: results.filter((r) => r.refused).length,
-    episodes,
-    successes,
-    success_rate: episodes ? successes / episodes : null,
-    wilson95: wilson95(successes, episodes),
-    named_hand: { episodes: named, held, rate: named ? held / named : null, wilson95: wilson95(held, named) },
-  };
-}
-
-const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
-const ratio = (k: number, n: number): string => (n ? `${k}/${n} (${pct(k / n)})` : "—");
-const interval = (n: number, w: [number, number]): string => (n ? `${pct(w[0])}–${pct(w[1])}` : "—");
-
-function tables(rows: readonly GroupRow[], results: readonly PhrasingResult[]): string {
-  const groups = [
-    "| group | phrasings (refused) | episodes | successes | Wilson 95% | named hand held | Wilson 95% |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
-    ...rows.map(
-      (r) =>
-        `| ${r.group} | ${r.phrasings} (${r.refused}) | ${r.episodes} | ${ratio(r.successes, r.episodes)} | ` +
-        `${interval(r.episodes, r.wilson95)} | ${ratio(r.named_hand.held, r.named_hand.episodes)} | ` +
-        `${interval(r.named_hand.episodes, r.named_hand.wilson95)} |`,
-    ),
-  ];
-  const phrasings = [
-    "| group | phrasing | task | hand | successes | named hand held |",
-    "| --- | --- | --- | --- | --- | --- |",
-    ...results.map(
-      (r) =>
-        `| ${r.group} | ${r.text} | ${r.task} | ${r.hand} | ` +
-        (r.refused
-          ? `refused (${r.bytes} bytes) | — |`
-          : `${r.successes}/${r.episodes} | ${ratio(r.named_hand.held, r.named_hand.episodes)} |`),
-    ),
-  ];
-  return `${groups.join("\n")}\n\n${phrasings.join("\n")}\n`;
 }
 
 export async function run(args: string[]): Promise<Record<string, unknown>> {
@@ -111,6 +46,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       workers: { type: "string" },
       guidance: { type: "string" },
       out: { type: "string" },
+      save: { type: "string" },
     },
     strict: true,
   });
@@ -148,7 +84,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
 
   const cases: Case[] = [
     ...own.map((t): Case => ({
-      group: BASELINE,
+      group: BASELINE_GROUP,
       text: t.instruction,
       task: t.task,
       hand: t.hand ?? "any",
@@ -197,33 +133,30 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
       },
     });
   }
-  const names = [...new Set(cases.map((c) => c.group))];
-  const groups = names.map((name) =>
-    pool(
-      name,
-      results.filter((r) => r.group === name),
-    ),
-  );
-  const markdown =
-    `Instruction following of ${policy}${guidance === undefined ? "" : ` (guidance ${guidance})`} on ${scenarioFile}: ` +
-    `each phrasing on seeds ${seed}–${seed + seeds - 1}; ` +
-    `"${BASELINE}" are the scenario's own, the other groups ${file}'s (held out). Named hand held: of the episodes ` +
-    `whose phrasing names a hand, those in which that hand held the bottle (handover: gave it). Refused: longer than ` +
-    `the model's text encoder takes (${language.maxTokens - 2} bytes).\n\n` +
-    tables(groups, results);
-  process.stderr.write(`\n${markdown}`);
-  if (values.out !== undefined) writeFileSync(values.out, markdown);
-  return {
+  const groups = groupRows(results);
+  const head = {
     policy,
     scenario: scenarioFile,
     paraphrases: file,
-    seeds: [seed, seed + seeds - 1],
+    seeds: [seed, seed + seeds - 1] as [number, number],
     seeds_per_phrasing: seeds,
     workers,
     guidance: guidance ?? inference.guidance ?? 1,
     limit_bytes: language.maxTokens - 2,
+  };
+  const markdown = `${runHeading(head)}\n\n${groupTable(groups)}\n\n${phrasingTable(results)}\n`;
+  process.stderr.write(`\n${markdown}`);
+  if (values.out !== undefined) writeAtomic(values.out, markdown);
+  const result: LanguageRun = {
+    command: ["npm run bench -- language", ...args].join(" "),
+    ...head,
     groups,
     phrasings: results,
     wall_s: (performance.now() - start) / 1000,
   };
+  if (values.save !== undefined) {
+    writeAtomic(values.save, JSON.stringify(result) + "\n");
+    process.stderr.write(`wrote ${values.save}\n`);
+  }
+  return result;
 }
