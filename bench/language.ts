@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { intArg, numberArg } from "../src/cli/args.ts";
 import { EVAL_SEED, TEST_SEED, evaluate } from "../src/cli/eval.ts";
 import { DuetError, wilson95 } from "../src/core/index.ts";
-import { ByteTokenizer, InstructionTooLong } from "../src/encoders/index.ts";
+import { InstructionTooLong, tokenizerFor } from "../src/encoders/index.ts";
 import { readPolicyModel } from "../src/policy/index.ts";
 import { loadParaphrases, loadScenario, phrasingKey, scenarioPhrasings, type Paraphrase } from "../src/sim/index.ts";
 import { option } from "./option.ts";
@@ -131,7 +131,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (language === null) {
     throw new DuetError(`--policy ${policy} reads no instructions (its policy.language is null): nothing to benchmark`);
   }
-  const tokenizer = new ByteTokenizer(language.maxTokens);
+  const tokenizer = tokenizerFor(language);
   const benchmark = loadParaphrases(file);
   const scenario = loadScenario(scenarioFile);
   const own = scenarioPhrasings(scenario);
@@ -209,7 +209,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     `each phrasing on seeds ${seed}–${seed + seeds - 1}; ` +
     `"${BASELINE}" are the scenario's own, the other groups ${file}'s (held out). Named hand held: of the episodes ` +
     `whose phrasing names a hand, those in which that hand held the bottle (handover: gave it). Refused: longer than ` +
-    `the model's text encoder takes (${language.maxTokens - 2} bytes).\n\n` +
+    `the model's text encoder takes (${language.maxTokens - 2} ${tokenizer.unit}).\n\n` +
     tables(groups, results);
   process.stderr.write(`\n${markdown}`);
   if (values.out !== undefined) writeFileSync(values.out, markdown);
@@ -221,7 +221,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     seeds_per_phrasing: seeds,
     workers,
     guidance: guidance ?? inference.guidance ?? 1,
-    limit_bytes: language.maxTokens - 2,
+    [language.tokens === "words" ? "limit_words" : "limit_bytes"]: language.maxTokens - 2,
     groups,
     phrasings: results,
     wall_s: (performance.now() - start) / 1000,

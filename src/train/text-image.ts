@@ -61,7 +61,8 @@ export interface TextImageOptions extends ContrastiveRegularisation {
   /** Share of episodes held out for the retrieval evaluation (default 0.2). */
   valShare?: number;
   image?: VitConfigInput;
-  text?: TextEncoderConfigInput;
+  /** The text encoder; byte-level (prior-dir.ts tokenizes the exported text.onnx's instructions as bytes). */
+  text?: Omit<TextEncoderConfigInput, "tokens" | "buckets">;
   onStep?: (step: number, loss: number) => void;
 }
 
