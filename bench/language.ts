@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { intArg, numberArg } from "../src/cli/args.ts";
 import { EVAL_SEED, TEST_SEED, evaluate } from "../src/cli/eval.ts";
 import { DuetError, writeAtomic } from "../src/core/index.ts";
-import { ByteTokenizer, InstructionTooLong } from "../src/encoders/index.ts";
+import { InstructionTooLong, tokenizerFor } from "../src/encoders/index.ts";
 import { readPolicyModel } from "../src/policy/index.ts";
 import { loadParaphrases, loadScenario, phrasingKey, scenarioPhrasings, type Paraphrase } from "../src/sim/index.ts";
 import {
@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   if (language === null) {
     throw new DuetError(`--policy ${policy} reads no instructions (its policy.language is null): nothing to benchmark`);
   }
-  const tokenizer = new ByteTokenizer(language.maxTokens);
+  const tokenizer = tokenizerFor(language);
   const benchmark = loadParaphrases(file);
   const scenario = loadScenario(scenarioFile);
   const own = scenarioPhrasings(scenario);
@@ -142,7 +142,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     seeds_per_phrasing: seeds,
     workers,
     guidance: guidance ?? inference.guidance ?? 1,
-    limit_bytes: language.maxTokens - 2,
+    limit: language.maxTokens - 2,
+    limit_unit: tokenizer.unit,
   };
   const markdown = `${runHeading(head)}\n\n${groupTable(groups)}\n\n${phrasingTable(results)}\n`;
   process.stderr.write(`\n${markdown}`);

@@ -169,7 +169,7 @@ export function registerDeploy(program: Command): void {
     .option("--allow-unfinished", "run a model exported before its training's last step (refused by default)")
     .option(
       "--instruction <text>",
-      "language-conditioned models (e.g. models/multi-task-unet): the first episode's task, checked against the model's text encoder (at most config.language.maxTokens − 2 UTF-8 bytes: 62 for models/multi-task-unet); later episodes' come from the interface's instruction_topic (std_msgs/String, applied at the next resume after an operator stop). Such a model without either is refused; other policies refuse the flag",
+      "language-conditioned models (e.g. models/multi-task-unet): the first episode's task, checked against the model's text encoder (at most config.language.maxTokens − 2 UTF-8 bytes, or words for a config.language.tokens \"words\" model: 62 bytes for models/multi-task-unet); later episodes' come from the interface's instruction_topic (std_msgs/String, applied at the next resume after an operator stop). Such a model without either is refused; other policies refuse the flag",
     )
     .action(async (opts: DeployArgs) => {
       await deploy(opts);

@@ -57,7 +57,9 @@ export const languageRunSchema = z.object({
   seeds_per_phrasing: z.int().min(1),
   workers: z.int().min(1),
   guidance: z.number(),
-  limit_bytes: z.int().min(1),
+  /** The longest instruction the model's text encoder takes, in `limit_unit` ("UTF-8 bytes", "words"). */
+  limit: z.int().min(1),
+  limit_unit: z.string(),
   /** The baseline group first, then the benchmark's groups, then "all held-out phrasings" pooled. */
   groups: z.array(groupSchema).min(2),
   phrasings: z.array(phrasingSchema).min(1),
@@ -145,7 +147,7 @@ export function runHeading(run: Omit<LanguageRun, "groups" | "phrasings" | "wall
     `${run.seeds[0]}–${run.seeds[1]}; "${BASELINE_GROUP}" are the scenario's own, the other groups ` +
     `${run.paraphrases}'s (held out). Named hand held: of the episodes whose phrasing names a hand, those in which ` +
     `that hand held the bottle (handover: gave it). Refused: longer than the model's text encoder takes ` +
-    `(${run.limit_bytes} bytes).`
+    `(${run.limit} ${run.limit_unit}).`
   );
 }
 

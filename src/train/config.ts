@@ -97,7 +97,7 @@ export const trainSettingsSchema = z
         paraphrase: z.number().min(0).max(1).default(0),
         /**
          * Language-conditioned policies: the probability that a training window's instruction is replaced by the
-         * null instruction (ByteTokenizer.blank), the condition dropout that classifier-free guidance
+         * null instruction (Tokenizer.blank), the condition dropout that classifier-free guidance
          * (`policy.inference.guidance`, `duet sim --guidance`) needs: the policy also learns to act without being told
          * the task. Validation batches keep the recorded instruction. Unset: 0, none (unset rather than 0 so that
          * checkpoints saved before this field resume).

@@ -14,7 +14,7 @@ import {
 import { Dataset, formatProblem, validateDataset } from "../data/index.ts";
 import { Rng } from "../core/index.ts";
 import type { CameraShape } from "../policy/index.ts";
-import { ByteTokenizer } from "../encoders/index.ts";
+import { tokenizerFor } from "../encoders/index.ts";
 import type { BatchOptions, Rephrase } from "./batch.ts";
 import type { TrainConfig, TrainSettings } from "./config.ts";
 
@@ -201,7 +201,7 @@ function datasetIssues(ds: Dataset, config: TrainConfig): { cameras: CameraShape
   }
   if (p.language) {
     // every task must tokenize: a language-conditioned policy learns nothing from a window it cannot read
-    const tokenizer = new ByteTokenizer(p.language.maxTokens);
+    const tokenizer = tokenizerFor(p.language);
     for (const ep of ds.episodes) {
       const task = ep.tasks[0];
       let why: string | null = task === undefined ? "no task" : null;

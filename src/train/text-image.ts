@@ -70,7 +70,8 @@ export interface TextImageOptions extends ContrastiveRegularisation {
   /** Share of episodes held out for the retrieval evaluation (default 0.2). */
   valShare?: number;
   image?: VitConfigInput;
-  text?: TextEncoderConfigInput;
+  /** The text encoder; byte-level (prior-dir.ts tokenizes the exported text.onnx's instructions as bytes). */
+  text?: Omit<TextEncoderConfigInput, "tokens" | "buckets">;
   /**
    * With `probability`, a training pair's instruction is another phrasing of its episode's task and hand drawn by
    * `rephrase` (the paraphrase grammar; seeded by `seed`); every training episode's instruction must be one it knows.

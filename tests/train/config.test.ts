@@ -1,9 +1,11 @@
-// Training configs: every preset in configs/ validates and builds its networks; bad fields are all named.
+// Training configs: every preset in configs/ validates and builds its networks; bad fields are all named; the
+// word-level language config reads every phrasing it may train or be benchmarked on.
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PolicyNetwork, sceneIndices } from "../../src/policy/index.ts";
-import { ENVIRONMENT_NAMES } from "../../src/sim/index.ts";
+import { ENVIRONMENT_NAMES, allPhrasings, grammarMeanings, loadParaphrases } from "../../src/sim/index.ts";
+import { tokenizerFor } from "../../src/encoders/index.ts";
 import { AUDIO_SAMPLE_RATE } from "../../src/core/index.ts";
 import { loadTrainConfig } from "../../src/train/index.ts";
 import { tempDir } from "../policy/fixtures.ts";
@@ -86,6 +88,47 @@ describe("configs/", () => {
       /train.augment.dropInstruction: expected >= 0/,
     );
     expect(errorOf({ policy: { language }, train: { augment: { dropInstruction: 0.1 } } })).toBe("");
+  });
+
+  it('refuses policy.language.buckets without tokens "words", and an unknown tokens, naming the field', () => {
+    const errorOf = (language: object): string => {
+      const file = join(tempDir(), "words.json");
+      writeFileSync(file, JSON.stringify({ policy: { language: { maxTokens: 16, ...language } } }));
+      try {
+        loadTrainConfig(file);
+      } catch (e) {
+        return String(e);
+      }
+      return "";
+    };
+    const bytesOnly = /words.json: .*\n.*policy.language.buckets: expected absent unless tokens is "words"/;
+    expect(errorOf({ buckets: 64 })).toMatch(bytesOnly);
+    expect(errorOf({ tokens: "bytes", buckets: 64 })).toMatch(bytesOnly);
+    expect(errorOf({ tokens: "subwords" })).toMatch(
+      /policy.language.tokens: expected one of "bytes", "words", received "subwords"/,
+    );
+    expect(errorOf({ tokens: "words", buckets: 0 })).toMatch(/policy.language.buckets: expected >= 1/);
+    expect(errorOf({ tokens: "words", buckets: 64 })).toBe("");
+  });
+
+  it("the word-level paraphrase config reads every phrasing the grammar trains on, and the benchmark's", () => {
+    const { language } = loadTrainConfig("configs/multi-task-unet-paraphrase-words.json").policy;
+    expect(language).toMatchObject({ tokens: "words", buckets: 4096, maxTokens: 40 });
+    const tokenizer = tokenizerFor(language as NonNullable<typeof language>);
+    const texts = [
+      ...grammarMeanings().flatMap(allPhrasings),
+      ...loadParaphrases("bench/paraphrases.json").groups.flatMap((g) => g.phrasings.map((p) => p.text)),
+    ];
+    expect(texts.length).toBeGreaterThan(60_000); // the grammar, filler included
+    const unread = texts.filter((t) => {
+      try {
+        tokenizer.normalize(t);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(unread).toEqual([]);
   });
 
   it("an unknown encoder name lists the known ones", () => {

@@ -116,6 +116,24 @@ describe("language-conditioned policy", () => {
     expect(await weights({ dropInstruction: 0.5 })).not.toEqual(without);
   });
 
+  it('reads hashed words with policy.language.tokens "words": trains, says so in model.json, runs them', async () => {
+    // LEFT is 13 words, 67 bytes: over what a byte-level encoder of 16 tokens takes, within the word-level one's 14
+    const words = { ...LANGUAGE, maxTokens: 16, tokens: "words", buckets: 64 };
+    const out = tempDir("duet-lang-words-");
+    await train({ dataset, config: trainConfigSchema.parse(oneEpisodeConfig({ language: words }, { steps: 3 })), out });
+    const saved = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as { config: { language: object } };
+    expect(saved.config.language).toEqual({ ...words, mlpRatio: 4 });
+    const policy = await loadPolicy(out);
+    const chunk = await policy.predictChunk([told(observation(0, 4), LEFT), told(observation(0, 5), LEFT)]);
+    expect(chunk.actions.every(Number.isFinite)).toBe(true);
+    const fifteen = "a b c d e f g h i j k l m n o";
+    await expect(policy.predictChunk([told(observation(0, 5), fifteen)])).rejects.toThrow(
+      /"a b c d e f g h i j k l m n o" is 15 words; the text encoder takes at most 14 \(maxTokens 16/,
+    );
+    const args = simArgs({ scenario: "scenarios/multi-task.json", policy: out, instruction: fifteen, task: "unscrew" });
+    await expect(sim(args)).rejects.toThrow(/is 15 words; .*\(the default, 130, takes 128 words\)/);
+  });
+
   it("duet sim --instruction refuses a policy trained without instructions", async () => {
     const plain = tempDir("duet-plain-");
     await train({

@@ -1,13 +1,16 @@
-// Text encoder (CLIP's, small): byte tokens → embedding + learned positions → causal pre-norm transformer blocks →
-// LayerNorm → the EOS token's features → Linear head. Causal attention makes the EOS token the only one that has read
-// the whole instruction, and keeps it blind to the padding after it.
+// Text encoder (CLIP's, small): tokens (bytes, or hashed words: `tokens`) → embedding + learned positions → causal
+// pre-norm transformer blocks → LayerNorm → the EOS token's features → Linear head. Causal attention makes the EOS
+// token the only one that has read the whole instruction, and keeps it blind to the padding after it.
 import { z } from "zod";
 import { parseWith } from "../../core/index.ts";
 import { Embedding, LayerNorm, Linear, ShapeError, type GraphBuilder, type Tensor } from "../../nn/index.ts";
-import { TEXT_VOCAB } from "./tokenizer.ts";
+import { tokenizerFor } from "./tokenizer-for.ts";
 import { TransformerBlock } from "../transformer-block.ts";
 
 const size = (d: string, def: number) => z.number().int().positive().default(def).describe(d);
+
+/** Hash buckets of a word-level text encoder when `buckets` is not given. */
+const DEFAULT_BUCKETS = 4096;
 
 export const textEncoderConfigSchema = z
   .object({
@@ -27,14 +30,27 @@ export const textEncoderConfigSchema = z
     mlpRatio: z.number().positive().default(4).describe("MLP hidden width as a multiple of dim"),
     /** Output features F. Default 128. */
     featureDim: size("output features per instruction", 128),
+    /**
+     * What a token is: "bytes" (UTF-8 bytes, ./byte-tokenizer.ts) or "words" (hashed words, ./word-tokenizer.ts).
+     * Absent: bytes, and absent it stays in the resolved config, so the configs, models and checkpoints made before
+     * the field existed keep their exact JSON. `maxTokens` counts these tokens.
+     */
+    tokens: z.enum(["bytes", "words"]).optional().describe('"bytes" (absent) or "words" (hashed)'),
+    /** "words" only: hash buckets, the word ids (the embedding table has buckets + 3 rows). Default 4096. */
+    buckets: z.number().int().min(1).max(1_048_576).optional().describe('hash buckets of "words" tokens'),
   })
   .strict()
-  .refine((c) => c.dim % c.heads === 0, { path: ["heads"], message: "a divisor of dim" });
+  .refine((c) => c.dim % c.heads === 0, { path: ["heads"], message: "a divisor of dim" })
+  .refine((c) => c.buckets === undefined || c.tokens === "words", {
+    path: ["buckets"],
+    message: 'absent unless tokens is "words" (bytes have their fixed 256 ids)',
+  })
+  .transform((c) => (c.tokens === "words" ? { ...c, buckets: c.buckets ?? DEFAULT_BUCKETS } : c));
 export type TextEncoderConfig = z.output<typeof textEncoderConfigSchema>;
 export type TextEncoderConfigInput = z.input<typeof textEncoderConfigSchema>;
 
 /**
- * `ids: N,T` int64 and `eos: N,T` float32 (one-hot at each row's EOS; `ByteTokenizer.batch`) → `N,F`.
+ * `ids: N,T` int64 and `eos: N,T` float32 (one-hot at each row's EOS; `tokenizerFor(config).batch`) → `N,F`.
  * Parameter names (under the caller's scope): `token.weight`, `pos`, `block{i}.*`, `norm.*`, `head.*`.
  */
 export class TextTransformer {
@@ -48,7 +64,7 @@ export class TextTransformer {
   constructor(config: TextEncoderConfigInput = {}, source = "text encoder config") {
     const c = parseWith(textEncoderConfigSchema, config, source);
     this.config = c;
-    this.token = new Embedding("token", TEXT_VOCAB, c.dim);
+    this.token = new Embedding("token", tokenizerFor(c).vocab, c.dim);
     this.blocks = Array.from(
       { length: c.depth },
       (_, i) => new TransformerBlock(`block${i}`, c.dim, c.heads, c.mlpRatio, true),
@@ -79,7 +95,7 @@ export class TextTransformer {
   }
 
   /**
-   * The features of `n` null instructions (ByteTokenizer.blank: no EOS marked) → `N,F`, without their tokens: the EOS
+   * The features of `n` null instructions (Tokenizer.blank: no EOS marked) → `N,F`, without their tokens: the EOS
    * pick of a row with no EOS is zero, so `apply` gives the head's output on zeros (its bias). A constant of the graph
    * that onnxruntime folds when it loads it; the same numbers as `apply` on blank rows (tests/policy/diffusion).
    */

@@ -1,7 +1,7 @@
 // Classifier-free guidance on the instruction (Ho & Salimans 2022), in two forms side by side: `guide` on numbers
 // (the policy's loop: one denoiser run with the instruction and one with the null instruction per step) and
 // `guideGraph` on graph tensors (the unrolled sampler: both in one batch of 2B). Prediction with scale w:
-// u + w·(c − u), c with the instruction, u with the null instruction (ByteTokenizer.blank), for ε and x̂0 alike;
+// u + w·(c − u), c with the instruction, u with the null instruction (Tokenizer.blank), for ε and x̂0 alike;
 // w = 1 is c itself, and the samplers then run exactly as without guidance (no second prediction).
 //
 // Decision: the unconditional cond is the conditional one with the instruction's feature slice replaced by the null

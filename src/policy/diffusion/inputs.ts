@@ -10,7 +10,6 @@
 // goal, instruction, sound, goal embedding. The order is part of the trained weights' meaning: append new inputs at the end.
 import { AUDIO_SAMPLE_RATE, DuetError, type Observation, type Rng } from "../../core/index.ts";
 import {
-  ByteTokenizer,
   jitterImage,
   shiftImage,
   type AudioEncoder,
@@ -19,6 +18,8 @@ import {
   type SoundWindow,
   type TextTransformer,
   type TokenBatch,
+  type Tokenizer,
+  tokenizerFor,
 } from "../../encoders/index.ts";
 import type { GraphBuilder, Tensor } from "../../nn/index.ts";
 import type { MinMaxNormalizer } from "../normalizer.ts";
@@ -438,20 +439,19 @@ export class GoalInput implements ObservationInput {
 }
 
 /**
- * Language-conditioned policies (config.language): the instruction's byte tokens `B,T` (int64) and EOS mask `B,T`
- * through the text encoder (scope `language`), the same at every step. In training the window's episode task, or
- * (train.augment.dropInstruction) the null instruction: the tokenizer's blank row, which the text encoder reads as
- * nothing (ByteTokenizer.blank).
+ * Language-conditioned policies (config.language): the instruction's tokens `B,T` (int64; bytes or hashed words, as
+ * config.language.tokens says) and EOS mask `B,T` through the text encoder (scope `language`), the same at every
+ * step. In training the window's episode task, or (train.augment.dropInstruction) the null instruction: the
+ * tokenizer's blank row, which the text encoder reads as nothing (Tokenizer.blank).
  */
 export class InstructionInput implements ObservationInput {
-  private readonly tokenizer: ByteTokenizer;
+  private readonly tokenizer: Tokenizer;
 
   constructor(
     readonly text: TextTransformer,
-    readonly maxTokens: number,
     readonly obsSteps: number,
   ) {
-    this.tokenizer = new ByteTokenizer(maxTokens);
+    this.tokenizer = tokenizerFor(text.config);
   }
 
   get featureDim(): number {
@@ -460,8 +460,8 @@ export class InstructionInput implements ObservationInput {
 
   tensors(b: number): InputTensor[] {
     return [
-      { name: IO.instructionIds, dims: [b, this.maxTokens], dtype: "int64" },
-      { name: IO.instructionEos, dims: [b, this.maxTokens], dtype: "float32" },
+      { name: IO.instructionIds, dims: [b, this.tokenizer.maxTokens], dtype: "int64" },
+      { name: IO.instructionEos, dims: [b, this.tokenizer.maxTokens], dtype: "float32" },
     ];
   }
 
@@ -517,8 +517,8 @@ export class InstructionInput implements ObservationInput {
   }
 
   private set(t: TokenBatch, [ids, eos]: readonly InputData[], b: number): void {
-    (ids as BigInt64Array).set(t.ids, b * this.maxTokens);
-    (eos as Float32Array).set(t.eos, b * this.maxTokens);
+    (ids as BigInt64Array).set(t.ids, b * this.tokenizer.maxTokens);
+    (eos as Float32Array).set(t.eos, b * this.tokenizer.maxTokens);
   }
 }
 

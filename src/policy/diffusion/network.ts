@@ -124,12 +124,7 @@ export class PolicyNetwork {
       encoder,
       observeState: config.observeState,
       sceneDim: shape.sceneDim ?? 0,
-      text: config.language
-        ? {
-            encoder: new TextTransformer(config.language, `${source}: policy.language`),
-            maxTokens: config.language.maxTokens,
-          }
-        : null,
+      text: config.language && new TextTransformer(config.language, `${source}: policy.language`),
       goalCamera: config.goal && !embedded ? config.goal.camera : null,
       goalEmbedding:
         config.goal && shape.goalEmbeddingDim !== undefined

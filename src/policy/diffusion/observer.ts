@@ -32,8 +32,8 @@ export interface ObserverSpec {
   observeState: boolean;
   /** De: scene-state entries per step (0: none). */
   sceneDim: number;
-  /** The instruction's encoder and token count (null: the policy reads no instruction). */
-  text: { encoder: TextTransformer; maxTokens: number } | null;
+  /** The instruction's encoder (null: the policy reads no instruction). */
+  text: TextTransformer | null;
   /** The camera whose goal picture the policy reads (null: none). */
   goalCamera: string | null;
   /** Goal-embedding policies: the goal frame's camera and D, the CLIP embedding width (null: none). */
@@ -97,7 +97,7 @@ export class ObservationEncoder {
     if (encoder) inputs.push(...cameras.map((c) => new CameraInput(c, encoder, to)));
     this.imageDim = cameras.length * (encoder?.featureDim ?? 0);
     if (goal && encoder) inputs.push(new GoalInput(goal, encoder, to));
-    const text = spec.text && new InstructionInput(spec.text.encoder, spec.text.maxTokens, to);
+    const text = spec.text && new InstructionInput(spec.text, to);
     this.instruction = text && { input: text, offset: inputs.reduce((n, i) => n + i.featureDim, 0) };
     if (text) inputs.push(text);
     if (spec.hearing) inputs.push(new SoundInput(spec.hearing.encoder, spec.hearing.sound, to));

@@ -1,5 +1,6 @@
 // Instructions: the byte tokenizer round-trips text and refuses what is not an instruction (a text encoder of the
-// default size takes 128 bytes); the causal text encoder reads each instruction up to its EOS and nothing after it.
+// default size takes 128 bytes); the causal text encoder reads each instruction up to its EOS and nothing after it,
+// through a token table sized by its tokens (bytes, or hashed words: ./word-tokenizer.test.ts).
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../src/core/index.ts";
 import { GraphBuilder, ParamLayout } from "../../../src/nn/index.ts";
@@ -9,11 +10,17 @@ import {
   TextTransformer,
   textEncoderConfigSchema,
 } from "../../../src/encoders/index.ts";
-import { BOS_TOKEN, EOS_TOKEN, InstructionError, PAD_TOKEN } from "../../../src/encoders/text/tokenizer.ts";
+import { InstructionError } from "../../../src/encoders/text/tokenizer.ts";
 import { compile, f32 } from "../../nn/helpers.ts";
 
 describe("byte tokenizer", () => {
   const tok = new ByteTokenizer(64);
+  // ids 0–255 are bytes, then PAD, BOS, EOS: the embedding table of every byte-level model
+  const [PAD_TOKEN, BOS_TOKEN, EOS_TOKEN] = [256, 257, 258];
+
+  it("numbers PAD, BOS and EOS after the 256 bytes", () => {
+    expect([tok.pad, tok.bos, tok.eos, tok.vocab]).toEqual([PAD_TOKEN, BOS_TOKEN, EOS_TOKEN, 259]);
+  });
 
   it("round-trips instructions, non-ASCII included", () => {
     for (const text of [
@@ -126,7 +133,22 @@ describe("text encoder", () => {
     expect(layout.entry("pos").shape).toEqual([1, T, 16]);
   });
 
+  it("words: a token table of buckets + 3 rows; the options resolve without tokens for bytes", () => {
+    const g = new GraphBuilder();
+    const words = new TextTransformer({ maxTokens: T, dim: 16, heads: 2, featureDim: 8, tokens: "words", buckets: 64 });
+    words.apply(g, g.input("ids", [1, T], { dtype: "int64" }), g.input("eos", [1, T]));
+    expect(ParamLayout.of(g).entry("token.weight").shape).toEqual([67, 16]);
+    // absent tokens stay absent, so the JSON of configs and models made before the field is unchanged
+    expect(Object.keys(textEncoderConfigSchema.parse({}))).not.toContain("tokens");
+    expect(textEncoderConfigSchema.parse({ tokens: "words" })).toMatchObject({ tokens: "words", buckets: 4096 });
+  });
+
   it("bad options and inputs name the field", () => {
+    expect(() => new TextTransformer({ buckets: 64 })).toThrow(/buckets: expected absent unless tokens is "words"/);
+    expect(() => new TextTransformer({ tokens: "bytes", buckets: 64 })).toThrow(/buckets: expected absent unless/);
+    expect(() => new TextTransformer({ tokens: "letters" as "words" })).toThrow(
+      /tokens: expected one of "bytes", "words", received "letters"/,
+    );
     expect(() => new TextTransformer({ dim: 10, heads: 4 })).toThrow(ValidationError);
     expect(() => new TextTransformer({ dim: 10, heads: 4 })).toThrow(/heads/);
     const g = new GraphBuilder();
