@@ -23,13 +23,12 @@ import {
 import {
   INFERENCE_ONLY_FIELDS,
   exportPolicy,
-  migrateInference,
   type CameraShape,
   type ModelInfo,
   type PolicyNetwork,
 } from "../policy/index.ts";
 import type { Session } from "../runtime/index.ts";
-import type { TrainConfig } from "./config.ts";
+import { trainConfigSchema, type TrainConfig } from "./config.ts";
 import { FEATURES_FILE, withObserver, type FrozenObserver } from "./frozen-observer.ts";
 import { plotCurves, type Curves } from "./plot.ts";
 import { setTextWeights, type TextWeights } from "./text-weights.ts";
@@ -219,7 +218,8 @@ export class RunDir {
       } catch {
         // unreadable: refused below as another config
       }
-      if (saved === null || trainingPart(saved) !== trainingPart(config)) {
+      const was = saved === null ? null : trainingPart(saved);
+      if (was === null || was !== trainingPart(config)) {
         throw new DuetError(
           `${this.checkpoint}: was trained with another config than ${source}; resume with the same config (only ` +
             `${INFERENCE_ONLY.map((keys) => keys.join(".")).join(", ")} may differ)`,
@@ -361,10 +361,13 @@ function modelInfo(
 }
 
 /** `config` as JSON without its inference-only fields: what must match for an exact resume. */
-function trainingPart(config: unknown): string {
-  const c = structuredClone(config) as Record<string, unknown>;
-  // a checkpoint saved before policy.inference existed holds the old layout
-  c.policy = migrateInference(c.policy);
+function trainingPart(config: unknown): string | null {
+  // Read through this version's schema, as the config file is: a checkpoint saved before a field existed (say an
+  // augmentation added since, off by default) reads with that field's default, so only what the run trained with
+  // can differ; the old layout before policy.inference is migrated by the policy schema.
+  const parsed = trainConfigSchema.safeParse(config);
+  if (!parsed.success) return null;
+  const c = structuredClone(parsed.data) as Record<string, unknown>;
   for (const keys of INFERENCE_ONLY) {
     const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], c);
     if (parent && typeof parent === "object") delete (parent as Record<string, unknown>)[keys.at(-1) as string];

@@ -1,5 +1,5 @@
 // End to end: a tiny dataset written with src/data → train a tiny U-Net policy → export → load → predict chunks.
-import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodePng, type Observation } from "../../src/core/index.ts";
@@ -163,6 +163,13 @@ describe("train", () => {
       );
     const out = tempDir("duet-model-");
     await train({ dataset, config: tiny({}), out, stopAtStep: 2 });
+    // a checkpoint saved before a field existed (here train.augment.brightness and .contrast, off by default) resumes:
+    // the saved config reads with that field's default
+    withSavedConfig(join(out, CHECKPOINT_FILE), (c) => {
+      const augment = (c.train as { augment: Record<string, unknown> }).augment;
+      delete augment.brightness;
+      delete augment.contrast;
+    });
     const resumed = await train({ dataset, config: tiny({ inference: { ensemble: 0.5 } }), out, resume: true });
     expect([resumed.step, resumed.trainedSteps]).toEqual([4, 2]);
     const m = JSON.parse(readFileSync(join(out, "model.json"), "utf8")) as {
@@ -415,3 +422,19 @@ describe("fixture", () => {
     expect(observation(2, 5).state[3]).toBeCloseTo(actionAt(2, 4, 3), 6);
   });
 });
+
+/** Rewrite the training config a checkpoint saved (its safetensors header's `config` metadata) with `edit`. */
+function withSavedConfig(file: string, edit: (config: Record<string, unknown>) => void): void {
+  const bytes = readFileSync(file);
+  const length = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + length).toString("utf8")) as {
+    __metadata__: Record<string, string>;
+  };
+  const config = JSON.parse(header.__metadata__.config!) as Record<string, unknown>;
+  edit(config);
+  header.__metadata__.config = JSON.stringify(config);
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const size = Buffer.alloc(8);
+  size.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(file, Buffer.concat([size, json, bytes.subarray(8 + length)]));
+}
