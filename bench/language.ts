@@ -149,7 +149,8 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
   process.stderr.write(`\n${markdown}`);
   if (values.out !== undefined) writeAtomic(values.out, markdown);
   const result: LanguageRun = {
-    command: ["npm run bench -- language", ...args].join(" "),
+    // where the tables and the JSON were written is not a setting of the run
+    command: ["npm run bench -- language", ...withoutOutputs(args)].join(" "),
     ...head,
     groups,
     phrasings: results,
@@ -160,4 +161,15 @@ export async function run(args: string[]): Promise<Record<string, unknown>> {
     process.stderr.write(`wrote ${values.save}\n`);
   }
   return result;
+}
+
+/** The arguments without --out FILE and --save FILE (also in their --flag=FILE form). */
+function withoutOutputs(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--out" || a === "--save") i++;
+    else if (!a.startsWith("--out=") && !a.startsWith("--save=")) kept.push(a);
+  }
+  return kept;
 }
