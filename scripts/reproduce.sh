@@ -10,16 +10,15 @@
 # U-Net on three cameras, trained for its observer: 1189 s on 2026-12-06) into runs/reproduce/observer, then
 # configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
 # thread beside another training), evaluated with its Ta = 1 and temporal ensembling. Measured from nothing on
-# 2026-12-06: 3416 s in all (observer 1936 s while sharing the cores for part of it, U-Net 1021 s), 92/100 on
-# the validation seeds. The demonstrations are recorded in SCENARIO (default scenarios/bottle-cap.json) into DATA
+# 2026-12-08, from a fresh clone with the cores to itself: 2594 s in all (observer 1156 s, U-Net 1094 s), 90/100 on
+# the validation seeds, 181/200 on the test seeds (models/bottle-cap-unet/reproduce.json, reproduce-test.json). The demonstrations are recorded in SCENARIO (default scenarios/bottle-cap.json) into DATA
 # (default runs/reproduce/dataset), which is shared by every config; the models go beside DATA (runs/reproduce/… by
 # default), so another dataset never resumes these runs. Re-running resumes: the dataset with --resume, training from
 # its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.
 # Each run writes MODEL/reproduce.json: when it started, the commit, the CPUs, whether it started from nothing (no
 # dataset, no checkpoint: a resumed run's time is not the recipe's) and each stage's wall time. A shipped model keeps
 # a reproduction's reproduce.json (and that reproduction's test evaluation as reproduce-test.json) for its card's
-# "From nothing" section (src/cli/reproduce-run.ts). Measured from nothing on 2026-12-08 with the cores to itself:
-# docs/experiments/reproduce.md.
+# "From nothing" section (src/cli/reproduce-run.ts); docs/experiments/reproduce.md has the timed runs.
 # The randomised recipe (camera poses, light, colours and grasp model drawn per episode; docs/simulator.md) records
 # in its own scenario into runs/robust/:
 #   SCENARIO=scenarios/bottle-cap-randomized.json DATA=runs/robust/dataset bash scripts/reproduce.sh
