@@ -4,23 +4,10 @@
 //   node --import tsx scripts/compare-evals.ts A/eval.json B/eval.json
 //
 // Prints one JSON object: {a, b, episodes, a_successes, b_successes, only_a, only_b, mcnemar_p}.
-import { readFileSync } from "node:fs";
-
-interface Episode {
-  seed: number;
-  success: boolean;
-}
+import { readSimSummary } from "../src/cli/sim.ts";
 
 function episodes(file: string): Map<number, boolean> {
-  const last = readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";
-  let parsed: { per_episode?: Episode[] };
-  try {
-    parsed = JSON.parse(last) as { per_episode?: Episode[] };
-  } catch {
-    throw new Error(`${file}: its last line is not JSON (expected the output of duet eval --json)`);
-  }
-  if (!Array.isArray(parsed.per_episode)) throw new Error(`${file}: no per_episode list (duet eval --json output)`);
-  return new Map(parsed.per_episode.map((e) => [e.seed, e.success]));
+  return new Map(readSimSummary(file).per_episode.map((e) => [e.seed, e.success]));
 }
 
 /** Exact two-sided binomial p-value of k successes in n trials at p = 1/2 (terms summed in log space: any n). */

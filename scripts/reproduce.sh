@@ -11,7 +11,8 @@
 # configs/bottle-cap-unet-small-frozen.json (the 64/128 U-Net, 16 000 steps on that observer frozen: 1054 s on one
 # thread beside another training), evaluated with its Ta = 1 and temporal ensembling. Measured from nothing on
 # 2026-12-08, from a fresh clone with the cores to itself: 2594 s in all (observer 1156 s, U-Net 1094 s), 90/100 on
-# the validation seeds, 181/200 on the test seeds (models/bottle-cap-unet/reproduce.json, reproduce-test.json). The demonstrations are recorded in SCENARIO (default scenarios/bottle-cap.json) into DATA
+# the validation seeds, 181/200 on the test seeds (models/bottle-cap-unet/reproduce.json, reproduce-test.json).
+# The demonstrations are recorded in SCENARIO (default scenarios/bottle-cap.json) into DATA
 # (default runs/reproduce/dataset), which is shared by every config; the models go beside DATA (runs/reproduce/… by
 # default), so another dataset never resumes these runs. Re-running resumes: the dataset with --resume, training from
 # its last checkpoint. The graphs are exported with float16 weights, as shipped in models/.

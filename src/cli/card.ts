@@ -17,7 +17,7 @@ import { LANGUAGE_FILE, languageSection, readLanguageRun } from "./language-run.
 import { readReproduction, reproduceSection, REPRODUCE_FILE, REPRODUCE_TEST_FILE } from "./reproduce-run.ts";
 import { readRobustness } from "./robustness-run.ts";
 import { robustnessSection } from "./robustness-table.ts";
-import type { SimSummary } from "./sim.ts";
+import { readSimSummary, type SimSummary } from "./sim.ts";
 
 /** Where `npm run bench -- policy` output is kept for cards and the README (one JSON object, keyed by model name). */
 export const BENCH_FILE = "models/bench-policy.json";
@@ -82,12 +82,7 @@ export function readEvaluations(dir: string): Evaluation[] {
   for (const file of readdirSync(dir).sort()) {
     const m = EVAL_FILE.exec(file);
     if (!m) continue;
-    let summary: SimSummary;
-    try {
-      summary = JSON.parse(lastLine(join(dir, file))) as SimSummary;
-    } catch (e) {
-      throw new DuetError(`${join(dir, file)}: not the JSON that duet eval --json prints (${(e as Error).message})`);
-    }
+    const summary = readSimSummary(join(dir, file));
     found.push({ file, split: m[1] as Evaluation["split"], variant: m[2] ?? "", summary });
   }
   const rank = (e: Evaluation): string => `${e.split === "test" ? 0 : 1}${e.variant === "" ? "" : `1${e.variant}`}`;

@@ -3,11 +3,11 @@
 // time), and a model card's "From nothing" section. A shipped model keeps a reproduction's record and, where that
 // reproduction was evaluated on the test seeds, its `duet eval --json` output (reproduce-test.json): the card then says
 // how long the recipe takes from nothing and whether what it makes reaches the shipped model's test success.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { DuetError, ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
-import type { SimSummary } from "./sim.ts";
+import { ValidationError, loadJsonFile, type Issue } from "../core/index.ts";
+import { readSimSummary, type SimSummary } from "./sim.ts";
 
 /** Where a model directory keeps a reproduction's record, and that reproduction's test evaluation. */
 export const REPRODUCE_FILE = "reproduce.json";
@@ -56,13 +56,7 @@ export function readReproduction(dir: string): Reproduction | undefined {
     issues.push({ path: "seconds", expected: `finished − started, ${wall.toFixed(0)}`, received: `${run.seconds}` });
   if (issues.length > 0) throw new ValidationError(path, issues);
   const testPath = join(dir, REPRODUCE_TEST_FILE);
-  if (!existsSync(testPath)) return { run };
-  const line = readFileSync(testPath, "utf8").trim().split("\n").at(-1) ?? "";
-  try {
-    return { run, test: JSON.parse(line) as SimSummary };
-  } catch (e) {
-    throw new DuetError(`${testPath}: not the JSON that duet eval --json prints (${(e as Error).message})`);
-  }
+  return existsSync(testPath) ? { run, test: readSimSummary(testPath) } : { run };
 }
 
 const minutes = (s: number): string => `${s} s (${(s / 60).toFixed(1)} min)`;

@@ -1,4 +1,5 @@
 // duet sim: run a policy on a scenario for N seeded episodes and report the success rate.
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { ARMS, DuetError, wilson95, type Arm } from "../core/index.ts";
 import { readPolicyModel } from "../policy/index.ts";
@@ -71,6 +72,20 @@ export interface SimSummary extends Rates {
   scored_as: { task: string; hand: string } | null;
   per_task: Record<string, TaskRates>;
   per_episode: EpisodeOutcome[];
+}
+
+/** A saved `duet eval --json` output: its last line (progress lines may come before it). */
+export function readSimSummary(file: string): SimSummary {
+  const last = readFileSync(file, "utf8").trim().split("\n").at(-1) ?? "";
+  let summary: SimSummary;
+  try {
+    summary = JSON.parse(last) as SimSummary;
+  } catch (e) {
+    throw new DuetError(`${file}: not the JSON that duet eval --json prints (${(e as Error).message})`);
+  }
+  if (!Array.isArray(summary.per_episode))
+    throw new DuetError(`${file}: no per_episode list (expected the JSON that duet eval --json prints)`);
+  return summary;
 }
 
 function rates(outcomes: readonly EpisodeOutcome[]): Rates {

@@ -1,7 +1,8 @@
 // scripts/reproduce.sh's record of a run (reproduce.json, issue 39 item 3): a smoke run of the pipeline (2 recorded
 // demonstrations, the tiny config, 1 validation episode) writes when it ran, whether it started from nothing and each
 // stage's time, and the card of the model it made has a "From nothing" section from it; running it again resumes and
-// says so; a record whose times disagree is refused naming the file and the field.
+// says so; a record whose times disagree, or a test evaluation that is not `duet eval --json` output, is refused
+// naming the file (and the field).
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -52,5 +53,18 @@ describe("scripts/reproduce.sh", () => {
     const run = JSON.parse(readFileSync(path, "utf8")) as { seconds: number };
     writeFileSync(path, JSON.stringify({ ...run, seconds: run.seconds + 60 }));
     expect(() => readReproduction(model)).toThrow(new RegExp(`${REPRODUCE_FILE}[\\s\\S]*seconds`));
+  });
+
+  it("refuses a reproduce-test.json that is not duet eval --json output, naming the file", () => {
+    const path = join(model, REPRODUCE_FILE);
+    const run = JSON.parse(readFileSync(path, "utf8")) as { seconds: number; started: string; finished: string };
+    writeFileSync(
+      path,
+      JSON.stringify({ ...run, seconds: (Date.parse(run.finished) - Date.parse(run.started)) / 1000 }),
+    );
+    writeFileSync(join(model, "reproduce-test.json"), "episode 3/200\n");
+    expect(() => readReproduction(model)).toThrow(/reproduce-test\.json: not the JSON that duet eval --json prints/);
+    writeFileSync(join(model, "reproduce-test.json"), JSON.stringify({ successes: 1 }));
+    expect(() => readReproduction(model)).toThrow(/reproduce-test\.json: no per_episode list/);
   });
 });
